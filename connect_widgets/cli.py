@@ -1,0 +1,166 @@
+"""``connect-kit``: set up the database, create accounts, read the outbox, help admins.
+
+Every command calls the same core services the screens use. Mistakes in what was
+typed end in one ``error:`` line and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import col, or_, select
+
+from connect_widgets.core.accounts import PLATFORMS, REGIONS, create_account
+from connect_widgets.core.errors import ConnectError
+from connect_widgets.core.services import ConnectServices, build_services
+from connect_widgets.core.support import reset_phone, unlock_user
+from connect_widgets.settings import Settings, SettingsError, load_settings
+from connect_widgets.store.engine import make_engine, new_session
+from connect_widgets.store.models import AdminUser, Message
+from connect_widgets.store.schema import current_revision, head_revision, upgrade_schema
+
+app = typer.Typer(
+    name="connect-kit",
+    help="Connect onboarding kit: database, accounts, outbox and support tools.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+class CommandError(Exception):
+    """A problem to report in one line (exit status 1)."""
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _where(settings: Settings) -> str:
+    return make_url(settings.sqlalchemy_url).render_as_string(hide_password=True)
+
+
+def _services() -> ConnectServices:
+    """Services on an initialised database, or a clear error saying to run init."""
+    settings = _settings()
+    engine = make_engine(settings)
+    if current_revision(engine) != head_revision():
+        raise CommandError(
+            f"the database at {_where(settings)} is not initialised or is out of date; "
+            "run: connect-kit init"
+        )
+    return build_services(settings, engine=engine)
+
+
+@app.command()
+def init() -> None:
+    """Create the database, or upgrade it to this version's schema (safe to repeat)."""
+    settings = _settings()
+    before, after = upgrade_schema(make_engine(settings))
+    if before == after:
+        state = "already up to date"
+    elif before is None:
+        state = "created"
+    else:
+        state = f"upgraded from {before}"
+    typer.echo(f"database: {_where(settings)}")
+    typer.echo(f"schema: {after} ({state})")
+
+
+@app.command("create-account")
+def create_account_command(
+    code: Annotated[str, typer.Option(help="Account code, e.g. ACME (the holding domain's first label).")],
+    company: Annotated[str, typer.Option(help="Company name.")],
+    domain: Annotated[str, typer.Option(help="Primary email domain, e.g. acme.example.")],
+    admin: Annotated[str, typer.Option(help="First admin's name: becomes <admin>@<code>.<suffix>.")],
+    contact_email: Annotated[
+        str | None, typer.Option(help="Real mailbox that receives the welcome email.")
+    ] = None,
+    platform: Annotated[str, typer.Option(help=f"One of: {', '.join(PLATFORMS)}.")] = "microsoft_365",
+    region: Annotated[str, typer.Option(help=f"One of: {', '.join(REGIONS)}.")] = "uk",
+) -> None:
+    """Create an account and its first admin; print the address, password and URL."""
+    created = create_account(
+        _services(),
+        code=code,
+        company=company,
+        primary_domain=domain,
+        admin_name=admin,
+        contact_email=contact_email,
+        platform=platform,
+        region=region,
+    )
+    typer.echo(f"account: {created.account_code}")
+    typer.echo(f"email: {created.admin_email}")
+    typer.echo(f"password: {created.temporary_password}")
+    typer.echo(f"url: {created.url}")
+
+
+@app.command()
+def outbox(
+    to: Annotated[
+        str | None,
+        typer.Option(help="Only messages to this phone number or email (an admin's Connect address also finds their SMS)."),
+    ] = None,
+    last: Annotated[int, typer.Option(min=1, max=1000, help="How many messages to show.")] = 10,
+) -> None:
+    """Show stored SMS and email, newest first (the demo phone and inbox)."""
+    services = _services()
+    with new_session(services.engine) as db:
+        query = select(Message)
+        if to:
+            wanted = to.strip()
+            user = db.exec(select(AdminUser).where(AdminUser.email == wanted.lower())).first()
+            conditions = [Message.recipient == wanted, Message.recipient == wanted.lower()]
+            if user is not None:
+                conditions.append(Message.user_id == user.id)
+            query = query.where(or_(*conditions))
+        rows = db.exec(query.order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(last)).all()
+    if not rows:
+        typer.echo("no messages" + (f" to {to}" if to else ""))
+        return
+    for message in rows:
+        when = message.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        typer.echo(f"{when}  {message.channel:<5}  {message.recipient}  {message.status}")
+        if message.subject:
+            typer.echo(f"  Subject: {message.subject}")
+        for line in message.body.splitlines():
+            typer.echo(f"  {line}".rstrip())
+        if message.error:
+            typer.echo(f"  (delivery failed: {message.error})")
+        typer.echo("")
+
+
+@app.command()
+def unlock(email: Annotated[str, typer.Argument(help="The admin's Connect address.")]) -> None:
+    """Clear an admin's failed logins and lock (support staff; audited)."""
+    typer.echo(f"unlocked: {unlock_user(_services(), email=email)}")
+
+
+@app.command("reset-phone")
+def reset_phone_command(email: Annotated[str, typer.Argument(help="The admin's Connect address.")]) -> None:
+    """Forget an admin's phone so the next login enrols a new one (lost phone; audited)."""
+    typer.echo(f"phone reset: {reset_phone(_services(), email=email)}")
+
+
+def main() -> None:
+    """Console entry point: run the command, turning known failures into one line."""
+    try:
+        app()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except (CommandError, ConnectError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except OperationalError as exc:
+        typer.echo(f"error: the database could not be used: {exc.orig}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

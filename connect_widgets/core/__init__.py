@@ -1,0 +1,1 @@
+"""The domain: pure Python services and flows. Never imports ipywidgets."""

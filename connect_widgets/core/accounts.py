@@ -1,0 +1,172 @@
+"""Creating accounts and their first admin."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.delivery import Channel, OutgoingMessage
+from connect_widgets.core.emails import is_account_code, is_admin_name, parse_contact_email
+from connect_widgets.core.errors import AccountExists, InvalidInput
+from connect_widgets.core.inputs import read_text
+from connect_widgets.core.passwords import generate_temporary_password
+from connect_widgets.core.services import ConnectServices
+from connect_widgets.store.models import Account, AdminUser
+
+PLATFORMS = {
+    "microsoft_365": "Microsoft 365",
+    "exchange_on_premises": "On-premises Exchange",
+    "hybrid": "Hybrid Exchange",
+    "hosted_exchange": "Hosted Exchange",
+    "google_workspace": "Google Workspace",
+}
+REGIONS = {
+    "uk": "United Kingdom",
+    "eu": "Europe",
+    "de": "Germany",
+    "us": "United States",
+    "ca": "Canada",
+    "za": "South Africa",
+    "au": "Australia",
+}
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_DOMAIN_RE = re.compile(rf"^{_LABEL}(\.{_LABEL})*\.[a-z][a-z0-9-]{{1,62}}$")
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """What support hands over: the admin's address, supplied password and URL."""
+
+    account_code: str
+    admin_email: str
+    temporary_password: str = field(repr=False)
+    url: str
+
+
+def _domain(value: object) -> str:
+    text = read_text(value, field="domain", label="primary domain", max_length=253).lower().rstrip(".")
+    try:
+        text = text.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidInput("Enter the primary domain like acme.example.", field="domain") from None
+    if not _DOMAIN_RE.match(text):
+        raise InvalidInput("Enter the primary domain like acme.example.", field="domain")
+    return text
+
+
+def _choice(value: object, *, field: str, label: str, choices: dict[str, str]) -> str:
+    text = read_text(value, field=field, label=label, max_length=40).lower().replace("-", "_")
+    if text not in choices:
+        raise InvalidInput(f"Choose the {label} from: {', '.join(choices)}.", field=field)
+    return text
+
+
+def create_account(
+    services: ConnectServices,
+    *,
+    code: object,
+    company: object,
+    primary_domain: object,
+    admin_name: object,
+    contact_email: object = None,
+    platform: object = "microsoft_365",
+    region: object = "uk",
+    actor: str = "support",
+) -> NewAccount:
+    """Create an account and its first admin, and email the dedicated URL.
+
+    The supplied password is returned once, for support to hand over; the database
+    keeps only its argon2id hash, and the welcome email does not carry it.
+
+    Raises:
+        InvalidInput: a field is unusable (the message names it).
+        AccountExists: the code is taken.
+    """
+    code_text = read_text(code, field="code", label="account code", max_length=32)
+    if not is_account_code(code_text):
+        raise InvalidInput(
+            "The account code uses letters, digits and inner hyphens (up to 32).", field="code"
+        )
+    company_text = read_text(company, field="company", label="company name", max_length=200)
+    domain = _domain(primary_domain)
+    name = read_text(admin_name, field="admin", label="admin name", max_length=64).lower()
+    if not is_admin_name(name):
+        raise InvalidInput(
+            "The admin name uses letters, digits, dots, hyphens, underscores and plus signs.",
+            field="admin",
+        )
+    contact = parse_contact_email(contact_email) if contact_email not in (None, "") else None
+    platform_key = _choice(platform, field="platform", label="platform", choices=PLATFORMS)
+    region_key = _choice(region, field="region", label="region", choices=REGIONS)
+
+    settings, now = services.settings, services.clock.now()
+    account_code = code_text.upper()
+    email = f"{name}@{account_code.lower()}.{settings.holding_suffix}"
+    password = generate_temporary_password(personal_words=(name, account_code.lower(), company_text))
+    password_hash = services.hasher.hash(password)
+    url = settings.account_url(account_code)
+
+    with services.transaction() as db:
+        if db.exec(select(Account).where(Account.code == account_code)).first():
+            raise AccountExists(f"An account with the code {account_code} already exists.")
+        account = Account(
+            code=account_code,
+            company=company_text,
+            primary_domain=domain,
+            platform=platform_key,
+            region=region_key,
+            created_at=now,
+        )
+        db.add(account)
+        db.flush()
+        admin = AdminUser(
+            account_id=account.id,  # type: ignore[arg-type]
+            email=email,
+            contact_email=contact,
+            password_hash=password_hash,
+            must_change_password=True,
+            password_set_at=now,
+            created_at=now,
+        )
+        db.add(admin)
+        db.flush()
+        _send_welcome(services, db, admin=admin, company=company_text, url=url)
+        record_event(
+            db,
+            action=AuditAction.ACCOUNT_CREATED,
+            now=now,
+            actor=actor,
+            account_id=account.id,
+            user_id=admin.id,
+            detail=f"account {account_code} with admin {email}",
+        )
+    return NewAccount(account_code=account_code, admin_email=email, temporary_password=password, url=url)
+
+
+def _send_welcome(
+    services: ConnectServices, db: Session, *, admin: AdminUser, company: str, url: str
+) -> None:
+    body = (
+        f"Welcome to Connect, {company}.\n\n"
+        "Your email-security account has been created. Set it up in the Connect "
+        "application at this dedicated address:\n\n"
+        f"  {url}\n\n"
+        f"Log in as {admin.email} with the password your Connect contact gives you "
+        "separately. You will be asked to change it, and to enrol a mobile phone for "
+        "2-step authentication. The supplied password expires if it is not used "
+        "within 7 days.\n"
+    )
+    services.courier.send(
+        db,
+        OutgoingMessage(
+            channel=Channel.EMAIL,
+            recipient=admin.contact_email or admin.email,
+            subject="Your Connect account is ready",
+            body=body,
+            user_id=admin.id,
+        ),
+        now=services.clock.now(),
+    )

@@ -1,0 +1,66 @@
+"""The audit trail: one row per security-relevant event, never a secret."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Session
+
+from connect_widgets.store.models import AuditEvent
+
+log = logging.getLogger(__name__)
+
+
+class AuditAction(StrEnum):
+    EMAIL_SUBMITTED = "email_submitted"
+    METHOD_REFUSED = "method_refused"
+    LOGIN_FAILED = "login_failed"
+    ACCOUNT_LOCKED = "account_locked"
+    TEMPORARY_PASSWORD_EXPIRED = "temporary_password_expired"
+    PASSWORD_ACCEPTED = "password_accepted"
+    CODE_SENT = "code_sent"
+    CODE_NOT_SENT = "code_not_sent"
+    CODE_VERIFIED = "code_verified"
+    CODE_REJECTED = "code_rejected"
+    PHONE_ENROLLED = "phone_enrolled"
+    LOGIN = "login"
+    LOGOUT = "logout"
+    SESSION_EXPIRED = "session_expired"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_CHANGE_REFUSED = "password_change_refused"
+    RESET_REQUESTED = "reset_requested"
+    RESET_COMPLETED = "reset_completed"
+    ACCOUNT_CREATED = "account_created"
+    USER_UNLOCKED = "user_unlocked"
+    PHONE_RESET = "phone_reset"
+
+
+def record_event(
+    db: Session,
+    *,
+    action: AuditAction,
+    now: datetime,
+    actor: str,
+    outcome: str = "ok",
+    account_id: int | None = None,
+    user_id: int | None = None,
+    detail: str = "",
+) -> AuditEvent:
+    """Add an audit row to ``db`` (committed with the caller's unit of work).
+
+    ``detail`` is free text for staff; callers never put a secret in it.
+    """
+    event = AuditEvent(
+        at=now,
+        actor=actor[:254],
+        account_id=account_id,
+        user_id=user_id,
+        action=action.value,
+        outcome=outcome,
+        detail=detail[:500],
+    )
+    db.add(event)
+    log.info("audit %s outcome=%s actor=%s %s", action.value, outcome, actor[:254], detail[:500])
+    return event

@@ -1,0 +1,167 @@
+"""Domain errors: what went wrong, in words an admin can act on.
+
+Every entry point of ``core`` raises only subclasses of :class:`ConnectError` for
+anything the user did (bad input, wrong order, wrong code). Each carries a stable
+``code`` for screens and tests and a plain ``message``; screens may choose other
+words, but the default is fit to show. No error ever carries a secret: never put a
+password, a passcode, an OTP secret or a full phone number into one.
+"""
+
+from __future__ import annotations
+
+
+class ConnectError(Exception):
+    """Base of every domain error."""
+
+    code = "connect_error"
+    default_message = "Something went wrong. Try again."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class InvalidInput(ConnectError):
+    """A field's value cannot be used as typed."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StepOutOfOrder(ConnectError):
+    code = "step_out_of_order"
+    default_message = "That step isn't available now. Start again from the email address."
+
+
+# --- login -----------------------------------------------------------------------
+
+
+class MethodNotAvailable(ConnectError):
+    code = "method_not_available"
+    default_message = (
+        "Cloud authentication must be used until the Set Up Your Authentication task is "
+        'complete. Choose "Cloud".'
+    )
+
+
+class InvalidCredentials(ConnectError):
+    """One answer for unknown email, wrong password and locked account."""
+
+    code = "invalid_credentials"
+    default_message = (
+        "The email address or password is not right, or the account is locked for a while "
+        'after too many tries. Try again, or choose "Login issues?".'
+    )
+
+
+class TemporaryPasswordExpired(ConnectError):
+    code = "temporary_password_expired"
+    default_message = (
+        "Your supplied password has expired because it was not used within 7 days. "
+        "Ask Connect support for a new one."
+    )
+
+
+class SessionExpired(ConnectError):
+    code = "session_expired"
+    default_message = "You have been signed out. Log in again to carry on."
+
+
+# --- passcodes -------------------------------------------------------------------
+
+
+class PasscodeError(ConnectError):
+    code = "passcode_error"
+
+
+class NoActivePasscode(PasscodeError):
+    code = "no_active_passcode"
+    default_message = "There is no passcode waiting to be checked. Ask for a new code."
+
+
+class PasscodeWrong(PasscodeError):
+    code = "passcode_wrong"
+
+    def __init__(self, *, tries_left: int) -> None:
+        self.tries_left = tries_left
+        plural = "try" if tries_left == 1 else "tries"
+        super().__init__(f"That passcode is not right. You have {tries_left} {plural} left.")
+
+
+class PasscodeExpired(PasscodeError):
+    code = "passcode_expired"
+    default_message = "That passcode has expired. Ask for a new code."
+
+
+class PasscodeUsed(PasscodeError):
+    code = "passcode_used"
+    default_message = "That passcode has already been used. Ask for a new code."
+
+
+class PasscodeLocked(PasscodeError):
+    code = "passcode_locked"
+    default_message = "Too many wrong tries for this passcode. Ask for a new code."
+
+
+class ResendTooSoon(PasscodeError):
+    code = "resend_too_soon"
+
+    def __init__(self, *, wait_seconds: int) -> None:
+        self.wait_seconds = wait_seconds
+        super().__init__(f"You can ask for a new code in {wait_seconds} seconds.")
+
+
+class SendLimitReached(PasscodeError):
+    code = "send_limit_reached"
+
+    def __init__(self, *, wait_seconds: int) -> None:
+        self.wait_seconds = wait_seconds
+        minutes = max(1, -(-wait_seconds // 60))
+        super().__init__(
+            f"Too many codes were sent in the last 15 minutes. Try again in {minutes} "
+            f"minute{'s' if minutes != 1 else ''}."
+        )
+
+
+# --- passwords -------------------------------------------------------------------
+
+
+class PasswordRejected(ConnectError):
+    """The new password breaks the policy; ``problems`` says every reason."""
+
+    code = "password_rejected"
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(" ".join(problems))
+
+
+class PasswordsDoNotMatch(ConnectError):
+    code = "passwords_do_not_match"
+    default_message = "The new password and its confirmation are not the same."
+
+
+class CurrentPasswordWrong(ConnectError):
+    code = "current_password_wrong"
+    default_message = "Your current password is not right."
+
+
+# --- accounts, delivery, support ----------------------------------------------------
+
+
+class AccountExists(ConnectError):
+    code = "account_exists"
+
+
+class UserNotFound(ConnectError):
+    """Only for staff tools; the login flow never says an address is unknown."""
+
+    code = "user_not_found"
+
+
+class DeliveryFailed(ConnectError):
+    code = "delivery_failed"
+    default_message = "We could not send the message. Try again in a minute."

@@ -1,0 +1,441 @@
+"""The login flow as a plain Python controller, one object per browser page.
+
+The story, as the Connect application tells it:
+
+1. **Email** — the admin types ``name@<accountcode>.<suffix>`` and clicks Next.
+   A malformed address is refused with a specific message; an unknown but
+   well-formed address goes on exactly like a known one, so nobody can learn
+   which addresses exist.
+2. **Method** — Cloud, or Domain once the account's Set Up User Authentication
+   task enabled it; until then Cloud must be used.
+3. **Password** — checked against the argon2id hash. Unknown address, wrong
+   password and locked account give the same answer in the same time. Five
+   failures in a row lock the admin out for 15 minutes, doubling with each
+   further lock; a correct password clears the count.
+4. **Enrol phone** — first login only: country plus national mobile number.
+   The number is saved only when the admin logs in with its passcode verified.
+5. **Passcode** — a 6-digit HOTP code by SMS (see :mod:`.passcodes`); a returning
+   admin's code goes straight to the saved phone, "the number ending 42".
+6. **Log In** — only after a successful Verify; starts a session.
+7. **Change password** — first login only: the supplied password must go.
+8. Then the admin lands: Welcome before any task was started, Welcome back after.
+
+Each method refuses to run unless the flow is at its step
+(:class:`~connect_widgets.core.errors.StepOutOfOrder`), because a Voila page's
+browser can send any widget event: the screens are not the guard. Nothing here
+holds a secret beyond the session id, which never appears in a repr.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlmodel import Session, select
+
+from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.emails import parse_connect_address
+from connect_widgets.core.errors import (
+    ConnectError,
+    CurrentPasswordWrong,
+    DeliveryFailed,
+    InvalidCredentials,
+    MethodNotAvailable,
+    ResendTooSoon,
+    SendLimitReached,
+    SessionExpired,
+    StepOutOfOrder,
+    TemporaryPasswordExpired,
+)
+from connect_widgets.core.passcodes import (
+    CodeSent,
+    Purpose,
+    latest_passcode,
+    new_phone,
+    revoke_live_passcodes,
+    saved_phone,
+    send_passcode,
+    verify_passcode,
+)
+from connect_widgets.core.passwords import MAX_LENGTH, enforce_password_policy, read_password
+from connect_widgets.core.phones import number_ending, parse_mobile
+from connect_widgets.core.services import ConnectServices
+from connect_widgets.core.sessions import end_session, resume_session, start_session
+from connect_widgets.core.tasks import Landing, landing_for
+from connect_widgets.store.models import Account, AdminUser, Phone
+
+log = logging.getLogger(__name__)
+
+MAX_FAILED_LOGINS = 5
+FIRST_LOCK = timedelta(minutes=15)
+LONGEST_LOCK = timedelta(hours=24)  # doubling stops here
+TEMPORARY_PASSWORD_LIFETIME = timedelta(days=7)
+
+
+class LoginStep(StrEnum):
+    EMAIL = "email"
+    METHOD = "method"
+    PASSWORD = "password"
+    ENROL_PHONE = "enrol_phone"
+    PASSCODE = "passcode"
+    LOG_IN = "log_in"
+    CHANGE_PASSWORD = "change_password"
+    SIGNED_IN = "signed_in"
+
+
+class AuthMethod(StrEnum):
+    CLOUD = "cloud"
+    DOMAIN = "domain"
+
+
+def lock_duration(lock_count: int) -> timedelta:
+    """15 minutes for the first lock, doubling for each repeat, at most 24 hours."""
+    exponent = min(max(lock_count, 1) - 1, 16)
+    return min(FIRST_LOCK * (2**exponent), LONGEST_LOCK)
+
+
+class LoginFlow:
+    """One admin's way through the login, held in the page's kernel.
+
+    See the module docstring for the story. Screens call one method per user
+    action and show :attr:`step`; every rule is enforced here and in the database.
+    """
+
+    def __init__(self, services: ConnectServices) -> None:
+        self._services = services
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self.step = LoginStep.EMAIL
+        self.email: str | None = None
+        self.method = AuthMethod.CLOUD
+        self.code_sent: CodeSent | None = None
+        self._account_code: str | None = None
+        self._user_id: int | None = None
+        self._pending_phone_id: int | None = None
+        self._token: str | None = None
+
+    def __repr__(self) -> str:
+        return f"LoginFlow(step={self.step.value!r}, email={self.email!r})"
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _require(self, *steps: LoginStep) -> None:
+        if self.step not in steps:
+            log.info("refused an out-of-order call at step %s", self.step.value)
+            raise StepOutOfOrder()
+
+    def _user(self, db: Session) -> AdminUser:
+        user = db.get(AdminUser, self._user_id) if self._user_id is not None else None
+        if user is None:  # removed while the page was open
+            self._reset_state()
+            raise StepOutOfOrder()
+        return user
+
+    def _audit(self, db: Session, action: AuditAction, *, user: AdminUser | None = None,
+               outcome: str = "ok", detail: str = "") -> None:
+        record_event(
+            db,
+            action=action,
+            outcome=outcome,
+            now=self._services.clock.now(),
+            actor=self.email or "anonymous",
+            account_id=user.account_id if user else None,
+            user_id=user.id if user else None,
+            detail=detail,
+        )
+
+    @property
+    def needs_phone_enrolment(self) -> bool:
+        """True while the admin has no saved phone (first login, or after a reset)."""
+        return self._pending_phone_id is not None or self.step is LoginStep.ENROL_PHONE
+
+    @property
+    def signed_in(self) -> bool:
+        return self._token is not None
+
+    def restart(self) -> None:
+        """Back to the email page (a Back on the first steps, or Start again)."""
+        if self._token is not None:
+            self.log_out()
+        self._reset_state()
+
+    # -- 1. email -----------------------------------------------------------------
+
+    def submit_email(self, value: object) -> None:
+        """Step 1: remember the address; unknown addresses are not revealed."""
+        self._require(LoginStep.EMAIL, LoginStep.METHOD, LoginStep.PASSWORD)
+        address = parse_connect_address(value, suffix=self._services.settings.holding_suffix)
+        with self._services.transaction() as db:
+            user = db.exec(select(AdminUser).where(AdminUser.email == address.email)).first()
+            self.email = address.email
+            self._account_code = address.account_code.upper()
+            self._user_id = user.id if user else None
+            self.method = AuthMethod.CLOUD
+            self._audit(db, AuditAction.EMAIL_SUBMITTED, user=user,
+                        outcome="ok" if user else "unknown")
+        self.step = LoginStep.METHOD
+
+    # -- 2. method ----------------------------------------------------------------
+
+    def domain_available(self) -> bool:
+        """Whether this address's account has enabled Domain authentication."""
+        if self._account_code is None:
+            return False
+        with self._services.transaction() as db:
+            account = db.exec(select(Account).where(Account.code == self._account_code)).first()
+            return bool(account and account.auth_mode == AuthMethod.DOMAIN)
+
+    def choose_method(self, value: object) -> None:
+        """Step 2: Cloud, or Domain once the account enabled it."""
+        self._require(LoginStep.METHOD, LoginStep.PASSWORD)
+        try:
+            method = AuthMethod(str(value).strip().lower())
+        except ValueError:
+            raise MethodNotAvailable('Choose "Cloud" or "Domain" from the list.') from None
+        if method is AuthMethod.DOMAIN and not self.domain_available():
+            with self._services.transaction() as db:
+                self._audit(db, AuditAction.METHOD_REFUSED, outcome="refused",
+                            detail="domain authentication is not enabled")
+            raise MethodNotAvailable()
+        self.method = method
+        self.step = LoginStep.PASSWORD
+
+    # -- 3. password --------------------------------------------------------------
+
+    def submit_password(self, value: object) -> LoginStep:
+        """Step 3: check the password; on success send a code or ask for a phone.
+
+        Returns:
+            The next step: ``ENROL_PHONE`` or ``PASSCODE``.
+
+        Raises:
+            InvalidCredentials: unknown address, wrong password or locked (one answer).
+            TemporaryPasswordExpired: right password, but the supplied one is too old.
+        """
+        self._require(LoginStep.PASSWORD)
+        password = read_password(value)
+        if self.method is AuthMethod.DOMAIN:
+            raise MethodNotAvailable(
+                'Domain sign-in is not available on this server yet. Choose "Cloud".'
+            )
+        services, now = self._services, self._services.clock.now()
+        with services.transaction() as db:
+            user = db.get(AdminUser, self._user_id) if self._user_id is not None else None
+            if user is None:
+                services.hasher.burn_time(password[:MAX_LENGTH])
+                self._audit(db, AuditAction.LOGIN_FAILED, outcome="refused", detail="unknown address")
+                raise InvalidCredentials()
+            if len(password) > MAX_LENGTH:  # can never match; don't hash a huge paste
+                services.hasher.burn_time(password[:MAX_LENGTH])
+                correct = False
+            else:
+                correct = services.hasher.verify(user.password_hash, password)
+            if user.locked_until is not None and user.locked_until > now:
+                self._audit(db, AuditAction.LOGIN_FAILED, user=user, outcome="refused",
+                            detail="account locked")
+                raise InvalidCredentials()
+            if not correct:
+                self._count_failure(db, user, now)
+                raise InvalidCredentials()
+            user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
+            if services.hasher.needs_rehash(user.password_hash):
+                user.password_hash = services.hasher.hash(password)
+            db.add(user)
+            if user.must_change_password and now - user.password_set_at > TEMPORARY_PASSWORD_LIFETIME:
+                self._audit(db, AuditAction.TEMPORARY_PASSWORD_EXPIRED, user=user, outcome="refused")
+                raise TemporaryPasswordExpired()
+            self._audit(db, AuditAction.PASSWORD_ACCEPTED, user=user)
+            phone = saved_phone(db, user_id=user.id)  # type: ignore[arg-type]
+        if phone is None:
+            self.step = LoginStep.ENROL_PHONE
+            return self.step
+        self.step = LoginStep.PASSCODE
+        self._send(first=True)
+        return self.step
+
+    def _count_failure(self, db: Session, user: AdminUser, now) -> None:  # type: ignore[no-untyped-def]
+        user.failed_logins += 1
+        detail = f"wrong password ({user.failed_logins} in a row)"
+        self._audit(db, AuditAction.LOGIN_FAILED, user=user, outcome="refused", detail=detail)
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.lock_count += 1
+            duration = lock_duration(user.lock_count)
+            user.locked_until = now + duration
+            user.failed_logins = 0
+            minutes = int(duration.total_seconds() // 60)
+            self._audit(db, AuditAction.ACCOUNT_LOCKED, user=user, outcome="locked",
+                        detail=f"locked for {minutes} minutes (lock {user.lock_count})")
+        db.add(user)
+
+    # -- 4. phone enrolment -------------------------------------------------------
+
+    def enrol_phone(self, *, country: object, number: object) -> CodeSent:
+        """Step 4 (first login): take the mobile number and send its first code."""
+        self._require(LoginStep.ENROL_PHONE)
+        e164 = parse_mobile(country=country, number=number)
+        with self._services.transaction() as db:
+            user = self._user(db)
+            phone = new_phone(db, user=user, e164=e164, now=self._services.clock.now())
+            self._pending_phone_id = phone.id
+        self.step = LoginStep.PASSCODE
+        return self._send(first=True)
+
+    def change_number(self) -> None:
+        """From the passcode page during enrolment: back to type another number."""
+        self._require(LoginStep.PASSCODE)
+        if self._pending_phone_id is None:
+            raise StepOutOfOrder(
+                "Your phone is already saved. If you lost it, choose \"Login issues?\"."
+            )
+        with self._services.transaction() as db:
+            revoke_live_passcodes(db, user_id=self._user_id, now=self._services.clock.now(),  # type: ignore[arg-type]
+                                  reason="number_changed")
+        self.code_sent = None
+        self.step = LoginStep.ENROL_PHONE
+
+    # -- 5. passcode --------------------------------------------------------------
+
+    def _phone_for_codes(self, db: Session, user: AdminUser) -> Phone:
+        if self._pending_phone_id is not None:
+            phone = db.get(Phone, self._pending_phone_id)
+        else:
+            phone = saved_phone(db, user_id=user.id)  # type: ignore[arg-type]
+        if phone is None:  # support reset the phone meanwhile
+            self._reset_state()
+            raise StepOutOfOrder()
+        return phone
+
+    def _send(self, *, first: bool) -> CodeSent:
+        services = self._services
+        with services.transaction() as db:
+            user = self._user(db)
+            phone = self._phone_for_codes(db, user)
+            try:
+                sent = send_passcode(db, user=user, phone=phone, purpose=Purpose.LOGIN,
+                                     courier=services.courier, now=services.clock.now())
+            except (ResendTooSoon, SendLimitReached):
+                live = latest_passcode(db, user_id=user.id, purpose=Purpose.LOGIN)  # type: ignore[arg-type]
+                if not first or live is None or live.used_at or live.revoked_at:
+                    raise
+                # Coming back to this page moments after a code went out: keep that code.
+                sent = CodeSent(ending=number_ending(phone.e164), expires_at=live.expires_at,
+                                resend_at=live.sent_at + timedelta(seconds=30), delivered=True)
+        self.code_sent = sent
+        if not sent.delivered:
+            raise DeliveryFailed(
+                f"We could not send the SMS to the number ending {sent.ending}. "
+                "Try again in a minute with Resend."
+            )
+        return sent
+
+    def resend_passcode(self) -> CodeSent:
+        """Send a new code (allowed 30 seconds after the last); the old one dies."""
+        self._require(LoginStep.PASSCODE)
+        return self._send(first=False)
+
+    def verify_passcode(self, code: object) -> None:
+        """Step 5: check the code; only a correct, live code opens Log In."""
+        self._require(LoginStep.PASSCODE)
+        with self._services.transaction() as db:
+            user = self._user(db)
+            verify_passcode(db, user=user, purpose=Purpose.LOGIN, code=code,
+                            now=self._services.clock.now())
+        self.step = LoginStep.LOG_IN
+
+    # -- 6. log in ----------------------------------------------------------------
+
+    def log_in(self) -> LoginStep:
+        """Step 6: start the session, save a newly enrolled phone.
+
+        Returns:
+            ``CHANGE_PASSWORD`` on the first login, else ``SIGNED_IN``.
+        """
+        self._require(LoginStep.LOG_IN)
+        now = self._services.clock.now()
+        with self._services.transaction() as db:
+            user = self._user(db)
+            if self._pending_phone_id is not None:
+                phone = db.get(Phone, self._pending_phone_id)
+                if phone is None:
+                    self._reset_state()
+                    raise StepOutOfOrder()
+                phone.verified_at = now
+                db.add(phone)
+                for other in db.exec(select(Phone).where(Phone.user_id == user.id, Phone.id != phone.id)):
+                    db.delete(other)
+                self._audit(db, AuditAction.PHONE_ENROLLED, user=user,
+                            detail=f"number ending {number_ending(phone.e164)}")
+            self._token = start_session(db, user=user, now=now)
+            user.last_login_at = now
+            db.add(user)
+            self._audit(db, AuditAction.LOGIN, user=user, detail=f"method {self.method.value}")
+            must_change = user.must_change_password
+        self._pending_phone_id = None
+        self.step = LoginStep.CHANGE_PASSWORD if must_change else LoginStep.SIGNED_IN
+        return self.step
+
+    def _session_user(self, db: Session) -> AdminUser:
+        try:
+            return resume_session(db, token=self._token or "", now=self._services.clock.now())
+        except SessionExpired:
+            self._audit(db, AuditAction.SESSION_EXPIRED, outcome="ended")
+            self._reset_state()
+            raise
+
+    # -- 7. change password -------------------------------------------------------
+
+    def change_password(self, *, current: object, new: object, confirm: object) -> None:
+        """Step 7 (first login, or any time signed in): replace the password.
+
+        Raises:
+            CurrentPasswordWrong, PasswordsDoNotMatch, PasswordRejected, InvalidInput.
+        """
+        self._require(LoginStep.CHANGE_PASSWORD, LoginStep.SIGNED_IN)
+        services = self._services
+        current_text = read_password(current, field="current_password", label="current password")
+        with services.transaction() as db:
+            user = self._session_user(db)
+            if not services.hasher.verify(user.password_hash, current_text):
+                self._audit(db, AuditAction.PASSWORD_CHANGE_REFUSED, user=user, outcome="refused",
+                            detail="current password wrong")
+                raise CurrentPasswordWrong()
+            account = db.get(Account, user.account_id)
+            name, code = user.email.split("@")[0], account.code.lower() if account else ""
+            try:
+                password = enforce_password_policy(
+                    new, confirm,
+                    personal_words=(name, code, account.company if account else ""),
+                    current_hash=user.password_hash,
+                    hasher=services.hasher,
+                )
+            except ConnectError as exc:
+                self._audit(db, AuditAction.PASSWORD_CHANGE_REFUSED, user=user, outcome="refused",
+                            detail=exc.code)
+                raise
+            now = services.clock.now()
+            user.password_hash = services.hasher.hash(password)
+            user.must_change_password = False
+            user.password_set_at = now
+            db.add(user)
+            self._audit(db, AuditAction.PASSWORD_CHANGED, user=user)
+        self.step = LoginStep.SIGNED_IN
+
+    # -- 8. landing ---------------------------------------------------------------
+
+    def landing(self) -> Landing:
+        """Where the signed-in admin lands: Welcome, or Welcome back with tasks."""
+        self._require(LoginStep.SIGNED_IN)
+        with self._services.transaction() as db:
+            user = self._session_user(db)
+            return landing_for(db, account_id=user.account_id, catalogue=self._services.catalogue)
+
+    def log_out(self) -> None:
+        """End the session and go back to the email page."""
+        if self._token is not None:
+            with self._services.transaction() as db:
+                user = db.get(AdminUser, self._user_id) if self._user_id is not None else None
+                end_session(db, token=self._token, now=self._services.clock.now())
+                self._audit(db, AuditAction.LOGOUT, user=user)
+        self._reset_state()

@@ -1,0 +1,160 @@
+"""The setup-task catalogue and where an account stands on it.
+
+The catalogue lives in ``data/tasks.toml``. A task's state is stored per account
+in ``task_progress``; ``locked`` is never stored but derived: a task is locked
+while any of its prerequisites is not complete.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from connect_widgets.store.models import TaskProgress
+
+VALIDATION_KINDS = frozenset(
+    {"none", "self", "staff", "dns_txt", "dns_spf", "dns_mx", "ldap", "test_login", "rows"}
+)
+
+
+class TaskState(StrEnum):
+    LOCKED = "locked"
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    AWAITING_VALIDATION = "awaiting_validation"
+    COMPLETE = "complete"
+
+
+class CatalogueError(Exception):
+    """The task catalogue file is wrong (a packaging or editing mistake, not user input)."""
+
+
+@dataclass(frozen=True)
+class TaskDefinition:
+    key: str
+    title: str
+    area: str
+    required: bool
+    prerequisites: tuple[str, ...]
+    steps: tuple[str, ...]
+    validation: str
+
+
+@dataclass(frozen=True)
+class TaskCatalogue:
+    tasks: tuple[TaskDefinition, ...]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.tasks)
+
+    def get(self, key: str) -> TaskDefinition:
+        for task in self.tasks:
+            if task.key == key:
+                return task
+        raise KeyError(key)
+
+    @property
+    def required(self) -> tuple[TaskDefinition, ...]:
+        return tuple(t for t in self.tasks if t.required)
+
+
+def default_catalogue_path() -> Path:
+    """``data/tasks.toml`` of a source checkout, else the copy bundled in the wheel."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / "data" / "tasks.toml", package / "bundled" / "tasks.toml"):
+        if candidate.is_file():
+            return candidate
+    raise CatalogueError("the task catalogue data/tasks.toml was not found")
+
+
+def load_catalogue(path: Path | None = None) -> TaskCatalogue:
+    """Read and check the catalogue: unique keys, known prerequisites listed earlier."""
+    path = path or default_catalogue_path()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogueError(f"{path}: {exc}") from None
+    tasks: list[TaskDefinition] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw.get("tasks", []), start=1):
+        try:
+            task = TaskDefinition(
+                key=str(entry["key"]),
+                title=str(entry["title"]),
+                area=str(entry["area"]),
+                required=bool(entry["required"]),
+                prerequisites=tuple(entry.get("prerequisites", ())),
+                steps=tuple(entry["steps"]),
+                validation=str(entry["validation"]),
+            )
+        except KeyError as exc:
+            raise CatalogueError(f"{path}: task #{index} has no {exc.args[0]!r}") from None
+        if task.key in seen:
+            raise CatalogueError(f"{path}: task key {task.key!r} appears twice")
+        unknown = [p for p in task.prerequisites if p not in seen]
+        if unknown:
+            raise CatalogueError(f"{path}: {task.key!r} needs {unknown}, not listed before it")
+        if not task.steps:
+            raise CatalogueError(f"{path}: {task.key!r} has no steps")
+        if task.validation not in VALIDATION_KINDS:
+            raise CatalogueError(f"{path}: {task.key!r} has unknown validation {task.validation!r}")
+        seen.add(task.key)
+        tasks.append(task)
+    if not tasks:
+        raise CatalogueError(f"{path}: no tasks")
+    return TaskCatalogue(tuple(tasks))
+
+
+def task_states(db: Session, *, account_id: int, catalogue: TaskCatalogue) -> dict[str, TaskState]:
+    """Every catalogue task's state for the account, ``locked`` derived."""
+    rows = {
+        row.task_key: row
+        for row in db.exec(select(TaskProgress).where(TaskProgress.account_id == account_id))
+    }
+    states: dict[str, TaskState] = {}
+    for task in catalogue:
+        row = rows.get(task.key)
+        stored = TaskState(row.state) if row else TaskState.NOT_STARTED
+        if stored is not TaskState.COMPLETE and any(
+            states.get(p) is not TaskState.COMPLETE for p in task.prerequisites
+        ):
+            states[task.key] = TaskState.LOCKED
+        else:
+            states[task.key] = stored
+    return states
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Where a signed-in admin lands: the Welcome page or the Welcome back page."""
+
+    kind: str  # "welcome" | "returning"
+    last_completed: TaskDefinition | None
+    next_task: TaskDefinition | None
+    in_progress: tuple[TaskDefinition, ...]
+
+
+def landing_for(db: Session, *, account_id: int, catalogue: TaskCatalogue) -> Landing:
+    """Welcome until the account has started a task; afterwards, Welcome back."""
+    rows = list(db.exec(select(TaskProgress).where(TaskProgress.account_id == account_id)))
+    started = [r for r in rows if r.state != TaskState.NOT_STARTED]
+    states = task_states(db, account_id=account_id, catalogue=catalogue)
+    actionable = [
+        t for t in catalogue if states[t.key] in (TaskState.IN_PROGRESS, TaskState.NOT_STARTED)
+    ]
+    actionable.sort(key=lambda t: not t.required)  # stable: catalogue order, required first
+    next_task = actionable[0] if actionable else None
+    if not started:
+        return Landing("welcome", None, next_task, ())
+    known = {t.key for t in catalogue}
+    completed = sorted(
+        (r for r in rows if r.state == TaskState.COMPLETE and r.completed_at and r.task_key in known),
+        key=lambda r: r.completed_at,  # type: ignore[arg-type,return-value]
+    )
+    last = catalogue.get(completed[-1].task_key) if completed else None
+    in_progress = tuple(t for t in catalogue if states[t.key] is TaskState.IN_PROGRESS)
+    return Landing("returning", last, next_task, in_progress)

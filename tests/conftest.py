@@ -1,0 +1,139 @@
+"""Shared fixtures: a fresh SQLite file per test, a frozen clock, real services."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings as hypothesis_settings
+from sqlmodel import col, select
+
+from connect_widgets.core.accounts import NewAccount, create_account
+from connect_widgets.core.clock import FrozenClock
+from connect_widgets.core.login import LoginFlow, LoginStep
+from connect_widgets.core.services import ConnectServices, build_services
+from connect_widgets.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, Settings, load_settings
+from connect_widgets.store.engine import make_engine, new_session
+from connect_widgets.store.models import AdminUser, Message
+from connect_widgets.store.schema import upgrade_schema
+
+hypothesis_settings.register_profile(
+    "connect",
+    deadline=None,  # argon2 hashing is slow on purpose
+    max_examples=60,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile("connect")
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+GB_MOBILE = "7400123456"  # phonenumbers' example GB mobile, national form
+GB_MOBILE_E164 = "+447400123456"
+NEW_PASSWORD = "harbour kettle violin 42"
+
+# The cheapest argon2id that still meets OWASP's floor keeps the suite fast.
+FAST_ARGON2 = {
+    "argon2_time_cost": ARGON2_MIN_TIME_COST,
+    "argon2_memory_kib": ARGON2_MIN_MEMORY_KIB,
+    "argon2_parallelism": 1,
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_connect_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests build their own settings; a developer's CONNECT_* must not leak in."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("CONNECT_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database migrated to head, copied for each test (faster than migrating)."""
+    folder = tmp_path_factory.mktemp("template")
+    engine = make_engine(load_settings(data_dir=folder))
+    upgrade_schema(engine)
+    engine.dispose()  # checkpoints the WAL into the main file
+    return folder / "connect.db"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_template: Path) -> Settings:
+    shutil.copy(migrated_template, tmp_path / "connect.db")
+    return load_settings(data_dir=tmp_path, **FAST_ARGON2)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def services(settings: Settings, clock: FrozenClock) -> Iterator[ConnectServices]:
+    built = build_services(settings, clock=clock)
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture
+def account(services: ConnectServices) -> NewAccount:
+    return create_account(
+        services, code="ACME", company="Acme Ltd", primary_domain="acme.example", admin_name="jane"
+    )
+
+
+@pytest.fixture
+def flow(services: ConnectServices) -> LoginFlow:
+    return LoginFlow(services)
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def user_by_email(services: ConnectServices, email: str) -> AdminUser:
+    with new_session(services.engine) as db:
+        user = db.exec(select(AdminUser).where(AdminUser.email == email)).one()
+        return user
+
+
+def last_sms(services: ConnectServices, *, user_id: int | None = None) -> Message:
+    with new_session(services.engine) as db:
+        query = select(Message).where(Message.channel == "sms")
+        if user_id is not None:
+            query = query.where(Message.user_id == user_id)
+        return db.exec(query.order_by(col(Message.id).desc())).first()  # type: ignore[return-value]
+
+
+def code_from_sms(services: ConnectServices) -> str:
+    """The passcode as the admin reads it on their phone (the outbox message)."""
+    message = last_sms(services)
+    assert message is not None, "no SMS was sent"
+    match = re.search(r"\b(\d{6})\b", message.body)
+    assert match, "the SMS carries no 6-digit code"
+    return match.group(1)
+
+
+def wrong_code(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def reach_password(flow: LoginFlow, email: str) -> None:
+    flow.submit_email(email)
+    flow.choose_method("cloud")
+
+
+def first_login(flow: LoginFlow, services: ConnectServices, account: NewAccount,
+                *, new_password: str = NEW_PASSWORD) -> None:
+    """Every step of a first login, ending signed in with the password changed."""
+    reach_password(flow, account.admin_email)
+    assert flow.submit_password(account.temporary_password) is LoginStep.ENROL_PHONE
+    flow.enrol_phone(country="GB", number=GB_MOBILE)
+    flow.verify_passcode(code_from_sms(services))
+    assert flow.log_in() is LoginStep.CHANGE_PASSWORD
+    flow.change_password(current=account.temporary_password, new=new_password, confirm=new_password)
+    assert flow.step is LoginStep.SIGNED_IN
