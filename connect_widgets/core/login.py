@@ -29,7 +29,7 @@ holds a secret beyond the session id, which never appears in a repr.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlmodel import Session, select
@@ -49,8 +49,10 @@ from connect_widgets.core.errors import (
     TemporaryPasswordExpired,
 )
 from connect_widgets.core.passcodes import (
+    RESEND_AFTER,
     CodeSent,
     Purpose,
+    check_can_send,
     latest_passcode,
     new_phone,
     revoke_live_passcodes,
@@ -111,6 +113,7 @@ class LoginFlow:
         self.email: str | None = None
         self.method = AuthMethod.CLOUD
         self.code_sent: CodeSent | None = None
+        self.notice: str | None = None  # a sending problem to show on the passcode page
         self._account_code: str | None = None
         self._user_id: int | None = None
         self._pending_phone_id: int | None = None
@@ -252,10 +255,10 @@ class LoginFlow:
             self.step = LoginStep.ENROL_PHONE
             return self.step
         self.step = LoginStep.PASSCODE
-        self._send(first=True)
+        self._send_on_arrival()
         return self.step
 
-    def _count_failure(self, db: Session, user: AdminUser, now) -> None:  # type: ignore[no-untyped-def]
+    def _count_failure(self, db: Session, user: AdminUser, now: datetime) -> None:
         user.failed_logins += 1
         detail = f"wrong password ({user.failed_logins} in a row)"
         self._audit(db, AuditAction.LOGIN_FAILED, user=user, outcome="refused", detail=detail)
@@ -271,16 +274,26 @@ class LoginFlow:
 
     # -- 4. phone enrolment -------------------------------------------------------
 
-    def enrol_phone(self, *, country: object, number: object) -> CodeSent:
-        """Step 4 (first login): take the mobile number and send its first code."""
+    def enrol_phone(self, *, country: object, number: object) -> CodeSent | None:
+        """Step 4 (first login): take the mobile number and send its first code.
+
+        Refused, staying on this step, when no code could be sent now anyway
+        (:class:`ResendTooSoon`, :class:`SendLimitReached`).
+
+        Returns:
+            Where the code went, or ``None`` when delivery failed (see :attr:`notice`).
+        """
         self._require(LoginStep.ENROL_PHONE)
         e164 = parse_mobile(country=country, number=number)
-        with self._services.transaction() as db:
+        services = self._services
+        with services.transaction() as db:
             user = self._user(db)
-            phone = new_phone(db, user=user, e164=e164, now=self._services.clock.now())
+            check_can_send(db, user_id=user.id, now=services.clock.now())  # type: ignore[arg-type]
+            phone = new_phone(db, user=user, e164=e164, now=services.clock.now())
             self._pending_phone_id = phone.id
         self.step = LoginStep.PASSCODE
-        return self._send(first=True)
+        self._send_on_arrival()
+        return self.code_sent
 
     def change_number(self) -> None:
         """From the passcode page during enrolment: back to type another number."""
@@ -307,33 +320,52 @@ class LoginFlow:
             raise StepOutOfOrder()
         return phone
 
-    def _send(self, *, first: bool) -> CodeSent:
+    def _send(self) -> CodeSent:
+        """Send a login code to the phone in play; refusals and failures raise."""
         services = self._services
         with services.transaction() as db:
             user = self._user(db)
             phone = self._phone_for_codes(db, user)
-            try:
-                sent = send_passcode(db, user=user, phone=phone, purpose=Purpose.LOGIN,
-                                     courier=services.courier, now=services.clock.now())
-            except (ResendTooSoon, SendLimitReached):
-                live = latest_passcode(db, user_id=user.id, purpose=Purpose.LOGIN)  # type: ignore[arg-type]
-                if not first or live is None or live.used_at or live.revoked_at:
-                    raise
-                # Coming back to this page moments after a code went out: keep that code.
-                sent = CodeSent(ending=number_ending(phone.e164), expires_at=live.expires_at,
-                                resend_at=live.sent_at + timedelta(seconds=30), delivered=True)
+            sent = send_passcode(db, user=user, phone=phone, purpose=Purpose.LOGIN,
+                                 courier=services.courier, now=services.clock.now())
         self.code_sent = sent
         if not sent.delivered:
             raise DeliveryFailed(
                 f"We could not send the SMS to the number ending {sent.ending}. "
-                "Try again in a minute with Resend."
+                "Use Resend in 30 seconds, or choose \"Login issues?\"."
             )
         return sent
+
+    def _send_on_arrival(self) -> None:
+        """Send the first code on reaching the passcode page, never raising.
+
+        The admin did their part (right password, valid number); a send that is
+        refused or fails is told in :attr:`notice` and Resend is the way on. A
+        code sent moments ago from another page stays valid and is reused.
+        """
+        self.notice = None
+        try:
+            self._send()
+        except (ResendTooSoon, SendLimitReached) as refused:
+            with self._services.transaction() as db:
+                user = self._user(db)
+                phone = self._phone_for_codes(db, user)
+                live = latest_passcode(db, user_id=user.id, purpose=Purpose.LOGIN)  # type: ignore[arg-type]
+                if live and live.phone_id == phone.id and not (live.used_at or live.revoked_at):
+                    self.code_sent = CodeSent(
+                        ending=number_ending(phone.e164), expires_at=live.expires_at,
+                        resend_at=live.sent_at + RESEND_AFTER, delivered=True,
+                    )
+                    return
+            self.code_sent, self.notice = None, refused.message
+        except DeliveryFailed as failed:
+            self.notice = failed.message
 
     def resend_passcode(self) -> CodeSent:
         """Send a new code (allowed 30 seconds after the last); the old one dies."""
         self._require(LoginStep.PASSCODE)
-        return self._send(first=False)
+        self.notice = None
+        return self._send()
 
     def verify_passcode(self, code: object) -> None:
         """Step 5: check the code; only a correct, live code opens Log In."""

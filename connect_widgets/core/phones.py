@@ -16,12 +16,12 @@ _SEPARATORS = re.compile(r"[\s\-.()/]")
 
 def country_choices() -> list[tuple[str, str]]:
     """(label, region) pairs for a country drop-down, e.g. ("United Kingdom (+44)", "GB")."""
-    from phonenumbers.geocoder import description_for_number  # lazy: loads locale data
+    from phonenumbers.geocoder import country_name_for_number  # lazy: loads locale data
 
     choices = []
     for region in sorted(phonenumbers.SUPPORTED_REGIONS):
         example = phonenumbers.example_number(region)
-        name = description_for_number(example, "en") if example else ""
+        name = country_name_for_number(example, "en") if example else ""
         code = phonenumbers.country_code_for_region(region)
         choices.append((f"{name or region} (+{code})", region))
     return sorted(choices)
@@ -58,12 +58,12 @@ def parse_mobile(*, country: object, number: object) -> str:
         if exc.error_type == NumberParseException.TOO_LONG:
             raise InvalidInput("That number is too long.", field="number") from None
         raise InvalidInput("That number is too short.", field="number") from None
-    reason = phonenumbers.is_possible_number_with_reason(parsed)
-    if reason == ValidationResult.TOO_SHORT:
+    # Length is judged against the country's mobile numbers, not any number type.
+    reason = phonenumbers.is_possible_number_for_type_with_reason(parsed, PhoneNumberType.MOBILE)
+    if reason in (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
         raise InvalidInput("That number is too short.", field="number")
-    if reason in (ValidationResult.TOO_LONG, ValidationResult.INVALID_LENGTH):
-        too = "long" if len(digits) > 8 else "short"
-        raise InvalidInput(f"That number is too {too}.", field="number")
+    if reason == ValidationResult.TOO_LONG:
+        raise InvalidInput("That number is too long.", field="number")
     if reason != ValidationResult.IS_POSSIBLE or not phonenumbers.is_valid_number(parsed):
         raise InvalidInput(
             "That is not a valid number for the country chosen. Check the country and the number.",

@@ -1,0 +1,90 @@
+"""The task catalogue and the landing page after login."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connect_widgets.core.tasks import CatalogueError, TaskState, landing_for, load_catalogue, task_states
+from connect_widgets.store.engine import new_session
+from connect_widgets.store.models import Account, TaskProgress
+
+ORDER = [
+    "confirm_details", "validate_domains", "directory_sync", "add_users", "user_authentication",
+    "outbound_email", "inbound_email", "mx_records", "permitted_senders", "recipient_validation",
+    "journaling",
+]
+
+
+def test_catalogue_holds_the_designs_tasks_in_order():
+    catalogue = load_catalogue()
+    assert [t.key for t in catalogue] == ORDER
+    assert {t.key for t in catalogue if not t.required} == {"directory_sync", "permitted_senders", "journaling"}
+    assert catalogue.get("user_authentication").prerequisites == ("validate_domains",)
+    assert catalogue.get("mx_records").prerequisites == ("inbound_email",)
+    assert catalogue.get("confirm_details").title == "Confirm Your Details"
+
+
+def test_catalogue_refuses_a_prerequisite_listed_later(tmp_path: Path):
+    bad = tmp_path / "tasks.toml"
+    bad.write_text(
+        '[[tasks]]\nkey="a"\ntitle="A"\narea="X"\nrequired=true\nprerequisites=["b"]\nsteps=["s"]\nvalidation="self"\n'
+        '[[tasks]]\nkey="b"\ntitle="B"\narea="X"\nrequired=true\nprerequisites=[]\nsteps=["s"]\nvalidation="self"\n'
+    )
+    with pytest.raises(CatalogueError, match="not listed before it"):
+        load_catalogue(bad)
+
+
+def record(services, account_id: int, key: str, state: str, *, minutes: int = 0) -> None:
+    now = services.clock.now()
+    with services.transaction() as db:
+        db.add(TaskProgress(account_id=account_id, task_key=key, state=state, created_at=now,
+                            updated_at=now, completed_at=now if state == "complete" else None))
+    services.clock.advance(minutes=1)
+
+
+@pytest.fixture
+def acme_id(services, account) -> int:
+    with new_session(services.engine) as db:
+        from sqlmodel import select
+        return db.exec(select(Account)).one().id
+
+
+def test_locked_is_derived_from_prerequisites(services, acme_id):
+    with new_session(services.engine) as db:
+        states = task_states(db, account_id=acme_id, catalogue=services.catalogue)
+    assert states["confirm_details"] is TaskState.NOT_STARTED
+    assert all(states[k] is TaskState.LOCKED for k in ORDER[1:])
+    record(services, acme_id, "confirm_details", "complete")
+    with new_session(services.engine) as db:
+        states = task_states(db, account_id=acme_id, catalogue=services.catalogue)
+    assert states["validate_domains"] is TaskState.NOT_STARTED
+    assert states["user_authentication"] is TaskState.LOCKED
+
+
+def test_welcome_until_a_task_is_started(services, acme_id):
+    with new_session(services.engine) as db:
+        landing = landing_for(db, account_id=acme_id, catalogue=services.catalogue)
+    assert landing.kind == "welcome" and landing.next_task.key == "confirm_details"
+
+
+def test_returning_shows_last_completed_next_and_in_progress(services, acme_id):
+    record(services, acme_id, "confirm_details", "complete")
+    record(services, acme_id, "add_users", "in_progress")
+    record(services, acme_id, "validate_domains", "complete")
+    record(services, acme_id, "journaling", "in_progress")
+    with new_session(services.engine) as db:
+        landing = landing_for(db, account_id=acme_id, catalogue=services.catalogue)
+    assert landing.kind == "returning"
+    assert landing.last_completed.key == "validate_domains"
+    assert landing.next_task.key == "add_users"  # required tasks before optional ones
+    assert [t.key for t in landing.in_progress] == ["add_users", "journaling"]
+
+
+def test_a_task_awaiting_validation_counts_as_started_but_is_not_next(services, acme_id):
+    record(services, acme_id, "confirm_details", "awaiting_validation")
+    with new_session(services.engine) as db:
+        landing = landing_for(db, account_id=acme_id, catalogue=services.catalogue)
+    assert landing.kind == "returning" and landing.last_completed is None
+    assert landing.next_task is None  # everything else waits on confirm_details
