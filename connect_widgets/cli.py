@@ -10,8 +10,8 @@ import sys
 from typing import Annotated
 
 import typer
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, or_, select
 
 from connect_widgets.core.accounts import PLATFORMS, REGIONS, create_account
@@ -44,10 +44,25 @@ def _where(settings: Settings) -> str:
     return make_url(settings.sqlalchemy_url).render_as_string(hide_password=True)
 
 
+def _engine(settings: Settings) -> Engine:
+    """The engine, with a missing driver or an unusable data folder said in one line."""
+    try:
+        return make_engine(settings)
+    except ImportError as exc:
+        raise CommandError(
+            f"no database driver for {make_url(settings.sqlalchemy_url).drivername} "
+            f"(missing module {exc.name}); for PostgreSQL: pip install 'connect-widgets[postgres]'"
+        ) from None
+    except OSError as exc:
+        raise CommandError(
+            f"cannot create the data folder {settings.data_dir}: {exc.strerror or exc}"
+        ) from None
+
+
 def _services() -> ConnectServices:
     """Services on an initialised database, or a clear error saying to run init."""
     settings = _settings()
-    engine = make_engine(settings)
+    engine = _engine(settings)
     if current_revision(engine) != head_revision():
         raise CommandError(
             f"the database at {_where(settings)} is not initialised or is out of date; "
@@ -60,7 +75,7 @@ def _services() -> ConnectServices:
 def init() -> None:
     """Create the database, or upgrade it to this version's schema (safe to repeat)."""
     settings = _settings()
-    before, after = upgrade_schema(make_engine(settings))
+    before, after = upgrade_schema(_engine(settings))
     if before == after:
         state = "already up to date"
     elif before is None:
@@ -157,7 +172,7 @@ def main() -> None:
     except (CommandError, ConnectError) as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    except OperationalError as exc:
+    except DBAPIError as exc:  # unreachable server, locked or corrupt file, ...
         typer.echo(f"error: the database could not be used: {exc.orig}", err=True)
         sys.exit(1)
 
