@@ -34,7 +34,9 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(settings: Settings) -> Engine:
     """Create the engine for ``settings.sqlalchemy_url``, creating the SQLite folder."""
     url = make_url(settings.sqlalchemy_url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: SQL errors and SQL logging would otherwise print bound values,
+    # which include message bodies (passcodes), phone numbers and password hashes.
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

@@ -144,7 +144,7 @@ class Message(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int | None = _owner("admin_users", nullable=True, ondelete="SET NULL")
     channel: str = Field(max_length=8)  # "sms" | "email"
-    recipient: str = Field(max_length=254)
+    recipient: str = Field(max_length=254, repr=False)  # a full phone number for SMS
     subject: str | None = Field(default=None, max_length=200)
     body: str = Field(sa_type=Text, repr=False)
     transport: str = Field(max_length=16)

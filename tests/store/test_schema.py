@@ -206,3 +206,20 @@ def test_reprs_leave_out_secret_columns(row: SQLModel, secret_fields: list[str])
         assert SECRETS[name] not in shown  # ...but is not shown
         assert f"{name}=" not in shown
     assert "id=1" in shown  # the repr still identifies the row
+
+
+def test_database_errors_do_not_echo_bound_values(settings: Settings) -> None:
+    """An SQL error (or SQL logging) must not print parameters such as an SMS body."""
+    from sqlalchemy.exc import IntegrityError
+
+    engine = make_engine(settings)
+    with new_session(engine) as db:
+        db.add(Message(id=1, channel="sms", recipient="+447400123456", body="Your passcode is 314159",
+                       transport="outbox", status="sent", created_at=datetime.now(UTC)))
+        db.commit()
+        db.add(Message(id=1, channel="sms", recipient="+447400123456", body="Your passcode is 271828",
+                       transport="outbox", status="sent", created_at=datetime.now(UTC)))
+        with pytest.raises(IntegrityError) as failed:
+            db.commit()
+    assert "271828" not in str(failed.value) and "+447400123456" not in str(failed.value)
+    engine.dispose()
