@@ -92,6 +92,15 @@ def flow(services: ConnectServices) -> LoginFlow:
     return LoginFlow(services)
 
 
+@pytest.fixture
+def enrolled(flow, services, account, clock) -> NewAccount:
+    """An admin who finished a first login (password NEW_PASSWORD) and logged out a minute ago."""
+    first_login(flow, services, account)
+    flow.log_out()
+    clock.advance(minutes=1)
+    return account
+
+
 # --- helpers -------------------------------------------------------------------
 
 

@@ -37,7 +37,6 @@ from tests.conftest import (
     GB_MOBILE_E164,
     NEW_PASSWORD,
     code_from_sms,
-    first_login,
     last_sms,
     reach_password,
     user_by_email,
@@ -459,15 +458,6 @@ def test_change_password_refuses_junk_and_a_good_change_still_works(services, ac
 
 
 # --- forgot password ----------------------------------------------------------------
-
-
-@pytest.fixture
-def enrolled(flow, services, account, clock):
-    """An admin who finished a first login (password NEW_PASSWORD) and logged out."""
-    first_login(flow, services, account)
-    flow.log_out()
-    clock.advance(minutes=1)
-    return account
 
 
 @given(value=browser_values("jane@acme.mimecast.connect"))

@@ -15,15 +15,6 @@ from tests.conftest import code_from_sms, first_login, reach_password, user_by_e
 RESET_PASSWORD = "lantern orchard pebble 77"
 
 
-@pytest.fixture
-def enrolled(flow, services, account, clock):
-    """An admin who finished a first login and logged out, a minute ago."""
-    first_login(flow, services, account)
-    flow.log_out()
-    clock.advance(minutes=1)
-    return account
-
-
 def sms_count(services) -> int:
     with new_session(services.engine) as db:
         return len(db.exec(select(Message).where(Message.channel == "sms")).all())
