@@ -7,6 +7,7 @@ typed end in one ``error:`` line and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,7 +18,8 @@ from sqlmodel import col, or_, select
 from connect_widgets.core.accounts import PLATFORMS, REGIONS, create_account
 from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.services import ConnectServices, build_services
-from connect_widgets.core.support import reset_phone, unlock_user
+from connect_widgets.core.support import issue_temporary_password, reset_phone, unlock_user
+from connect_widgets.paths import project_path
 from connect_widgets.settings import Settings, SettingsError, load_settings
 from connect_widgets.store.engine import make_engine, new_session
 from connect_widgets.store.models import AdminUser, Message
@@ -160,6 +162,61 @@ def unlock(email: Annotated[str, typer.Argument(help="The admin's Connect addres
 def reset_phone_command(email: Annotated[str, typer.Argument(help="The admin's Connect address.")]) -> None:
     """Forget an admin's phone so the next login enrols a new one (lost phone; audited)."""
     typer.echo(f"phone reset: {reset_phone(_services(), email=email)}")
+
+
+@app.command("issue-password")
+def issue_password_command(email: Annotated[str, typer.Argument(help="The admin's Connect address.")]) -> None:
+    """Give an admin a new supplied password, to change at next login (support; audited)."""
+    typer.echo(f"email: {email.strip().lower()}")
+    typer.echo(f"password: {issue_temporary_password(_services(), email=email)}")
+
+
+DEMO = {"code": "DEMO", "company": "Demo Ltd", "primary_domain": "demo.example", "admin_name": "alex"}
+
+
+@app.command("demo-account")
+def demo_account_command() -> None:
+    """Make sure the demo account exists and print how to log in to it (used by make demo)."""
+    services = _services()
+    settings = services.settings
+    email = f"{DEMO['admin_name']}@{DEMO['code'].lower()}.{settings.holding_suffix}"
+    with new_session(services.engine) as db:
+        admin = db.exec(select(AdminUser).where(AdminUser.email == email)).first()
+    if admin is None:
+        created = create_account(services, **DEMO, actor="demo")
+        password = created.temporary_password
+    elif admin.must_change_password:  # never logged in: hand out a fresh supplied password
+        password = issue_temporary_password(services, email=email, actor="demo")
+    else:
+        password = f"the one you chose (forgot it? connect-kit issue-password {email})"
+    typer.echo(f"url: {settings.account_url(DEMO['code'])}")
+    typer.echo(f"email: {email}")
+    typer.echo(f"password: {password}")
+    typer.echo(f"sms: connect-kit outbox --to {email} --last 1   (the demo phone: passcodes arrive here)")
+
+
+@app.command("serve")
+def serve_command(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8866,
+    ip: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    notebooks: Annotated[
+        Path | None, typer.Option(help="Folder of notebooks to serve (default: the kit's notebooks/).")
+    ] = None,
+    cull_after: Annotated[
+        int, typer.Option(min=30, help="Seconds before an idle kernel whose page is gone is shut down.")
+    ] = 300,
+) -> None:
+    """Serve the Connect notebooks with Voila (sources hidden, kernels culled)."""
+    from connect_widgets.serving import PortInUse, serve
+
+    services = _services()  # refuses an uninitialised database up front
+    folder = notebooks or project_path("notebooks")
+    if not (folder / "connect.ipynb").is_file():
+        raise CommandError(f"{folder} has no connect.ipynb")
+    try:
+        serve(services.settings, notebooks=folder, ip=ip, port=port, cull_after_seconds=cull_after)
+    except PortInUse as exc:
+        raise CommandError(str(exc)) from None
 
 
 def main() -> None:

@@ -35,6 +35,8 @@ class AuditAction(StrEnum):
     ACCOUNT_CREATED = "account_created"
     USER_UNLOCKED = "user_unlocked"
     PHONE_RESET = "phone_reset"
+    PASSWORD_ISSUED = "password_issued"
+    TASK_STARTED = "task_started"
 
 
 def record_event(

@@ -165,3 +165,17 @@ class UserNotFound(ConnectError):
 class DeliveryFailed(ConnectError):
     code = "delivery_failed"
     default_message = "We could not send the message. Try again in a minute."
+
+
+# --- tasks -----------------------------------------------------------------------
+
+
+class TaskLocked(ConnectError):
+    """A task was opened before its prerequisites were complete."""
+
+    code = "task_locked"
+
+
+class UnknownTask(ConnectError):
+    code = "unknown_task"
+    default_message = "That task does not exist. Choose one from Connect Progress."

@@ -29,6 +29,9 @@ holds a secret beyond the session id, which never appears in a repr.
 from __future__ import annotations
 
 import logging
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -60,7 +63,13 @@ from connect_widgets.core.passcodes import (
     send_passcode,
     verify_passcode,
 )
-from connect_widgets.core.passwords import MAX_LENGTH, enforce_password_policy, read_password
+from connect_widgets.core.passwords import (
+    MAX_LENGTH,
+    PolicyCheck,
+    enforce_password_policy,
+    read_password,
+    review_password,
+)
 from connect_widgets.core.phones import number_ending, parse_mobile
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.sessions import end_session, resume_session, start_session
@@ -118,6 +127,11 @@ class LoginFlow:
         self._user_id: int | None = None
         self._pending_phone_id: int | None = None
         self._token: str | None = None
+        self._personal_words: tuple[str, ...] = ()
+
+    @property
+    def services(self) -> ConnectServices:
+        return self._services
 
     def __repr__(self) -> str:
         return f"LoginFlow(step={self.step.value!r}, email={self.email!r})"
@@ -399,6 +413,11 @@ class LoginFlow:
                     db.delete(other)
                 self._audit(db, AuditAction.PHONE_ENROLLED, user=user,
                             detail=f"number ending {number_ending(phone.e164)}")
+            account = db.get(Account, user.account_id)
+            self._personal_words = (
+                user.email.split("@")[0], account.code.lower() if account else "",
+                account.company if account else "",
+            )
             self._token = start_session(db, user=user, now=now)
             user.last_login_at = now
             db.add(user)
@@ -407,6 +426,18 @@ class LoginFlow:
         self._pending_phone_id = None
         self.step = LoginStep.CHANGE_PASSWORD if must_change else LoginStep.SIGNED_IN
         return self.step
+
+    @contextmanager
+    def admin_session(self) -> Iterator[tuple[Session, AdminUser]]:
+        """A unit of work as the signed-in admin, after checking the session's timeouts.
+
+        Raises:
+            StepOutOfOrder: nobody is signed in on this page (or the password must change).
+            SessionExpired: the session timed out; the flow is back at the email step.
+        """
+        self._require(LoginStep.SIGNED_IN)
+        with self._services.transaction() as db:
+            yield db, self._session_user(db)
 
     def _session_user(self, db: Session) -> AdminUser:
         try:
@@ -433,12 +464,10 @@ class LoginFlow:
                 self._audit(db, AuditAction.PASSWORD_CHANGE_REFUSED, user=user, outcome="refused",
                             detail="current password wrong")
                 raise CurrentPasswordWrong()
-            account = db.get(Account, user.account_id)
-            name, code = user.email.split("@")[0], account.code.lower() if account else ""
             try:
                 password = enforce_password_policy(
                     new, confirm,
-                    personal_words=(name, code, account.company if account else ""),
+                    personal_words=self._personal_words,
                     current_hash=user.password_hash,
                     hasher=services.hasher,
                 )
@@ -454,13 +483,17 @@ class LoginFlow:
             self._audit(db, AuditAction.PASSWORD_CHANGED, user=user)
         self.step = LoginStep.SIGNED_IN
 
+    def review_new_password(self, candidate: object) -> list[PolicyCheck]:
+        """The policy's rules, met or not, for a live indicator as the admin types."""
+        self._require(LoginStep.CHANGE_PASSWORD, LoginStep.SIGNED_IN)
+        text = candidate if isinstance(candidate, str) else ""
+        return review_password(unicodedata.normalize("NFKC", text), personal_words=self._personal_words)
+
     # -- 8. landing ---------------------------------------------------------------
 
     def landing(self) -> Landing:
         """Where the signed-in admin lands: Welcome, or Welcome back with tasks."""
-        self._require(LoginStep.SIGNED_IN)
-        with self._services.transaction() as db:
-            user = self._session_user(db)
+        with self.admin_session() as (db, user):
             return landing_for(db, account_id=user.account_id, catalogue=self._services.catalogue)
 
     def log_out(self) -> None:

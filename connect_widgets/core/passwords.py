@@ -80,7 +80,8 @@ class PolicyCheck:
 
     rule: str
     met: bool
-    message: str
+    message: str  # why a candidate is refused, when it is
+    label: str  # the rule itself, for a checklist beside the field
 
 
 def read_password(value: object, *, field: str = "password", label: str = "password") -> str:
@@ -105,7 +106,7 @@ def review_password(
         length_message = f"Use at most {MAX_LENGTH} characters."
     else:
         length_message = f"Use at least {MIN_LENGTH} characters."
-    checks = [PolicyCheck("length", length_ok, length_message)]
+    checks = [PolicyCheck("length", length_ok, length_message, f"{MIN_LENGTH} to {MAX_LENGTH} characters")]
 
     lowered = password.casefold()
     banned = [w for w in personal_words[:2] if len(w) >= MIN_PERSONAL_WORD]
@@ -115,6 +116,7 @@ def review_password(
             "personal",
             not found,
             "Don't include your name or account code.",
+            "Not your name or account code",
         )
     )
 
@@ -131,7 +133,7 @@ def review_password(
             message += "."
     else:
         guessable, message = True, "Choose something hard to guess, such as a few unrelated words."
-    checks.append(PolicyCheck("unguessable", not guessable, message))
+    checks.append(PolicyCheck("unguessable", not guessable, message, "Hard to guess (not a common password)"))
     return checks
 
 

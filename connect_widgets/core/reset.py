@@ -54,6 +54,10 @@ class PasswordReset:
 
     def __init__(self, services: ConnectServices) -> None:
         self._services = services
+        self.start_over()
+
+    def start_over(self) -> None:
+        """Forget this page's reset (a code already sent stays valid until it expires)."""
         self.step = ResetStep.REQUEST
         self.email: str | None = None
         self._user_id: int | None = None

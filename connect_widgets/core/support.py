@@ -1,4 +1,4 @@
-"""What support staff do for an admin: unlock the account, reset the phone."""
+"""What support staff do for an admin: unlock, reset the phone, issue a new supplied password."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.errors import UserNotFound
 from connect_widgets.core.inputs import read_text
 from connect_widgets.core.passcodes import revoke_live_passcodes
+from connect_widgets.core.passwords import generate_temporary_password
 from connect_widgets.core.services import ConnectServices
-from connect_widgets.store.models import AdminUser, Phone
+from connect_widgets.store.models import Account, AdminUser, Phone
 
 
 def _find(db: Session, email: object) -> AdminUser:
@@ -60,3 +61,24 @@ def reset_phone(services: ConnectServices, *, email: object, actor: str = "suppo
             detail=f"{len(phones)} phone(s) removed",
         )
         return user.email
+
+
+def issue_temporary_password(services: ConnectServices, *, email: object, actor: str = "support") -> str:
+    """Give the admin a new supplied password (the old one expired or was forgotten).
+
+    The admin must change it at the next login; any lock is lifted. Returns the
+    password, once, for support to hand over; only its hash is stored.
+    """
+    now = services.clock.now()
+    with services.transaction() as db:
+        user = _find(db, email)
+        account = db.get(Account, user.account_id)
+        words = (user.email.split("@")[0], account.code.lower() if account else "", account.company if account else "")
+        password = generate_temporary_password(personal_words=words)
+        user.password_hash = services.hasher.hash(password)
+        user.must_change_password, user.password_set_at = True, now
+        user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
+        db.add(user)
+        record_event(db, action=AuditAction.PASSWORD_ISSUED, now=now, actor=actor,
+                     account_id=user.account_id, user_id=user.id, detail="new supplied password")
+        return password

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from connect_widgets.paths import project_path
 from connect_widgets.store.models import TaskProgress
 
 VALIDATION_KINDS = frozenset(
@@ -62,13 +63,38 @@ class TaskCatalogue:
         return tuple(t for t in self.tasks if t.required)
 
 
+def data_file(name: str) -> Path:
+    """``data/<name>`` of the kit (checkout or wheel)."""
+    try:
+        return project_path(f"data/{name}")
+    except FileNotFoundError as exc:
+        raise CatalogueError(str(exc)) from None
+
+
 def default_catalogue_path() -> Path:
-    """``data/tasks.toml`` of a source checkout, else the copy bundled in the wheel."""
-    package = Path(__file__).resolve().parent.parent
-    for candidate in (package.parent / "data" / "tasks.toml", package / "bundled" / "tasks.toml"):
-        if candidate.is_file():
-            return candidate
-    raise CatalogueError("the task catalogue data/tasks.toml was not found")
+    return data_file("tasks.toml")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A help link for the Welcome screen."""
+
+    title: str
+    summary: str
+    url: str
+
+
+def load_resources(path: Path | None = None) -> tuple[Resource, ...]:
+    """The Welcome screen's links, from ``data/resources.toml``."""
+    path = path or data_file("resources.toml")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tuple(
+            Resource(str(r["title"]), str(r.get("summary", "")), str(r["url"]))
+            for r in raw.get("resources", [])
+        )
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise CatalogueError(f"{path}: {exc}") from None
 
 
 def load_catalogue(path: Path | None = None) -> TaskCatalogue:

@@ -1,0 +1,235 @@
+"""The shell: one screen at a time, chosen from the login flow's state.
+
+``build_app(settings=...)`` is all a notebook needs. The shell owns the header
+(product name, signed-in admin, Log out), the message area, and the busy state;
+each screen hands it user actions through :meth:`ConnectApp.run`, which runs the
+action as one step, turns any refusal into plain words in the message area, and
+then shows the screen the flow now calls for. Which screen shows is decided here
+and only here; security is decided by the flow, never by what is shown.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import ipywidgets as widgets
+
+from connect_widgets.core.clock import Clock
+from connect_widgets.core.emails import is_account_code, parse_connect_address
+from connect_widgets.core.errors import ConnectError, SessionExpired
+from connect_widgets.core.login import LoginFlow, LoginStep
+from connect_widgets.core.progress import TaskBoard
+from connect_widgets.core.reset import PasswordReset
+from connect_widgets.core.services import ConnectServices, build_services
+from connect_widgets.core.tasks import load_resources
+from connect_widgets.screens.change_password import ChangePasswordScreen
+from connect_widgets.screens.dashboard import DashboardScreen
+from connect_widgets.screens.email import EmailScreen
+from connect_widgets.screens.enrol_phone import EnrolPhoneScreen
+from connect_widgets.screens.log_in import LogInScreen
+from connect_widgets.screens.login_issues import LoginIssuesScreen
+from connect_widgets.screens.method import MethodScreen
+from connect_widgets.screens.passcode import PasscodeScreen
+from connect_widgets.screens.password import PasswordScreen
+from connect_widgets.screens.returning import ReturningScreen
+from connect_widgets.screens.screen import Place, Screen
+from connect_widgets.screens.style import STYLESHEET
+from connect_widgets.screens.task import TaskScreen
+from connect_widgets.screens.welcome import WelcomeScreen
+from connect_widgets.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = (
+    "Something went wrong on our side and nothing was changed. Try again; if it keeps "
+    'happening, contact Connect support or choose "Login issues?".'
+)
+
+
+def prefill_from_query(query_string: str, *, suffix: str) -> str:
+    """The email to pre-fill from the dedicated URL (``?account=ACME`` or ``?email=...``).
+
+    Only ever pre-fills the field; anything unusable is ignored.
+    """
+    params = parse_qs(query_string or "", max_num_fields=10)
+    email = (params.get("email") or [""])[0]
+    if email:
+        try:
+            return parse_connect_address(email, suffix=suffix).email
+        except ConnectError:
+            return ""
+    code = (params.get("account") or [""])[0].strip()
+    if code and len(code) <= 32 and is_account_code(code):
+        return f"@{code.lower()}.{suffix}"
+    return ""
+
+
+class ConnectApp(widgets.VBox):
+    """The Connect application on one page: header, message area, and the current screen."""
+
+    def __init__(self, services: ConnectServices, *, prefill_email: str = "") -> None:
+        super().__init__()
+        self.add_class("connect-app")
+        self.services = services
+        self.flow = LoginFlow(services)
+        self.board = TaskBoard(self.flow)
+        self.busy = False
+        self.place = Place.LOGIN
+
+        self.product = widgets.HTML("<h1>Connect</h1>")
+        self.product.add_class("connect-brand")
+        self.signed_in_as = widgets.HTML()
+        self.signed_in_as.add_class("connect-user")
+        self.log_out_button = widgets.Button(description="Log out", icon="sign-out")
+        self.log_out_button.on_click(lambda _b: self.log_out())
+        self.header = widgets.HBox(
+            [self.product, widgets.HBox([self.signed_in_as, self.log_out_button])]
+        )
+        self.header.add_class("connect-header")
+        self.message = widgets.HTML()
+        self.message.add_class("connect-message")
+
+        settings = services.settings
+        suffix = settings.holding_suffix
+        self.login_screens: dict[LoginStep, Screen] = {
+            LoginStep.EMAIL: EmailScreen(self, self.flow, suffix=suffix, prefill=prefill_email),
+            LoginStep.METHOD: MethodScreen(self, self.flow),
+            LoginStep.PASSWORD: PasswordScreen(self, self.flow),
+            LoginStep.ENROL_PHONE: EnrolPhoneScreen(self, self.flow, default_country=settings.default_country),
+            LoginStep.PASSCODE: PasscodeScreen(self, self.flow),
+            LoginStep.LOG_IN: LogInScreen(self, self.flow),
+            LoginStep.CHANGE_PASSWORD: ChangePasswordScreen(self, self.flow),
+        }
+        self.welcome = WelcomeScreen(self, self.flow, resources=load_resources())
+        self.returning = ReturningScreen(self, self.flow)
+        self.login_issues = LoginIssuesScreen(self, self.flow, PasswordReset(services), suffix=suffix)
+        self.dashboard = DashboardScreen(self, self.board)
+        self.task = TaskScreen(self, self.board)
+        self.screens: tuple[Screen, ...] = (
+            *self.login_screens.values(), self.welcome, self.returning, self.login_issues,
+            self.dashboard, self.task,
+        )
+        self.stack = widgets.Stack(children=self.screens, selected_index=0)
+        self.children = (widgets.HTML(STYLESHEET), self.header, self.message, self.stack)
+        self.show()
+
+    # -- what is shown ----------------------------------------------------------
+
+    @property
+    def current(self) -> Screen:
+        return self.screens[self.stack.selected_index or 0]
+
+    def _screen_for_state(self) -> Screen:
+        step = self.flow.step
+        if step is not LoginStep.SIGNED_IN:
+            if self.place is Place.LOGIN_ISSUES:
+                return self.login_issues
+            self.place = Place.LOGIN
+            return self.login_screens[step]
+        if self.place is Place.DASHBOARD:
+            return self.dashboard
+        if self.place is Place.TASK:
+            return self.task
+        return self.welcome if self.flow.landing().kind == "welcome" else self.returning
+
+    def show(self) -> None:
+        """Show the screen the flow's state (and the chosen place) calls for."""
+        try:
+            screen = self._screen_for_state()
+            screen.on_show()
+        except SessionExpired as expired:
+            self.place = Place.LOGIN
+            self.show_message(expired.message)
+            screen = self.login_screens[self.flow.step]
+            screen.on_show()
+        self.stack.selected_index = self.screens.index(screen)
+        signed_in = self.flow.signed_in
+        self.signed_in_as.value = f"Signed in as {html.escape(self.flow.email or '')}" if signed_in else ""
+        self.log_out_button.layout.display = None if signed_in else "none"
+        field = screen.first_field()
+        if field is not None:
+            field.focus()
+
+    def show_message(self, text: str, *, kind: str = "error") -> None:
+        self.message.value = f"<p>{html.escape(text)}</p>" if text else ""
+        self.message.remove_class("error").remove_class("info")
+        if text:
+            self.message.add_class(kind)
+
+    # -- ScreenHost -------------------------------------------------------------
+
+    def run(self, screen: Screen, action: Callable[[], Any]) -> bool:
+        """Run one user action; refusals become a message, never a traceback.
+
+        Events from a screen that is not showing (a queued double click, a forged
+        message) are ignored: the flow would refuse them anyway.
+        """
+        if self.busy:
+            log.info("ignored an action while another one runs")
+            return False
+        if screen is not self.current:
+            log.info("ignored an event from hidden screen %s", type(screen).__name__)
+            return False
+        self._set_busy(True)
+        self.show_message("")
+        ok = False
+        try:
+            action()
+            ok = True
+        except ConnectError as refused:
+            self.show_message(refused.message)
+        except Exception:
+            log.exception("unexpected error in %s", type(screen).__name__)
+            self.show_message(UNEXPECTED)
+        finally:
+            self._set_busy(False)
+        self.show()
+        return ok
+
+    def go(self, place: Place, **details: str) -> None:
+        """Show a place that is not a login step; the flow still decides what is allowed."""
+        self.show_message("")
+        if place is Place.TASK:
+            self.task.show_task(details.get("key", ""))
+        self.place = place
+        self.show()
+
+    def _set_busy(self, busy: bool) -> None:
+        """While a step runs: greyed out, and a second click is dropped (see :meth:`run`)."""
+        self.busy = busy
+        if busy:
+            self.stack.add_class("connect-busy")
+        else:
+            self.stack.remove_class("connect-busy")
+
+    def log_out(self) -> None:
+        self.place = Place.LOGIN
+        self.flow.log_out()
+        self.show_message("You have logged out.", kind="info")
+        self.show()
+
+
+def build_app(
+    settings: Settings | None = None,
+    *,
+    query_string: str | None = None,
+    clock: Clock | None = None,
+) -> ConnectApp:
+    """Build the Connect application for one page.
+
+    Args:
+        settings: defaults to the environment (``CONNECT_*``).
+        query_string: the page's query string; defaults to Voila's ``QUERY_STRING``.
+        clock: a frozen clock for tests and demos.
+    """
+    settings = settings or load_settings()
+    services = build_services(settings, clock=clock)
+    if query_string is None:
+        query_string = os.environ.get("QUERY_STRING", "")
+    prefill = prefill_from_query(query_string, suffix=settings.holding_suffix)
+    return ConnectApp(services, prefill_email=prefill)

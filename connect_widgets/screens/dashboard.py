@@ -1,0 +1,58 @@
+""""Connect Progress": every task by area, its state, and N of M required tasks done."""
+
+from __future__ import annotations
+
+import html
+from itertools import groupby
+
+import ipywidgets as widgets
+
+from connect_widgets.core.progress import TaskBoard
+from connect_widgets.core.tasks import TaskState
+from connect_widgets.screens.screen import Place, Screen, ScreenHost, link_button
+
+ICONS = {
+    TaskState.COMPLETE: ("✔", "Complete"),
+    TaskState.IN_PROGRESS: ("◐", "In progress"),
+    TaskState.AWAITING_VALIDATION: ("⏳", "Awaiting validation"),
+    TaskState.NOT_STARTED: ("○", "Not started"),
+    TaskState.LOCKED: ("🔒", "Locked until an earlier task is complete"),
+}
+
+
+class DashboardScreen(Screen):
+    """Where Cancel on the Returning screen lands; a click opens a task."""
+
+    def __init__(self, host: ScreenHost, board: TaskBoard) -> None:
+        super().__init__(host, title="Connect Progress")
+        self.board = board
+        self.summary = widgets.HTML()
+        self.areas = widgets.VBox()
+        self.key = widgets.HTML(
+            '<p class="connect-key">' + " · ".join(
+                f"{icon} {html.escape(label)}" for icon, label in ICONS.values()
+            ) + " · (optional) does not count towards the total</p>"
+        )
+        self.task_links: dict[str, widgets.Button] = {}
+        self.compose(self.summary, self.areas, self.key)
+
+    def on_show(self) -> None:
+        overview = self.board.overview()
+        self.summary.value = (
+            f"<p><b>{overview.required_done} of {overview.required_total}</b> required tasks complete</p>"
+        )
+        sections: list[widgets.Widget] = []
+        self.task_links = {}
+        for area, statuses in groupby(overview.tasks, key=lambda s: s.task.area):
+            rows: list[widgets.Widget] = [widgets.HTML(f"<h3>{html.escape(area)}</h3>")]
+            for status in statuses:
+                icon, label = ICONS[status.state]
+                optional = " (optional)" if not status.task.required else ""
+                link = link_button(f"{icon}  {status.task.title}{optional}")
+                link.tooltip = label
+                link.on_click(lambda _b, key=status.task.key: self.host.go(Place.TASK, key=key))
+                self.task_links[status.task.key] = link
+                state = widgets.HTML(f'<span class="connect-state">{html.escape(label)}</span>')
+                rows.append(widgets.HBox([link, state]))
+            sections.append(widgets.VBox(rows))
+        self.areas.children = tuple(sections)

@@ -1,0 +1,38 @@
+"""Step 4 (first login): enrol a mobile phone for 2-step authentication."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from connect_widgets.core.login import LoginFlow
+from connect_widgets.core.phones import country_choices
+from connect_widgets.screens.screen import LoginScreen, ScreenHost, on_enter, paragraph, primary_button, text_field
+
+
+class EnrolPhoneScreen(LoginScreen):
+    """Country drop-down (default from settings) and the number, with no leading zero."""
+
+    def __init__(self, host: ScreenHost, flow: LoginFlow, *, default_country: str) -> None:
+        super().__init__(
+            host,
+            title="Enrol in 2-Step Authentication",
+            intro="Enter your mobile phone number. We'll send a one-time passcode to it by SMS.",
+        )
+        self.flow = flow
+        self.country = widgets.Dropdown(
+            options=country_choices(), value=default_country, description="Country",
+            layout=widgets.Layout(width="22em"),
+        )
+        self.number = text_field("Mobile number")
+        self.hint = paragraph("Enter the number with no leading zero, for example 7400 123456.",
+                              css="connect-hint")
+        self.next_button = primary_button("Next")
+        self.next_button.on_click(lambda _b: self.next())
+        on_enter(self.number, self.next)
+        self.compose(self.country, self.number, self.hint, self.next_button)
+
+    def next(self) -> None:
+        self.submit(lambda: self.flow.enrol_phone(country=self.country.value, number=self.number.value))
+
+    def first_field(self):  # type: ignore[no-untyped-def]
+        return self.number

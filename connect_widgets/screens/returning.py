@@ -1,0 +1,56 @@
+"""Step 9 (later visits): "Welcome back", with Continue and Cancel."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from connect_widgets.core.login import LoginFlow
+from connect_widgets.screens.screen import Place, Screen, ScreenHost, link_button, paragraph, primary_button
+
+
+class ReturningScreen(Screen):
+    """The last completed task, the next one, and links to tasks still in progress."""
+
+    def __init__(self, host: ScreenHost, flow: LoginFlow) -> None:
+        super().__init__(host, title="Welcome back")
+        self.flow = flow
+        self.last_completed = paragraph("")
+        self.next_task = paragraph("")
+        self.in_progress = widgets.VBox()
+        self.continue_button = primary_button("Continue")
+        self.continue_button.on_click(lambda _b: self.go_on())
+        self.cancel_button = widgets.Button(description="Cancel")
+        self.cancel_button.on_click(lambda _b: self.host.go(Place.DASHBOARD))
+        self.buttons = widgets.HBox([self.continue_button, self.cancel_button])
+        self.compose(self.last_completed, self.next_task, self.buttons, self.in_progress)
+        self._next_key: str | None = None
+
+    def on_show(self) -> None:
+        landing = self.flow.landing()
+        last = html.escape(landing.last_completed.title) if landing.last_completed else "none yet"
+        self.last_completed.value = f"<p><b>Last completed task:</b> {last}</p>"
+        self._next_key = landing.next_task.key if landing.next_task else None
+        if landing.next_task:
+            self.next_task.value = f"<p><b>Next task:</b> {html.escape(landing.next_task.title)}</p>"
+        else:
+            self.next_task.value = "<p>No task is waiting for you: the rest wait for validation.</p>"
+        links: list[widgets.Widget] = []
+        for task in landing.in_progress:
+            link = link_button(task.title)
+            link.on_click(lambda _b, key=task.key: self.host.go(Place.TASK, key=key))
+            links.append(link)
+        heading = [paragraph("Tasks in progress but not complete:")] if links else []
+        self.in_progress.children = tuple(heading + links)
+        self.set_intro(f"Signed in as {self.flow.email}.")
+
+    def go_on(self) -> None:
+        """Continue: the next step to perform (or the overview when none is open)."""
+        if self._next_key:
+            self.host.go(Place.TASK, key=self._next_key)
+        else:
+            self.host.go(Place.DASHBOARD)
+
+    def first_field(self):  # type: ignore[no-untyped-def]
+        return self.continue_button

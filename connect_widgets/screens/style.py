@@ -1,0 +1,31 @@
+"""The kit's look: one stylesheet, injected once by the shell."""
+
+STYLESHEET = """
+<style>
+.connect-app { max-width: 46em; margin: 1.5em auto; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2933; }
+.connect-header { display: flex; align-items: center; justify-content: space-between; border-bottom: 3px solid #0b5cad; padding: .4em .2em; margin-bottom: .8em; }
+.connect-brand h1 { font-size: 1.5em; margin: 0; color: #0b5cad; letter-spacing: .02em; }
+.connect-user { color: #52606d; font-size: .95em; }
+.connect-message p { margin: .2em 0; }
+.connect-message.error { background: #fde8e8; border-left: 4px solid #c81e1e; padding: .5em .8em; color: #7a1010; }
+.connect-message.info { background: #e8f1fd; border-left: 4px solid #0b5cad; padding: .5em .8em; }
+.connect-screen { background: #ffffff; border: 1px solid #d9e2ec; border-radius: 8px; padding: 1.2em 1.6em; box-shadow: 0 1px 3px rgba(0,0,0,.06); }
+.connect-app .widget-html-content { line-height: 1.45; }
+.connect-screen h2 { margin: 0 0 .3em 0; font-size: 1.35em; }
+.connect-screen h3 { margin: .8em 0 .2em 0; font-size: 1.05em; }
+.connect-intro p, .connect-text p { margin: .2em 0 .6em 0; line-height: 1.45; }
+.connect-hint p { margin: .1em 0 .6em 0; color: #52606d; font-size: .92em; }
+.connect-notice p { background: #e8f1fd; padding: .4em .6em; border-radius: 4px; }
+.connect-field { margin: .25em 0; }
+.connect-primary { margin: .6em 0 .3em 0; min-width: 8em; }
+.connect-link, .connect-link:hover, .connect-link:focus { background: none !important; box-shadow: none !important; border: none !important; color: #0b5cad !important; text-decoration: underline; padding: 0 !important; height: auto !important; width: auto !important; text-align: left; cursor: pointer; }
+.connect-link:disabled { color: #9aa5b1 !important; text-decoration: none; cursor: default; }
+.connect-footer { border-top: 1px solid #e4e7eb; margin-top: 1em; padding-top: .6em; }
+.connect-rules ul { list-style: none; padding-left: 0; margin: .3em 0; }
+.connect-rules li.met { color: #05603a; }
+.connect-rules li.unmet { color: #7b8794; }
+.connect-state { color: #52606d; font-size: .9em; margin-left: 1em; }
+.connect-key { color: #52606d; font-size: .85em; border-top: 1px solid #e4e7eb; padding-top: .5em; }
+.connect-busy { opacity: .6; pointer-events: none; }
+</style>
+"""

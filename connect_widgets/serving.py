@@ -1,0 +1,129 @@
+"""``connect-kit serve``: Voila over ``notebooks/`` with a safe configuration.
+
+- loopback by default; a port already in use is an error, never a silent move;
+- sources stripped and tracebacks hidden, so a page shows widgets and words only;
+- kernels do not leak: Voila's page asks for its kernel's shutdown when it is
+  closed, but that request needs the ``_xsrf`` cookie, which Voila never sets. The
+  render handler here sets it; idle kernels whose page went away without saying
+  so are culled as a backstop;
+- ``/connect/health`` answers ``{"status": "ok", "kernels": N}`` for operators
+  (and for the kernel-hygiene test).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+from voila.app import Voila
+from voila.tornado.handler import TornadoVoilaHandler
+
+from connect_widgets.settings import ENV_PREFIX, Settings
+
+READY_LINE = "Voilà is running at"  # what Voila logs once it listens (tests wait for it)
+
+
+class PortInUse(Exception):
+    """The chosen address and port are taken."""
+
+
+class XsrfCookieVoilaHandler(TornadoVoilaHandler):
+    """The notebook page, plus the ``_xsrf`` cookie its shutdown-on-close request needs."""
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        self.xsrf_token  # noqa: B018 - reading it sets the cookie (tornado)
+
+
+class HealthHandler(JupyterHandler):
+    """Liveness and the number of running kernels."""
+
+    @web.authenticated
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps({"status": "ok", "kernels": len(self.kernel_manager.list_kernel_ids())}))
+
+
+class ConnectVoila(Voila):
+    """Voila with the kit's handlers swapped in."""
+
+    def init_handlers(self) -> list:  # type: ignore[override]
+        handlers = []
+        for handler in super().init_handlers():
+            if len(handler) >= 2 and handler[1] is TornadoVoilaHandler:
+                handler = (handler[0], XsrfCookieVoilaHandler, *handler[2:])
+            handlers.append(handler)
+        health = (url_path_join(self.server_url or "/", "/connect/health"), HealthHandler)
+        return [health, *handlers]
+
+
+def check_port_free(ip: str, port: int) -> None:
+    """Raise :class:`PortInUse` if ``ip:port`` cannot be bound right now."""
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((ip, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortInUse(f"port {port} on {ip} is already in use; choose another with --port") from None
+            raise
+
+
+def kernel_environment(settings: Settings) -> dict[str, str]:
+    """``CONNECT_*`` values for the kernels, so every page uses the server's settings."""
+    env = {f"{ENV_PREFIX}DATA_DIR": str(settings.data_dir)}
+    for name, value in settings.model_dump().items():
+        if value is None or name == "data_dir":
+            continue
+        env[f"{ENV_PREFIX}{name.upper()}"] = str(value)
+    return env
+
+
+def voila_arguments(
+    settings: Settings, *, notebooks: Path, ip: str, port: int, cull_after_seconds: int
+) -> list[str]:
+    return [
+        str(notebooks),
+        f"--Voila.ip={ip}",
+        f"--Voila.port={port}",
+        "--Voila.port_retries=0",
+        "--Voila.open_browser=False",
+        "--VoilaConfiguration.strip_sources=True",
+        "--VoilaConfiguration.show_tracebacks=False",
+        # A page closed without its shutdown request leaves an idle, disconnected
+        # kernel; connected kernels (open pages) are never culled.
+        f"--MappingKernelManager.cull_idle_timeout={cull_after_seconds}",
+        f"--MappingKernelManager.cull_interval={max(10, cull_after_seconds // 4)}",
+        "--MappingKernelManager.cull_connected=False",
+    ]
+
+
+def serve(
+    settings: Settings,
+    *,
+    notebooks: Path,
+    ip: str = "127.0.0.1",
+    port: int = 8866,
+    cull_after_seconds: int = 300,
+) -> None:
+    """Run Voila in this process until interrupted.
+
+    Raises:
+        PortInUse: the port is taken (nothing is started).
+    """
+    check_port_free(ip, port)
+    os.environ.update(kernel_environment(settings))
+    app = ConnectVoila()
+    app.initialize(voila_arguments(settings, notebooks=notebooks, ip=ip, port=port,
+                                   cull_after_seconds=cull_after_seconds))
+    print(f"Connect is being served at http://{ip}:{port}/voila/render/connect.ipynb", file=sys.stderr)
+    app.start()
