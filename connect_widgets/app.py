@@ -114,6 +114,8 @@ class ConnectApp(widgets.VBox):
             *self.login_screens.values(), self.welcome, self.returning, self.login_issues,
             self.dashboard, self.task,
         )
+        for screen in self.screens:
+            self._focus_when_rendered(screen)
         self.stack = widgets.Stack(children=self.screens, selected_index=0)
         self.children = (widgets.HTML(STYLESHEET), self.header, self.message, self.stack)
         self.show()
@@ -154,6 +156,24 @@ class ConnectApp(widgets.VBox):
         field = screen.first_field()
         if field is not None:
             field.focus()
+
+    def _focus_when_rendered(self, screen: Screen) -> None:
+        """Focus a screen's first field once the browser has drawn it.
+
+        A focus request sent before the page exists is lost (the first screen is
+        built before the page loads), so the field counts its views and takes focus
+        when its first one appears.
+        """
+        field = screen.first_field()
+        if field is None:
+            return
+        field._view_count = 0
+
+        def rendered(change: dict[str, Any]) -> None:
+            if (change["old"] or 0) == 0 and (change["new"] or 0) > 0 and screen is self.current:
+                field.focus()
+
+        field.observe(rendered, "_view_count")
 
     def show_message(self, text: str, *, kind: str = "error") -> None:
         self.message.value = f"<p>{html.escape(text)}</p>" if text else ""

@@ -8,16 +8,8 @@ from itertools import groupby
 import ipywidgets as widgets
 
 from connect_widgets.core.progress import TaskBoard
-from connect_widgets.core.tasks import TaskState
-from connect_widgets.screens.screen import Place, Screen, ScreenHost, link_button
+from connect_widgets.screens.screen import TASK_ICONS, Place, Screen, ScreenHost, link_button
 
-ICONS = {
-    TaskState.COMPLETE: ("✔", "Complete"),
-    TaskState.IN_PROGRESS: ("◐", "In progress"),
-    TaskState.AWAITING_VALIDATION: ("⏳", "Awaiting validation"),
-    TaskState.NOT_STARTED: ("○", "Not started"),
-    TaskState.LOCKED: ("🔒", "Locked until an earlier task is complete"),
-}
 
 
 class DashboardScreen(Screen):
@@ -30,8 +22,8 @@ class DashboardScreen(Screen):
         self.areas = widgets.VBox()
         self.key = widgets.HTML(
             '<p class="connect-key">' + " · ".join(
-                f"{icon} {html.escape(label)}" for icon, label in ICONS.values()
-            ) + " · (optional) does not count towards the total</p>"
+                f"{icon} {html.escape(label)}" for icon, label in TASK_ICONS.values()
+            ) + " (until the tasks it needs are complete) · optional tasks do not count towards the total</p>"
         )
         self.task_links: dict[str, widgets.Button] = {}
         self.compose(self.summary, self.areas, self.key)
@@ -46,12 +38,14 @@ class DashboardScreen(Screen):
         for area, statuses in groupby(overview.tasks, key=lambda s: s.task.area):
             rows: list[widgets.Widget] = [widgets.HTML(f"<h3>{html.escape(area)}</h3>")]
             for status in statuses:
-                icon, label = ICONS[status.state]
+                icon, label = TASK_ICONS[status.state]
                 optional = " (optional)" if not status.task.required else ""
                 link = link_button(f"{icon}  {status.task.title}{optional}")
                 link.tooltip = label
                 link.on_click(lambda _b, key=status.task.key: self.host.go(Place.TASK, key=key))
                 self.task_links[status.task.key] = link
+                if status.waiting_for:
+                    label = f"{label}: needs {' and '.join(status.waiting_for)}"
                 state = widgets.HTML(f'<span class="connect-state">{html.escape(label)}</span>')
                 rows.append(widgets.HBox([link, state]))
             sections.append(widgets.VBox(rows))

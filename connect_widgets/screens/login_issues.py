@@ -77,13 +77,11 @@ class LoginIssuesScreen(Screen):
             titles=("Forgot your password?", *HELP),
         )
         self.back_button = primary_button("Back to login")
-        self.back_button.on_click(lambda _b: self.host.go(Place.LOGIN))
+        self.back_button.on_click(lambda _b: self.back_to_login())
         self.compose(self.sections, self.back_button)
         self.show_reset_step()
 
     def on_show(self) -> None:
-        if self.reset.step is ResetStep.DONE:
-            self.start_over()
         if not self.reset_email.value and self.flow.email:
             self.reset_email.value = self.flow.email
         self.show_reset_step()
@@ -123,6 +121,11 @@ class LoginIssuesScreen(Screen):
         self.clear_secrets()
         self.submit(lambda: self.reset.set_password(new=new, confirm=confirm))
         self.show_reset_step()
+
+    def back_to_login(self) -> None:
+        if self.reset.step is ResetStep.DONE:  # next visit starts a fresh reset
+            self.start_over()
+        self.host.go(Place.LOGIN)
 
     def start_over(self) -> None:
         self.reset.start_over()

@@ -22,6 +22,7 @@ class ReturningScreen(Screen):
         self.continue_button = primary_button("Continue")
         self.continue_button.on_click(lambda _b: self.go_on())
         self.cancel_button = widgets.Button(description="Cancel")
+        self.cancel_button.add_class("connect-secondary")
         self.cancel_button.on_click(lambda _b: self.host.go(Place.DASHBOARD))
         self.buttons = widgets.HBox([self.continue_button, self.cancel_button])
         self.compose(self.last_completed, self.next_task, self.buttons, self.in_progress)
@@ -43,7 +44,7 @@ class ReturningScreen(Screen):
             links.append(link)
         heading = [paragraph("Tasks in progress but not complete:")] if links else []
         self.in_progress.children = tuple(heading + links)
-        self.set_intro(f"Signed in as {self.flow.email}.")
+        self.set_intro("Here is where you left off.")
 
     def go_on(self) -> None:
         """Continue: the next step to perform (or the overview when none is open)."""

@@ -18,6 +18,18 @@ from typing import Any, Protocol
 
 import ipywidgets as widgets
 
+from connect_widgets.core.tasks import TaskState
+
+
+# Glyphs that every system font has (no emoji: they vanish without an emoji font).
+TASK_ICONS = {
+    TaskState.COMPLETE: ("✔", "Complete"),
+    TaskState.IN_PROGRESS: ("◐", "In progress"),
+    TaskState.AWAITING_VALIDATION: ("◷", "Awaiting validation"),
+    TaskState.NOT_STARTED: ("○", "Not started"),
+    TaskState.LOCKED: ("⊘", "Locked"),
+}
+
 
 class Place(StrEnum):
     """Places the shell can show that are not a login step."""
@@ -90,7 +102,7 @@ class Screen(widgets.VBox):
     title: str = ""
 
     def __init__(self, host: ScreenHost, *, title: str, intro: str = "") -> None:
-        super().__init__()
+        super().__init__(layout=widgets.Layout(width="100%"))
         self.host = host
         self.title = title
         self.heading = widgets.HTML(f"<h2>{html.escape(title)}</h2>")

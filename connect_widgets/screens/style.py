@@ -9,7 +9,8 @@ STYLESHEET = """
 .connect-message p { margin: .2em 0; }
 .connect-message.error { background: #fde8e8; border-left: 4px solid #c81e1e; padding: .5em .8em; color: #7a1010; }
 .connect-message.info { background: #e8f1fd; border-left: 4px solid #0b5cad; padding: .5em .8em; }
-.connect-screen { background: #ffffff; border: 1px solid #d9e2ec; border-radius: 8px; padding: 1.2em 1.6em; box-shadow: 0 1px 3px rgba(0,0,0,.06); }
+.connect-resources a, .connect-text a { color: #0b5cad; text-decoration: underline; }
+.connect-screen { box-sizing: border-box; background: #ffffff; border: 1px solid #d9e2ec; border-radius: 8px; padding: 1.2em 1.6em; box-shadow: 0 1px 3px rgba(0,0,0,.06); }
 .connect-app .widget-html-content { line-height: 1.45; }
 .connect-screen h2 { margin: 0 0 .3em 0; font-size: 1.35em; }
 .connect-screen h3 { margin: .8em 0 .2em 0; font-size: 1.05em; }
@@ -17,14 +18,14 @@ STYLESHEET = """
 .connect-hint p { margin: .1em 0 .6em 0; color: #52606d; font-size: .92em; }
 .connect-notice p { background: #e8f1fd; padding: .4em .6em; border-radius: 4px; }
 .connect-field { margin: .25em 0; }
-.connect-primary { margin: .6em 0 .3em 0; min-width: 8em; }
+.connect-primary, .connect-secondary { margin: .6em .6em .3em 0; min-width: 8em; }
 .connect-link, .connect-link:hover, .connect-link:focus { background: none !important; box-shadow: none !important; border: none !important; color: #0b5cad !important; text-decoration: underline; padding: 0 !important; height: auto !important; width: auto !important; text-align: left; cursor: pointer; }
 .connect-link:disabled { color: #9aa5b1 !important; text-decoration: none; cursor: default; }
 .connect-footer { border-top: 1px solid #e4e7eb; margin-top: 1em; padding-top: .6em; }
 .connect-rules ul { list-style: none; padding-left: 0; margin: .3em 0; }
 .connect-rules li.met { color: #05603a; }
 .connect-rules li.unmet { color: #7b8794; }
-.connect-state { color: #52606d; font-size: .9em; margin-left: 1em; }
+.connect-state { color: #52606d; font-size: .9em; margin-left: 1em; align-self: center; }
 .connect-key { color: #52606d; font-size: .85em; border-top: 1px solid #e4e7eb; padding-top: .5em; }
 .connect-busy { opacity: .6; pointer-events: none; }
 </style>

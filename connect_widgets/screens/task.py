@@ -12,8 +12,7 @@ import ipywidgets as widgets
 
 from connect_widgets.core.progress import TaskBoard, TaskStatus
 from connect_widgets.core.tasks import TaskState
-from connect_widgets.screens.dashboard import ICONS
-from connect_widgets.screens.screen import Place, Screen, ScreenHost, link_button, primary_button
+from connect_widgets.screens.screen import TASK_ICONS, Place, Screen, ScreenHost, link_button, primary_button
 
 
 class TaskScreen(Screen):
@@ -39,7 +38,7 @@ class TaskScreen(Screen):
         self.render(self.board.overview().get(self.task_key))
 
     def render(self, status: TaskStatus) -> None:
-        icon, label = ICONS[status.state]
+        icon, label = TASK_ICONS[status.state]
         self.heading.value = f"<h2>{html.escape(status.task.title)}</h2>"
         steps = "".join(
             ('<li class="current">' if step == status.step else "<li>") + html.escape(step.replace("_", " ")) + "</li>"

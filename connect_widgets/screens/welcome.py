@@ -47,7 +47,7 @@ class WelcomeScreen(Screen):
         landing = self.flow.landing()
         self._next_key = landing.next_task.key if landing.next_task else None
         first = landing.next_task.title if landing.next_task else "your first task"
-        self.set_intro(f"Signed in as {self.flow.email}. Start with {first}.")
+        self.set_intro(f"Your account is ready to set up. Start with {first}.")
 
     def get_started(self) -> None:
         if self._next_key:

@@ -1,0 +1,162 @@
+"""A real `connect-kit serve` on a free loopback port, and the system Chromium.
+
+No browser is downloaded: Playwright drives /usr/bin/chromium (Debian's package,
+installed by .ci/run). Without it the browser tests skip on a developer machine
+and fail under CI.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from connect_widgets.core.services import ConnectServices, build_services
+from connect_widgets.serving import READY_LINE
+from connect_widgets.settings import load_settings
+from connect_widgets.store.schema import upgrade_schema
+from tests.conftest import FAST_ARGON2
+
+CHROMIUM = os.environ.get("CONNECT_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+SERVER_START_TIMEOUT = 90
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float, interval: float = 0.2) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass; True if it held."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        pause.wait(interval)
+    return condition()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    url: str
+    data_dir: Path
+    services: ConnectServices
+    process: subprocess.Popen[str]
+
+    def page_url(self, query: str = "") -> str:
+        return f"{self.url}/voila/render/connect.ipynb" + (f"?{query}" if query else "")
+
+    def kernels(self) -> int:
+        import json
+
+        with urllib.request.urlopen(f"{self.url}/connect/health", timeout=5) as answer:
+            return int(json.load(answer)["kernels"])
+
+
+def start_server(data_dir: Path, *extra_args: str) -> tuple[subprocess.Popen[str], int]:
+    """Start `connect-kit serve` and return once Voila logs that it listens."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
+    env.update({"CONNECT_DATA_DIR": str(data_dir), **{f"CONNECT_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()}})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "connect_widgets.cli", "serve", "--port", str(port), *extra_args],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=data_dir,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put("")
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen: list[str] = []
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        seen.append(line)
+        if READY_LINE in line:
+            return process, port
+        if line == "" and process.poll() is not None:
+            break
+    process.kill()
+    raise RuntimeError("connect-kit serve did not start:\n" + "".join(seen))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    data_dir = tmp_path_factory.mktemp("served")
+    settings = load_settings(data_dir=data_dir, **FAST_ARGON2)
+    services = build_services(settings)
+    upgrade_schema(services.engine)
+    process, port = start_server(data_dir)
+    yield RunningServer(f"http://127.0.0.1:{port}", data_dir, services, process)
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    services.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import expect, sync_playwright
+
+    # Two cores shared with a kernel per page: give each expectation room, not sleeps.
+    expect.set_options(timeout=20_000)
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, server: RunningServer) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1100, "height": 860})
+    opened = context.new_page()
+    opened.set_default_timeout(30_000)
+    yield opened
+    opened.goto("about:blank")  # runs the unload handler: the kernel is shut down
+    context.close()
+
+
+def shoot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    """Save a full-page screenshot under test-artifacts/browser/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_artifacts() -> None:
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)

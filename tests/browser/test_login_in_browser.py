@@ -1,0 +1,219 @@
+"""The whole login in a real browser against a real `connect-kit serve`."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import col, select
+
+from connect_widgets.core.accounts import NewAccount, create_account
+from connect_widgets.core.clock import FrozenClock
+from connect_widgets.core.login import LoginFlow
+from connect_widgets.core.progress import TaskBoard
+from connect_widgets.core.services import build_services
+from connect_widgets.store.engine import new_session
+from connect_widgets.store.models import AdminUser, Message
+from tests.browser.conftest import RunningServer, shoot, wait_until
+from tests.conftest import GB_MOBILE, NEW_PASSWORD, first_login
+
+pytestmark = pytest.mark.browser
+
+
+def new_account(server: RunningServer, code: str) -> NewAccount:
+    return create_account(server.services, code=code, company=f"{code.title()} Ltd",
+                          primary_domain=f"{code.lower()}.example", admin_name="jane")
+
+
+def latest_code(server: RunningServer, email: str, *, after: int = 0) -> str:
+    """The passcode from the newest SMS to the admin (what their phone shows)."""
+    def newest() -> Message | None:
+        with new_session(server.services.engine) as db:
+            user = db.exec(select(AdminUser).where(AdminUser.email == email)).one()
+            return db.exec(select(Message).where(Message.user_id == user.id, Message.channel == "sms",
+                                                 col(Message.id) > after).order_by(col(Message.id).desc())).first()
+    assert wait_until(lambda: newest() is not None, timeout=15), "no SMS arrived"
+    return re.search(r"\b(\d{6})\b", newest().body).group(1)  # type: ignore[union-attr]
+
+
+def last_message_id(server: RunningServer) -> int:
+    with new_session(server.services.engine) as db:
+        return db.exec(select(Message.id).order_by(col(Message.id).desc())).first() or 0
+
+
+def returning_admin(server: RunningServer, code: str) -> NewAccount:
+    """An admin who logged in once (an hour ago), changed the password and started a task."""
+    account = new_account(server, code)
+    earlier = build_services(server.services.settings,
+                             clock=FrozenClock(datetime.now(UTC) - timedelta(hours=1)),
+                             engine=server.services.engine)
+    flow = LoginFlow(earlier)
+    first_login(flow, earlier, account)
+    TaskBoard(flow).start("confirm_details")
+    flow.log_out()
+    return account
+
+
+def email_to_password(page: Page, email: str) -> None:
+    page.get_by_placeholder("Email address").fill(email)
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Choose how to authenticate")).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_placeholder("Password")).to_be_visible()
+
+
+def test_a_new_admin_logs_in_end_to_end_and_reaches_welcome(page: Page, server: RunningServer):
+    account = new_account(server, "FIRST")
+    page.goto(server.page_url("account=FIRST"))
+    email = page.get_by_placeholder("Email address")
+    expect(email).to_have_value("@first.mimecast.connect")  # the dedicated URL pre-fills
+    expect(email).to_be_focused()
+    shoot(page, "01-email")
+    email.fill(account.admin_email)
+    page.get_by_role("button", name="Next").click()
+
+    expect(page.get_by_role("heading", name="Choose how to authenticate")).to_be_visible()
+    page.get_by_role("combobox").select_option(label="Domain")
+    shoot(page, "02-method")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text("Cloud authentication must be used until").first).to_be_visible()
+    page.get_by_role("combobox").select_option(label="Cloud")
+    page.get_by_role("button", name="Next").click()
+
+    password = page.get_by_placeholder("Password")
+    expect(password).to_be_visible()
+    shoot(page, "03-password")
+    password.fill(account.temporary_password)
+    password.press("Enter")  # Enter submits the step
+
+    number = page.get_by_placeholder("Mobile number")
+    expect(number).to_be_visible()
+    expect(page.get_by_text("no leading zero")).to_be_visible()
+    number.fill("0" + GB_MOBILE)
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text("Enter the number without the leading 0.")).to_be_visible()
+    shoot(page, "04-enrol-phone")
+    number.fill(GB_MOBILE)
+    page.get_by_role("button", name="Next").click()
+
+    expect(page.get_by_text("sent a one-time passcode by SMS to the number ending 56")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"Resend code in \d+ s"))).to_be_disabled()
+    shoot(page, "05-passcode")
+    page.get_by_placeholder("Passcode").fill(latest_code(server, account.admin_email))
+    page.get_by_role("button", name="Verify").click()
+
+    log_in = page.get_by_role("button", name="Log In")
+    expect(log_in).to_be_visible()
+    shoot(page, "06-log-in")
+    log_in.click()
+
+    expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
+    page.get_by_placeholder("Current password").fill(account.temporary_password)
+    page.get_by_placeholder("New password").fill(NEW_PASSWORD)
+    page.get_by_placeholder("Confirm password").fill(NEW_PASSWORD)
+    expect(page.locator("li.met", has_text="The two new passwords match")).to_be_visible()
+    shoot(page, "07-change-password")
+    page.get_by_role("button", name="Change password").click()
+
+    expect(page.get_by_role("heading", name="Welcome to Connect")).to_be_visible()
+    expect(page.get_by_text(f"Signed in as {account.admin_email}").first).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    shoot(page, "08-welcome")
+
+
+def test_a_returning_admin_sees_the_last_two_digits_and_welcome_back(page: Page, server: RunningServer):
+    account = returning_admin(server, "AGAIN")
+    page.goto(server.page_url("account=AGAIN"))
+    email_to_password(page, account.admin_email)
+    before = last_message_id(server)
+    page.get_by_placeholder("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text("to the number ending 56")).to_be_visible()
+    expect(page.get_by_placeholder("Mobile number")).to_have_count(0)  # no enrolment this time
+    page.get_by_placeholder("Passcode").fill(latest_code(server, account.admin_email, after=before))
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("button", name="Log In").click()
+
+    expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
+    expect(page.get_by_role("button", name="Continue")).to_be_visible()
+    expect(page.get_by_role("button", name="Confirm Your Details")).to_be_visible()  # in progress
+    shoot(page, "09-returning")
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("heading", name="Connect Progress")).to_be_visible()
+    expect(page.get_by_text("0 of 8 required tasks complete")).to_be_visible()
+    shoot(page, "10-connect-progress")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_text("You have logged out.")).to_be_visible()
+    expect(page.get_by_placeholder("Email address")).to_be_visible()
+
+
+def test_a_wrong_code_says_how_many_tries_are_left(page: Page, server: RunningServer):
+    account = returning_admin(server, "WRONG")
+    page.goto(server.page_url())
+    email_to_password(page, account.admin_email)
+    before = last_message_id(server)
+    page.get_by_placeholder("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    right = latest_code(server, account.admin_email, after=before)
+    page.get_by_placeholder("Passcode").fill(f"{(int(right) + 1) % 1_000_000:06d}")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_text("That passcode is not right. You have 4 tries left.")).to_be_visible()
+    expect(page.get_by_placeholder("Passcode")).to_have_value("")
+    shoot(page, "11-wrong-code")
+    page.get_by_placeholder("Passcode").fill(right)
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("button", name="Log In")).to_be_visible()
+
+
+def test_login_issues_page_is_reachable_and_resets_a_password(page: Page, server: RunningServer):
+    account = returning_admin(server, "ISSUES")
+    page.goto(server.page_url())
+    page.get_by_role("button", name="Login issues?").click()
+    expect(page.get_by_role("heading", name="Login issues?")).to_be_visible()
+    for section in ("Forgot your password?", "Didn't get the code?", "Lost your phone?",
+                    "Account locked?", "Cloud or Domain password?"):
+        expect(page.get_by_text(section, exact=True)).to_be_visible()
+    page.get_by_text("Forgot your password?", exact=True).click()
+    before = last_message_id(server)
+    page.get_by_placeholder("Email address").last.fill(account.admin_email)
+    page.get_by_role("button", name="Send reset code").click()
+    expect(page.get_by_text("a reset code is on its way by SMS")).to_be_visible()
+    shoot(page, "12-login-issues")
+    page.get_by_placeholder("Passcode").fill(latest_code(server, account.admin_email, after=before))
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_placeholder("New password").fill("lantern orchard pebble 77")
+    page.get_by_placeholder("Confirm password").fill("lantern orchard pebble 77")
+    page.get_by_role("button", name="Set new password").click()
+    expect(page.get_by_text("Your password was changed.")).to_be_visible()
+    page.get_by_role("button", name="Back to login").click()
+    expect(page.get_by_role("heading", name="Log in to Connect")).to_be_visible()
+
+
+def test_a_reload_mid_flow_starts_over_cleanly(page: Page, server: RunningServer):
+    account = new_account(server, "RELOAD")
+    page.goto(server.page_url("account=RELOAD"))
+    email_to_password(page, account.admin_email)
+    page.reload()
+    email = page.get_by_placeholder("Email address")
+    expect(email).to_have_value("@reload.mimecast.connect")
+    expect(page.get_by_placeholder("Password")).to_have_count(0)
+    email_to_password(page, account.admin_email)
+    page.get_by_placeholder("Password").fill(account.temporary_password)
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_placeholder("Mobile number")).to_be_visible()
+
+
+def test_closed_pages_leave_no_kernels_behind(browser, server: RunningServer):  # type: ignore[no-untyped-def]
+    """Ten page loads and closes: the live kernel count returns to its idle level."""
+    assert wait_until(lambda: server.kernels() == 0, timeout=30), "kernels left over from earlier tests"
+    for _ in range(10):
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.page_url())
+        expect(page.get_by_placeholder("Email address")).to_be_visible(timeout=60_000)
+        page.goto("about:blank")
+        context.close()
+    # Well before the cull backstop (300 s): the pages' own shutdown requests did it.
+    assert wait_until(lambda: server.kernels() == 0, timeout=30), f"{server.kernels()} kernels leaked"
