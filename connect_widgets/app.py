@@ -72,7 +72,7 @@ def prefill_from_query(query_string: str, *, suffix: str) -> str:
 class ConnectApp(widgets.VBox):
     """The Connect application on one page: header, message area, and the current screen."""
 
-    def __init__(self, services: ConnectServices, *, prefill_email: str = "") -> None:
+    def __init__(self, services: ConnectServices, *, prefill_email: str = "") -> None:  # noqa: D417
         super().__init__()
         self.add_class("connect-app")
         self.services = services
@@ -156,6 +156,12 @@ class ConnectApp(widgets.VBox):
         field = screen.first_field()
         if field is not None:
             field.focus()
+
+    def prefill_email(self, email: str) -> None:
+        """Put the dedicated URL's address in the Email field; it never skips a step."""
+        screen = self.login_screens[LoginStep.EMAIL]
+        if email and self.flow.step is LoginStep.EMAIL:
+            screen.email.value = email  # type: ignore[attr-defined]
 
     def _focus_when_rendered(self, screen: Screen) -> None:
         """Focus a screen's first field once the browser has drawn it.
@@ -248,8 +254,22 @@ def build_app(
         clock: a frozen clock for tests and demos.
     """
     settings = settings or load_settings()
-    services = build_services(settings, clock=clock)
+    app = ConnectApp(build_services(settings, clock=clock))
     if query_string is None:
-        query_string = os.environ.get("QUERY_STRING", "")
-    prefill = prefill_from_query(query_string, suffix=settings.holding_suffix)
-    return ConnectApp(services, prefill_email=prefill)
+        query_string = page_query_string()
+    app.prefill_email(prefill_from_query(query_string, suffix=settings.holding_suffix))
+    return app
+
+
+def page_query_string() -> str:
+    """The page's query string, as Voila hands it to the kernel.
+
+    A pre-heated kernel (``connect-kit serve --preheat``) runs the notebook before
+    anyone asks for the page; it waits here for the request, so everything above
+    (imports, building the screens) is already done when the admin arrives.
+    """
+    if os.environ.get("VOILA_PREHEAT", "False") != "False":
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+    return os.environ.get("QUERY_STRING", "")

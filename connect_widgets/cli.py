@@ -205,6 +205,10 @@ def serve_command(
     cull_after: Annotated[
         int, typer.Option(min=30, help="Seconds before an idle kernel whose page is gone is shut down.")
     ] = 300,
+    preheat: Annotated[
+        bool, typer.Option("--preheat/--no-preheat",
+                           help="Keep a kernel per notebook started ahead of requests (faster first screen).")
+    ] = True,
 ) -> None:
     """Serve the Connect notebooks with Voila (sources hidden, kernels culled)."""
     from connect_widgets.serving import PortInUse, serve
@@ -214,7 +218,8 @@ def serve_command(
     if not (folder / "connect.ipynb").is_file():
         raise CommandError(f"{folder} has no connect.ipynb")
     try:
-        serve(services.settings, notebooks=folder, ip=ip, port=port, cull_after_seconds=cull_after)
+        serve(services.settings, notebooks=folder, ip=ip, port=port, cull_after_seconds=cull_after,
+              preheat=preheat)
     except PortInUse as exc:
         raise CommandError(str(exc)) from None
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from connect_widgets.core.services import ConnectServices, build_services
+from connect_widgets.paths import project_path
 from connect_widgets.serving import READY_LINE
 from connect_widgets.settings import load_settings
 from connect_widgets.store.schema import upgrade_schema
@@ -60,6 +61,7 @@ class RunningServer:
     data_dir: Path
     services: ConnectServices
     process: subprocess.Popen[str]
+    notebooks: Path = project_path("notebooks")
 
     def page_url(self, query: str = "") -> str:
         return f"{self.url}/voila/render/connect.ipynb" + (f"?{query}" if query else "")
