@@ -36,6 +36,7 @@ from connect_widgets.screens.login_issues import LoginIssuesScreen
 from connect_widgets.screens.method import MethodScreen
 from connect_widgets.screens.passcode import PasscodeScreen
 from connect_widgets.screens.password import PasswordScreen
+from connect_widgets.screens.problem import ProblemScreen
 from connect_widgets.screens.returning import ReturningScreen
 from connect_widgets.screens.screen import Place, Screen
 from connect_widgets.screens.style import STYLESHEET
@@ -56,7 +57,9 @@ def prefill_from_query(query_string: str, *, suffix: str) -> str:
 
     Only ever pre-fills the field; anything unusable is ignored.
     """
-    params = parse_qs(query_string or "", max_num_fields=10)
+    if not query_string or len(query_string) > 4096:
+        return ""
+    params = parse_qs(query_string)  # extra parameters (utm_*, ...) are simply ignored
     email = (params.get("email") or [""])[0]
     if email:
         try:
@@ -110,9 +113,10 @@ class ConnectApp(widgets.VBox):
         self.login_issues = LoginIssuesScreen(self, self.flow, PasswordReset(services), suffix=suffix)
         self.dashboard = DashboardScreen(self, self.board)
         self.task = TaskScreen(self, self.board)
+        self.problem = ProblemScreen(self)
         self.screens: tuple[Screen, ...] = (
             *self.login_screens.values(), self.welcome, self.returning, self.login_issues,
-            self.dashboard, self.task,
+            self.dashboard, self.task, self.problem,
         )
         for screen in self.screens:
             self._focus_when_rendered(screen)
@@ -140,7 +144,11 @@ class ConnectApp(widgets.VBox):
         return self.welcome if self.flow.landing().kind == "welcome" else self.returning
 
     def show(self) -> None:
-        """Show the screen the flow's state (and the chosen place) calls for."""
+        """Show the screen the flow's state (and the chosen place) calls for.
+
+        Drawing a page reads the database too; if that fails the admin sees why
+        and a way to try again, never a page that silently did not change.
+        """
         try:
             screen = self._screen_for_state()
             screen.on_show()
@@ -149,6 +157,13 @@ class ConnectApp(widgets.VBox):
             self.show_message(expired.message)
             screen = self.login_screens[self.flow.step]
             screen.on_show()
+        except ConnectError as refused:
+            self.show_message(refused.message)
+            screen = self.problem
+        except Exception:
+            log.exception("could not draw the %s page", self.place.value)
+            self.show_message(UNEXPECTED)
+            screen = self.problem
         self.stack.selected_index = self.screens.index(screen)
         signed_in = self.flow.signed_in
         self.signed_in_as.value = f"Signed in as {html.escape(self.flow.email or '')}" if signed_in else ""
@@ -161,7 +176,7 @@ class ConnectApp(widgets.VBox):
         """Put the dedicated URL's address in the Email field; it never skips a step."""
         screen = self.login_screens[LoginStep.EMAIL]
         if email and self.flow.step is LoginStep.EMAIL:
-            screen.email.value = email  # type: ignore[attr-defined]
+            screen.prefill = screen.email.value = email  # type: ignore[attr-defined]
 
     def _focus_when_rendered(self, screen: Screen) -> None:
         """Focus a screen's first field once the browser has drawn it.
@@ -236,6 +251,8 @@ class ConnectApp(widgets.VBox):
     def log_out(self) -> None:
         self.place = Place.LOGIN
         self.flow.log_out()
+        for screen in self.screens:
+            screen.forget()  # the next admin at this browser finds nothing of the last one
         self.show_message("You have logged out.", kind="info")
         self.show()
 

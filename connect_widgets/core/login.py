@@ -123,6 +123,7 @@ class LoginFlow:
         self.method = AuthMethod.CLOUD
         self.code_sent: CodeSent | None = None
         self.notice: str | None = None  # a sending problem to show on the passcode page
+        self.resend_at: datetime | None = None  # when Resend may ask for a new code
         self._account_code: str | None = None
         self._user_id: int | None = None
         self._pending_phone_id: int | None = None
@@ -342,7 +343,7 @@ class LoginFlow:
             phone = self._phone_for_codes(db, user)
             sent = send_passcode(db, user=user, phone=phone, purpose=Purpose.LOGIN,
                                  courier=services.courier, now=services.clock.now())
-        self.code_sent = sent
+        self.code_sent, self.resend_at = sent, sent.resend_at
         if not sent.delivered:
             raise DeliveryFailed(
                 f"We could not send the SMS to the number ending {sent.ending}. "
@@ -361,6 +362,7 @@ class LoginFlow:
         try:
             self._send()
         except (ResendTooSoon, SendLimitReached) as refused:
+            self.resend_at = self._services.clock.now() + timedelta(seconds=refused.wait_seconds)
             with self._services.transaction() as db:
                 user = self._user(db)
                 phone = self._phone_for_codes(db, user)
@@ -370,8 +372,14 @@ class LoginFlow:
                         ending=number_ending(phone.e164), expires_at=live.expires_at,
                         resend_at=live.sent_at + RESEND_AFTER, delivered=True,
                     )
+                    self.resend_at = self.code_sent.resend_at
                     return
-            self.code_sent, self.notice = None, refused.message
+            self.code_sent = None
+            self.notice = (
+                "We didn't send a new code: one went out less than 30 seconds ago. "
+                "Use Resend code when the countdown ends."
+                if isinstance(refused, ResendTooSoon) else refused.message
+            )
         except DeliveryFailed as failed:
             self.notice = failed.message
 
@@ -379,7 +387,16 @@ class LoginFlow:
         """Send a new code (allowed 30 seconds after the last); the old one dies."""
         self._require(LoginStep.PASSCODE)
         self.notice = None
-        return self._send()
+        try:
+            return self._send()
+        except (ResendTooSoon, SendLimitReached) as refused:
+            self.resend_at = self._services.clock.now() + timedelta(seconds=refused.wait_seconds)
+            raise
+
+    def back_to_method(self) -> None:
+        """From the password page: choose Cloud or Domain again."""
+        self._require(LoginStep.PASSWORD)
+        self.step = LoginStep.METHOD
 
     def verify_passcode(self, code: object) -> None:
         """Step 5: check the code; only a correct, live code opens Log In."""

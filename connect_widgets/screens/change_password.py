@@ -27,8 +27,10 @@ class ChangePasswordScreen(Screen):
         self.indicator.add_class("connect-rules")
         self.change_button = primary_button("Change password")
         self.change_button.on_click(lambda _b: self.change())
-        for field in (self.current, self.new, self.confirm):
-            on_enter(field, self.change)
+        # Enter moves on to the next field; in the last one it submits.
+        on_enter(self.current, self.new.focus)
+        on_enter(self.new, self.confirm.focus)
+        on_enter(self.confirm, self.change)
         self.new.observe(lambda _c: self.refresh_indicator(), "value")
         self.confirm.observe(lambda _c: self.refresh_indicator(), "value")
         self.compose(self.current, self.new, self.confirm, self.indicator, self.change_button)

@@ -17,11 +17,15 @@ class EmailScreen(LoginScreen):
         )
         self.flow = flow
         self.email = text_field("Email address")
+        self.prefill = prefill
         self.email.value = prefill
         self.next_button = primary_button("Next")
         self.next_button.on_click(lambda _b: self.next())
         on_enter(self.email, self.next)
         self.compose(self.email, self.next_button)
+
+    def forget(self) -> None:
+        self.email.value = self.prefill
 
     def next(self) -> None:
         self.submit(lambda: self.flow.submit_email(self.email.value))

@@ -19,6 +19,7 @@ class EnrolPhoneScreen(LoginScreen):
             intro="Enter your mobile phone number. We'll send a one-time passcode to it by SMS.",
         )
         self.flow = flow
+        self.default_country = default_country
         self.country = widgets.Dropdown(
             options=country_choices(), value=default_country, description="Country",
             layout=widgets.Layout(width="22em"),
@@ -32,7 +33,12 @@ class EnrolPhoneScreen(LoginScreen):
         self.compose(self.country, self.number, self.hint, self.next_button)
 
     def next(self) -> None:
-        self.submit(lambda: self.flow.enrol_phone(country=self.country.value, number=self.number.value))
+        if self.submit(lambda: self.flow.enrol_phone(country=self.country.value, number=self.number.value)):
+            self.number.value = ""  # the full number lives in the phone table only
+
+    def forget(self) -> None:
+        self.number.value = ""
+        self.country.value = self.default_country
 
     def first_field(self):  # type: ignore[no-untyped-def]
         return self.number

@@ -21,9 +21,9 @@ from connect_widgets.screens.screen import (
 
 HELP = {
     "Didn't get the code?": (
-        "Codes arrive by SMS within a minute. Check the passcode page: it names the number "
-        "ending the code was sent to. Wait 30 seconds, then use Resend code; a new code "
-        "replaces the old one. Each code expires after 5 minutes, and at most 5 codes can be "
+        "Codes arrive by SMS within a minute. The passcode page shows the last two digits of "
+        "the number the code went to: check they are yours. Wait 30 seconds, then use Resend "
+        "code; a new code replaces the old one. Each code expires after 5 minutes, and at most 5 codes can be "
         "sent in 15 minutes."
     ),
     "Lost your phone?": (
@@ -135,6 +135,10 @@ class LoginIssuesScreen(Screen):
     def clear_secrets(self) -> None:
         for field in (self.reset_code, self.new_password, self.confirm_password):
             field.value = ""
+
+    def forget(self) -> None:
+        self.reset_email.value = ""
+        self.start_over()
 
     def first_field(self):  # type: ignore[no-untyped-def]
         return self.back_button

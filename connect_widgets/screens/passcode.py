@@ -48,10 +48,9 @@ class PasscodeScreen(LoginScreen):
         self.tick()
 
     def seconds_until_resend(self) -> int:
-        sent = self.flow.code_sent
-        if sent is None:
+        if self.flow.resend_at is None:
             return 0
-        return max(0, math.ceil((sent.resend_at - self.clock.now()).total_seconds()))
+        return max(0, math.ceil((self.flow.resend_at - self.clock.now()).total_seconds()))
 
     def tick(self) -> None:
         """Refresh the Resend countdown; re-arms itself each second while the kernel runs."""

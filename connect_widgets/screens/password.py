@@ -23,7 +23,9 @@ class PasswordScreen(LoginScreen):
         on_enter(self.password, self.next)
         self.back_button = link_button("Use a different email address")
         self.back_button.on_click(lambda _b: self.submit(self.flow.restart))
-        self.compose(self.password, self.next_button, self.back_button)
+        self.method_link = link_button("Choose Cloud or Domain again")
+        self.method_link.on_click(lambda _b: self.submit(self.flow.back_to_method))
+        self.compose(self.password, self.next_button, self.method_link, self.back_button)
 
     def on_show(self) -> None:
         kind = "domain" if self.flow.method is AuthMethod.DOMAIN else "Connect (cloud)"

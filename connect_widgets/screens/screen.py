@@ -131,6 +131,10 @@ class Screen(widgets.VBox):
     def clear_secrets(self) -> None:
         """Empty any field that held a secret (after each submit, success or not)."""
 
+    def forget(self) -> None:
+        """Empty everything the last admin typed (on log out)."""
+        self.clear_secrets()
+
 
 class LoginScreen(Screen):
     """A login step: its parts, then the "Login issues?" link at the bottom (as in the seed)."""

@@ -1,0 +1,17 @@
+"""Shown when a page could not be drawn: the message area says why; Try again retries."""
+
+from __future__ import annotations
+
+from connect_widgets.screens.screen import Screen, ScreenHost, primary_button
+
+
+class ProblemScreen(Screen):
+    def __init__(self, host: ScreenHost) -> None:
+        super().__init__(host, title="This page could not be opened",
+                         intro="Nothing you entered was lost. Try again in a moment.")
+        self.try_again_button = primary_button("Try again")
+        self.try_again_button.on_click(lambda _b: self.submit(lambda: None))
+        self.compose(self.try_again_button)
+
+    def first_field(self):  # type: ignore[no-untyped-def]
+        return self.try_again_button
