@@ -179,22 +179,24 @@ class ConnectApp(widgets.VBox):
             screen.prefill = screen.email.value = email  # type: ignore[attr-defined]
 
     def _focus_when_rendered(self, screen: Screen) -> None:
-        """Focus a screen's first field once the browser has drawn it.
+        """Focus a screen's first field once the browser has drawn the screen.
 
         A focus request sent before the page exists is lost (the first screen is
-        built before the page loads), so the field counts its views and takes focus
-        when its first one appears.
+        built before the page loads), so the screen counts its views and focuses
+        its field when one appears. The count lives on the screen's box, not on
+        the field: a sync pending on the field's own model would hold back the
+        admin's typing behind it, and a click could then overtake the text.
         """
         field = screen.first_field()
         if field is None:
             return
-        field._view_count = 0
+        screen._view_count = 0
 
         def rendered(change: dict[str, Any]) -> None:
-            if (change["old"] or 0) == 0 and (change["new"] or 0) > 0 and screen is self.current:
+            if (change["new"] or 0) > (change["old"] or 0) and screen is self.current:
                 field.focus()
 
-        field.observe(rendered, "_view_count")
+        screen.observe(rendered, "_view_count")
 
     def show_message(self, text: str, *, kind: str = "error") -> None:
         self.message.value = f"<p>{html.escape(text)}</p>" if text else ""
