@@ -10,6 +10,7 @@
   the median time to first screen from 2.2 s to 1.3 s here
   (``benchmarks/first_screen.py``); the notebook waits for the request before
   reading the URL's pre-fill;
+- kernels are reached over Unix sockets, not loopback TCP;
 - ``/connect/health`` answers ``{"status": "ok", "kernels": N}`` for operators
   (and for the kernel-hygiene test).
 """
@@ -114,6 +115,9 @@ def voila_arguments(
         f"--MappingKernelManager.cull_idle_timeout={cull_after_seconds}",
         f"--MappingKernelManager.cull_interval={max(10, cull_after_seconds // 4)}",
         "--MappingKernelManager.cull_connected=False",
+        # Kernels talk to the server over Unix sockets in Voila's private (0700)
+        # connection folder instead of loopback TCP ports any local user can reach.
+        "--KernelManager.transport=ipc",
     ]
 
 

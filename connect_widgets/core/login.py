@@ -124,6 +124,7 @@ class LoginFlow:
         self.code_sent: CodeSent | None = None
         self.notice: str | None = None  # a sending problem to show on the passcode page
         self.resend_at: datetime | None = None  # when Resend may ask for a new code
+        self.destination_ending: str | None = None  # last two digits of the phone codes go to
         self._account_code: str | None = None
         self._user_id: int | None = None
         self._pending_phone_id: int | None = None
@@ -333,6 +334,7 @@ class LoginFlow:
         if phone is None:  # support reset the phone meanwhile
             self._reset_state()
             raise StepOutOfOrder()
+        self.destination_ending = number_ending(phone.e164)
         return phone
 
     def _send(self) -> CodeSent:

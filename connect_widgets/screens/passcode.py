@@ -42,7 +42,10 @@ class PasscodeScreen(LoginScreen):
             self.set_intro(f"We sent a one-time passcode by SMS to the number ending {sent.ending}.")
             self.expiry.value = "<p>It expires in 5 minutes. Never share it.</p>"
         else:
-            self.set_intro(self.flow.notice or "No passcode is waiting. Use Resend code.")
+            notice = self.flow.notice or "No passcode is waiting. Use Resend code."
+            if self.flow.destination_ending and "number ending" not in notice:
+                notice += f" Codes go to the number ending {self.flow.destination_ending}."
+            self.set_intro(notice)
             self.expiry.value = ""
         self.change_number_button.layout.display = None if self.flow.needs_phone_enrolment else "none"
         self.tick()

@@ -50,6 +50,7 @@ class TaskScreen(Screen):
         self.details.value = (
             f"<p>{html.escape(status.task.area)} · {icon} {html.escape(label)}</p>{waiting}"
             f"<p>Steps:</p><ol>{steps}</ol>"
+            "<p>You can leave and come back to this task at any time from Connect Progress.</p>"
         )
         self.start_button.layout.display = None if status.state is TaskState.NOT_STARTED else "none"
 

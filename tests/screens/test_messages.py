@@ -322,7 +322,8 @@ def test_a_passcode_page_reached_too_soon_counts_down_to_resend(app, services, a
     passcode = app.current
     assert isinstance(passcode, PasscodeScreen)
     assert intro(passcode) == ("We didn't send a new code: one went out less than 30 seconds ago. "
-                               "Use Resend code when the countdown ends.")
+                               "Use Resend code when the countdown ends. "
+                               "Codes go to the number ending 56.")
     assert passcode.resend_button.description == "Resend code in 20 s"
     assert passcode.resend_button.disabled is True
 
@@ -351,6 +352,8 @@ class _BrokenSms:
 
 
 def test_an_sms_that_could_not_be_sent_is_told_on_the_passcode_page(settings, clock, account):
+    """A failing SMS transport (a stand-in until the real webhook transport and its
+    loopback HTTP server arrive): the page says so and Verify has nothing to check."""
     broken = build_services(settings, clock=clock, courier=Courier(sms=_BrokenSms(), email=OutboxTransport()))
     try:
         app = ConnectApp(broken)
