@@ -48,10 +48,7 @@ class ReturningScreen(Screen):
 
     def go_on(self) -> None:
         """Continue: the next step to perform (or the overview when none is open)."""
-        if self._next_key:
-            self.host.go(Place.TASK, key=self._next_key)
-        else:
-            self.host.go(Place.DASHBOARD)
+        self.open_task(self._next_key)
 
     def first_field(self):  # type: ignore[no-untyped-def]
         return self.continue_button

@@ -121,6 +121,13 @@ class Screen(widgets.VBox):
         """Hand one user action to the shell; True when it went through."""
         return self.host.run(self, action)
 
+    def open_task(self, key: str | None) -> None:
+        """Open a task's page, or Connect Progress when there is no task to open."""
+        if key:
+            self.host.go(Place.TASK, key=key)
+        else:
+            self.host.go(Place.DASHBOARD)
+
     def on_show(self) -> None:
         """Called by the shell each time this screen becomes the visible one."""
 

@@ -50,10 +50,7 @@ class WelcomeScreen(Screen):
         self.set_intro(f"Your account is ready to set up. Start with {first}.")
 
     def get_started(self) -> None:
-        if self._next_key:
-            self.host.go(Place.TASK, key=self._next_key)
-        else:
-            self.host.go(Place.DASHBOARD)
+        self.open_task(self._next_key)
 
     def first_field(self):  # type: ignore[no-untyped-def]
         return self.start_button
