@@ -7,6 +7,7 @@ build its own.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
@@ -62,6 +63,12 @@ class Settings(BaseSettings):
     default_country: str = Field(
         default="GB", description="Country pre-selected when an admin enrols a mobile phone."
     )
+    dns_nameservers: str = Field(
+        default="",
+        description="Comma-separated DNS servers for the setup checks, each IP or IP:port; "
+        "empty means the machine's resolver.",
+    )
+    dns_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
     argon2_time_cost: int = Field(default=3, ge=ARGON2_MIN_TIME_COST)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=ARGON2_MIN_MEMORY_KIB)
     argon2_parallelism: int = Field(default=4, ge=1, le=64)
@@ -98,6 +105,31 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError("must be a two-letter country code such as GB or US")
         return region
+
+    @field_validator("dns_nameservers")
+    @classmethod
+    def _nameserver_list(cls, value: str) -> str:
+        for entry in filter(None, (e.strip() for e in value.split(","))):
+            host, _, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+            try:
+                ipaddress.ip_address(host or entry)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address (optionally :port)") from None
+            if port and not (port.isdigit() and 0 < int(port) < 65536):
+                raise ValueError(f"{entry!r} has a bad port")
+        return value.strip()
+
+    @property
+    def nameservers(self) -> list[tuple[str, int]]:
+        """``dns_nameservers`` as (address, port) pairs; empty for the system resolver."""
+        pairs = []
+        for entry in filter(None, (e.strip() for e in self.dns_nameservers.split(","))):
+            if entry.count(":") == 1:
+                host, port = entry.split(":")
+                pairs.append((host, int(port)))
+            else:
+                pairs.append((entry, 53))
+        return pairs
 
     @property
     def sqlalchemy_url(self) -> str:
