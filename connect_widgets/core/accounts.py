@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.delivery import Channel, OutgoingMessage
 from connect_widgets.core.emails import is_account_code, is_admin_name, parse_contact_email
-from connect_widgets.core.errors import AccountExists, InvalidInput
+from connect_widgets.core.errors import AccountExists, InvalidInput, UserNotFound
 from connect_widgets.core.inputs import read_text
 from connect_widgets.core.passwords import generate_temporary_password
 from connect_widgets.core.services import ConnectServices
@@ -170,3 +170,42 @@ def _send_welcome(
         ),
         now=services.clock.now(),
     )
+
+
+def add_admin(
+    services: ConnectServices, *, account_code: object, admin_name: object, contact_email: object = None,
+    actor: str = "support",
+) -> NewAccount:
+    """Another admin for an existing account (progress is shared by all its admins).
+
+    Raises:
+        InvalidInput: a field is unusable.
+        UserNotFound: no account has that code.
+        AccountExists: the address is taken.
+    """
+    code = read_text(account_code, field="code", label="account code", max_length=32).upper()
+    name = read_text(admin_name, field="admin", label="admin name", max_length=64).lower()
+    if not is_admin_name(name):
+        raise InvalidInput(
+            "The admin name uses letters, digits, dots, hyphens, underscores and plus signs.", field="admin"
+        )
+    contact = parse_contact_email(contact_email) if contact_email not in (None, "") else None
+    settings, now = services.settings, services.clock.now()
+    email = f"{name}@{code.lower()}.{settings.holding_suffix}"
+    with services.transaction() as db:
+        account = db.exec(select(Account).where(Account.code == code)).first()
+        if account is None:
+            raise UserNotFound(f"No account has the code {code}.")
+        if db.exec(select(AdminUser).where(AdminUser.email == email)).first():
+            raise AccountExists(f"{email} is already an admin.")
+        password = generate_temporary_password(personal_words=(name, code.lower(), account.company))
+        admin = AdminUser(account_id=account.id, email=email, contact_email=contact,  # type: ignore[arg-type]
+                          password_hash=services.hasher.hash(password), must_change_password=True,
+                          password_set_at=now, created_at=now)
+        db.add(admin)
+        db.flush()
+        url = settings.account_url(code)
+        _send_welcome(services, db, admin=admin, company=account.company, url=url)
+        record_event(db, action=AuditAction.ACCOUNT_CREATED, now=now, actor=actor, account_id=account.id,
+                     user_id=admin.id, detail=f"admin {email} added")
+    return NewAccount(account_code=code, admin_email=email, temporary_password=password, url=url)

@@ -37,6 +37,8 @@ class AuditAction(StrEnum):
     PHONE_RESET = "phone_reset"
     PASSWORD_ISSUED = "password_issued"
     TASK_STARTED = "task_started"
+    TASK_SAVED = "task_saved"
+    TASK_CONFLICT = "task_conflict"
 
 
 def record_event(

@@ -179,3 +179,13 @@ class TaskLocked(ConnectError):
 class UnknownTask(ConnectError):
     code = "unknown_task"
     default_message = "That task does not exist. Choose one from Connect Progress."
+
+
+class TaskConflict(ConnectError):
+    """Another admin of the account saved the task after this page read it."""
+
+    code = "task_conflict"
+    default_message = (
+        "Another admin of your account changed this task while you were working on it. "
+        "Reload the task to see their changes; nothing was overwritten."
+    )

@@ -6,12 +6,14 @@ timed out cannot read or change progress.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from connect_widgets.core.audit import AuditAction, record_event
-from connect_widgets.core.errors import TaskLocked, UnknownTask
+from connect_widgets.core.errors import StepOutOfOrder, TaskConflict, TaskLocked, UnknownTask
 from connect_widgets.core.login import LoginFlow
 from connect_widgets.core.tasks import TaskDefinition, TaskState, task_states
 from connect_widgets.store.models import AdminUser, TaskProgress
@@ -25,6 +27,8 @@ class TaskStatus:
     state: TaskState
     waiting_for: tuple[str, ...]  # titles of prerequisites not yet complete
     step: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+    version: int = 0  # 0: never saved; pass it back to save() to detect others' edits
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class TaskBoard:
         self._flow = flow
         self._catalogue = flow.services.catalogue
 
-    def _overview(self, db: Session, user: AdminUser) -> ProgressOverview:
+    def _overview(self, db: Session, user: AdminUser) -> ProgressOverview:  # noqa: D102
         states = task_states(db, account_id=user.account_id, catalogue=self._catalogue)
         rows = {
             r.task_key: r
@@ -65,7 +69,10 @@ class TaskBoard:
                 self._catalogue.get(p).title for p in task.prerequisites if states[p] is not TaskState.COMPLETE
             )
             row = rows.get(task.key)
-            statuses.append(TaskStatus(task, states[task.key], waiting, row.step if row else None))
+            statuses.append(TaskStatus(
+                task, states[task.key], waiting,
+                row.step if row else None, dict(row.data) if row else {}, row.version if row else 0,
+            ))
         return ProgressOverview(tuple(statuses))
 
     def overview(self) -> ProgressOverview:
@@ -79,25 +86,76 @@ class TaskBoard:
             UnknownTask: no such task.
             TaskLocked: a prerequisite is not complete (the message names it).
         """
+        status = self.overview().get(key)
+        if status.state is TaskState.LOCKED:
+            raise TaskLocked(
+                f"Complete {' and '.join(status.waiting_for)} first: {status.task.title} needs it."
+            )
+        if status.state is not TaskState.NOT_STARTED:
+            return status
+        return self.save(key, version=status.version, step=status.task.steps[0])
+
+    def save(
+        self,
+        key: str,
+        *,
+        version: int,
+        step: str | None = None,
+        data: dict[str, Any] | None = None,
+        state: TaskState = TaskState.IN_PROGRESS,
+    ) -> TaskStatus:
+        """Record where the admin is in a task and what they entered, at every step.
+
+        ``version`` is the one the admin's page last read: if another admin saved
+        the task since, nothing is written and :class:`TaskConflict` asks this
+        admin to reload (never a silent overwrite). The write itself is one
+        ``UPDATE ... WHERE version = ?``, so two pages saving at once cannot both win.
+
+        Args:
+            key: the task.
+            version: :attr:`TaskStatus.version` as the page last saw it.
+            step: the step to resume at (one of the task's steps); unchanged if None.
+            data: the task's answers so far (JSON-safe); merged over what is stored.
+            state: ``in_progress``, ``awaiting_validation`` (staff or DNS must act) or
+                ``complete`` (the summary page).
+
+        Raises:
+            TaskLocked, UnknownTask, StepOutOfOrder (an unknown step), TaskConflict.
+        """
+        if state not in (TaskState.IN_PROGRESS, TaskState.AWAITING_VALIDATION, TaskState.COMPLETE):
+            raise StepOutOfOrder("A task can only be saved as in progress, awaiting validation or complete.")
         with self._flow.admin_session() as (db, user):
             status = self._overview(db, user).get(key)
             if status.state is TaskState.LOCKED:
-                raise TaskLocked(
-                    f"Complete {' and '.join(status.waiting_for)} first: "
-                    f"{status.task.title} needs it."
-                )
-            if status.state is TaskState.NOT_STARTED:
-                now = self._flow.services.clock.now()
-                row = db.exec(
-                    select(TaskProgress).where(
-                        TaskProgress.account_id == user.account_id, TaskProgress.task_key == key
-                    )
-                ).first() or TaskProgress(account_id=user.account_id, task_key=key, state="", created_at=now)
-                row.state, row.step = TaskState.IN_PROGRESS.value, status.task.steps[0]
-                row.updated_at, row.updated_by_id = now, user.id
-                db.add(row)
-                record_event(db, action=AuditAction.TASK_STARTED, now=now, actor=user.email,
-                             account_id=user.account_id, user_id=user.id, detail=key)
+                raise TaskLocked(f"Complete {' and '.join(status.waiting_for)} first.")
+            if step is not None and step not in status.task.steps:
+                raise StepOutOfOrder(f"{status.task.title} has no step called {step!r}.")
+            now = self._flow.services.clock.now()
+            merged = {**status.data, **(data or {})}
+            values: dict[str, Any] = {
+                "state": state.value, "data": merged, "version": status.version + 1,
+                "updated_at": now, "updated_by_id": user.id,
+                "step": step if step is not None else (status.step or status.task.steps[0]),
+                "completed_at": now if state is TaskState.COMPLETE else None,
+            }
+            if status.version == 0 and version == 0:
+                db.add(TaskProgress(account_id=user.account_id, task_key=key, created_at=now, **values))
                 db.flush()
-                return self._overview(db, user).get(key)
-            return status
+            else:
+                written = db.execute(
+                    update(TaskProgress)
+                    .where(col(TaskProgress.account_id) == user.account_id,
+                           col(TaskProgress.task_key) == key,
+                           col(TaskProgress.version) == version)
+                    .values(**values)
+                ).rowcount
+                if written != 1:
+                    record_event(db, action=AuditAction.TASK_CONFLICT, outcome="refused", now=now,
+                                 actor=user.email, account_id=user.account_id, user_id=user.id,
+                                 detail=f"{key}: saved from version {version}, now {status.version}")
+                    raise TaskConflict()
+            record_event(db, action=AuditAction.TASK_SAVED, now=now, actor=user.email,
+                         account_id=user.account_id, user_id=user.id,
+                         detail=f"{key}: {state.value} at {values['step']} (version {values['version']})")
+            db.expire_all()
+            return self._overview(db, user).get(key)
