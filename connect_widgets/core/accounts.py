@@ -46,14 +46,15 @@ class NewAccount:
     url: str
 
 
-def _domain(value: object) -> str:
-    text = read_text(value, field="domain", label="primary domain", max_length=253).lower().rstrip(".")
+def parse_domain(value: object, *, label: str = "domain name") -> str:
+    """A domain name as typed, lower-cased and IDNA-encoded, or :class:`InvalidInput`."""
+    text = read_text(value, field="domain", label=label, max_length=253).lower().rstrip(".")
     try:
         text = text.encode("idna").decode("ascii")
     except UnicodeError:
-        raise InvalidInput("Enter the primary domain like acme.example.", field="domain") from None
+        raise InvalidInput(f"Enter the {label} like acme.example.", field="domain") from None
     if not _DOMAIN_RE.match(text):
-        raise InvalidInput("Enter the primary domain like acme.example.", field="domain")
+        raise InvalidInput(f"Enter the {label} like acme.example.", field="domain")
     return text
 
 
@@ -91,7 +92,7 @@ def create_account(
             "The account code uses letters, digits and inner hyphens (up to 32).", field="code"
         )
     company_text = read_text(company, field="company", label="company name", max_length=200)
-    domain = _domain(primary_domain)
+    domain = parse_domain(primary_domain, label="primary domain")
     name = read_text(admin_name, field="admin", label="admin name", max_length=64).lower()
     if not is_admin_name(name):
         raise InvalidInput(

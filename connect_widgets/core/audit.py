@@ -39,6 +39,9 @@ class AuditAction(StrEnum):
     TASK_STARTED = "task_started"
     TASK_SAVED = "task_saved"
     TASK_CONFLICT = "task_conflict"
+    DOMAIN_ADDED = "domain_added"
+    DOMAIN_REFUSED = "domain_refused"
+    DNS_CHECK = "dns_check"
 
 
 def record_event(

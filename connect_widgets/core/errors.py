@@ -189,3 +189,8 @@ class TaskConflict(ConnectError):
         "Another admin of your account changed this task while you were working on it. "
         "Reload the task to see their changes; nothing was overwritten."
     )
+
+
+class UnknownDomain(ConnectError):
+    code = "unknown_domain"
+    default_message = "That domain is not on your account's list. Add it first."

@@ -136,6 +136,22 @@ class TaskProgress(SQLModel, table=True):
     updated_by_id: int | None = _owner("admin_users", nullable=True, ondelete="SET NULL")
 
 
+class Domain(SQLModel, table=True):
+    """An email domain an account claims, and where its DNS verification stands."""
+
+    __tablename__ = "domains"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = _owner("accounts")
+    name: str = Field(max_length=253, unique=True, index=True)
+    verification_token: str = Field(max_length=64)
+    verified_at: datetime | None = _when(nullable=True)
+    last_checked_at: datetime | None = _when(nullable=True)
+    last_outcome: str | None = Field(default=None, max_length=24)
+    last_message: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _when()
+
+
 class Message(SQLModel, table=True):
     """An SMS or email handed to a transport; the outbox transport's store."""
 

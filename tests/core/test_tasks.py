@@ -88,3 +88,21 @@ def test_a_task_awaiting_validation_counts_as_started_but_is_not_next(services, 
         landing = landing_for(db, account_id=acme_id, catalogue=services.catalogue)
     assert landing.kind == "returning" and landing.last_completed is None
     assert landing.next_task is None  # everything else waits on confirm_details
+
+
+def test_service_values_come_from_the_data_file():
+    from connect_widgets.core.service_values import load_service_values
+
+    values = load_service_values()
+    assert values.spf_include == "_spf.service.example"
+    assert values.mx_hosts == ("mx1.service.example", "mx2.service.example")
+    assert all("/" in cidr for cidr in values.inbound_ip_ranges)
+
+
+def test_service_values_with_a_bad_range_are_refused(tmp_path: Path):
+    from connect_widgets.core.service_values import load_service_values
+
+    bad = tmp_path / "service.toml"
+    bad.write_text('spf_include="x"\nmx_hosts=["m"]\ninbound_ip_ranges=["10.0.0.0/33"]\nverification_prefix="v="\n')
+    with pytest.raises(CatalogueError):
+        load_service_values(bad)
