@@ -42,6 +42,9 @@ class AuditAction(StrEnum):
     DOMAIN_ADDED = "domain_added"
     DOMAIN_REFUSED = "domain_refused"
     DNS_CHECK = "dns_check"
+    REVIEW_REQUESTED = "review_requested"
+    REVIEW_APPROVED = "review_approved"
+    REVIEW_REJECTED = "review_rejected"
 
 
 def record_event(

@@ -6,7 +6,9 @@ timed out cannot read or change progress.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -57,6 +59,10 @@ class TaskBoard:
         self._flow = flow
         self._catalogue = flow.services.catalogue
 
+    @property
+    def flow(self) -> LoginFlow:
+        return self._flow
+
     def _overview(self, db: Session, user: AdminUser) -> ProgressOverview:  # noqa: D102
         states = task_states(db, account_id=user.account_id, catalogue=self._catalogue)
         rows = {
@@ -103,6 +109,7 @@ class TaskBoard:
         step: str | None = None,
         data: dict[str, Any] | None = None,
         state: TaskState = TaskState.IN_PROGRESS,
+        also: Callable[[Session, AdminUser, datetime], None] | None = None,
     ) -> TaskStatus:
         """Record where the admin is in a task and what they entered, at every step.
 
@@ -118,6 +125,7 @@ class TaskBoard:
             data: the task's answers so far (JSON-safe); merged over what is stored.
             state: ``in_progress``, ``awaiting_validation`` (staff or DNS must act) or
                 ``complete`` (the summary page).
+            also: more writes that must commit or fail with this save (e.g. a review).
 
         Raises:
             TaskLocked, UnknownTask, StepOutOfOrder (an unknown step), TaskConflict.
@@ -154,6 +162,8 @@ class TaskBoard:
                                  actor=user.email, account_id=user.account_id, user_id=user.id,
                                  detail=f"{key}: saved from version {version}, now {status.version}")
                     raise TaskConflict()
+            if also is not None:
+                also(db, user, now)
             record_event(db, action=AuditAction.TASK_SAVED, now=now, actor=user.email,
                          account_id=user.account_id, user_id=user.id,
                          detail=f"{key}: {state.value} at {values['step']} (version {values['version']})")

@@ -152,6 +152,24 @@ class Domain(SQLModel, table=True):
     created_at: datetime = _when()
 
 
+class Review(SQLModel, table=True):
+    """Something an admin sent for support staff to validate (detail corrections, user imports)."""
+
+    __tablename__ = "reviews"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = _owner("accounts")
+    task_key: str = Field(max_length=64)
+    kind: str = Field(max_length=32)  # "details_correction" | "user_import"
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    state: str = Field(default="pending", max_length=16, index=True)  # pending | approved | rejected
+    staff_note: str | None = Field(default=None, max_length=500)
+    submitted_by_id: int | None = _owner("admin_users", nullable=True, ondelete="SET NULL")
+    submitted_at: datetime = _when()
+    decided_by: str | None = Field(default=None, max_length=254)
+    decided_at: datetime | None = _when(nullable=True)
+
+
 class Message(SQLModel, table=True):
     """An SMS or email handed to a transport; the outbox transport's store."""
 

@@ -1,0 +1,101 @@
+"""The Connect team's review queue: approve or reject what admins sent for validation.
+
+Approving a details correction applies it to the account and hands the task back
+to the admin to confirm again; rejecting needs a reason, which the admin sees.
+Either way the task's version moves on, so an admin page opened before the
+decision is told to reload rather than overwrite it. Every decision is audited
+with the staff member's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.errors import ConnectError, InvalidInput
+from connect_widgets.core.inputs import read_text
+from connect_widgets.core.services import ConnectServices
+from connect_widgets.core.tasks import TaskState
+from connect_widgets.store.models import Account, Review, TaskProgress
+
+
+class ReviewNotPending(ConnectError):
+    code = "review_not_pending"
+    default_message = "That review was already decided (or does not exist). Refresh the queue."
+
+
+@dataclass(frozen=True)
+class PendingReview:
+    id: int
+    account_code: str
+    company: str
+    task_key: str
+    kind: str
+    payload: dict[str, Any]
+    submitted_at: datetime
+
+
+class ReviewQueue:
+    """Pending reviews across accounts, decided by one named staff member."""
+
+    def __init__(self, services: ConnectServices, *, staff: str) -> None:
+        self._services = services
+        self._staff = read_text(staff, field="staff", label="staff name", max_length=100)
+
+    def pending(self) -> list[PendingReview]:
+        with self._services.transaction() as db:
+            rows = db.exec(select(Review, Account).where(Review.state == "pending",
+                                                         Review.account_id == Account.id)
+                           .order_by(col(Review.submitted_at), col(Review.id))).all()
+            return [PendingReview(r.id, a.code, a.company, r.task_key, r.kind, dict(r.payload),  # type: ignore[arg-type]
+                                  r.submitted_at) for r, a in rows]
+
+    def _take(self, db: Session, review_id: int) -> Review:
+        review = db.get(Review, review_id)
+        if review is None or review.state != "pending":
+            raise ReviewNotPending()
+        return review
+
+    def _hand_back(self, db: Session, review: Review, data: dict[str, Any], now: datetime) -> None:
+        row = db.exec(select(TaskProgress).where(TaskProgress.account_id == review.account_id,
+                                                 TaskProgress.task_key == review.task_key)).first()
+        if row is not None:
+            row.state, row.data = TaskState.IN_PROGRESS.value, {**row.data, **data}
+            row.version, row.updated_at, row.updated_by_id = row.version + 1, now, None
+            db.add(row)
+
+    def approve(self, review_id: int) -> None:
+        """Apply the change and hand the task back to the admin to confirm."""
+        now = self._services.clock.now()
+        with self._services.transaction() as db:
+            review = self._take(db, review_id)
+            account = db.get(Account, review.account_id)
+            if review.kind == "details_correction" and account is not None:
+                for name, value in review.payload.items():
+                    if name in ("company", "primary_domain", "platform", "region"):
+                        setattr(account, name, value)
+                db.add(account)
+            review.state, review.decided_by, review.decided_at = "approved", self._staff, now
+            db.add(review)
+            self._hand_back(db, review, {"correction": None, "review": "approved"}, now)
+            record_event(db, action=AuditAction.REVIEW_APPROVED, now=now, actor=f"staff:{self._staff}",
+                         account_id=review.account_id, detail=f"review {review.id} ({review.kind})")
+
+    def reject(self, review_id: int, *, reason: object) -> None:
+        """Refuse the change; the reason is shown to the admin."""
+        text = read_text(reason, field="reason", label="reason for the admin", max_length=500)
+        if len(text) < 5:
+            raise InvalidInput("Give the admin a reason they can act on.", field="reason")
+        now = self._services.clock.now()
+        with self._services.transaction() as db:
+            review = self._take(db, review_id)
+            review.state, review.staff_note = "rejected", text
+            review.decided_by, review.decided_at = self._staff, now
+            db.add(review)
+            self._hand_back(db, review, {"correction": None, "review": "rejected"}, now)
+            record_event(db, action=AuditAction.REVIEW_REJECTED, now=now, actor=f"staff:{self._staff}",
+                         account_id=review.account_id, detail=f"review {review.id} ({review.kind})")
