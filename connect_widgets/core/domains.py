@@ -20,6 +20,8 @@ from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.dns_checks import DnsCheck, DnsChecker
 from connect_widgets.core.errors import ConnectError, UnknownDomain
 from connect_widgets.core.login import LoginFlow
+from connect_widgets.core.progress import TaskBoard, TaskStatus
+from connect_widgets.core.tasks import TaskState
 from connect_widgets.core.service_values import ServiceValues
 from connect_widgets.store.models import AdminUser, Domain
 
@@ -128,3 +130,21 @@ class DomainBook:
                          actor=user.email, account_id=user.account_id, user_id=user.id,
                          detail=f"TXT {domain_name}: {result.outcome.value}")
         return result
+
+    def finish(self, *, board: TaskBoard, version: int, primary_domain: str) -> TaskStatus:
+        """Complete Validate Your Domains once the primary domain is verified.
+
+        Raises:
+            DomainNotVerified: the primary domain still needs its check.
+        """
+        verified = {d.name for d in self.domains() if d.verified}
+        if primary_domain not in verified:
+            raise DomainNotVerified(
+                f"Verify your primary domain {primary_domain} first: publish its TXT record, then Check now."
+            )
+        return board.save("validate_domains", version=version, state=TaskState.COMPLETE,
+                          data={"verified": sorted(verified)})
+
+
+class DomainNotVerified(ConnectError):
+    code = "domain_not_verified"

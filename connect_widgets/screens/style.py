@@ -27,6 +27,8 @@ STYLESHEET = """
 .connect-rules li.unmet { color: #7b8794; }
 .connect-state { color: #52606d; font-size: .9em; margin-left: 1em; align-self: center; }
 .connect-key { color: #52606d; font-size: .85em; border-top: 1px solid #e4e7eb; padding-top: .5em; }
+.connect-app pre { font-family: ui-monospace, "DejaVu Sans Mono", monospace; background: #f5f7fa; border: 1px solid #d9e2ec; border-radius: 4px; padding: .5em .7em; white-space: pre-wrap; word-break: break-all; line-height: 1.4; }
+.connect-rejected { background: #fff4e5; border-left: 4px solid #b45309; padding: .4em .6em; }
 .connect-busy { opacity: .6; pointer-events: none; }
 </style>
 """

@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 import queue
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from connect_widgets.serving import READY_LINE
 from connect_widgets.settings import load_settings
 from connect_widgets.store.schema import upgrade_schema
 from tests.conftest import FAST_ARGON2
+from tests.servers import free_port
 
 CHROMIUM = os.environ.get("CONNECT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -36,23 +36,6 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 SERVER_START_TIMEOUT = 90
-
-
-def wait_until(condition: Callable[[], bool], *, timeout: float, interval: float = 0.2) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` seconds pass; True if it held."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        pause.wait(interval)
-    return condition()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

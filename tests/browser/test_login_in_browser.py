@@ -16,7 +16,8 @@ from connect_widgets.core.progress import TaskBoard
 from connect_widgets.core.services import build_services
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Message
-from tests.browser.conftest import RunningServer, shoot, wait_until
+from tests.browser.conftest import RunningServer, shoot
+from tests.servers import wait_until
 from tests.conftest import GB_MOBILE, NEW_PASSWORD, first_login
 
 pytestmark = pytest.mark.browser
@@ -219,3 +220,30 @@ def test_closed_pages_leave_no_kernels_behind(browser, server: RunningServer):  
         context.close()
     # Well before the cull backstop (300 s): the pages' own shutdown requests did it.
     assert wait_until(lambda: server.kernels() == idle, timeout=60), f"{server.kernels() - idle} kernels leaked"
+
+
+def test_confirm_details_then_the_domain_record_to_publish(page: Page, server: RunningServer):
+    account = returning_admin(server, "TASKS")
+    page.goto(server.page_url())
+    email_to_password(page, account.admin_email)
+    before = last_message_id(server)
+    page.get_by_placeholder("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_placeholder("Passcode").fill(latest_code(server, account.admin_email, after=before))
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("button", name="Log In").click()
+    page.get_by_role("button", name="Continue").click()  # the next step: Confirm Your Details
+    expect(page.get_by_role("heading", name="Confirm Your Details")).to_be_visible()
+    expect(page.get_by_placeholder("Company name")).to_have_value("Tasks Ltd")
+    shoot(page, "13-confirm-details")
+    page.get_by_text("These details are correct").click()
+    page.get_by_role("button", name="Confirm details").click()
+    expect(page.get_by_text("Confirmed:")).to_be_visible()
+    page.get_by_role("button", name="Back to Connect Progress").click()
+    page.get_by_role("button", name=re.compile("Validate Your Domains")).click()
+    page.get_by_role("button", name="Start task").click()
+    expect(page.get_by_placeholder("Domain")).to_have_value("tasks.example")
+    page.get_by_role("button", name="Add domain").click()
+    expect(page.get_by_text("publish this TXT record")).to_be_visible()
+    expect(page.locator("pre", has_text="connect-verify=")).to_be_visible()
+    shoot(page, "14-validate-domains")

@@ -15,7 +15,7 @@ import pytest
 from dnslib import QTYPE, RCODE, RR, TXT
 from dnslib.server import BaseResolver, DNSServer
 
-from tests.browser.conftest import free_port, wait_until
+from tests.servers import free_port, wait_until, zone  # noqa: F401  (zone: a fixture)
 
 DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
 
@@ -106,34 +106,4 @@ def troublesome_dns() -> Iterator[int]:
         yield port
     finally:
         resolver.release.set()
-        server.stop()
-
-
-class _Zone(BaseResolver):
-    """An authoritative zone the test edits while it runs (the admin 'publishes' records)."""
-
-    def __init__(self) -> None:
-        self.txt: dict[str, list[str]] = {}
-
-    def resolve(self, request, handler):  # type: ignore[no-untyped-def]
-        reply = request.reply()
-        name = str(request.q.qname).rstrip(".").lower()
-        if name not in self.txt:
-            reply.header.rcode = RCODE.NXDOMAIN
-        elif request.q.qtype == QTYPE.TXT:
-            for text in self.txt[name]:
-                reply.add_answer(RR(request.q.qname, QTYPE.TXT, rdata=TXT(text), ttl=1))
-        return reply
-
-
-@pytest.fixture
-def zone() -> Iterator[tuple[_Zone, int]]:
-    """A live DNS server on loopback whose TXT records the test can change."""
-    port = free_port()
-    records = _Zone()
-    server = DNSServer(records, port=port, address="127.0.0.1")
-    server.start_thread()
-    try:
-        yield records, port
-    finally:
         server.stop()

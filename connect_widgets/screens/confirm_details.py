@@ -1,0 +1,84 @@
+"""Confirm Your Details: check the account's details, confirm them or send corrections."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from connect_widgets.core.accounts import PLATFORMS, REGIONS
+from connect_widgets.core.details import DetailsTask
+from connect_widgets.core.errors import InvalidInput
+from connect_widgets.core.progress import TaskStatus
+from connect_widgets.core.tasks import TaskState
+from connect_widgets.screens.screen import paragraph, primary_button, text_field
+from connect_widgets.screens.task import TaskView
+
+
+class ConfirmDetailsView(TaskView):
+    """Company, primary domain, platform and region; tick to confirm, or send for review."""
+
+    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(page)
+        self.details_task = DetailsTask(page.board)
+        self.note = widgets.HTML()
+        self.company = text_field("Company name")
+        self.primary_domain = text_field("Primary domain")
+        self.platform = widgets.Dropdown(options=[(v, k) for k, v in PLATFORMS.items()], description="Platform")
+        self.region = widgets.Dropdown(options=[(v, k) for k, v in REGIONS.items()], description="Region")
+        self.correct = widgets.Checkbox(description="These details are correct", indent=False)
+        self.confirm_button = primary_button("Confirm details")
+        self.confirm_button.on_click(lambda _b: self.confirm())
+        self.review_button = widgets.Button(description="Send for review")
+        self.review_button.add_class("connect-secondary")
+        self.review_button.on_click(lambda _b: self.send_for_review())
+        self.form = widgets.VBox([
+            paragraph("Check what we hold for your account. If something is wrong, correct it and "
+                      "send it to the Connect team for review."),
+            self.company, self.primary_domain, self.platform, self.region, self.correct,
+            widgets.HBox([self.confirm_button, self.review_button]),
+        ])
+
+    def render(self, status: TaskStatus) -> None:
+        super().render(status)
+        details = self.details_task.details()
+        facts = (f"{html.escape(details.company)} · {html.escape(details.primary_domain)} · "
+                 f"{html.escape(PLATFORMS.get(details.platform, details.platform))} · "
+                 f"{html.escape(REGIONS.get(details.region, details.region))}")
+        if status.state is TaskState.COMPLETE:
+            self.note.value = f"<p><b>Confirmed:</b> {facts}</p>"
+            self.children = (self.note,)
+            return
+        if status.state is TaskState.AWAITING_VALIDATION:
+            changes = status.data.get("correction") or {}
+            listed = ", ".join(f"{html.escape(k.replace('_', ' '))}: {html.escape(str(v))}" for k, v in changes.items())
+            self.note.value = (f"<p>Your corrections ({listed}) are with the Connect team. Their answer "
+                               "appears here; you can work on nothing else until then.</p>")
+            self.children = (self.note,)
+            return
+        if details.rejection:
+            self.note.value = f'<p class="connect-rejected"><b>The Connect team replied:</b> {html.escape(details.rejection)}</p>'
+        elif details.approved:
+            self.note.value = "<p>The Connect team applied your corrections. Check them and confirm.</p>"
+        else:
+            self.note.value = ""
+        self.company.value, self.primary_domain.value = details.company, details.primary_domain
+        self.platform.value, self.region.value = details.platform, details.region
+        self.correct.value = False
+        self.children = (self.note, self.form)
+
+    def confirm(self) -> None:
+        if not self.correct.value:
+            self.page.submit(self._needs_tick)
+            return
+        self.page.submit(lambda: self.details_task.confirm(version=self.status.version))
+
+    @staticmethod
+    def _needs_tick() -> None:
+        raise InvalidInput('Tick "These details are correct" to confirm them, or send your corrections for review.',
+                           field="correct")
+
+    def send_for_review(self) -> None:
+        self.page.submit(lambda: self.details_task.send_for_review(
+            version=self.status.version, company=self.company.value, primary_domain=self.primary_domain.value,
+            platform=self.platform.value, region=self.region.value))

@@ -1,0 +1,87 @@
+"""Validate Your Domains: the primary domain first, its TXT record, Check now, more domains."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from connect_widgets.core.details import DetailsTask
+from connect_widgets.core.dns_checks import DnsChecker
+from connect_widgets.core.domains import DomainBook
+from connect_widgets.core.progress import TaskStatus
+from connect_widgets.core.service_values import load_service_values
+from connect_widgets.core.tasks import TaskState
+from connect_widgets.screens.screen import link_button, on_enter, paragraph, primary_button, text_field
+from connect_widgets.screens.task import TaskView
+
+
+class ValidateDomainsView(TaskView):
+    """One row per domain with the record to publish; the task completes once the primary is verified."""
+
+    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(page)
+        flow = page.board.flow
+        self.book = DomainBook(flow, checker=DnsChecker(flow.services.settings), service=load_service_values())
+        self.details_task = DetailsTask(page.board)
+        self.rows = widgets.VBox()
+        self.check_buttons: dict[str, widgets.Button] = {}
+        self.new_domain = text_field("Domain")
+        self.add_button = widgets.Button(description="Add domain")
+        self.add_button.add_class("connect-secondary")
+        self.add_button.on_click(lambda _b: self.add())
+        on_enter(self.new_domain, self.add)
+        self.finish_button = primary_button("Finish")
+        self.finish_button.on_click(lambda _b: self.finish())
+        self.last_result = widgets.HTML()
+
+    def render(self, status: TaskStatus) -> None:
+        super().render(status)
+        primary = self.details_task.details().primary_domain
+        domains = self.book.domains()
+        rows: list[widgets.Widget] = []
+        self.check_buttons = {}
+        for domain in domains:
+            if domain.verified:
+                text = f"<p>✔ <b>{html.escape(domain.name)}</b> is verified.</p>"
+                rows.append(widgets.HTML(text))
+                continue
+            rows.append(widgets.HTML(
+                f"<p><b>{html.escape(domain.name)}</b>: publish this TXT record at your DNS provider, then "
+                f"check it.</p><pre>{html.escape(domain.record_name)}.  TXT  \"{html.escape(domain.record_value)}\"</pre>"
+                + (f"<p class=\"connect-hint\">Last check: {html.escape(domain.last_message)}</p>"
+                   if domain.last_message else "")))
+            check = link_button(f"Check now: {domain.name}")
+            check.on_click(lambda _b, name=domain.name: self.check(name))
+            self.check_buttons[domain.name] = check
+            rows.append(check)
+        self.rows.children = tuple(rows)
+        if status.state is TaskState.COMPLETE:
+            self.children = (paragraph("Your domains are verified."), self.rows)
+            return
+        if not domains:
+            if not self.new_domain.value:  # never overwrite what the admin typed
+                self.new_domain.value = primary
+            intro = paragraph(f"Start with your primary domain, {primary}.")
+        else:
+            intro = paragraph("Add any other domains you send or receive email for.")
+        self.children = (self.rows, self.last_result, intro,
+                         widgets.HBox([self.new_domain, self.add_button]), self.finish_button)
+
+    def add(self) -> None:
+        typed = self.new_domain.value
+        if self.page.submit(lambda: self.book.add(typed)):
+            self.new_domain.value = ""
+
+    def check(self, name: str) -> None:
+        def run() -> None:
+            result = self.book.check(name)
+            mark = "✔" if result.ok else "✗"
+            self.last_result.value = f"<p>{mark} {html.escape(result.message)}</p>"
+
+        self.page.submit(run)
+
+    def finish(self) -> None:
+        primary = self.details_task.details().primary_domain
+        self.page.submit(lambda: self.book.finish(board=self.page.board, version=self.status.version,
+                                                  primary_domain=primary))
