@@ -27,7 +27,7 @@ from connect_widgets.serving import READY_LINE
 from connect_widgets.settings import load_settings
 from connect_widgets.store.schema import upgrade_schema
 from tests.conftest import FAST_ARGON2
-from tests.servers import free_port
+from tests.servers import free_port, require_program
 
 CHROMIUM = os.environ.get("CONNECT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -108,11 +108,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require_program(CHROMIUM, "chromium")
     from playwright.sync_api import expect, sync_playwright
 
     # Two cores shared with a kernel per page: give each expectation room, not sleeps.

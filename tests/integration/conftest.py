@@ -3,19 +3,17 @@ for the answers dnsmasq will not give on demand (a slow one, SERVFAIL)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import dns.resolver
 import pytest
 from dnslib import QTYPE, RCODE, RR, TXT
 from dnslib.server import BaseResolver, DNSServer
 
-from tests.servers import free_port, wait_until, zone  # noqa: F401  (zone: a fixture)
+from tests.servers import free_port, require_program, wait_until, zone  # noqa: F401  (zone: a fixture)
 
 DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
 
@@ -41,14 +39,6 @@ ZONE = {
 }
 
 
-def require(path: str, package: str) -> None:
-    if not (Path(path).is_file() and os.access(path, os.X_OK)):
-        message = f"{path} is missing (apt-get install {package})"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 def answers(port: int) -> bool:
     resolver = dns.resolver.Resolver(configure=False)
     resolver.nameservers, resolver.port, resolver.lifetime = ["127.0.0.1"], port, 0.5
@@ -62,7 +52,7 @@ def answers(port: int) -> bool:
 @pytest.fixture(scope="session")
 def dnsmasq() -> Iterator[int]:
     """dnsmasq from the distribution serving ZONE on a free loopback port."""
-    require(DNSMASQ, "dnsmasq-base")
+    require_program(DNSMASQ, "dnsmasq-base")
     port = free_port()
     args = [DNSMASQ, "--keep-in-foreground", f"--port={port}", "--listen-address=127.0.0.1",
             "--bind-interfaces", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
