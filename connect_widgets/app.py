@@ -77,7 +77,7 @@ def prefill_from_query(query_string: str, *, suffix: str) -> str:
 class ConnectApp(widgets.VBox):
     """The Connect application on one page: header, message area, and the current screen."""
 
-    def __init__(self, services: ConnectServices, *, prefill_email: str = "") -> None:  # noqa: D417
+    def __init__(self, services: ConnectServices, *, prefill_email: str = "") -> None:
         super().__init__()
         self.add_class("connect-app")
         self.services = services
@@ -177,7 +177,7 @@ class ConnectApp(widgets.VBox):
         if field is not None:
             field.focus()
 
-    def prefill_email(self, email: str) -> None:
+    def use_dedicated_url_email(self, email: str) -> None:
         """Put the dedicated URL's address in the Email field; it never skips a step."""
         screen = self.login_screens[LoginStep.EMAIL]
         if email and self.flow.step is LoginStep.EMAIL:
@@ -281,7 +281,7 @@ def build_app(
     app = ConnectApp(build_services(settings, clock=clock))
     if query_string is None:
         query_string = page_query_string()
-    app.prefill_email(prefill_from_query(query_string, suffix=settings.holding_suffix))
+    app.use_dedicated_url_email(prefill_from_query(query_string, suffix=settings.holding_suffix))
     return app
 
 
