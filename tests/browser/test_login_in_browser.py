@@ -65,6 +65,16 @@ def email_to_password(page: Page, email: str) -> None:
     expect(page.get_by_placeholder("Password")).to_be_visible()
 
 
+def returning_to_passcode(page: Page, server: RunningServer, account: NewAccount, *, query: str = "") -> str:
+    """A returning admin's email, Cloud and password; returns the code their phone got."""
+    page.goto(server.page_url(query))
+    email_to_password(page, account.admin_email)
+    before = last_message_id(server)
+    page.get_by_placeholder("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    return latest_code(server, account.admin_email, after=before)
+
+
 def test_a_new_admin_logs_in_end_to_end_and_reaches_welcome(page: Page, server: RunningServer):
     account = new_account(server, "FIRST")
     page.goto(server.page_url("account=FIRST"))
@@ -126,14 +136,10 @@ def test_a_new_admin_logs_in_end_to_end_and_reaches_welcome(page: Page, server: 
 
 def test_a_returning_admin_sees_the_last_two_digits_and_welcome_back(page: Page, server: RunningServer):
     account = returning_admin(server, "AGAIN")
-    page.goto(server.page_url("account=AGAIN"))
-    email_to_password(page, account.admin_email)
-    before = last_message_id(server)
-    page.get_by_placeholder("Password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Next").click()
+    code = returning_to_passcode(page, server, account, query="account=AGAIN")
     expect(page.get_by_text("to the number ending 56")).to_be_visible()
     expect(page.get_by_placeholder("Mobile number")).to_have_count(0)  # no enrolment this time
-    page.get_by_placeholder("Passcode").fill(latest_code(server, account.admin_email, after=before))
+    page.get_by_placeholder("Passcode").fill(code)
     page.get_by_role("button", name="Verify").click()
     page.get_by_role("button", name="Log In").click()
 
@@ -152,12 +158,7 @@ def test_a_returning_admin_sees_the_last_two_digits_and_welcome_back(page: Page,
 
 def test_a_wrong_code_says_how_many_tries_are_left(page: Page, server: RunningServer):
     account = returning_admin(server, "WRONG")
-    page.goto(server.page_url())
-    email_to_password(page, account.admin_email)
-    before = last_message_id(server)
-    page.get_by_placeholder("Password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Next").click()
-    right = latest_code(server, account.admin_email, after=before)
+    right = returning_to_passcode(page, server, account)
     page.get_by_placeholder("Passcode").fill(f"{(int(right) + 1) % 1_000_000:06d}")
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_text("That passcode is not right. You have 4 tries left.")).to_be_visible()
@@ -224,12 +225,8 @@ def test_closed_pages_leave_no_kernels_behind(browser, server: RunningServer):  
 
 def test_confirm_details_then_the_domain_record_to_publish(page: Page, server: RunningServer):
     account = returning_admin(server, "TASKS")
-    page.goto(server.page_url())
-    email_to_password(page, account.admin_email)
-    before = last_message_id(server)
-    page.get_by_placeholder("Password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Next").click()
-    page.get_by_placeholder("Passcode").fill(latest_code(server, account.admin_email, after=before))
+    code = returning_to_passcode(page, server, account)
+    page.get_by_placeholder("Passcode").fill(code)
     page.get_by_role("button", name="Verify").click()
     page.get_by_role("button", name="Log In").click()
     page.get_by_role("button", name="Continue").click()  # the next step: Confirm Your Details
