@@ -45,6 +45,14 @@ class AuditAction(StrEnum):
     REVIEW_REQUESTED = "review_requested"
     REVIEW_APPROVED = "review_approved"
     REVIEW_REJECTED = "review_rejected"
+    RECORD_SHARED = "record_shared"
+    USERS_SUBMITTED = "users_submitted"
+    USERS_ADDED = "users_added"
+    SENDERS_IMPORTED = "senders_imported"
+    STAFF_CREATED = "staff_created"
+    STAFF_LOGIN = "staff_login"
+    STAFF_LOGIN_FAILED = "staff_login_failed"
+    STAFF_LOCKED = "staff_locked"
 
 
 def record_event(

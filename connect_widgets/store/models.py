@@ -201,3 +201,45 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=48, index=True)
     outcome: str = Field(max_length=16)
     detail: str = Field(default="", max_length=500)
+
+
+class MailUser(SQLModel, table=True):
+    """A mailbox user of an account, added by an import the Connect team approved."""
+
+    __tablename__ = "mail_users"
+    __table_args__ = (UniqueConstraint("account_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = _owner("accounts")
+    email: str = Field(max_length=254)
+    first_name: str = Field(default="", max_length=100)
+    last_name: str = Field(default="", max_length=100)
+    review_id: int | None = _owner("reviews", nullable=True, ondelete="SET NULL")
+    created_at: datetime = _when()
+
+
+class PermittedSender(SQLModel, table=True):
+    """An external address whose mail an account always accepts (Import Permitted Senders)."""
+
+    __tablename__ = "permitted_senders"
+    __table_args__ = (UniqueConstraint("account_id", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = _owner("accounts")
+    address: str = Field(max_length=254)
+    created_at: datetime = _when()
+    created_by_id: int | None = _owner("admin_users", nullable=True, ondelete="SET NULL")
+
+
+class StaffMember(SQLModel, table=True):
+    """A Connect team member who may work the review queue, with their own password."""
+
+    __tablename__ = "staff_members"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True, index=True)
+    password_hash: str = Field(max_length=255, repr=False)
+    failed_logins: int = Field(default=0, ge=0)
+    locked_until: datetime | None = _when(nullable=True)
+    last_login_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
