@@ -28,7 +28,6 @@ from connect_widgets.core.reset import PasswordReset
 from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.core.tasks import load_resources
 from connect_widgets.screens.change_password import ChangePasswordScreen
-from connect_widgets.screens.confirm_details import ConfirmDetailsView
 from connect_widgets.screens.dashboard import DashboardScreen
 from connect_widgets.screens.email import EmailScreen
 from connect_widgets.screens.enrol_phone import EnrolPhoneScreen
@@ -42,7 +41,6 @@ from connect_widgets.screens.returning import ReturningScreen
 from connect_widgets.screens.screen import Place, Screen
 from connect_widgets.screens.style import STYLESHEET
 from connect_widgets.screens.task import TaskScreen
-from connect_widgets.screens.validate_domains import ValidateDomainsView
 from connect_widgets.screens.welcome import WelcomeScreen
 from connect_widgets.settings import Settings, load_settings
 
@@ -114,10 +112,7 @@ class ConnectApp(widgets.VBox):
         self.returning = ReturningScreen(self, self.flow)
         self.login_issues = LoginIssuesScreen(self, self.flow, PasswordReset(services), suffix=suffix)
         self.dashboard = DashboardScreen(self, self.board)
-        self.task = TaskScreen(self, self.board, views={
-            "confirm_details": ConfirmDetailsView,
-            "validate_domains": ValidateDomainsView,
-        })
+        self.task = TaskScreen(self, self.board)
         self.problem = ProblemScreen(self)
         self.screens: tuple[Screen, ...] = (
             *self.login_screens.values(), self.welcome, self.returning, self.login_issues,

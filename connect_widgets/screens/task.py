@@ -9,6 +9,7 @@ saved state afterwards, so what shows is always what is stored.
 from __future__ import annotations
 
 import html
+import importlib
 from collections.abc import Callable
 
 import ipywidgets as widgets
@@ -38,13 +39,34 @@ class TaskView(widgets.VBox):
 
 TaskViewFactory = Callable[["TaskScreen"], TaskView]
 
+# Each task's page lives in its own module, imported when the task is first opened.
+# The two directory-dependent tasks have no page yet (the next issue builds them).
+TASK_VIEWS: dict[str, str] = {
+    "confirm_details": "connect_widgets.screens.confirm_details:ConfirmDetailsView",
+    "validate_domains": "connect_widgets.screens.validate_domains:ValidateDomainsView",
+    "add_users": "connect_widgets.screens.add_users:AddUsersView",
+    "outbound_email": "connect_widgets.screens.outbound_email:OutboundEmailView",
+    "inbound_email": "connect_widgets.screens.inbound_email:InboundEmailView",
+    "mx_records": "connect_widgets.screens.mx_records:MxRecordsView",
+    "permitted_senders": "connect_widgets.screens.permitted_senders:PermittedSendersView",
+    "recipient_validation": "connect_widgets.screens.recipient_validation:RecipientValidationView",
+    "journaling": "connect_widgets.screens.journaling:JournalingView",
+}
+
+
+def load_view(spec: str) -> TaskViewFactory:
+    """The view class named by ``"module:Class"``."""
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
 
 class TaskScreen(Screen):
-    def __init__(self, host: ScreenHost, board: TaskBoard, *, views: dict[str, TaskViewFactory] | None = None) -> None:
+    def __init__(self, host: ScreenHost, board: TaskBoard,
+                 *, views: dict[str, TaskViewFactory | str] | None = None) -> None:
         super().__init__(host, title="Task")
         self.board = board
         self.task_key: str | None = None
-        self._factories = views or {}
+        self._factories = dict(TASK_VIEWS if views is None else views)
         self._views: dict[str, TaskView] = {}
         self.details = widgets.HTML()
         self.body = widgets.VBox()
@@ -60,7 +82,8 @@ class TaskScreen(Screen):
 
     def view(self, key: str) -> TaskView | None:
         if key not in self._views and key in self._factories:
-            self._views[key] = self._factories[key](self)
+            factory = self._factories[key]
+            self._views[key] = (load_view(factory) if isinstance(factory, str) else factory)(self)
         return self._views.get(key)
 
     def on_show(self) -> None:
