@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from dnslib import QTYPE, RCODE, RR, TXT
+from dnslib import MX, QTYPE, RCODE, RR, TXT
 from dnslib.server import BaseResolver, DNSServer
 
 
@@ -48,15 +48,19 @@ class _Zone(BaseResolver):
 
     def __init__(self) -> None:
         self.txt: dict[str, list[str]] = {}
+        self.mx: dict[str, list[tuple[int, str]]] = {}
 
     def resolve(self, request, handler):  # type: ignore[no-untyped-def]
         reply = request.reply()
         name = str(request.q.qname).rstrip(".").lower()
-        if name not in self.txt:
+        if name not in self.txt and name not in self.mx:
             reply.header.rcode = RCODE.NXDOMAIN
         elif request.q.qtype == QTYPE.TXT:
-            for text in self.txt[name]:
+            for text in self.txt.get(name, []):
                 reply.add_answer(RR(request.q.qname, QTYPE.TXT, rdata=TXT(text), ttl=1))
+        elif request.q.qtype == QTYPE.MX:
+            for preference, host in self.mx.get(name, []):
+                reply.add_answer(RR(request.q.qname, QTYPE.MX, rdata=MX(host, preference), ttl=1))
         return reply
 
 

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from connect_widgets.core.accounts import parse_domain
 from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.delivery import Channel, OutgoingMessage
 from connect_widgets.core.dns_checks import DnsCheck, DnsChecker
-from connect_widgets.core.errors import ConnectError, UnknownDomain
+from connect_widgets.core.emails import parse_contact_email
+from connect_widgets.core.errors import ConnectError, DeliveryFailed, UnknownDomain
 from connect_widgets.core.login import LoginFlow
 from connect_widgets.core.progress import TaskBoard, TaskStatus
 from connect_widgets.core.tasks import TaskState
 from connect_widgets.core.service_values import ServiceValues
-from connect_widgets.store.models import AdminUser, Domain
+from connect_widgets.store.models import AdminUser, AuditEvent, Domain
+
+SHARES_PER_HOUR = 10  # per account: enough for a team, too few to make Connect a spam relay
 
 
 class DomainTaken(ConnectError):
@@ -131,6 +135,46 @@ class DomainBook:
                          detail=f"TXT {domain_name}: {result.outcome.value}")
         return result
 
+    def share(self, name: object, recipient: object) -> str:
+        """Email the record to publish to whoever runs the domain's DNS; returns the address used.
+
+        Raises:
+            UnknownDomain: the account has not claimed that domain.
+            InvalidInput: not an email address.
+            TooManyShares: more than :data:`SHARES_PER_HOUR` in the last hour for the account.
+            DeliveryFailed: the email could not be sent (it is kept, marked failed).
+        """
+        domain_name = parse_domain(name)
+        to = parse_contact_email(recipient)
+        now = self._flow.services.clock.now()
+        with self._flow.admin_session() as (db, user):
+            domain = db.exec(select(Domain).where(Domain.name == domain_name,
+                                                  Domain.account_id == user.account_id)).first()
+            if domain is None:
+                raise UnknownDomain()
+            recent = db.exec(select(AuditEvent).where(
+                AuditEvent.account_id == user.account_id, AuditEvent.action == AuditAction.RECORD_SHARED.value,
+                col(AuditEvent.at) > now - timedelta(hours=1))).all()
+            if len(recent) >= SHARES_PER_HOUR:
+                raise TooManyShares()
+            status = self._status(domain)
+            body = (
+                f"{user.email} asked Connect to send you the DNS record that proves {domain_name} "
+                "belongs to their email-security account.\n\n"
+                f"Please publish this TXT record on {status.record_name}:\n\n"
+                f"    Name:  {status.record_name}\n    Type:  TXT\n    Value: {status.record_value}\n\n"
+                "Keep any TXT records already there. Once it is published, tell them so they can "
+                "check it in Connect.\n"
+            )
+            sent = self._flow.services.courier.send(
+                db, OutgoingMessage(Channel.EMAIL, to, body, subject=f"DNS record to publish for {domain_name}",
+                                    user_id=user.id), now=now)
+            record_event(db, action=AuditAction.RECORD_SHARED, outcome=sent.status, now=now, actor=user.email,
+                         account_id=user.account_id, user_id=user.id, detail=f"TXT {domain_name} to {to}")
+            if sent.status == "failed":
+                raise DeliveryFailed(f"The email to {to} could not be sent; try again in a few minutes.")
+        return to
+
     def finish(self, *, board: TaskBoard, version: int, primary_domain: str) -> TaskStatus:
         """Complete Validate Your Domains once the primary domain is verified.
 
@@ -148,3 +192,11 @@ class DomainBook:
 
 class DomainNotVerified(ConnectError):
     code = "domain_not_verified"
+
+
+class TooManyShares(ConnectError):
+    code = "too_many_shares"
+    default_message = (
+        f"The record was already emailed {SHARES_PER_HOUR} times in the last hour. Copy it from this "
+        "page instead, or try again later."
+    )

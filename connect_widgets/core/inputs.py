@@ -12,8 +12,8 @@ import unicodedata
 from connect_widgets.core.errors import InvalidInput
 
 
-def _has_unusable_characters(text: str) -> bool:
-    if any(unicodedata.category(ch) in ("Cc", "Cs", "Cn", "Co") for ch in text):
+def _has_unusable_characters(text: str, *, allowed: str = "") -> bool:
+    if any(unicodedata.category(ch) in ("Cc", "Cs", "Cn", "Co") and ch not in allowed for ch in text):
         return True
     try:
         text.encode("utf-8")
@@ -29,6 +29,7 @@ def read_text(
     label: str,
     max_length: int,
     required: bool = True,
+    multiline: bool = False,
 ) -> str:
     """Return ``value`` stripped and NFKC-normalised, or raise :class:`InvalidInput`.
 
@@ -38,12 +39,13 @@ def read_text(
         label: the field's name as the admin reads it ("email address").
         max_length: longest accepted value, in characters after normalising.
         required: whether an empty value is an error.
+        multiline: accept line breaks and tabs (a text area).
     """
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise InvalidInput(f"Enter your {label} as text.", field=field)
-    if _has_unusable_characters(value):
+    if _has_unusable_characters(value, allowed="\n\r\t" if multiline else ""):
         raise InvalidInput(
             f"The {label} contains characters that can't be used (such as control characters).",
             field=field,

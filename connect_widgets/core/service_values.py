@@ -16,6 +16,8 @@ class ServiceValues:
     mx_hosts: tuple[str, ...]
     inbound_ip_ranges: tuple[str, ...]
     verification_prefix: str
+    outbound_smarthost: str
+    inbound_settings: tuple[str, ...]
 
 
 def load_service_values(path: Path | None = None) -> ServiceValues:
@@ -28,6 +30,8 @@ def load_service_values(path: Path | None = None) -> ServiceValues:
             mx_hosts=tuple(str(h) for h in raw["mx_hosts"]),
             inbound_ip_ranges=tuple(str(r) for r in raw["inbound_ip_ranges"]),
             verification_prefix=str(raw["verification_prefix"]),
+            outbound_smarthost=str(raw["outbound_smarthost"]),
+            inbound_settings=tuple(str(s) for s in raw["inbound_settings"]),
         )
         for cidr in values.inbound_ip_ranges:
             ipaddress.ip_network(cidr)

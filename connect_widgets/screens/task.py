@@ -86,6 +86,13 @@ class TaskScreen(Screen):
             self._views[key] = (load_view(factory) if isinstance(factory, str) else factory)(self)
         return self._views.get(key)
 
+    def forget(self) -> None:
+        """Drop every task view (and what was typed in it) when the admin logs out."""
+        super().forget()
+        self._views.clear()
+        self.body.children = ()
+        self.task_key = None
+
     def on_show(self) -> None:
         if self.task_key is None:
             self.host.go(Place.DASHBOARD)

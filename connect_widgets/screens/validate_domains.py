@@ -34,6 +34,16 @@ class ValidateDomainsView(TaskView):
         self.finish_button = primary_button("Finish")
         self.finish_button.on_click(lambda _b: self.finish())
         self.last_result = widgets.HTML()
+        self.share_domain = widgets.Dropdown(options=[], layout=widgets.Layout(width="14em"))
+        self.share_to = text_field("Email of whoever runs your DNS")
+        self.share_button = widgets.Button(description="Email the record")
+        self.share_button.add_class("connect-secondary")
+        self.share_button.on_click(lambda _b: self.share())
+        on_enter(self.share_to, self.share)
+        self.share_form = widgets.VBox([
+            paragraph("Someone else runs your DNS? Email them the record to publish:"),
+            widgets.HBox([self.share_domain, self.share_to, self.share_button]),
+        ])
 
     def render(self, status: TaskStatus) -> None:
         super().render(status)
@@ -56,8 +66,15 @@ class ValidateDomainsView(TaskView):
             self.check_buttons[domain.name] = check
             rows.append(check)
         self.rows.children = tuple(rows)
+        waiting = [d.name for d in domains if not d.verified]
+        chosen = self.share_domain.value
+        self.share_domain.options = waiting
+        self.share_domain.value = chosen if chosen in waiting else (waiting[0] if waiting else None)
+        self.share_form.layout.display = None if waiting else "none"
+        add_row = widgets.HBox([self.new_domain, self.add_button])
         if status.state is TaskState.COMPLETE:
-            self.children = (paragraph("Your domains are verified."), self.rows)
+            self.children = (paragraph("Your primary domain is verified. You can add more domains at any time."),
+                             self.rows, self.last_result, self.share_form, add_row)
             return
         if not domains:
             if not self.new_domain.value:  # never overwrite what the admin typed
@@ -65,8 +82,7 @@ class ValidateDomainsView(TaskView):
             intro = paragraph(f"Start with your primary domain, {primary}.")
         else:
             intro = paragraph("Add any other domains you send or receive email for.")
-        self.children = (self.rows, self.last_result, intro,
-                         widgets.HBox([self.new_domain, self.add_button]), self.finish_button)
+        self.children = (self.rows, self.last_result, self.share_form, intro, add_row, self.finish_button)
 
     def add(self) -> None:
         typed = self.new_domain.value
@@ -80,6 +96,17 @@ class ValidateDomainsView(TaskView):
             self.last_result.value = f"<p>{mark} {html.escape(result.message)}</p>"
 
         self.page.submit(run)
+
+    def share(self) -> None:
+        name, to = self.share_domain.value, self.share_to.value
+
+        def run() -> None:
+            sent_to = self.book.share(name, to)
+            self.last_result.value = (f"<p>✔ Emailed the record for {html.escape(str(name))} to "
+                                      f"{html.escape(sent_to)}.</p>")
+
+        if self.page.submit(run):
+            self.share_to.value = ""
 
     def finish(self) -> None:
         primary = self.details_task.details().primary_domain

@@ -1,0 +1,43 @@
+"""Update Your MX Records: the hosts to point at, then Check MX."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from connect_widgets.core.dns_checks import DnsChecker
+from connect_widgets.core.inbound import MxTask
+from connect_widgets.core.progress import TaskStatus
+from connect_widgets.screens.screen import paragraph, primary_button
+from connect_widgets.screens.steps import StepView, check_result
+
+
+class MxRecordsView(StepView):
+    labels = {"hosts": "Point MX at the service", "check": "Check MX"}
+
+    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+        settings = page.board.flow.services.settings
+        super().__init__(page, MxTask(page.board, checker=DnsChecker(settings)))
+        self.task: MxTask
+        self.next_button = primary_button("I have changed them")
+        self.next_button.on_click(lambda _b: self.page.submit(lambda: self.task.ready(version=self.status.version)))
+        self.check_button = primary_button("Check MX")
+        self.check_button.on_click(lambda _b: self.page.submit(
+            lambda: self.task.check_mx(version=self.status.version)))
+
+    def _records(self) -> widgets.HTML:
+        lines = [f"{html.escape(d)}.  {html.escape(r)}" for d in self.task.domains() for r in self.task.records()]
+        return widgets.HTML("<pre>" + "\n".join(lines) + "</pre>")
+
+    def step_hosts(self, status: TaskStatus) -> list[widgets.Widget]:
+        return [paragraph("Replace the MX records of each domain with these, and remove the old ones. "
+                          "Mail then flows through the service."), self._records(), self.next_button]
+
+    def step_check(self, status: TaskStatus) -> list[widgets.Widget]:
+        return [self._records(), check_result(status, "mx_check"),
+                paragraph("DNS changes can take a while to spread; check again as often as you need."),
+                self.check_button]
+
+    def summary(self, status: TaskStatus) -> list[widgets.Widget]:
+        return [paragraph("✔ Your MX records point at the service."), check_result(status, "mx_check")]

@@ -1,0 +1,173 @@
+"""Outbound, Inbound, MX, Recipient Validation and Journaling pages, driven in-process like a page drives them."""
+
+from __future__ import annotations
+
+import pytest
+
+from connect_widgets.app import ConnectApp
+from connect_widgets.core.service_values import load_service_values
+from connect_widgets.core.tasks import TaskState
+from connect_widgets.screens.screen import Place
+from connect_widgets.screens.task import TASK_VIEWS, TaskScreen, load_view
+from connect_widgets.screens.steps import StepView
+from tests.screens.conftest import log_in_first_time, shown_message, widget_texts
+from tests.servers import zone  # noqa: F401  (a fixture)
+
+SERVICE = load_service_values()
+
+
+def open_task(app: ConnectApp, key: str) -> StepView:
+    app.go(Place.TASK, key=key)
+    screen = app.current
+    assert isinstance(screen, TaskScreen)
+    if screen.start_button.layout.display != "none":
+        screen.start_button.click()
+    view = screen.body.children[0]
+    return view  # type: ignore[return-value]
+
+
+def state(app: ConnectApp, key: str) -> TaskState:
+    return app.board.overview().get(key).state
+
+
+def step_line(view: StepView) -> str:
+    return view.progress_line.value
+
+
+@pytest.fixture
+def ready_app(services, account, zone):  # noqa: F811
+    """Signed in, details confirmed, primary domain verified through the page."""
+    records, port = zone
+    services.settings = services.settings.model_copy(update={"dns_nameservers": f"127.0.0.1:{port}"})
+    app = ConnectApp(services)
+    log_in_first_time(app, services, account)
+    details = open_task(app, "confirm_details")
+    details.correct.value = True
+    details.confirm_button.click()
+    domains = open_task(app, "validate_domains")
+    domains.add_button.click()
+    records.txt["acme.example"] = [domains.book.domains()[0].record_value]
+    domains.check_buttons["acme.example"].click()
+    domains.finish_button.click()
+    assert state(app, "validate_domains") is TaskState.COMPLETE
+    return app, records
+
+
+def test_every_task_but_the_directory_ones_has_its_own_page():
+    assert set(TASK_VIEWS) == {
+        "confirm_details", "validate_domains", "add_users", "outbound_email", "inbound_email", "mx_records",
+        "permitted_senders", "recipient_validation", "journaling"}
+    for spec in TASK_VIEWS.values():
+        assert issubclass(load_view(spec), object)  # each module imports
+
+
+def test_outbound_page_walks_ranges_spf_and_connector_with_back(ready_app):
+    app, records = ready_app
+    view = open_task(app, "outbound_email")
+    assert "Step 1 of 3" in step_line(view) and view.back_button.layout.display == "none"
+    view.ranges.value = "10.1.0.0/16"
+    view.ranges_next.click()
+    assert "private or reserved" in shown_message(app)
+    assert view.ranges.value == "10.1.0.0/16"  # what was typed stays for correcting
+    view.ranges.value = "8.8.4.0/24"
+    view.ranges_next.click()
+    assert "Step 2 of 3: Publish SPF" in step_line(view)
+    spf = f"v=spf1 ip4:8.8.4.0/24 include:{SERVICE.spf_include} ~all"
+    assert spf in " ".join(widget_texts(app))
+    view.check_button.click()
+    assert "has no SPF record" in " ".join(widget_texts(app))
+    view.back_button.click()
+    assert "Step 1 of 3" in step_line(view) and view.ranges.value == "8.8.4.0/24"  # Back shows the saved answer
+    view.ranges_next.click()
+    records.txt["acme.example"].append(spf)
+    view.check_button.click()
+    assert "Step 3 of 3" in step_line(view) and "includes" in " ".join(widget_texts(app))
+    view.finish_button.click()
+    assert "Tick the box" in shown_message(app) and state(app, "outbound_email") is TaskState.IN_PROGRESS
+    view.connector.value = True
+    view.finish_button.click()
+    assert state(app, "outbound_email") is TaskState.COMPLETE
+    assert "Outbound email is set up" in " ".join(widget_texts(app))
+
+
+def test_inbound_then_mx_pages(ready_app):
+    app, records = ready_app
+    view = open_task(app, "inbound_email")
+    assert SERVICE.inbound_ip_ranges[0] in " ".join(widget_texts(app))
+    view.next_button.click()
+    assert len(view.settings) == len(SERVICE.inbound_settings)
+    view.settings[0].value = True
+    view.finish_button.click()
+    assert "Tick each setting" in shown_message(app)
+    for box in view.settings:
+        box.value = True
+    view.finish_button.click()
+    assert state(app, "inbound_email") is TaskState.COMPLETE
+
+    mx = open_task(app, "mx_records")
+    assert f"MX  10  {SERVICE.mx_hosts[0]}." in " ".join(widget_texts(app))
+    mx.next_button.click()
+    mx.check_button.click()
+    assert "has no MX record" in " ".join(widget_texts(app)) and state(app, "mx_records") is TaskState.IN_PROGRESS
+    records.mx["acme.example"] = [(10, SERVICE.mx_hosts[0])]
+    mx.check_button.click()
+    assert state(app, "mx_records") is TaskState.COMPLETE
+    assert "Your MX records point at the service" in " ".join(widget_texts(app))
+
+
+def test_recipient_validation_page_explains_why_directory_users_is_refused(ready_app):
+    app, _ = ready_app
+    view = open_task(app, "recipient_validation")
+    assert "becomes available once Synchronize Your Directory is complete" in " ".join(widget_texts(app))
+    view.mode.value = "directory"
+    view.save_button.click()
+    assert "needs Synchronize Your Directory" in shown_message(app)
+    view.mode.value = "known"
+    view.save_button.click()
+    assert state(app, "recipient_validation") is TaskState.COMPLETE
+    assert "Known addresses" in " ".join(widget_texts(app))
+
+
+def test_journaling_page(ready_app):
+    app, _ = ready_app
+    view = open_task(app, "journaling")
+    assert "journaling@journal.acme.example" in " ".join(widget_texts(app))
+    view.next_button.click()
+    view.finish_button.click()
+    assert "journal rule" in shown_message(app)
+    view.rule.value = True
+    view.finish_button.click()
+    assert state(app, "journaling") is TaskState.COMPLETE
+
+
+def test_a_forged_click_on_another_steps_button_is_refused(ready_app):
+    app, _ = ready_app
+    view = open_task(app, "outbound_email")
+    view.connector.value = True
+    view.finish_button.click()  # hidden on step 1, but a page can still send the click
+    assert "not at that step" in shown_message(app)
+    assert state(app, "outbound_email") is TaskState.IN_PROGRESS
+
+
+def test_sharing_the_record_by_email_from_the_domains_page(ready_app, services):
+    app, _ = ready_app
+    view = open_task(app, "validate_domains")
+    view.new_domain.value = "acme-mail.example"
+    view.add_button.click()
+    assert list(view.share_domain.options) == ["acme-mail.example"]
+    view.share_to.value = "not an address"
+    view.share_button.click()
+    assert "contact email" in shown_message(app) and view.share_to.value == "not an address"
+    view.share_to.value = "dns@provider.example"
+    view.share_button.click()
+    assert "Emailed the record for acme-mail.example to dns@provider.example" in view.last_result.value
+    assert view.share_to.value == ""
+
+
+def test_log_out_forgets_what_was_typed_on_a_task_page(ready_app):
+    app, _ = ready_app
+    view = open_task(app, "outbound_email")
+    view.ranges.value = "8.8.4.0/24"
+    app.log_out()
+    assert "8.8.4.0/24" not in " ".join(widget_texts(app))
+    assert app.task.view("outbound_email") is not view
