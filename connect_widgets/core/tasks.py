@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -169,10 +170,14 @@ def landing_for(db: Session, *, account_id: int, catalogue: TaskCatalogue) -> La
     rows = list(db.exec(select(TaskProgress).where(TaskProgress.account_id == account_id)))
     started = [r for r in rows if r.state != TaskState.NOT_STARTED]
     states = task_states(db, account_id=account_id, catalogue=catalogue)
-    actionable = [
-        t for t in catalogue if states[t.key] in (TaskState.IN_PROGRESS, TaskState.NOT_STARTED)
-    ]
-    actionable.sort(key=lambda t: not t.required)  # stable: catalogue order, required first
+    # The next step to perform: where the admin left off (the task they last worked on
+    # that is still in progress), else the first task not started, required ones first.
+    touched = {r.task_key: r.updated_at for r in rows if r.updated_at is not None}
+    resumable = sorted((t for t in catalogue if states[t.key] is TaskState.IN_PROGRESS),
+                       key=lambda t: touched.get(t.key) or datetime.min.replace(tzinfo=UTC), reverse=True)
+    fresh = sorted((t for t in catalogue if states[t.key] is TaskState.NOT_STARTED),
+                   key=lambda t: not t.required)  # stable: catalogue order, required first
+    actionable = resumable + fresh
     next_task = actionable[0] if actionable else None
     if not started:
         return Landing("welcome", None, next_task, ())

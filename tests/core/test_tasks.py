@@ -78,8 +78,16 @@ def test_returning_shows_last_completed_next_and_in_progress(services, acme_id):
         landing = landing_for(db, account_id=acme_id, catalogue=services.catalogue)
     assert landing.kind == "returning"
     assert landing.last_completed.key == "validate_domains"
-    assert landing.next_task.key == "add_users"  # required tasks before optional ones
+    assert landing.next_task.key == "journaling"  # where the admin left off: the last task worked on
     assert [t.key for t in landing.in_progress] == ["add_users", "journaling"]
+
+
+def test_with_nothing_in_progress_the_next_task_is_the_first_required_one_not_started(services, acme_id):
+    record(services, acme_id, "confirm_details", "complete")
+    record(services, acme_id, "journaling", "complete")
+    with new_session(services.engine) as db:
+        landing = landing_for(db, account_id=acme_id, catalogue=services.catalogue)
+    assert landing.next_task.key == "validate_domains" and landing.in_progress == ()
 
 
 def test_a_task_awaiting_validation_counts_as_started_but_is_not_next(services, acme_id):

@@ -187,7 +187,7 @@ def test_returning_shows_last_completed_next_task_and_in_progress_links(app, ser
     returning = log_in_again(app, services, account.admin_email)
     assert isinstance(returning, ReturningScreen)
     assert plain(returning.last_completed.value) == "Last completed task: Confirm Your Details"
-    assert plain(returning.next_task.value) == "Next task: Validate Your Domains"
+    assert plain(returning.next_task.value) == "Next task: Add Users Manually"  # where they left off
     links = [w.description for w in returning.in_progress.children if hasattr(w, "on_click")]
     assert links == ["Add Users Manually"]
 
