@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -64,9 +65,9 @@ class _Zone(BaseResolver):
         return reply
 
 
-@pytest.fixture
-def zone() -> Iterator[tuple[_Zone, int]]:
-    """A live DNS server on loopback whose TXT records the test can change."""
+@contextlib.contextmanager
+def serving_zone() -> Iterator[tuple[_Zone, int]]:
+    """A live DNS server on loopback whose TXT and MX records the caller can change."""
     port = free_port()
     records = _Zone()
     server = DNSServer(records, port=port, address="127.0.0.1")
@@ -75,3 +76,10 @@ def zone() -> Iterator[tuple[_Zone, int]]:
         yield records, port
     finally:
         server.stop()
+
+
+@pytest.fixture
+def zone() -> Iterator[tuple[_Zone, int]]:
+    """A live DNS server on loopback for one test."""
+    with serving_zone() as running:
+        yield running

@@ -47,6 +47,6 @@ class DashboardScreen(Screen):
                 if status.waiting_for:
                     label = f"{label}: needs {' and '.join(status.waiting_for)}"
                 state = widgets.HTML(f'<span class="connect-state">{html.escape(label)}</span>')
-                rows.append(widgets.HBox([link, state]))
+                rows.append(widgets.HBox([link, state], layout=widgets.Layout(align_items="center")))
             sections.append(widgets.VBox(rows))
         self.areas.children = tuple(sections)

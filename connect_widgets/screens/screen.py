@@ -108,6 +108,7 @@ class Screen(widgets.VBox):
         self.heading = widgets.HTML(f"<h2>{html.escape(title)}</h2>")
         self.intro = widgets.HTML(f"<p>{html.escape(intro)}</p>" if intro else "")
         self.intro.add_class("connect-intro")
+        self.intro.layout.display = None if intro else "none"  # no empty gap under the heading
         self.add_class("connect-screen")
 
     def compose(self, *parts: widgets.Widget) -> None:
@@ -116,6 +117,7 @@ class Screen(widgets.VBox):
 
     def set_intro(self, text: str) -> None:
         self.intro.value = f"<p>{html.escape(text)}</p>" if text else ""
+        self.intro.layout.display = None if text else "none"
 
     def submit(self, action: Callable[[], Any]) -> bool:
         """Hand one user action to the shell; True when it went through."""

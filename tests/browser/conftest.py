@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ from connect_widgets.serving import READY_LINE
 from connect_widgets.settings import load_settings
 from connect_widgets.store.schema import upgrade_schema
 from tests.conftest import FAST_ARGON2
-from tests.servers import free_port, require_program
+from tests.servers import free_port, require_program, serving_zone
 
 CHROMIUM = os.environ.get("CONNECT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,10 +45,11 @@ class RunningServer:
     data_dir: Path
     services: ConnectServices
     process: subprocess.Popen[str]
+    dns: Any = None  # the loopback DNS zone the server resolves against (tests publish records in it)
     notebooks: Path = project_path("notebooks")
 
-    def page_url(self, query: str = "") -> str:
-        return f"{self.url}/voila/render/connect.ipynb" + (f"?{query}" if query else "")
+    def page_url(self, query: str = "", *, notebook: str = "connect.ipynb") -> str:
+        return f"{self.url}/voila/render/{notebook}" + (f"?{query}" if query else "")
 
     def kernels(self) -> int:
         import json
@@ -56,11 +58,13 @@ class RunningServer:
             return int(json.load(answer)["kernels"])
 
 
-def start_server(data_dir: Path, *extra_args: str) -> tuple[subprocess.Popen[str], int]:
+def start_server(data_dir: Path, *extra_args: str, dns_port: int | None = None) -> tuple[subprocess.Popen[str], int]:
     """Start `connect-kit serve` and return once Voila logs that it listens."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
     env.update({"CONNECT_DATA_DIR": str(data_dir), **{f"CONNECT_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()}})
+    if dns_port is not None:
+        env["CONNECT_DNS_NAMESERVERS"] = f"127.0.0.1:{dns_port}"
     process = subprocess.Popen(
         [sys.executable, "-m", "connect_widgets.cli", "serve", "--port", str(port), *extra_args],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=data_dir,
@@ -96,13 +100,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     settings = load_settings(data_dir=data_dir, **FAST_ARGON2)
     services = build_services(settings)
     upgrade_schema(services.engine)
-    process, port = start_server(data_dir)
-    yield RunningServer(f"http://127.0.0.1:{port}", data_dir, services, process)
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serving_zone() as (records, dns_port):
+        process, port = start_server(data_dir, dns_port=dns_port)
+        yield RunningServer(f"http://127.0.0.1:{port}", data_dir, services, process, dns=records)
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
     services.engine.dispose()
 
 

@@ -84,10 +84,10 @@ def test_validate_domains_starts_with_the_primary_and_verifies_it_after_publishi
     domains.finish_button.click()
     assert "Verify your primary domain acme.example first" in shown_message(app)
     domains.check_buttons["acme.example"].click()
-    assert "does not exist in DNS yet" in domains.last_result.value
+    assert "Last check: ✗ acme.example does not exist in DNS yet" in domains.rows.children[0].value
     records.txt["acme.example"] = [record]
     domains.check_buttons["acme.example"].click()
-    assert "✔" in domains.last_result.value
+    assert "✔ <b>acme.example</b> is verified" in domains.rows.children[0].value
     domains.finish_button.click()
     assert state(app, "validate_domains") is TaskState.COMPLETE
     assert state(app, "outbound_email") is TaskState.NOT_STARTED  # unlocked
