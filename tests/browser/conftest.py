@@ -46,6 +46,7 @@ class RunningServer:
     services: ConnectServices
     process: subprocess.Popen[str]
     dns: Any = None  # the loopback DNS zone the server resolves against (tests publish records in it)
+    dns_nameservers: str = ""  # its address, as CONNECT_DNS_NAMESERVERS
     notebooks: Path = project_path("notebooks")
 
     def page_url(self, query: str = "", *, notebook: str = "connect.ipynb") -> str:
@@ -102,7 +103,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     upgrade_schema(services.engine)
     with serving_zone() as (records, dns_port):
         process, port = start_server(data_dir, dns_port=dns_port)
-        yield RunningServer(f"http://127.0.0.1:{port}", data_dir, services, process, dns=records)
+        yield RunningServer(f"http://127.0.0.1:{port}", data_dir, services, process, dns=records,
+                            dns_nameservers=f"127.0.0.1:{dns_port}")
         process.terminate()
         try:
             process.wait(timeout=20)

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
+from connect_widgets.core.clock import FrozenClock
+from connect_widgets.core.details import DetailsTask
+from connect_widgets.core.dns_checks import DnsChecker
+from connect_widgets.core.domains import DomainBook
+from connect_widgets.core.login import LoginFlow
+from connect_widgets.core.progress import TaskBoard
 from connect_widgets.core.service_values import load_service_values
+from connect_widgets.core.services import build_services
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Domain, Passcode
 from tests.browser.conftest import RunningServer, shoot
-from tests.browser.test_login_in_browser import returning_admin, returning_to_passcode
+from tests.browser.test_login_in_browser import new_account, returning_admin, returning_to_passcode
+from tests.conftest import first_login
 
 pytestmark = pytest.mark.browser
 
@@ -89,3 +97,74 @@ def test_details_domain_then_outbound_resumes_after_logging_out(page: Page, serv
     page.get_by_role("button", name="Back to Connect Progress").click()
     expect(page.get_by_text(re.compile(r"2 of \d+ required tasks complete"))).to_be_visible()
     shoot(page, "15-connect-progress")
+
+
+def ready_for_tasks(server: RunningServer, code: str):  # type: ignore[no-untyped-def]
+    """An admin (logged in once before) whose details are confirmed and primary domain verified."""
+    account = new_account(server, code)
+    earlier = build_services(server.services.settings.model_copy(update={"dns_nameservers": server.dns_nameservers}),
+                             clock=FrozenClock(datetime.now(UTC) - timedelta(hours=1)),
+                             engine=server.services.engine)
+    flow = LoginFlow(earlier)
+    first_login(flow, earlier, account)
+    board = TaskBoard(flow)
+    DetailsTask(board).confirm(version=board.start("confirm_details").version)
+    domain = f"{code.lower()}.example"
+    book = DomainBook(flow, checker=DnsChecker(earlier.settings), service=SERVICE)
+    server.dns.txt[domain] = [book.add(domain).record_value]
+    assert book.check(domain).ok
+    book.finish(board=board, version=board.start("validate_domains").version, primary_domain=domain)
+    flow.log_out()
+    a_later_visit(server, account.admin_email)
+    return account
+
+
+def test_outbound_inbound_mx_recipients_and_journaling_end_to_end(page: Page, server: RunningServer):
+    account = ready_for_tasks(server, "FLOW")
+    log_in(page, server, account)
+    page.get_by_role("button", name="Cancel").click()  # straight to Connect Progress
+    expect(page.get_by_role("heading", name="Connect Progress")).to_be_visible()
+
+    page.get_by_role("button", name=re.compile("Set Up Your Outbound Email")).click()
+    page.get_by_role("button", name="Start task").click()
+    page.locator("textarea").fill("8.8.4.0/24")
+    page.get_by_role("button", name="Next").click()
+    server.dns.txt["flow.example"].append(f"v=spf1 ip4:8.8.4.0/24 include:{SERVICE.spf_include} ~all")
+    page.get_by_role("button", name="Check SPF").click()
+    expect(page.get_by_text("Step 3 of 3: Confirm the connector")).to_be_visible()
+    page.get_by_text(f"The outbound connector to {SERVICE.outbound_smarthost}").click()
+    page.get_by_role("button", name="Finish").click()
+    expect(page.get_by_text("Outbound email is set up")).to_be_visible()
+
+    open_from_progress(page, "Prepare for Inbound Email")
+    expect(page.locator("pre", has_text=SERVICE.inbound_ip_ranges[0])).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    for setting in SERVICE.inbound_settings:
+        page.get_by_text(setting).click()
+    shoot(page, "17-inbound-settings")
+    page.get_by_role("button", name="Finish").click()
+    expect(page.get_by_text("Your mail system trusts the service's ranges")).to_be_visible()
+
+    open_from_progress(page, "Update Your MX Records")
+    page.get_by_role("button", name="I have changed them").click()
+    server.dns.mx["flow.example"] = [(10, SERVICE.mx_hosts[0]), (20, SERVICE.mx_hosts[1])]
+    page.get_by_role("button", name="Check MX").click()
+    expect(page.get_by_text("Your MX records point at the service")).to_be_visible()
+
+    open_from_progress(page, "Set Up Recipient Validation")
+    page.get_by_text("Directory users only", exact=True).click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("needs Synchronize Your Directory to be complete")).to_be_visible()
+    page.get_by_text("Known addresses", exact=True).click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Recipients are validated against")).to_be_visible()
+
+    open_from_progress(page, "Journaling")
+    expect(page.locator("pre", has_text="journaling@journal.flow.example")).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("The journal rule is saved in my mail system").click()
+    page.get_by_role("button", name="Finish").click()
+    expect(page.get_by_text("Journaling is set up")).to_be_visible()
+
+    page.get_by_role("button", name="Back to Connect Progress").click()
+    expect(page.get_by_text(re.compile(r"6 of \d+ required tasks complete"))).to_be_visible()
