@@ -662,3 +662,22 @@ def test_parse_mobile_answers_junk_with_invalid_input(field, value):
         assert_tells_no_secret(error_text(exc), (value, GB_MOBILE))
         return
     assert re.fullmatch(r"\+[1-9][0-9]{6,14}", e164)
+
+
+@given(value=browser_values("8.8.4.0/24", "8.8.8.8\n2001:4860::/32"))
+@with_browser_junk("8.8.4.0/24\x00", "8.8.4.0/24 " * 60, "::/0", "0.0.0.0/0", "8.8.4.0/33")
+def test_parse_ip_ranges_answers_junk_with_invalid_input(value):
+    """Anything but public CIDR ranges is InvalidInput; accepted ranges are canonical and global."""
+    import ipaddress
+
+    from connect_widgets.core.outbound import parse_ip_ranges
+
+    try:
+        ranges = parse_ip_ranges(value)
+    except errors.InvalidInput as exc:
+        assert exc.message.strip() and exc.field == "ip_ranges" and len(exc.message) < 300
+        return
+    assert ranges and len(ranges) == len(set(ranges))
+    for entry in ranges:
+        network = ipaddress.ip_network(entry)
+        assert str(network) == entry and network.is_global
