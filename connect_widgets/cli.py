@@ -17,7 +17,9 @@ from sqlmodel import col, or_, select
 
 from connect_widgets.core.accounts import PLATFORMS, REGIONS, create_account
 from connect_widgets.core.errors import ConnectError
+from connect_widgets.core.passwords import generate_temporary_password
 from connect_widgets.core.services import ConnectServices, build_services
+from connect_widgets.core.staff import add_staff_member, ensure_name_free, read_staff_name, staff_personal_words
 from connect_widgets.core.support import issue_temporary_password, reset_phone, unlock_user
 from connect_widgets.paths import project_path
 from connect_widgets.settings import Settings, SettingsError, load_settings
@@ -169,6 +171,28 @@ def issue_password_command(email: Annotated[str, typer.Argument(help="The admin'
     """Give an admin a new supplied password, to change at next login (support; audited)."""
     typer.echo(f"email: {email.strip().lower()}")
     typer.echo(f"password: {issue_temporary_password(_services(), email=email)}")
+
+
+@app.command("add-staff")
+def add_staff_command(
+    name: Annotated[str, typer.Argument(help="The staff member's name; they log in with it.")],
+    generate: Annotated[
+        bool, typer.Option("--generate", help="Make up a strong password and print it once (no prompt).")
+    ] = False,
+) -> None:
+    """Add a Connect team member who may work the review queue (their own password; audited)."""
+    services = _services()
+    staff_name = read_staff_name(name)  # a bad or taken name is refused before the password is asked for
+    ensure_name_free(services, staff_name)
+    if generate:
+        password = generate_temporary_password(personal_words=staff_personal_words(staff_name))
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    stored = add_staff_member(services, name=staff_name, password=password)
+    typer.echo(f"staff: {stored}")
+    if generate:
+        typer.echo(f"password: {password}")
+    typer.echo(f"url: {str(services.settings.base_url).rstrip('/')}/voila/render/connect_team.ipynb")
 
 
 DEMO = {"code": "DEMO", "company": "Demo Ltd", "primary_domain": "demo.example", "admin_name": "alex"}
