@@ -81,7 +81,7 @@ class ReviewCard(widgets.VBox):
         self.reject_button.on_click(lambda _b: console.reject(self.review_id, self.reason.value))
         self.show(summary)
         self.children = (self.summary, widgets.HBox([self.approve_button]),
-                         widgets.HBox([self.reason, self.reject_button]))
+                         widgets.HBox([self.reason, self.reject_button], layout=widgets.Layout(align_items="center")))
 
     def show(self, summary: ReviewSummary) -> None:
         self.described = summary

@@ -17,6 +17,7 @@ from connect_widgets.core.login import LoginFlow
 from connect_widgets.core.progress import TaskBoard
 from connect_widgets.core.service_values import load_service_values
 from connect_widgets.core.services import build_services
+from connect_widgets.core.staff import add_staff_member
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Domain, Passcode
 from tests.browser.conftest import RunningServer, shoot
@@ -168,3 +169,49 @@ def test_outbound_inbound_mx_recipients_and_journaling_end_to_end(page: Page, se
 
     page.get_by_role("button", name="Back to Connect Progress").click()
     expect(page.get_by_text(re.compile(r"6 of \d+ required tasks complete"))).to_be_visible()
+
+
+STAFF_PASSWORD = "quartz ferry meadow 61"
+
+
+def test_a_correction_approved_in_the_team_notebook_reaches_the_admin_next_time(browser, page: Page,  # type: ignore[no-untyped-def]
+                                                                              server: RunningServer):
+    add_staff_member(server.services, name="Priya Shah", password=STAFF_PASSWORD)
+    account = returning_admin(server, "FIX")
+    log_in(page, server, account)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_placeholder("Company name").fill("Fix Group plc")
+    page.get_by_role("button", name="Send for review").click()
+    expect(page.get_by_text("are with the Connect team")).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_text("You have logged out.")).to_be_visible()
+
+    context = browser.new_context(viewport={"width": 1100, "height": 860})
+    staff = context.new_page()
+    staff.set_default_timeout(30_000)
+    try:
+        staff.goto(server.page_url(notebook="connect_team.ipynb"))
+        expect(staff.get_by_role("heading", name="Staff log in")).to_be_visible()
+        expect(staff.get_by_text("Fix Group plc")).to_have_count(0)  # nothing of the queue before login
+        staff.get_by_placeholder("Staff name").fill("Priya Shah")
+        staff.get_by_placeholder("Password").fill("not the password")
+        staff.get_by_role("button", name="Log in").click()
+        expect(staff.locator(".connect-message")).to_contain_text("not")
+        expect(staff.get_by_text("Fix Group plc")).to_have_count(0)
+        staff.get_by_placeholder("Staff name").fill("Priya Shah")
+        staff.get_by_placeholder("Password").fill(STAFF_PASSWORD)
+        staff.get_by_role("button", name="Log in").click()
+        card = staff.locator(".connect-review", has_text="FIX · Fix Ltd")
+        expect(card).to_contain_text("Fix Group plc")
+        shoot(staff, "18-team-review-queue")
+        card.get_by_role("button", name="Approve").click()
+        expect(staff.get_by_text(re.compile("Approved: FIX"))).to_be_visible()
+    finally:
+        staff.goto("about:blank")  # runs the unload handler: the kernel is shut down
+        context.close()
+
+    a_later_visit(server, account.admin_email)
+    log_in(page, server, account)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("The Connect team applied your corrections")).to_be_visible()
+    expect(page.get_by_placeholder("Company name")).to_have_value("Fix Group plc")
