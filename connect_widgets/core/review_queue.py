@@ -1,7 +1,9 @@
 """The Connect team's review queue: approve or reject what admins sent for validation.
 
 Approving a details correction applies it to the account and hands the task back
-to the admin to confirm again; rejecting needs a reason, which the admin sees.
+to the admin to confirm again; approving a user import adds the users and
+completes Add Users Manually. Rejecting needs a reason, which the admin sees,
+and returns the task to them in progress.
 Either way the task's version moves on, so an admin page opened before the
 decision is told to reload rather than overwrite it. Every decision is audited
 with the staff member's name.
@@ -15,6 +17,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from connect_widgets.core.add_users import REVIEW_KIND as USER_IMPORT
+from connect_widgets.core.add_users import add_approved_users
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.errors import ConnectError, InvalidInput
 from connect_widgets.core.inputs import read_text
@@ -60,17 +64,23 @@ class ReviewQueue:
             raise ReviewNotPending()
         return review
 
-    def _hand_back(self, db: Session, review: Review, data: dict[str, Any], now: datetime) -> None:
+    def _hand_back(self, db: Session, review: Review, data: dict[str, Any], now: datetime, *,
+                   state: TaskState = TaskState.IN_PROGRESS, step: str | None = None) -> None:
+        """Move the review's task to ``state`` (and ``step``, if given), merging ``data``."""
         row = db.exec(select(TaskProgress).where(TaskProgress.account_id == review.account_id,
                                                  TaskProgress.task_key == review.task_key)).first()
         if row is not None:
-            row.state, row.data = TaskState.IN_PROGRESS.value, {**row.data, **data}
+            row.state, row.data = state.value, {**row.data, **data}
+            row.step = step or row.step
+            row.completed_at = now if state is TaskState.COMPLETE else None
             row.version, row.updated_at, row.updated_by_id = row.version + 1, now, None
             db.add(row)
 
     def approve(self, review_id: int) -> None:
-        """Apply the change and hand the task back to the admin to confirm."""
+        """Apply the change: a details correction goes back to the admin to confirm;
+        a user import's users are added and the task is complete."""
         now = self._services.clock.now()
+        actor = f"staff:{self._staff}"
         with self._services.transaction() as db:
             review = self._take(db, review_id)
             account = db.get(Account, review.account_id)
@@ -81,8 +91,15 @@ class ReviewQueue:
                 db.add(account)
             review.state, review.decided_by, review.decided_at = "approved", self._staff, now
             db.add(review)
-            self._hand_back(db, review, {"correction": None, "review": "approved"}, now)
-            record_event(db, action=AuditAction.REVIEW_APPROVED, now=now, actor=f"staff:{self._staff}",
+            if review.kind == USER_IMPORT:
+                added, skipped = add_approved_users(db, review, now=now)
+                self._hand_back(db, review, {"review": "approved", "users_added": added, "users_skipped": skipped},
+                                now, state=TaskState.COMPLETE)
+                record_event(db, action=AuditAction.USERS_ADDED, now=now, actor=actor, account_id=review.account_id,
+                             detail=f"{added} users added from review {review.id} ({skipped} already there)")
+            else:
+                self._hand_back(db, review, {"correction": None, "review": "approved"}, now)
+            record_event(db, action=AuditAction.REVIEW_APPROVED, now=now, actor=actor,
                          account_id=review.account_id, detail=f"review {review.id} ({review.kind})")
 
     def reject(self, review_id: int, *, reason: object) -> None:
@@ -96,6 +113,9 @@ class ReviewQueue:
             review.state, review.staff_note = "rejected", text
             review.decided_by, review.decided_at = self._staff, now
             db.add(review)
-            self._hand_back(db, review, {"correction": None, "review": "rejected"}, now)
+            if review.kind == USER_IMPORT:  # the batch stays staged for the admin to correct
+                self._hand_back(db, review, {"review": "rejected"}, now, step="review")
+            else:
+                self._hand_back(db, review, {"correction": None, "review": "rejected"}, now)
             record_event(db, action=AuditAction.REVIEW_REJECTED, now=now, actor=f"staff:{self._staff}",
                          account_id=review.account_id, detail=f"review {review.id} ({review.kind})")

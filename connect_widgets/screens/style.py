@@ -30,5 +30,10 @@ STYLESHEET = """
 .connect-app pre { font-family: ui-monospace, "DejaVu Sans Mono", monospace; background: #f5f7fa; border: 1px solid #d9e2ec; border-radius: 4px; padding: .5em .7em; white-space: pre-wrap; word-break: break-all; line-height: 1.4; }
 .connect-rejected { background: #fff4e5; border-left: 4px solid #b45309; padding: .4em .6em; }
 .connect-busy { opacity: .6; pointer-events: none; }
+.connect-table { border-collapse: collapse; margin: .3em 0 .6em 0; font-size: .92em; }
+.connect-table th, .connect-table td { border: 1px solid #d9e2ec; padding: .2em .5em; text-align: left; vertical-align: top; }
+.connect-table th { background: #f5f7fa; }
+.connect-errors td:first-child { text-align: right; white-space: nowrap; }
+.connect-staged .widget-hbox { align-items: baseline; gap: .6em; }
 </style>
 """
