@@ -15,6 +15,7 @@ from connect_widgets.core.dns_checks import DnsChecker
 from connect_widgets.core.domains import DomainBook
 from connect_widgets.core.login import LoginFlow
 from connect_widgets.core.progress import TaskBoard
+from connect_widgets.core.review_queue import ReviewQueue
 from connect_widgets.core.service_values import load_service_values
 from connect_widgets.core.services import build_services
 from connect_widgets.core.staff import add_staff_member
@@ -215,3 +216,58 @@ def test_a_correction_approved_in_the_team_notebook_reaches_the_admin_next_time(
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("The Connect team applied your corrections")).to_be_visible()
     expect(page.get_by_placeholder("Company name")).to_have_value("Fix Group plc")
+
+
+def upload(page: Page, name: str, text: str) -> None:
+    """Choose a file the way an admin does: click Choose file, pick it in the file chooser."""
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name=re.compile("Choose file")).click()
+    chooser.value.set_files(files=[{"name": name, "mimeType": "text/csv", "buffer": text.encode()}])
+
+
+def test_users_and_permitted_senders_are_imported_from_files(page: Page, server: RunningServer):
+    account = ready_for_tasks(server, "FILES")
+    log_in(page, server, account)
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name=re.compile("Add Users Manually")).click()
+    page.get_by_role("button", name="Start task").click()
+    expect(page.get_by_role("link", name=re.compile("CSV"))).to_be_visible()  # the template to download
+    users = ("email,first_name,last_name\n"
+             "ann@files.example,Ann,Lee\n"
+             "bob@elsewhere.example,Bob,Hay\n"
+             "ann@files.example,Ann,Again\n"
+             "cat@files.example,Cat,=SUM(A1)\n")
+    upload(page, "users.csv", users)
+    expect(page.locator("table.connect-errors")).to_contain_text("Duplicate of row 2")
+    expect(page.locator("table.connect-errors tr")).to_have_count(4)  # the header and three bad rows
+    page.get_by_placeholder("Email address").fill("dan@files.example")
+    page.get_by_role("button", name="Add user").click()
+    expect(page.get_by_text("dan@files.example")).to_be_visible()
+    shoot(page, "19-add-users")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_text("with the Connect team")).to_be_visible()
+    queue = ReviewQueue(server.services, staff="Priya Shah")  # the team notebook's core (its page is tested above)
+    queue.approve(next(r.id for r in queue.pending() if r.account_code == "FILES"))
+    page.get_by_role("button", name="Back to Connect Progress").click()
+    page.get_by_role("button", name=re.compile("Add Users Manually")).click()
+    expect(page.get_by_text(re.compile("2 users"))).to_be_visible()
+
+    for title in ("Set Up Your Outbound Email",):  # Permitted Senders needs Outbound complete
+        page.get_by_role("button", name="Back to Connect Progress").click()
+        page.get_by_role("button", name=re.compile(title)).click()
+        page.get_by_role("button", name="Start task").click()
+        page.locator("textarea").fill("8.8.4.0/24")
+        page.get_by_role("button", name="Next").click()
+        server.dns.txt["files.example"].append(f"v=spf1 include:{SERVICE.spf_include} -all")
+        page.get_by_role("button", name="Check SPF").click()
+        page.get_by_text(f"The outbound connector to {SERVICE.outbound_smarthost}").click()
+        page.get_by_role("button", name="Finish").click()
+        expect(page.get_by_text("Outbound email is set up")).to_be_visible()
+
+    open_from_progress(page, "Import Permitted Senders")
+    senders = "address\npartner@supplier.example\nme@files.example\nnot-an-address\n"
+    upload(page, "senders.csv", senders)
+    expect(page.locator("table.connect-errors tr")).to_have_count(3)
+    expect(page.get_by_text(re.compile("1 address"))).to_be_visible()
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_text(re.compile("1 permitted sender"))).to_be_visible()
