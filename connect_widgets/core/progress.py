@@ -167,5 +167,6 @@ class TaskBoard:
             record_event(db, action=AuditAction.TASK_SAVED, now=now, actor=user.email,
                          account_id=user.account_id, user_id=user.id,
                          detail=f"{key}: {state.value} at {values['step']} (version {values['version']})")
+            db.flush()  # expire_all() would drop unflushed changes made by ``also``
             db.expire_all()
             return self._overview(db, user).get(key)

@@ -124,3 +124,17 @@ def test_saving_needs_a_live_session(board, clock):
     clock.advance(minutes=31)
     with pytest.raises(errors.SessionExpired):
         board.save("confirm_details", version=status.version, data={"company": "x"})
+
+
+def test_changes_made_by_also_to_existing_rows_are_kept(board, services):
+    """A save's ``also`` may change rows that already exist (not only add new ones)."""
+    from connect_widgets.store.models import Account
+
+    def rename(db, user, now):
+        account = db.get(Account, user.account_id)
+        account.company = "Renamed Ltd"
+        db.add(account)
+
+    board.save("confirm_details", version=board.start("confirm_details").version, also=rename)
+    with new_session(services.engine) as db:
+        assert db.exec(select(Account)).one().company == "Renamed Ltd"
