@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import phonenumbers
-from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         "empty means the machine's resolver.",
     )
     dns_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key that encrypts stored directory passwords; default is a key file "
+        "created in data_dir (secret.key, owner-only).",
+    )
+    ldap_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     argon2_time_cost: int = Field(default=3, ge=ARGON2_MIN_TIME_COST)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=ARGON2_MIN_MEMORY_KIB)
     argon2_parallelism: int = Field(default=4, ge=1, le=64)
@@ -105,6 +111,21 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError("must be a two-letter country code such as GB or US")
         return region
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from cryptography.fernet import Fernet
+
+        try:
+            Fernet(value.get_secret_value().strip().encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raise ValueError("must be a Fernet key (44 characters of URL-safe base64); "
+                             "make one with: python -c 'from cryptography.fernet import Fernet; "
+                             "print(Fernet.generate_key().decode())'") from None
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("dns_nameservers")
     @classmethod

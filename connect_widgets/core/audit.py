@@ -53,6 +53,11 @@ class AuditAction(StrEnum):
     STAFF_LOGIN = "staff_login"
     STAFF_LOGIN_FAILED = "staff_login_failed"
     STAFF_LOCKED = "staff_locked"
+    DIRECTORY_SAVED = "directory_saved"
+    DIRECTORY_TESTED = "directory_tested"
+    DOMAIN_TEST_LOGIN = "domain_test_login"
+    AUTH_MODE_CHANGED = "auth_mode_changed"
+    DIRECTORY_UNAVAILABLE = "directory_unavailable"
 
 
 def record_event(

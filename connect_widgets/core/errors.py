@@ -47,6 +47,16 @@ class MethodNotAvailable(ConnectError):
     )
 
 
+class DirectoryUnavailable(ConnectError):
+    """Domain was chosen and the account's directory did not answer."""
+
+    code = "directory_unavailable"
+    default_message = (
+        "Your directory did not answer, so your domain password could not be checked. Choose "
+        '"Cloud" and log in with your Connect password, or try Domain again later.'
+    )
+
+
 class InvalidCredentials(ConnectError):
     """One answer for unknown email, wrong password and locked account."""
 

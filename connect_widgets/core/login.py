@@ -43,7 +43,9 @@ from connect_widgets.core.errors import (
     ConnectError,
     CurrentPasswordWrong,
     DeliveryFailed,
+    DirectoryUnavailable,
     InvalidCredentials,
+    InvalidInput,
     MethodNotAvailable,
     ResendTooSoon,
     SendLimitReached,
@@ -51,6 +53,7 @@ from connect_widgets.core.errors import (
     StepOutOfOrder,
     TemporaryPasswordExpired,
 )
+from connect_widgets.core.inputs import read_text
 from connect_widgets.core.passcodes import (
     RESEND_AFTER,
     CodeSent,
@@ -223,8 +226,11 @@ class LoginFlow:
 
     # -- 3. password --------------------------------------------------------------
 
-    def submit_password(self, value: object) -> LoginStep:
+    def submit_password(self, value: object, *, logon: object = None) -> LoginStep:
         """Step 3: check the password; on success send a code or ask for a phone.
+
+        With Domain, ``logon`` is the admin's directory logon and the password is
+        checked by the directory (an LDAP bind); the rules are the same as Cloud's.
 
         Returns:
             The next step: ``ENROL_PHONE`` or ``PASSCODE``.
@@ -232,13 +238,12 @@ class LoginFlow:
         Raises:
             InvalidCredentials: unknown address, wrong password or locked (one answer).
             TemporaryPasswordExpired: right password, but the supplied one is too old.
+            DirectoryUnavailable: Domain was chosen and the directory did not answer.
         """
         self._require(LoginStep.PASSWORD)
         password = read_password(value)
         if self.method is AuthMethod.DOMAIN:
-            raise MethodNotAvailable(
-                'Domain sign-in is not available on this server yet. Choose "Cloud".'
-            )
+            return self._domain_password(logon, password)
         services, now = self._services, self._services.clock.now()
         with services.transaction() as db:
             user = db.get(AdminUser, self._user_id) if self._user_id is not None else None
@@ -267,16 +272,77 @@ class LoginFlow:
                 raise TemporaryPasswordExpired()
             self._audit(db, AuditAction.PASSWORD_ACCEPTED, user=user)
             phone = saved_phone(db, user_id=user.id)  # type: ignore[arg-type]
-        if phone is None:
+        return self._after_password(phone is None)
+
+    def _after_password(self, needs_phone: bool) -> LoginStep:
+        if needs_phone:
             self.step = LoginStep.ENROL_PHONE
             return self.step
         self.step = LoginStep.PASSCODE
         self._send_on_arrival()
         return self.step
 
-    def _count_failure(self, db: Session, user: AdminUser, now: datetime) -> None:
+    def _domain_password(self, logon: object, password: str) -> LoginStep:
+        """Domain: the admin's own directory logon, checked by an LDAP bind as that user.
+
+        The directory is asked only for a known, unlocked admin whose account uses
+        Domain and whose logon matches the one recorded for them; every refusal is
+        the same :class:`InvalidCredentials` and counts towards the lockout. A
+        directory that does not answer is not the admin's fault: it is said plainly,
+        counts nothing, and Cloud stays available.
+        """
+        # Imported here: directory_sync builds on progress, which builds on this module.
+        from connect_widgets.core.directory import DirectoryLoginRefused, DirectoryUnreachable, authenticate_user
+        from connect_widgets.core.directory_sync import load_connection
+        from connect_widgets.core.secretbox import SecretBox
+
+        services, now = self._services, self._services.clock.now()
+        typed = read_text(logon, field="logon", label="domain logon", max_length=256)
+        with services.transaction() as db:
+            user = db.get(AdminUser, self._user_id) if self._user_id is not None else None
+            account = db.get(Account, user.account_id) if user is not None else None
+            if user is None or account is None or account.auth_mode != AuthMethod.DOMAIN:
+                services.hasher.burn_time(password[:MAX_LENGTH])
+                self._audit(db, AuditAction.LOGIN_FAILED, user=user, outcome="refused",
+                            detail="domain: unknown address")
+                raise InvalidCredentials()
+            if user.locked_until is not None and user.locked_until > now:
+                self._audit(db, AuditAction.LOGIN_FAILED, user=user, outcome="refused", detail="account locked")
+                raise InvalidCredentials()
+            if not user.directory_logon or user.directory_logon.casefold() != typed.casefold():
+                self._count_failure(db, user, now, how="domain logon not this admin's")
+                raise InvalidCredentials()
+            connection = load_connection(db, account.id, SecretBox.from_settings(services.settings))  # type: ignore[arg-type]
+            if connection is None:
+                self._audit(db, AuditAction.DIRECTORY_UNAVAILABLE, user=user, outcome="refused",
+                            detail="no directory connection saved")
+                raise DirectoryUnavailable()
+        try:  # no transaction is held over the network
+            authenticate_user(connection, logon=typed, password=password,
+                              timeout=services.settings.ldap_timeout_seconds)
+        except DirectoryUnreachable:
+            with services.transaction() as db:
+                self._audit(db, AuditAction.DIRECTORY_UNAVAILABLE, user=db.get(AdminUser, self._user_id),
+                            outcome="failed", detail=connection.url)
+            raise DirectoryUnavailable() from None
+        except (DirectoryLoginRefused, InvalidInput):
+            with services.transaction() as db:
+                user = db.get(AdminUser, self._user_id)
+                assert user is not None
+                self._count_failure(db, user, now, how="domain password refused by the directory")
+            raise InvalidCredentials() from None
+        with services.transaction() as db:
+            user = db.get(AdminUser, self._user_id)
+            assert user is not None
+            user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
+            db.add(user)
+            self._audit(db, AuditAction.PASSWORD_ACCEPTED, user=user, detail="domain")
+            phone = saved_phone(db, user_id=user.id)  # type: ignore[arg-type]
+        return self._after_password(phone is None)
+
+    def _count_failure(self, db: Session, user: AdminUser, now: datetime, *, how: str = "wrong password") -> None:
         user.failed_logins += 1
-        detail = f"wrong password ({user.failed_logins} in a row)"
+        detail = f"{how} ({user.failed_logins} in a row)"
         self._audit(db, AuditAction.LOGIN_FAILED, user=user, outcome="refused", detail=detail)
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.lock_count += 1

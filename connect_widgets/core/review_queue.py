@@ -27,6 +27,9 @@ from connect_widgets.core.tasks import TaskState
 from connect_widgets.store.models import Account, Review, TaskProgress
 
 
+DIRECTORY_DETAILS = "directory_details"  # a cloud directory's tenant, checked by staff
+
+
 class ReviewNotPending(ConnectError):
     code = "review_not_pending"
     default_message = "That review was already decided (or does not exist). Refresh the queue."
@@ -97,6 +100,8 @@ class ReviewQueue:
                                 now, state=TaskState.COMPLETE)
                 record_event(db, action=AuditAction.USERS_ADDED, now=now, actor=actor, account_id=review.account_id,
                              detail=f"{added} users added from review {review.id} ({skipped} already there)")
+            elif review.kind == DIRECTORY_DETAILS:  # staff checked the tenant: the directory task is done
+                self._hand_back(db, review, {"review": "approved"}, now, state=TaskState.COMPLETE)
             else:
                 self._hand_back(db, review, {"correction": None, "review": "approved"}, now)
             record_event(db, action=AuditAction.REVIEW_APPROVED, now=now, actor=actor,
@@ -115,6 +120,8 @@ class ReviewQueue:
             db.add(review)
             if review.kind == USER_IMPORT:  # the batch stays staged for the admin to correct
                 self._hand_back(db, review, {"review": "rejected"}, now, step="review")
+            elif review.kind == DIRECTORY_DETAILS:
+                self._hand_back(db, review, {"review": "rejected"}, now, step="connection")
             else:
                 self._hand_back(db, review, {"correction": None, "review": "rejected"}, now)
             record_event(db, action=AuditAction.REVIEW_REJECTED, now=now, actor=f"staff:{self._staff}",

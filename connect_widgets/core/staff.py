@@ -239,7 +239,8 @@ class ReviewSummary:
 _DETAIL_LABELS = {"company": "Company name", "primary_domain": "Primary domain",
                   "platform": "Platform", "region": "Region"}
 _DETAIL_CHOICES = {"platform": PLATFORMS, "region": REGIONS}
-_KIND_LABELS = {"details_correction": "Details correction", "user_import": "User import"}
+_KIND_LABELS = {"details_correction": "Details correction", "user_import": "User import",
+                "directory_details": "Directory details"}
 
 
 def _shown(field: str, value: object) -> str:

@@ -40,11 +40,12 @@ class TaskView(widgets.VBox):
 TaskViewFactory = Callable[["TaskScreen"], TaskView]
 
 # Each task's page lives in its own module, imported when the task is first opened.
-# The two directory-dependent tasks have no page yet (the next issue builds them).
 TASK_VIEWS: dict[str, str] = {
     "confirm_details": "connect_widgets.screens.confirm_details:ConfirmDetailsView",
     "validate_domains": "connect_widgets.screens.validate_domains:ValidateDomainsView",
+    "directory_sync": "connect_widgets.screens.directory_sync:DirectorySyncView",
     "add_users": "connect_widgets.screens.add_users:AddUsersView",
+    "user_authentication": "connect_widgets.screens.user_authentication:UserAuthenticationView",
     "outbound_email": "connect_widgets.screens.outbound_email:OutboundEmailView",
     "inbound_email": "connect_widgets.screens.inbound_email:InboundEmailView",
     "mx_records": "connect_widgets.screens.mx_records:MxRecordsView",

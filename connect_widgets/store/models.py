@@ -64,6 +64,8 @@ class AdminUser(SQLModel, table=True):
     locked_until: datetime | None = _when(nullable=True)
     last_login_at: datetime | None = _when(nullable=True)
     created_at: datetime = _when()
+    # The admin's logon in the account's directory, set when they enable Domain login.
+    directory_logon: str | None = Field(default=None, max_length=256)
 
 
 class Phone(SQLModel, table=True):
@@ -243,3 +245,24 @@ class StaffMember(SQLModel, table=True):
     locked_until: datetime | None = _when(nullable=True)
     last_login_at: datetime | None = _when(nullable=True)
     created_at: datetime = _when()
+
+
+class Directory(SQLModel, table=True):
+    """How an account's directory is reached (Synchronize Your Directory); one per account."""
+
+    __tablename__ = "directories"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"),
+                                             nullable=False, unique=True, index=True))
+    method: str = Field(max_length=24)  # ldap | azure_ad | google_workspace | sync_engine
+    url: str | None = Field(default=None, max_length=300)
+    base_dn: str | None = Field(default=None, max_length=500)
+    bind_dn: str | None = Field(default=None, max_length=500)
+    bind_password_encrypted: str | None = Field(default=None, sa_type=Text, repr=False)
+    user_filter: str | None = Field(default=None, max_length=500)
+    tenant: str | None = Field(default=None, max_length=200)
+    last_tested_at: datetime | None = _when(nullable=True)
+    last_test_ok: bool | None = Field(default=None)
+    last_test_message: str | None = Field(default=None, max_length=500)
+    updated_at: datetime = _when()

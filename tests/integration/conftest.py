@@ -97,3 +97,25 @@ def troublesome_dns() -> Iterator[int]:
     finally:
         resolver.release.set()
         server.stop()
+
+
+@pytest.fixture
+def ready(zone, services, flow, account):  # noqa: F811  (zone: the fixture)
+    """An admin whose details are confirmed and whose primary domain is verified (against live DNS)."""
+    from connect_widgets.core.details import DetailsTask
+    from connect_widgets.core.dns_checks import DnsChecker
+    from connect_widgets.core.domains import DomainBook
+    from connect_widgets.core.progress import TaskBoard
+    from connect_widgets.core.service_values import load_service_values
+    from tests.conftest import first_login
+
+    records, port = zone
+    first_login(flow, services, account)
+    board = TaskBoard(flow)
+    DetailsTask(board).confirm(version=board.start("confirm_details").version)
+    checker = DnsChecker(services.settings.model_copy(update={"dns_nameservers": f"127.0.0.1:{port}"}))
+    book = DomainBook(flow, checker=checker, service=load_service_values())
+    records.txt["acme.example"] = [book.add("acme.example").record_value]
+    assert book.check("acme.example").ok
+    book.finish(board=board, version=board.start("validate_domains").version, primary_domain="acme.example")
+    return board, checker, records, book

@@ -6,36 +6,17 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.details import DetailsTask
-from connect_widgets.core.dns_checks import DnsChecker
-from connect_widgets.core.domains import SHARES_PER_HOUR, DomainBook, TooManyShares
+from connect_widgets.core.domains import SHARES_PER_HOUR, TooManyShares
 from connect_widgets.core.inbound import InboundTask, MxTask
 from connect_widgets.core.journaling import JournalingTask
 from connect_widgets.core.outbound import OutboundTask, parse_ip_ranges
-from connect_widgets.core.progress import TaskBoard
 from connect_widgets.core.recipients import RecipientValidationTask
 from connect_widgets.core.service_values import load_service_values
 from connect_widgets.core.tasks import TaskState
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Message
-from tests.conftest import first_login
 
 SERVICE = load_service_values()
-
-
-@pytest.fixture
-def ready(zone, services, flow, account):
-    """An admin whose details are confirmed and whose primary domain is verified."""
-    records, port = zone
-    first_login(flow, services, account)
-    board = TaskBoard(flow)
-    DetailsTask(board).confirm(version=board.start("confirm_details").version)
-    checker = DnsChecker(services.settings.model_copy(update={"dns_nameservers": f"127.0.0.1:{port}"}))
-    book = DomainBook(flow, checker=checker, service=SERVICE)
-    records.txt["acme.example"] = [book.add("acme.example").record_value]
-    assert book.check("acme.example").ok
-    book.finish(board=board, version=board.start("validate_domains").version, primary_domain="acme.example")
-    return board, checker, records, book
 
 
 def audit(services, action: str) -> list[AuditEvent]:

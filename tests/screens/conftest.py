@@ -21,6 +21,7 @@ from sqlmodel import func, select
 from connect_widgets.app import ConnectApp
 from connect_widgets.core.accounts import NewAccount
 from connect_widgets.core.services import ConnectServices
+from connect_widgets.core.tasks import TaskState
 from connect_widgets.screens.change_password import ChangePasswordScreen
 from connect_widgets.screens.email import EmailScreen
 from connect_widgets.screens.enrol_phone import EnrolPhoneScreen
@@ -28,9 +29,13 @@ from connect_widgets.screens.log_in import LogInScreen
 from connect_widgets.screens.passcode import PasscodeScreen
 from connect_widgets.screens.password import PasswordScreen
 from connect_widgets.screens.returning import ReturningScreen
+from connect_widgets.screens.screen import Place
+from connect_widgets.screens.steps import StepView
+from connect_widgets.screens.task import TaskScreen
 from connect_widgets.screens.welcome import WelcomeScreen
 from connect_widgets.store.engine import new_session
 from tests.conftest import GB_MOBILE, NEW_PASSWORD, code_from_sms
+from tests.servers import zone  # noqa: F401  (a fixture)
 
 # --- fixtures ------------------------------------------------------------------------
 
@@ -234,3 +239,44 @@ def log_in_again(app: ConnectApp, services: ConnectServices, email: str,
     landing = app.current
     assert isinstance(landing, (WelcomeScreen, ReturningScreen)), shown_message(app)
     return landing
+
+
+# --- setup tasks ---------------------------------------------------------------
+
+
+def open_task(app: ConnectApp, key: str) -> Any:
+    """Open a task's page (starting it if needed) and return its view."""
+    app.go(Place.TASK, key=key)
+    screen = app.current
+    assert isinstance(screen, TaskScreen), screen
+    if screen.start_button.layout.display != "none":
+        screen.start_button.click()
+    view = screen.body.children[0]
+    return view  # type: ignore[return-value]
+
+
+def state(app: ConnectApp, key: str) -> TaskState:
+    return app.board.overview().get(key).state
+
+
+def step_line(view: StepView) -> str:
+    return view.progress_line.value
+
+
+@pytest.fixture
+def ready_app(services, account, zone):  # noqa: F811  (zone: the fixture)
+    """Signed in, details confirmed, primary domain verified through the page."""
+    records, port = zone
+    services.settings = services.settings.model_copy(update={"dns_nameservers": f"127.0.0.1:{port}"})
+    app = ConnectApp(services)
+    log_in_first_time(app, services, account)
+    details = open_task(app, "confirm_details")
+    details.correct.value = True
+    details.confirm_button.click()
+    domains = open_task(app, "validate_domains")
+    domains.add_button.click()
+    records.txt["acme.example"] = [domains.book.domains()[0].record_value]
+    domains.check_buttons["acme.example"].click()
+    domains.finish_button.click()
+    assert state(app, "validate_domains") is TaskState.COMPLETE
+    return app, records

@@ -160,7 +160,7 @@ def test_an_unusable_password_is_refused_without_counting_a_failure(app, service
     assert user.failed_logins == 0
 
 
-def test_domain_sign_in_once_enabled_is_refused_with_a_way_back_to_cloud(app, services, account):
+def test_domain_for_an_admin_without_a_directory_logon_is_a_plain_wrong_password(app, services, account):
     with new_session(services.engine) as db:
         acct = db.exec(select(Account).where(Account.code == account.account_code)).one()
         acct.auth_mode = "domain"
@@ -173,13 +173,19 @@ def test_domain_sign_in_once_enabled_is_refused_with_a_way_back_to_cloud(app, se
     method.next_button.click()
     screen = app.current
     assert isinstance(screen, PasswordScreen)
-    assert intro(screen) == f"Enter the domain password for {account.admin_email}."
+    assert intro(screen) == f"Enter your domain logon and password (logging in as {account.admin_email})."
+    assert screen.logon.layout.display is None  # the logon field shows for Domain only
+    screen.logon.value = "jane"
     screen.password.value = account.temporary_password
     screen.next_button.click()
-    assert shown_message(app) == 'Domain sign-in is not available on this server yet. Choose "Cloud".'
-    assert isinstance(app.current, PasswordScreen)
+    assert shown_message(app).startswith("The email address or password is not right")
+    assert isinstance(app.current, PasswordScreen) and screen.password.value == ""
     [user] = rows(services, AdminUser)
-    assert user.failed_logins == 0
+    assert user.failed_logins == 1  # the same rules as Cloud: it counts towards the lockout
+    screen.method_link.click()
+    app.current.method.value = "cloud"
+    app.current.next_button.click()
+    assert app.current.logon.layout.display == "none"
 
 
 def test_an_unused_supplied_password_expires_after_seven_days(app, account, clock):

@@ -1,0 +1,74 @@
+"""Directory and Domain authentication in a real browser, against a real slapd on loopback."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import RunningServer, shoot
+from tests.browser.test_tasks_in_browser import a_later_visit, log_in, open_from_progress, ready_for_tasks
+from tests.browser.test_login_in_browser import last_message_id, latest_code
+from tests.servers import slapd_fixture  # noqa: F401  (the slapd fixture)
+
+pytestmark = pytest.mark.browser
+
+
+def test_an_admin_connects_the_directory_enables_domain_and_logs_in_with_it(page: Page, server: RunningServer,
+                                                                            slapd):
+    account = ready_for_tasks(server, "DOMAIN")
+    log_in(page, server, account)
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name=re.compile("Synchronize Your Directory")).click()
+    page.get_by_role("button", name="Start task").click()
+    page.get_by_text("LDAP directory", exact=False).first.click()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_placeholder("Server URL", exact=False).fill(slapd.url)
+    page.get_by_placeholder("Base DN", exact=False).fill(slapd.base_dn)
+    page.get_by_placeholder("Bind DN", exact=False).fill(slapd.bind_dn)
+    page.get_by_placeholder("Bind password").fill("not the bind password")
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.get_by_text(re.compile("^✗"))).to_be_visible()  # the precise reason, and the task stays open
+    page.get_by_role("button", name="Back to the previous step").click()
+    expect(page.get_by_text("The bind password is saved")).to_be_visible()
+    page.get_by_placeholder("Bind password").fill(slapd.bind_password)
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.get_by_text(re.compile("is connected"))).to_be_visible()
+
+    open_from_progress(page, "Set Up User Authentication")
+    page.get_by_text("Domain (your directory", exact=False).click()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_placeholder("Your domain logon").fill("jane")
+    page.get_by_placeholder("Your domain password").fill(slapd.users["jane"])
+    page.get_by_role("button", name="Test login").click()
+    expect(page.get_by_text("The test login as jane worked")).to_be_visible()
+    shoot(page, "20-enable-domain")
+    page.get_by_role("button", name="Enable Domain").click()
+    expect(page.get_by_text(re.compile("Domain .* is set up"))).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_text("You have logged out.")).to_be_visible()
+
+    a_later_visit(server, account.admin_email)
+    page.goto(server.page_url())
+    page.get_by_placeholder("Email address").fill(account.admin_email)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("combobox").select_option(label="Domain")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_placeholder("Domain logon")).to_be_visible()
+    page.get_by_placeholder("Domain logon").fill("jane")
+    page.get_by_placeholder("Password").fill(slapd.users["jane"])
+    shoot(page, "21-domain-password")
+    before = last_message_id(server)
+    page.get_by_role("button", name="Next").click()
+    code = latest_code(server, account.admin_email, after=before)
+    page.get_by_placeholder("Passcode").fill(code)
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("button", name="Log In").click()
+    expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("button", name=re.compile(r"✔\s+Synchronize Your Directory"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"✔\s+Set Up User Authentication"))).to_be_visible()
+    shoot(page, "22-progress-with-domain")
