@@ -155,3 +155,33 @@ def test_settings_are_frozen() -> None:
         settings.holding_suffix = "other.example"  # type: ignore[misc]
     assert settings.holding_suffix == "mimecast.connect"
     assert isinstance(settings, Settings)
+
+
+def test_a_secret_key_must_be_a_fernet_key_and_never_shows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    from connect_widgets.core.secretbox import SecretBox
+
+    monkeypatch.setenv("CONNECT_SECRET_KEY", "not a key")
+    with pytest.raises(SettingsError, match="CONNECT_SECRET_KEY"):
+        load_settings(data_dir=tmp_path)
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv("CONNECT_SECRET_KEY", key)
+    settings = load_settings(data_dir=tmp_path)
+    assert key not in repr(settings) and key not in str(settings)
+    box = SecretBox.from_settings(settings)
+    assert box.open(box.seal("bind pässword")) == "bind pässword" and key not in repr(box)
+    assert not (tmp_path / "secret.key").exists()  # an operator's key: no key file is made
+
+
+def test_without_a_secret_key_an_owner_only_key_file_is_made_once(tmp_path: Path) -> None:
+    from connect_widgets.core.secretbox import SecretBox, SecretUnreadable
+
+    settings = load_settings(data_dir=tmp_path)
+    sealed = SecretBox.from_settings(settings).seal("s3cret")
+    key_file = tmp_path / "secret.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600 and "s3cret" not in sealed
+    assert SecretBox.from_settings(settings).open(sealed) == "s3cret"  # the same key next time
+    key_file.unlink()
+    with pytest.raises(SecretUnreadable):
+        SecretBox.from_settings(settings).open(sealed)  # a new key cannot read the old secret
