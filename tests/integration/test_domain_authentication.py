@@ -212,3 +212,27 @@ def test_domain_is_refused_at_the_method_step_until_enabled(ready, services, acc
     flow.back_to_method()
     with pytest.raises(errors.MethodNotAvailable):
         flow.choose_method("domain")
+
+
+def test_directory_passwords_reach_no_log_audit_row_error_or_stored_value(domain_enabled, slapd, services, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    wrong = "Wrong-Directory-Pass-9"
+    refused = []
+    flow = domain_password_page(services, domain_enabled.admin_email)
+    with pytest.raises(errors.InvalidCredentials) as failed:
+        flow.submit_password(wrong, logon="jane")
+    refused.append(failed.value)
+    slapd.stop()
+    try:
+        with pytest.raises(errors.DirectoryUnavailable) as down:
+            flow.submit_password(slapd.users["jane"], logon="jane")
+        refused.append(down.value)
+    finally:
+        slapd.start()
+    flow.submit_password(slapd.users["jane"], logon="jane")
+    stored = everything_stored(services)
+    for secret in (wrong, slapd.users["jane"], slapd.bind_password):
+        assert secret not in caplog.text and secret not in stored and secret not in repr(flow)
+        assert all(secret not in str(e) and secret not in repr(e) for e in refused)
