@@ -23,6 +23,7 @@ from sqlmodel import SQLModel, col, select
 
 from connect_widgets.core import errors
 from connect_widgets.core.accounts import create_account
+from connect_widgets.core.audit import AuditAction
 from connect_widgets.core.emails import parse_connect_address
 from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.login import LoginFlow, LoginStep
@@ -131,7 +132,10 @@ WINDOW = 8  # a long secret must not appear even in part: no 8-character run of 
 # "jane@acme.mimecast.connect' OR ..." next to an audit row naming jane, is no leak.
 PUBLIC_TEXT = " ".join(
     ["jane@acme.mimecast.connect", "nobody@acme.mimecast.connect", f"@<account code>.{SUFFIX}",
-     "-password", "-passcode", " password ", " passcode "]
+     "-password", "-passcode", " password ", " passcode ", "current password wrong",
+     # The audit trail's fixed vocabulary (action names, error codes) is no leak either.
+     *(action.value for action in AuditAction),
+     *(getattr(cls, "code", "") for cls in vars(errors).values() if isinstance(cls, type))]
 )
 
 
