@@ -28,6 +28,7 @@ from connect_widgets.core.reset import PasswordReset
 from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.core.tasks import load_resources
 from connect_widgets.screens.change_password import ChangePasswordScreen
+from connect_widgets.screens.console_home import ConsoleHomeScreen
 from connect_widgets.screens.dashboard import DashboardScreen
 from connect_widgets.screens.email import EmailScreen
 from connect_widgets.screens.enrol_phone import EnrolPhoneScreen
@@ -75,16 +76,17 @@ def prefill_from_query(query_string: str, *, suffix: str) -> str:
 class ConnectApp(widgets.VBox):
     """The Connect application on one page: header, message area, and the current screen."""
 
-    def __init__(self, services: ConnectServices, *, prefill_email: str = "") -> None:
+    def __init__(self, services: ConnectServices, *, prefill_email: str = "", console: bool = False) -> None:
         super().__init__()
         self.add_class("connect-app")
         self.services = services
+        self.console = console  # the Administration Console: its home replaces Welcome
         self.flow = LoginFlow(services)
         self.board = TaskBoard(self.flow)
         self.busy = False
         self.place = Place.LOGIN
 
-        self.product = widgets.HTML("<h1>Connect</h1>")
+        self.product = widgets.HTML("<h1>Administration Console</h1>" if console else "<h1>Connect</h1>")
         self.product.add_class("connect-brand")
         self.signed_in_as = widgets.HTML()
         self.signed_in_as.add_class("connect-user")
@@ -114,9 +116,10 @@ class ConnectApp(widgets.VBox):
         self.dashboard = DashboardScreen(self, self.board)
         self.task = TaskScreen(self, self.board)
         self.problem = ProblemScreen(self)
+        self.console_home = ConsoleHomeScreen(self, self.board)
         self.screens: tuple[Screen, ...] = (
             *self.login_screens.values(), self.welcome, self.returning, self.login_issues,
-            self.dashboard, self.task, self.problem,
+            self.dashboard, self.task, self.problem, self.console_home,
         )
         for screen in self.screens:
             self._focus_when_rendered(screen)
@@ -137,6 +140,8 @@ class ConnectApp(widgets.VBox):
                 return self.login_issues
             self.place = Place.LOGIN
             return self.login_screens[step]
+        if self.console:
+            return self.console_home  # the console has no task pages of its own
         if self.place is Place.DASHBOARD:
             return self.dashboard
         if self.place is Place.TASK:
@@ -264,16 +269,19 @@ def build_app(
     *,
     query_string: str | None = None,
     clock: Clock | None = None,
+    console: bool = False,
 ) -> ConnectApp:
-    """Build the Connect application for one page.
+    """Build the Connect application (or the Administration Console) for one page.
 
     Args:
         settings: defaults to the environment (``CONNECT_*``).
         query_string: the page's query string; defaults to Voila's ``QUERY_STRING``.
         clock: a frozen clock for tests and demos.
+        console: the Administration Console: the same login, then its home with the
+            Application Switcher instead of Connect's pages.
     """
     settings = settings or load_settings()
-    app = ConnectApp(build_services(settings, clock=clock))
+    app = ConnectApp(build_services(settings, clock=clock), console=console)
     if query_string is None:
         query_string = page_query_string()
     app.use_dedicated_url_email(prefill_from_query(query_string, suffix=settings.holding_suffix))

@@ -38,6 +38,7 @@ class Place(StrEnum):
     LOGIN_ISSUES = "login_issues"
     DASHBOARD = "dashboard"
     TASK = "task"
+    CONSOLE = "console"  # the Administration Console's home (console notebook only)
 
 
 class ScreenHost(Protocol):

@@ -35,5 +35,11 @@ STYLESHEET = """
 .connect-table th { background: #f5f7fa; }
 .connect-errors td:first-child { text-align: right; white-space: nowrap; }
 .connect-staged .widget-hbox { align-items: baseline; gap: .6em; }
+.connect-switcher { width: auto; min-width: 10em; }
+.connect-applications ul { list-style: none; margin: .4em 0; padding: .5em .8em; border: 1px solid #d9e2ec; border-radius: 6px; background: #f5f7fa; max-width: 24em; }
+.connect-applications li { margin: .3em 0; }
+.connect-applications li span { color: #52606d; font-size: .9em; margin-left: .4em; }
+.connect-applications a { color: #0b5cad; font-weight: 600; }
+.connect-unavailable { color: #9aa5b1; }
 </style>
 """

@@ -23,6 +23,7 @@ from connect_widgets.core.accounts import NewAccount
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.tasks import TaskState
 from connect_widgets.screens.change_password import ChangePasswordScreen
+from connect_widgets.screens.console_home import ConsoleHomeScreen
 from connect_widgets.screens.email import EmailScreen
 from connect_widgets.screens.enrol_phone import EnrolPhoneScreen
 from connect_widgets.screens.log_in import LogInScreen
@@ -224,7 +225,7 @@ def log_in_first_time(app: ConnectApp, services: ConnectServices, account: NewAc
     screen.confirm.value = NEW_PASSWORD
     screen.change_button.click()
     welcome = app.current
-    assert isinstance(welcome, WelcomeScreen), shown_message(app)
+    assert isinstance(welcome, ConsoleHomeScreen if app.console else WelcomeScreen), shown_message(app)
     return welcome
 
 
@@ -237,7 +238,8 @@ def log_in_again(app: ConnectApp, services: ConnectServices, email: str,
     assert isinstance(app.current, PasscodeScreen), shown_message(app)
     verify_code(app, services).log_in_button.click()
     landing = app.current
-    assert isinstance(landing, (WelcomeScreen, ReturningScreen)), shown_message(app)
+    expected = (ConsoleHomeScreen,) if app.console else (WelcomeScreen, ReturningScreen)
+    assert isinstance(landing, expected), shown_message(app)
     return landing
 
 

@@ -1,0 +1,51 @@
+"""The Administration Console: the same login, then its home with the Application Switcher."""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import parse_qs, urlsplit
+
+from connect_widgets.app import ConnectApp
+from connect_widgets.core.progress import TaskBoard
+from connect_widgets.screens.console_home import ConsoleHomeScreen
+from connect_widgets.screens.email import EmailScreen
+from tests.screens.conftest import log_in_again, log_in_first_time, plain, widget_texts
+
+
+def test_the_console_asks_for_every_login_step_then_shows_the_account(services, account, clock):
+    app = ConnectApp(services, console=True)
+    assert isinstance(app.current, EmailScreen)  # nothing of the account before logging in
+    assert "Acme Ltd" not in " ".join(widget_texts(app))
+    log_in_first_time(app, services, account)  # email, method, password, phone, passcode, new password
+    home = app.current
+    assert isinstance(home, ConsoleHomeScreen)
+    facts = plain(home.facts.value)
+    assert "Acme Ltd" in facts and "ACME" in facts and "0 of 8 required tasks complete" in facts
+
+
+def test_the_application_switcher_opens_connect_with_the_email_filled_in(services, account, clock):
+    app = ConnectApp(services, console=True)
+    log_in_first_time(app, services, account)
+    home = app.current
+    assert home.applications.layout.display == "none"
+    home.switcher_button.click()
+    assert home.applications.layout.display is None
+    link = html.unescape(home.applications.value.split('href="', 1)[1].split('"', 1)[0])
+    target = urlsplit(link)
+    assert target.path == "connect.ipynb"  # the Connect notebook of the same server
+    assert parse_qs(target.query) == {"email": [account.admin_email]}
+    home.switcher_button.click()
+    assert home.applications.layout.display == "none"
+
+
+def test_progress_made_in_connect_shows_in_the_console(services, account, clock):
+    app = ConnectApp(services, console=True)
+    log_in_first_time(app, services, account)
+    TaskBoard(app.flow).start("confirm_details")
+    app.log_out()
+    clock.advance(minutes=1)
+    home = log_in_again(app, services, account.admin_email)
+    assert isinstance(home, ConsoleHomeScreen)
+    assert "Confirm Your Details" in plain(home.facts.value)
+    app.log_out()
+    assert "Acme Ltd" not in " ".join(widget_texts(app))
