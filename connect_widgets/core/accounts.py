@@ -37,13 +37,30 @@ _DOMAIN_RE = re.compile(rf"^{_LABEL}(\.{_LABEL})*\.[a-z][a-z0-9-]{{1,62}}$")
 
 
 @dataclass(frozen=True)
+class WelcomeEmail:
+    """Where the welcome email went and, when it could not be sent, why."""
+
+    recipient: str
+    error: str | None = None
+
+    @property
+    def sent(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
 class NewAccount:
-    """What support hands over: the admin's address, supplied password and URL."""
+    """What support hands over: the admin's address, supplied password and URL.
+
+    ``welcome`` says whether the welcome email left; when it did not, support tells
+    the admin the URL themselves or sends it again with :func:`send_welcome`.
+    """
 
     account_code: str
     admin_email: str
     temporary_password: str = field(repr=False)
     url: str
+    welcome: WelcomeEmail | None = None
 
 
 def parse_domain(value: object, *, label: str = "domain name") -> str:
@@ -134,7 +151,6 @@ def create_account(
         )
         db.add(admin)
         db.flush()
-        _send_welcome(services, db, admin=admin, company=company_text, url=url)
         record_event(
             db,
             action=AuditAction.ACCOUNT_CREATED,
@@ -144,12 +160,15 @@ def create_account(
             user_id=admin.id,
             detail=f"account {account_code} with admin {email}",
         )
-    return NewAccount(account_code=account_code, admin_email=email, temporary_password=password, url=url)
+    with services.transaction() as db:  # after the commit: no database lock is held while the mail server works
+        welcome = _send_welcome(services, db, admin=admin, company=company_text, url=url)
+    return NewAccount(account_code=account_code, admin_email=email, temporary_password=password, url=url,
+                      welcome=welcome)
 
 
 def _send_welcome(
     services: ConnectServices, db: Session, *, admin: AdminUser, company: str, url: str
-) -> None:
+) -> WelcomeEmail:
     body = (
         f"Welcome to Connect, {company}.\n\n"
         "Your email-security account has been created. Set it up in the Connect "
@@ -160,7 +179,7 @@ def _send_welcome(
         "2-step authentication. The supplied password expires if it is not used "
         "within 7 days.\n"
     )
-    services.courier.send(
+    sent = services.courier.send(
         db,
         OutgoingMessage(
             channel=Channel.EMAIL,
@@ -171,6 +190,26 @@ def _send_welcome(
         ),
         now=services.clock.now(),
     )
+    return WelcomeEmail(recipient=sent.recipient, error=sent.error if sent.status == "failed" else None)
+
+
+def send_welcome(services: ConnectServices, *, email: object) -> WelcomeEmail:
+    """Send an admin's welcome email again (the first one could not be sent, or was lost).
+
+    It carries the dedicated URL and never a password; the admin's password is not
+    changed.
+
+    Raises:
+        UserNotFound: no admin has that address.
+    """
+    address = read_text(email, field="email", label="email address", max_length=254).lower()
+    with services.transaction() as db:
+        admin = db.exec(select(AdminUser).where(AdminUser.email == address)).first()
+        account = db.get(Account, admin.account_id) if admin is not None else None
+        if admin is None or account is None:
+            raise UserNotFound(f"No admin has the address {address}.")
+        return _send_welcome(services, db, admin=admin, company=account.company,
+                             url=services.settings.account_url(account.code))
 
 
 def add_admin(
@@ -206,7 +245,8 @@ def add_admin(
         db.add(admin)
         db.flush()
         url = settings.account_url(code)
-        _send_welcome(services, db, admin=admin, company=account.company, url=url)
         record_event(db, action=AuditAction.ACCOUNT_CREATED, now=now, actor=actor, account_id=account.id,
                      user_id=admin.id, detail=f"admin {email} added")
-    return NewAccount(account_code=code, admin_email=email, temporary_password=password, url=url)
+    with services.transaction() as db:  # after the commit, as in create_account
+        welcome = _send_welcome(services, db, admin=admin, company=account.company, url=url)
+    return NewAccount(account_code=code, admin_email=email, temporary_password=password, url=url, welcome=welcome)

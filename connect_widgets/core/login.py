@@ -13,7 +13,8 @@ The story, as the Connect application tells it:
    failures in a row lock the admin out for 15 minutes, doubling with each
    further lock; a correct password clears the count.
 4. **Enrol phone** — first login only: country plus national mobile number.
-   The number is saved only when the admin logs in with its passcode verified.
+   The number is saved only when the admin logs in with its passcode verified;
+   a notice then goes to the admin's contact email (see :mod:`.notices`).
 5. **Passcode** — a 6-digit HOTP code by SMS (see :mod:`.passcodes`); a returning
    admin's code goes straight to the saved phone, "the number ending 42".
 6. **Log In** — only after a successful Verify; starts a session.
@@ -37,6 +38,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
+from connect_widgets.core import notices
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.emails import parse_connect_address
 from connect_widgets.core.errors import (
@@ -485,6 +487,7 @@ class LoginFlow:
         """
         self._require(LoginStep.LOG_IN)
         now = self._services.clock.now()
+        enrolled_ending: str | None = None
         with self._services.transaction() as db:
             user = self._user(db)
             if self._pending_phone_id is not None:
@@ -496,8 +499,8 @@ class LoginFlow:
                 db.add(phone)
                 for other in db.exec(select(Phone).where(Phone.user_id == user.id, Phone.id != phone.id)):
                     db.delete(other)
-                self._audit(db, AuditAction.PHONE_ENROLLED, user=user,
-                            detail=f"number ending {number_ending(phone.e164)}")
+                enrolled_ending = number_ending(phone.e164)
+                self._audit(db, AuditAction.PHONE_ENROLLED, user=user, detail=f"number ending {enrolled_ending}")
             account = db.get(Account, user.account_id)
             self._personal_words = (
                 user.email.split("@")[0], account.code.lower() if account else "",
@@ -510,6 +513,8 @@ class LoginFlow:
             must_change = user.must_change_password
         self._pending_phone_id = None
         self.step = LoginStep.CHANGE_PASSWORD if must_change else LoginStep.SIGNED_IN
+        if enrolled_ending is not None:  # after the commit: a mail outage never undoes the login
+            notices.phone_enrolled(self._services, user=user, ending=enrolled_ending, when=now)
         return self.step
 
     @contextmanager

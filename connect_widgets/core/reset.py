@@ -6,7 +6,8 @@
 2. **Code** — the admin types the code; an unknown address gets the same wrong-code
    answers, tries included.
 3. **New password** — under the same policy as the first-login change, within
-   10 minutes of the verified code. It ends every open session of the admin.
+   10 minutes of the verified code. It ends every open session of the admin, and a
+   notice goes to the admin's contact email (see :mod:`.notices`).
 
 A reset never logs in: the admin then logs in normally, passcode included.
 """
@@ -18,6 +19,7 @@ from enum import StrEnum
 
 from sqlmodel import col, select
 
+from connect_widgets.core import notices
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.emails import parse_connect_address
 from connect_widgets.core.errors import (
@@ -162,4 +164,5 @@ class PasswordReset:
             record_event(db, action=AuditAction.RESET_COMPLETED, now=now, actor=user.email,
                          account_id=user.account_id, user_id=user.id)
         self.step = ResetStep.DONE
+        notices.password_reset(services, user=user, when=now)  # after the commit: a mail outage undoes nothing
 

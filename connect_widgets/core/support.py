@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from connect_widgets.core import notices
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.errors import UserNotFound
 from connect_widgets.core.inputs import read_text
@@ -42,7 +43,10 @@ def unlock_user(services: ConnectServices, *, email: object, actor: str = "suppo
 
 
 def reset_phone(services: ConnectServices, *, email: object, actor: str = "support") -> str:
-    """Forget the admin's phones (lost phone): the next login enrols a new one."""
+    """Forget the admin's phones (lost phone): the next login enrols a new one.
+
+    A notice goes to the admin's contact email when an enrolled phone was removed.
+    """
     now = services.clock.now()
     with services.transaction() as db:
         user = _find(db, email)
@@ -60,7 +64,9 @@ def reset_phone(services: ConnectServices, *, email: object, actor: str = "suppo
             user_id=user.id,
             detail=f"{len(phones)} phone(s) removed",
         )
-        return user.email
+    if any(phone.verified_at for phone in phones):  # after the commit: a mail outage never undoes the reset
+        notices.phone_removed(services, user=user, when=now)
+    return user.email
 
 
 def issue_temporary_password(services: ConnectServices, *, email: object, actor: str = "support") -> str:
