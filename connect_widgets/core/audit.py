@@ -58,6 +58,8 @@ class AuditAction(StrEnum):
     DOMAIN_TEST_LOGIN = "domain_test_login"
     AUTH_MODE_CHANGED = "auth_mode_changed"
     DIRECTORY_UNAVAILABLE = "directory_unavailable"
+    DEMO_RESET = "demo_reset"
+    DEMO_DELETED = "demo_deleted"
 
 
 def record_event(

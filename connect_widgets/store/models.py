@@ -45,6 +45,8 @@ class Account(SQLModel, table=True):
     region: str = Field(max_length=8)
     auth_mode: str = Field(default="cloud", max_length=16)
     created_at: datetime = _when()
+    # A trainer's demo account (data/demo_accounts.toml): only these may be reset or deleted.
+    is_demo: bool = Field(default=False)
 
 
 class AdminUser(SQLModel, table=True):
