@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 8866
+DEMO_DNS_PORT ?= 5354
 PY      = $(VENV)/bin/python
 PIP     = $(PY) -m pip
 KIT     = $(VENV)/bin/connect-kit
@@ -21,15 +22,23 @@ $(VENV)/.installed-test: pyproject.toml
 	$(PIP) install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
-## make demo: install, prepare the database and a demo account, serve on loopback
+## make demo: install, prepare the database and the demo accounts, serve on loopback
 demo: export CONNECT_BASE_URL ?= http://127.0.0.1:$(PORT)
+demo: export CONNECT_TRAINER_ENABLED ?= true
+demo: export CONNECT_DEMO_DNS_PORT ?= $(DEMO_DNS_PORT)
 demo: $(VENV)/.installed
 	@$(KIT) init
 	@echo
 	@echo "== Connect demo =="
 	@$(KIT) demo-account
 	@echo
-	@echo "Open the url above in a browser; stop the server with Ctrl+C."
+	@$(KIT) demo seed
+	@echo
+	@echo "trainer: $(CONNECT_BASE_URL)/voila/render/trainer.ipynb   (reset accounts, demo phone, notes)"
+	@echo "console: $(CONNECT_BASE_URL)/voila/render/admin_console.ipynb   (Application Switcher)"
+	@echo "connect: $(CONNECT_BASE_URL)/voila/render/connect.ipynb"
+	@echo "team:    $(CONNECT_BASE_URL)/voila/render/connect_team.ipynb   (after: $(KIT) add-staff NAME)"
+	@echo "Open the trainer page in one tab and Connect in another; stop the server with Ctrl+C."
 	@$(KIT) serve --port $(PORT)
 
 ## make test: install with test extras and run every test (unit, screens, notebooks, browser)

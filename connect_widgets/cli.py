@@ -15,7 +15,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, or_, select
 
-from connect_widgets.core.accounts import PLATFORMS, REGIONS, create_account
+from connect_widgets.core.accounts import PLATFORMS, REGIONS, WelcomeEmail, create_account, send_welcome
+from connect_widgets.core.demo import STAGES as DEMO_STAGES
+from connect_widgets.core.demo import reset_demo_account, seed_demo_accounts
 from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.passwords import generate_temporary_password
 from connect_widgets.core.services import ConnectServices, build_services
@@ -117,6 +119,25 @@ def create_account_command(
     typer.echo(f"email: {created.admin_email}")
     typer.echo(f"password: {created.temporary_password}")
     typer.echo(f"url: {created.url}")
+    if created.welcome is not None:
+        _echo_welcome(created.welcome, created.admin_email)
+
+
+def _echo_welcome(welcome: WelcomeEmail, admin_email: str) -> None:
+    if welcome.sent:
+        typer.echo(f"welcome: sent to {welcome.recipient}")
+        return
+    typer.echo(f"welcome: NOT sent to {welcome.recipient}: {welcome.error}")
+    typer.echo(f"  give the admin the url yourself, or send it again: connect-kit send-welcome {admin_email}")
+
+
+@app.command("send-welcome")
+def send_welcome_command(email: Annotated[str, typer.Argument(help="The admin's Connect address.")]) -> None:
+    """Send an admin's welcome email (the dedicated URL, no password) again."""
+    welcome = send_welcome(_services(), email=email)
+    _echo_welcome(welcome, email.strip().lower())
+    if not welcome.sent:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -126,11 +147,16 @@ def outbox(
         typer.Option(help="Only messages to this phone number or email (an admin's Connect address also finds their SMS)."),
     ] = None,
     last: Annotated[int, typer.Option(min=1, max=1000, help="How many messages to show.")] = 10,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only messages that could not be delivered, with the reason.")
+    ] = False,
 ) -> None:
-    """Show stored SMS and email, newest first (the demo phone and inbox)."""
+    """Show stored SMS and email, newest first (the demo phone and inbox); --failed lists failures."""
     services = _services()
     with new_session(services.engine) as db:
         query = select(Message)
+        if failed:
+            query = query.where(Message.status == "failed")
         if to:
             wanted = to.strip()
             user = db.exec(select(AdminUser).where(AdminUser.email == wanted.lower())).first()
@@ -140,13 +166,17 @@ def outbox(
             query = query.where(or_(*conditions))
         rows = db.exec(query.order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(last)).all()
     if not rows:
-        typer.echo("no messages" + (f" to {to}" if to else ""))
+        typer.echo(("no failed messages" if failed else "no messages") + (f" to {to}" if to else ""))
         return
     for message in rows:
         when = message.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
         typer.echo(f"{when}  {message.channel:<5}  {message.recipient}  {message.status}")
         if message.subject:
             typer.echo(f"  Subject: {message.subject}")
+        if failed:  # what went wrong, not the whole text again
+            typer.echo(f"  Error ({message.transport}): {message.error}")
+            typer.echo("")
+            continue
         for line in message.body.splitlines():
             typer.echo(f"  {line}".rstrip())
         if message.error:
@@ -217,6 +247,41 @@ def demo_account_command() -> None:
     typer.echo(f"email: {email}")
     typer.echo(f"password: {password}")
     typer.echo(f"sms: connect-kit outbox --to {email} --last 1   (the demo phone: passcodes arrive here)")
+
+
+demo_app = typer.Typer(
+    help="Trainers' demo accounts (data/demo_accounts.toml): create them, reset one to a stage.",
+    no_args_is_help=True,
+)
+app.add_typer(demo_app, name="demo")
+
+
+@demo_app.command("seed")
+def demo_seed_command() -> None:
+    """Create the demo accounts that are missing (at fresh); existing ones are left as they are."""
+    services = _services()
+    for seeded in seed_demo_accounts(services, actor="cli"):
+        typer.echo(f"{seeded.account_code}: {seeded.note}")
+        typer.echo(f"  email: {seeded.admin_email}")
+        if seeded.password is not None:
+            typer.echo(f"  password: {seeded.password}")
+        typer.echo(f"  url: {services.settings.account_url(seeded.account_code)}")
+
+
+@demo_app.command("reset")
+def demo_reset_command(
+    account: Annotated[str, typer.Argument(help="The demo account's code, e.g. HARBOURSIDE.")],
+    stage: Annotated[str, typer.Option(help=f"One of: {', '.join(DEMO_STAGES)}.")],
+) -> None:
+    """Rebuild a demo account at a stage through Connect's own steps; print how to log in."""
+    services = _services()
+    done = reset_demo_account(services, account, stage, actor="cli")
+    typer.echo(f"account: {done.account_code}")
+    typer.echo(f"stage: {done.stage}")
+    typer.echo(f"email: {done.admin_email}")
+    typer.echo(f"password: {done.password}")
+    typer.echo(f"url: {services.settings.account_url(done.account_code)}")
+    typer.echo(f"sms: connect-kit outbox --to {done.admin_email} --last 1   (the demo phone)")
 
 
 @app.command("serve")

@@ -30,6 +30,8 @@ from tornado import web
 from voila.app import Voila
 from voila.tornado.handler import TornadoVoilaHandler
 
+from pydantic import SecretStr
+
 from connect_widgets.settings import ENV_PREFIX, Settings
 
 READY_LINE = "Voilà is running at"  # what Voila logs once it listens (tests wait for it)
@@ -70,25 +72,29 @@ class ConnectVoila(Voila):
         return [health, *handlers]
 
 
-def check_port_free(ip: str, port: int) -> None:
-    """Raise :class:`PortInUse` if ``ip:port`` cannot be bound right now."""
+def check_port_free(ip: str, port: int, *, udp: bool = False) -> None:
+    """Raise :class:`PortInUse` if ``ip:port`` (TCP, or UDP) cannot be bound right now."""
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
+    with socket.socket(family, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((ip, port))
         except OSError as exc:
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                raise PortInUse(f"port {port} on {ip} is already in use; choose another with --port") from None
+                what = "UDP port" if udp else "port"
+                raise PortInUse(f"{what} {port} on {ip} is already in use; choose another") from None
             raise
 
 
 def kernel_environment(settings: Settings) -> dict[str, str]:
     """``CONNECT_*`` values for the kernels, so every page uses the server's settings."""
     env = {f"{ENV_PREFIX}DATA_DIR": str(settings.data_dir)}
-    for name, value in settings.model_dump().items():
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
         if value is None or name == "data_dir":
             continue
+        if isinstance(value, SecretStr):  # model_dump() would hand the kernels "**********"
+            value = value.get_secret_value()
         env[f"{ENV_PREFIX}{name.upper()}"] = str(value)
     return env
 
@@ -136,6 +142,13 @@ def serve(
         PortInUse: the port is taken (nothing is started).
     """
     check_port_free(ip, port)
+    if settings.demo_dns_port:
+        from connect_widgets.core.services import build_services
+        from connect_widgets.demo_dns import start_demo_dns
+
+        check_port_free("127.0.0.1", settings.demo_dns_port, udp=True)
+        start_demo_dns(build_services(settings), port=settings.demo_dns_port)
+        print(f"Demo DNS zone served at 127.0.0.1:{settings.demo_dns_port} (UDP)", file=sys.stderr)
     os.environ.update(kernel_environment(settings))
     app = ConnectVoila()
     app.initialize(voila_arguments(settings, notebooks=notebooks, ip=ip, port=port,

@@ -7,13 +7,14 @@ build its own.
 
 from __future__ import annotations
 
+import email.utils
 import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
 
 import phonenumbers
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -26,6 +27,19 @@ ARGON2_MIN_TIME_COST = 2
 
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _DOMAIN_RE = re.compile(rf"^{_LABEL}(\.{_LABEL})+$")
+_MAIL_ADDRESS_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def _on_this_machine(host: str | None) -> bool:
+    """True for localhost and loopback addresses (where plain text never leaves the machine)."""
+    if not host:
+        return False
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class SettingsError(Exception):
@@ -54,11 +68,40 @@ class Settings(BaseSettings):
         default=AnyHttpUrl("http://127.0.0.1:8866"),
         description="Public address of the Voila server, used in each account's dedicated URL.",
     )
-    sms_transport: Literal["outbox"] = Field(
-        default="outbox", description="How SMS messages leave: 'outbox' stores them in the database."
+    sms_transport: Literal["outbox", "webhook"] = Field(
+        default="outbox",
+        description="How SMS messages leave: 'outbox' stores them in the database; 'webhook' also "
+        "POSTs them to the SMS gateway at sms_webhook_url.",
     )
-    email_transport: Literal["outbox"] = Field(
-        default="outbox", description="How email leaves: 'outbox' stores it in the database."
+    email_transport: Literal["outbox", "smtp"] = Field(
+        default="outbox",
+        description="How email leaves: 'outbox' stores it in the database; 'smtp' also hands it to "
+        "the mail server at smtp_host.",
+    )
+    smtp_host: str | None = Field(default=None, description="Mail server for email_transport=smtp.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        description="'starttls' (usually port 587), 'ssl' for SMTPS (usually 465), or 'none' "
+        "(plain text: only for a relay on the same machine).",
+    )
+    smtp_username: str | None = Field(default=None, description="Log in to the mail server as this user.")
+    smtp_password: SecretStr | None = Field(default=None, repr=False)
+    smtp_from: str | None = Field(
+        default=None, description="The From address of Connect's email; default connect@<holding_suffix>."
+    )
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    sms_webhook_url: AnyHttpUrl | None = Field(
+        default=None, repr=False,  # some gateways take their key in the query string
+        description="SMS gateway endpoint for sms_transport=webhook: POST {to, body} as JSON."
+    )
+    sms_webhook_token: SecretStr | None = Field(
+        default=None, repr=False, description="Sent to the SMS gateway as 'Authorization: Bearer <token>'."
+    )
+    sms_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    sms_webhook_retries: int = Field(
+        default=3, ge=0, le=10,
+        description="Further attempts after a 5xx answer, a refused connection or a timeout.",
     )
     default_country: str = Field(
         default="GB", description="Country pre-selected when an admin enrols a mobile phone."
@@ -75,6 +118,15 @@ class Settings(BaseSettings):
         "created in data_dir (secret.key, owner-only).",
     )
     ldap_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    trainer_enabled: bool = Field(
+        default=False,
+        description="Turn the trainer notebook on (it shows demo accounts' passcodes to whoever opens it).",
+    )
+    demo_dns_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="Serve the demo accounts' DNS zone on 127.0.0.1:<port> (connect-kit serve) and, unless "
+        "dns_nameservers is set, resolve the setup checks against it.",
+    )
     argon2_time_cost: int = Field(default=3, ge=ARGON2_MIN_TIME_COST)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=ARGON2_MIN_MEMORY_KIB)
     argon2_parallelism: int = Field(default=4, ge=1, le=64)
@@ -140,9 +192,51 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry!r} has a bad port")
         return value.strip()
 
+    @field_validator("smtp_host", "smtp_username", "smtp_from")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None, info: ValidationInfo) -> str | None:
+        text = value.strip() if value and value.strip() else None
+        if info.field_name == "smtp_from" and text is not None:
+            _, address = email.utils.parseaddr(text)
+            if not _MAIL_ADDRESS_RE.match(address) or "\n" in text or "\r" in text:
+                raise ValueError("must be an email address such as connect@example.com "
+                                 "(or 'Connect <connect@example.com>')")
+        return text
+
+    @field_validator("smtp_password", "sms_webhook_token")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @model_validator(mode="after")
+    def _transport_destinations(self) -> Settings:
+        # No loc for a model-level error: the message names the variable (see load_settings).
+        if self.email_transport == "smtp" and not self.smtp_host:
+            raise ValueError(f"{ENV_PREFIX}SMTP_HOST: set the mail server's name or address when "
+                             f"{ENV_PREFIX}EMAIL_TRANSPORT is smtp")
+        if self.sms_transport == "webhook" and self.sms_webhook_url is None:
+            raise ValueError(f"{ENV_PREFIX}SMS_WEBHOOK_URL: set the SMS gateway's address (https://...) when "
+                             f"{ENV_PREFIX}SMS_TRANSPORT is webhook")
+        # Secrets never cross a network in clear; plain text is for a server on this machine.
+        url = self.sms_webhook_url
+        if url is not None and url.scheme == "http" and self.sms_webhook_token and not _on_this_machine(url.host):
+            raise ValueError(f"{ENV_PREFIX}SMS_WEBHOOK_URL: use https:// so the token is not sent in clear "
+                             "(http:// only for a gateway on this machine)")
+        if self.smtp_security == "none" and self.smtp_username and not _on_this_machine(self.smtp_host):
+            raise ValueError(f"{ENV_PREFIX}SMTP_SECURITY: none would send the mail password in clear; use "
+                             "starttls or ssl (none only for a mail relay on this machine)")
+        return self
+
+    @property
+    def mail_from(self) -> str:
+        """The From address of every email the kit sends."""
+        return self.smtp_from or f"connect@{self.holding_suffix}"
+
     @property
     def nameservers(self) -> list[tuple[str, int]]:
-        """``dns_nameservers`` as (address, port) pairs; empty for the system resolver."""
+        """``dns_nameservers`` as (address, port) pairs; the demo zone, or empty for the system resolver."""
+        if not self.dns_nameservers.strip() and self.demo_dns_port:
+            return [("127.0.0.1", self.demo_dns_port)]
         pairs = []
         for entry in filter(None, (e.strip() for e in self.dns_nameservers.split(","))):
             if entry.count(":") == 1:
@@ -175,6 +269,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
         message = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # a check across settings: its message starts with the variable
+            raise SettingsError(message) from None
+        field = str(first["loc"][0])
         raise SettingsError(f"{ENV_PREFIX}{field.upper()}: {message}") from None

@@ -63,7 +63,8 @@ def start_server(data_dir: Path, *extra_args: str, dns_port: int | None = None) 
     """Start `connect-kit serve` and return once Voila logs that it listens."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
-    env.update({"CONNECT_DATA_DIR": str(data_dir), **{f"CONNECT_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()}})
+    env.update({"CONNECT_DATA_DIR": str(data_dir), "CONNECT_TRAINER_ENABLED": "true",
+                **{f"CONNECT_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()}})
     if dns_port is not None:
         env["CONNECT_DNS_NAMESERVERS"] = f"127.0.0.1:{dns_port}"
     process = subprocess.Popen(

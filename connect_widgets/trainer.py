@@ -1,0 +1,235 @@
+"""The trainer notebook: demo accounts, reset to a stage in one click, the simulated phone, notes.
+
+Everything here touches demo accounts only (the core refuses any other), and
+the whole page is off unless the server says it is a training server
+(``CONNECT_TRAINER_ENABLED``), because it shows demo passcodes to whoever opens it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import tomllib
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+from sqlmodel import col, or_, select
+
+from connect_widgets.core.clock import Clock
+from connect_widgets.core.demo import STAGES, reset_demo_account, seed_demo_accounts
+from connect_widgets.core.errors import ConnectError
+from connect_widgets.core.services import ConnectServices, build_services
+from connect_widgets.core.tasks import data_file
+from connect_widgets.demo_dns import published_accounts, set_published
+from connect_widgets.screens.screen import primary_button
+from connect_widgets.screens.style import STYLESHEET
+from connect_widgets.settings import Settings, load_settings
+from connect_widgets.store.engine import new_session
+from connect_widgets.store.models import Account, AdminUser, Message
+
+log = logging.getLogger(__name__)
+REFRESH_SECONDS = 2.0
+SHOWN_MESSAGES = 4
+
+_TRAINER_STYLE = """
+<style>
+.connect-phone { border: 10px solid #1f2933; border-radius: 22px; padding: .8em; background: #f5f7fa; width: 17em; min-height: 14em; }
+.connect-phone h3, .connect-inbox h3 { margin: 0 0 .4em 0; font-size: 1em; }
+.connect-sms { background: #e3f0ff; border-radius: 10px; padding: .4em .6em; margin: .3em 0; font-size: .92em; }
+.connect-sms .code { font-size: 1.6em; font-weight: 700; letter-spacing: .12em; }
+.connect-inbox { border: 1px solid #d9e2ec; border-radius: 6px; padding: .6em .8em; background: #fff; width: 22em; }
+.connect-mail { border-bottom: 1px solid #e4e7eb; padding: .3em 0; font-size: .9em; white-space: pre-wrap; }
+.connect-stage-result { background: #e8f1fd; border-left: 4px solid #0b5cad; padding: .4em .8em; }
+.connect-notes .widget-html-content { line-height: 1.45; }
+</style>
+"""
+
+
+def load_presenter_notes() -> list[tuple[str, str, str]]:
+    """(title, what the admin sees, what to point out) per step, from ``data/presenter_notes.toml``."""
+    raw = tomllib.loads(data_file("presenter_notes.toml").read_text(encoding="utf-8"))
+    return [(str(s["title"]), str(s["sees"]), str(s["point_out"])) for s in raw.get("steps", [])]
+
+
+class TrainerConsole(widgets.VBox):
+    """One trainer's page: pick a demo account, reset it, watch its phone and inbox."""
+
+    def __init__(self, services: ConnectServices) -> None:
+        super().__init__()
+        self.add_class("connect-app")
+        self.services = services
+        self._timer: asyncio.TimerHandle | None = None
+        self.header = widgets.HTML("<h1>Connect Trainer</h1>")
+        self.header.add_class("connect-brand")
+        self.message = widgets.HTML()
+        self.message.add_class("connect-message")
+        if not services.settings.trainer_enabled:
+            self.children = (widgets.HTML(STYLESHEET), self.header, widgets.HTML(
+                "<p>Trainer tools are turned off on this server. They show demo passcodes to whoever opens "
+                "this page, so they run only where <code>CONNECT_TRAINER_ENABLED=true</code> (as "
+                "<code>make demo</code> sets).</p>"))
+            return
+
+        self.seed_button = widgets.Button(description="Create the demo accounts", icon="plus",
+                                          layout=widgets.Layout(width="auto"))
+        self.seed_button.on_click(lambda _b: self.run(self.seed))
+        self.account = widgets.Dropdown(description="Demo account", style={"description_width": "initial"},
+                                        layout=widgets.Layout(width="28em"))
+        self.account.observe(lambda _c: self.refresh(), "value")
+        self.stage_buttons: dict[str, widgets.Button] = {}
+        for stage in STAGES:
+            button = widgets.Button(description=stage, tooltip=f"Reset the account to {stage}",
+                                    layout=widgets.Layout(width="auto", min_width="7em"))
+            button.on_click(lambda _b, stage=stage: self.run(lambda: self.reset(stage)))
+            self.stage_buttons[stage] = button
+        self.result = widgets.HTML()
+        self.result.add_class("connect-text")
+        self.dns_button = primary_button("Publish demo DNS records")
+        self.dns_button.layout.width = "auto"
+        self.dns_button.on_click(lambda _b: self.run(self.toggle_dns))
+        self.dns_state = widgets.HTML()
+        self.phone = widgets.HTML()
+        self.phone.add_class("connect-phone")
+        self.inbox = widgets.HTML()
+        self.inbox.add_class("connect-inbox")
+        notes = load_presenter_notes()
+        self.notes = widgets.Accordion(children=[
+            widgets.HTML(f"<p><b>The admin sees:</b> {html.escape(sees)}</p>"
+                         f"<p><b>Point out:</b> {html.escape(point)}</p>") for _t, sees, point in notes
+        ], titles=tuple(t for t, _s, _p in notes))
+        self.notes.add_class("connect-notes")
+        controls = widgets.VBox([
+            widgets.HBox([self.account, self.seed_button]),
+            widgets.HTML("<p>Reset the account to a stage (real data, made by Connect's own steps):</p>"),
+            widgets.HBox(list(self.stage_buttons.values())), self.result,
+            widgets.HBox([self.dns_button, self.dns_state]),
+        ])
+        controls.add_class("connect-screen")
+        self.children = (
+            widgets.HTML(STYLESHEET + _TRAINER_STYLE), self.header, self.message, controls,
+            widgets.HBox([self.phone, self.inbox], layout=widgets.Layout(gap="1.5em", margin="1em 0")),
+            widgets.HTML("<h3>Presenter notes</h3>"), self.notes,
+        )
+        self.load_accounts()
+        self.refresh()
+
+    # -- actions -------------------------------------------------------------------
+
+    def run(self, action: Callable[[], Any]) -> bool:
+        """One trainer action; a refusal is shown on the message line, never a traceback."""
+        self.show_message("")
+        try:
+            action()
+        except ConnectError as refused:
+            self.show_message(refused.message)
+            return False
+        except Exception:
+            log.exception("trainer action failed")
+            self.show_message("Something went wrong; nothing was changed. Try again.")
+            return False
+        finally:
+            self.refresh()
+        return True
+
+    def show_message(self, text: str, *, kind: str = "error") -> None:
+        self.message.value = f"<p>{html.escape(text)}</p>" if text else ""
+        self.message.remove_class("error").remove_class("info")
+        if text:
+            self.message.add_class(kind)
+
+    def load_accounts(self) -> None:
+        with new_session(self.services.engine) as db:
+            accounts = db.exec(select(Account).where(col(Account.is_demo).is_(True)).order_by(col(Account.code))).all()
+        options = [(f"{a.code} · {a.company}", a.code) for a in accounts]
+        chosen = self.account.value
+        self.account.options = options
+        if options:
+            self.account.value = chosen if chosen in dict(options).values() else options[0][1]
+
+    def seed(self) -> None:
+        seed_demo_accounts(self.services)
+        self.load_accounts()
+        self.show_message("The demo accounts are ready.", kind="info")
+
+    def reset(self, stage: str) -> None:
+        code = self.account.value
+        if not code:
+            self.show_message("Create the demo accounts first.")
+            return
+        done = reset_demo_account(self.services, code, stage)
+        set_published(self.services.settings, code, False)  # a fresh stage starts with nothing published
+        url = self.services.settings.account_url(code)
+        self.result.value = (
+            f'<div class="connect-stage-result"><p><b>{html.escape(code)}</b> is now at <b>{html.escape(stage)}</b>.'
+            f"</p><p>Email: <code>{html.escape(done.admin_email)}</code><br>Password: "
+            f"<code>{html.escape(done.password)}</code></p><p>"
+            f'<a href="{html.escape(url)}" target="_blank">Open Connect for this account</a></p></div>')
+
+    def toggle_dns(self) -> None:
+        code = self.account.value
+        if not code:
+            return
+        published = code in published_accounts(self.services.settings)
+        set_published(self.services.settings, code, not published)
+
+    # -- the simulated phone and inbox ---------------------------------------------------
+
+    def refresh(self) -> None:
+        """Redraw the phone and inbox of the chosen account; re-arms itself while the kernel runs."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        code = self.account.value
+        self.phone.value, self.inbox.value = self._phone_and_inbox(code) if code else ("", "")
+        if code:
+            published = code in published_accounts(self.services.settings)
+            self.dns_button.description = "Withdraw demo DNS records" if published else "Publish demo DNS records"
+            self.dns_state.value = ("<p>✔ Its domains' TXT, SPF and MX records are published.</p>" if published
+                                    else "<p>Its DNS checks fail until you publish its records.</p>")
+        try:
+            self._timer = asyncio.get_running_loop().call_later(REFRESH_SECONDS, self.refresh)
+        except RuntimeError:  # no event loop (tests): they call refresh() themselves
+            pass
+
+    def _phone_and_inbox(self, code: str) -> tuple[str, str]:
+        with new_session(self.services.engine) as db:
+            account = db.exec(select(Account).where(Account.code == code)).first()
+            if account is None or not account.is_demo:
+                return "", ""
+            admins = db.exec(select(AdminUser).where(AdminUser.account_id == account.id)).all()
+            ids = [a.id for a in admins]
+            addresses = [a.email for a in admins] + [a.contact_email for a in admins if a.contact_email]
+            texts = db.exec(select(Message).where(Message.channel == "sms", col(Message.user_id).in_(ids))
+                            .order_by(col(Message.id).desc()).limit(SHOWN_MESSAGES)).all()
+            mails = db.exec(select(Message).where(Message.channel == "email", or_(
+                col(Message.user_id).in_(ids), col(Message.recipient).in_(addresses)),
+                col(Message.created_at) >= account.created_at)  # not the mail of an earlier reset
+                .order_by(col(Message.id).desc()).limit(SHOWN_MESSAGES)).all()
+        sms = "".join(
+            f'<div class="connect-sms">{_with_code(m.body)}<br><small>{m.created_at:%H:%M:%S} UTC · '
+            f"{html.escape(m.status)}</small></div>" for m in texts) or "<p>No SMS yet.</p>"
+        mail = "".join(
+            f'<div class="connect-mail"><b>{html.escape(m.subject or "(no subject)")}</b> → '
+            f"{html.escape(m.recipient)}<br>{html.escape(m.body[:240])}…</div>" for m in mails) or "<p>No email yet.</p>"
+        return f"<h3>Demo phone</h3>{sms}", f"<h3>Inbox</h3>{mail}"
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        super().close()
+
+
+def _with_code(body: str) -> str:
+    """The SMS text with its passcode made big, for the room to read."""
+    import re
+
+    escaped = html.escape(body)
+    return re.sub(r"\b(\d{6})\b", r'<span class="code">\1</span>', escaped, count=1)
+
+
+def build_trainer(settings: Settings | None = None, *, clock: Clock | None = None) -> TrainerConsole:
+    """Build the trainer page (``notebooks/trainer.ipynb``)."""
+    return TrainerConsole(build_services(settings or load_settings(), clock=clock))
