@@ -143,6 +143,8 @@ class TrainerConsole(widgets.VBox):
         with new_session(self.services.engine) as db:
             accounts = db.exec(select(Account).where(col(Account.is_demo).is_(True)).order_by(col(Account.code))).all()
         options = [(f"{a.code} · {a.company}", a.code) for a in accounts]
+        if tuple(options) == tuple(self.account.options):
+            return
         chosen = self.account.value
         self.account.options = options
         if options:
@@ -153,8 +155,8 @@ class TrainerConsole(widgets.VBox):
         self.load_accounts()
         self.show_message("The demo accounts are ready.", kind="info")
 
-    def reset(self, stage: str) -> None:
-        code = self.account.value
+    def reset(self, stage: str, *, code: str | None = None) -> None:
+        code = code or self.account.value
         if not code:
             self.show_message("Create the demo accounts first.")
             return
@@ -181,6 +183,7 @@ class TrainerConsole(widgets.VBox):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self.load_accounts()  # accounts seeded elsewhere (CLI, another trainer) appear by themselves
         code = self.account.value
         self.phone.value, self.inbox.value = self._phone_and_inbox(code) if code else ("", "")
         if code:
@@ -232,4 +235,7 @@ def _with_code(body: str) -> str:
 
 def build_trainer(settings: Settings | None = None, *, clock: Clock | None = None) -> TrainerConsole:
     """Build the trainer page (``notebooks/trainer.ipynb``)."""
+    from connect_widgets.app import page_query_string
+
+    page_query_string()  # a pre-heated kernel waits here for the page to be asked for
     return TrainerConsole(build_services(settings or load_settings(), clock=clock))

@@ -53,9 +53,7 @@ def test_seed_then_reset_to_fresh_shows_the_password_and_the_phone_shows_the_cod
 def test_a_non_demo_account_is_never_listed_or_reset(trainer, services, account):
     trainer.seed_button.click()
     assert account.account_code not in [v for _l, v in trainer.account.options]
-    trainer.account.options = [("forged", account.account_code)]
-    trainer.account.value = account.account_code
-    trainer.stage_buttons["complete"].click()
+    assert not trainer.run(lambda: trainer.reset("complete", code=account.account_code))
     assert "demo" in plain(trainer.message.value).lower()
     with new_session(services.engine) as db:
         assert db.exec(select(Account).where(Account.code == account.account_code)).one().company == "Acme Ltd"
