@@ -35,7 +35,7 @@ SHOWN_MESSAGES = 4
 
 _TRAINER_STYLE = """
 <style>
-.connect-phone { border: 10px solid #1f2933; border-radius: 22px; padding: .8em; background: #f5f7fa; width: 17em; min-height: 14em; }
+.connect-phone { margin-right: 1.5em; border: 10px solid #1f2933; border-radius: 22px; padding: .8em; background: #f5f7fa; width: 17em; min-height: 14em; }
 .connect-phone h3, .connect-inbox h3 { margin: 0 0 .4em 0; font-size: 1em; }
 .connect-sms { background: #e3f0ff; border-radius: 10px; padding: .4em .6em; margin: .3em 0; font-size: .92em; }
 .connect-sms .code { font-size: 1.6em; font-weight: 700; letter-spacing: .12em; }
@@ -109,7 +109,7 @@ class TrainerConsole(widgets.VBox):
         controls.add_class("connect-screen")
         self.children = (
             widgets.HTML(STYLESHEET + _TRAINER_STYLE), self.header, self.message, controls,
-            widgets.HBox([self.phone, self.inbox], layout=widgets.Layout(gap="1.5em", margin="1em 0")),
+            widgets.HBox([self.phone, self.inbox], layout=widgets.Layout(margin="1em 0")),
             widgets.HTML("<h3>Presenter notes</h3>"), self.notes,
         )
         self.load_accounts()
