@@ -38,7 +38,8 @@ from connect_widgets.core.imports import (
     within,
 )
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.progress import TaskBoard, TaskStatus
+from connect_widgets.core.progress import latest_review, TaskStatus
+from connect_widgets.core.steps import SteppedTask
 from connect_widgets.core.tasks import TaskState
 from connect_widgets.store.models import AdminUser, Domain, MailUser, Review
 
@@ -118,22 +119,16 @@ def _not_verified(email: str) -> str:
             "or correct the address.")
 
 
-class AddUsersTask:
+class AddUsersTask(SteppedTask):
     """Add Users Manually for the signed-in admin's account."""
 
-    def __init__(self, board: TaskBoard) -> None:
-        self._board = board
-        self._flow = board.flow
-
-    def status(self) -> TaskStatus:
-        return self._board.overview().get(TASK)
+    key = TASK
 
     def batch(self) -> UserBatch:
         status = self.status()
         data = status.data
         with self._flow.admin_session() as (db, user):
-            latest = db.exec(select(Review).where(Review.account_id == user.account_id, Review.task_key == TASK)
-                             .order_by(col(Review.id).desc())).first()
+            latest = latest_review(db, account_id=user.account_id, task_key=TASK)
             rejection = latest.staff_note if latest is not None and latest.state == "rejected" else None
         file = data.get("file") or {}
         return UserBatch(

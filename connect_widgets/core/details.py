@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from connect_widgets.core.accounts import PLATFORMS, REGIONS, parse_domain
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.errors import InvalidInput, StepOutOfOrder
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.progress import TaskBoard, TaskStatus
+from connect_widgets.core.progress import latest_review, TaskBoard, TaskStatus
 from connect_widgets.core.tasks import TaskState
 from connect_widgets.store.models import Account, AdminUser, Review
 
@@ -49,8 +49,7 @@ class DetailsTask:
         with self._flow.admin_session() as (db, user):
             account = db.get(Account, user.account_id)
             assert account is not None
-            latest = db.exec(select(Review).where(Review.account_id == account.id, Review.task_key == TASK)
-                             .order_by(col(Review.id).desc())).first()
+            latest = latest_review(db, account_id=user.account_id, task_key=TASK)
             return AccountDetails(
                 company=account.company, primary_domain=account.primary_domain,
                 platform=account.platform, region=account.region,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.directory import (
@@ -25,7 +25,7 @@ from connect_widgets.core.directory import (
 from connect_widgets.core.directory import test_connection as run_connection_test
 from connect_widgets.core.errors import InvalidInput, StepOutOfOrder
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.progress import TaskBoard, TaskStatus
+from connect_widgets.core.progress import latest_review, TaskBoard, TaskStatus
 from connect_widgets.core.review_queue import DIRECTORY_DETAILS
 from connect_widgets.core.secretbox import SecretBox
 from connect_widgets.core.steps import SteppedTask
@@ -85,8 +85,7 @@ class DirectorySyncTask(SteppedTask):
     def rejection(self) -> str | None:
         """The Connect team's reason, when they rejected the last tenant sent."""
         with self._flow.admin_session() as (db, user):
-            latest = db.exec(select(Review).where(Review.account_id == user.account_id, Review.task_key == self.key)
-                             .order_by(col(Review.id).desc())).first()
+            latest = latest_review(db, account_id=user.account_id, task_key=self.key)
             return latest.staff_note if latest is not None and latest.state == "rejected" else None
 
     def connection(self) -> DirectoryConnection | None:

@@ -29,7 +29,8 @@ from connect_widgets.core.imports import (
     read_upload,
     within,
 )
-from connect_widgets.core.progress import TaskBoard, TaskStatus
+from connect_widgets.core.progress import TaskStatus
+from connect_widgets.core.steps import SteppedTask
 from connect_widgets.core.tasks import TaskState
 from connect_widgets.store.models import Account, AdminUser, Domain, PermittedSender
 
@@ -89,15 +90,10 @@ def check_senders(upload: Upload, *, own_domains: Iterable[str], existing: Itera
     return result
 
 
-class PermittedSendersTask:
+class PermittedSendersTask(SteppedTask):
     """Import Permitted Senders for the signed-in admin's account."""
 
-    def __init__(self, board: TaskBoard) -> None:
-        self._board = board
-        self._flow = board.flow
-
-    def status(self) -> TaskStatus:
-        return self._board.overview().get(TASK)
+    key = TASK
 
     def batch(self) -> SenderBatch:
         data = self.status().data

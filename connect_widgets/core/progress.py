@@ -18,7 +18,7 @@ from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.errors import StepOutOfOrder, TaskConflict, TaskLocked, UnknownTask
 from connect_widgets.core.login import LoginFlow
 from connect_widgets.core.tasks import TaskDefinition, TaskState, task_states
-from connect_widgets.store.models import AdminUser, TaskProgress
+from connect_widgets.store.models import AdminUser, Review, TaskProgress
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,12 @@ class ProgressOverview:
             if status.task.key == key:
                 return status
         raise UnknownTask()
+
+
+def latest_review(db: Session, *, account_id: int, task_key: str) -> Review | None:
+    """The newest review an account sent for a task (its state says what staff decided)."""
+    return db.exec(select(Review).where(Review.account_id == account_id, Review.task_key == task_key)
+                   .order_by(col(Review.id).desc())).first()
 
 
 class TaskBoard:

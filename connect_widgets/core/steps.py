@@ -8,6 +8,7 @@ widget message, so the saved state, not the page, decides what may happen).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlmodel import Session
@@ -30,8 +31,13 @@ class SteppedTask:
                  checker: DnsChecker | None = None) -> None:
         self._board = board
         self._flow = board.flow
-        self._service = service or load_service_values()
+        self._given_service = service
         self._checker = checker
+
+    @cached_property
+    def _service(self) -> ServiceValues:
+        """The service values, read from ``data/service.toml`` only by tasks that use them."""
+        return self._given_service or load_service_values()
 
     @property
     def service(self) -> ServiceValues:
