@@ -90,7 +90,7 @@ class ConnectApp(widgets.VBox):
         self.product.add_class("connect-brand")
         self.signed_in_as = widgets.HTML()
         self.signed_in_as.add_class("connect-user")
-        self.log_out_button = widgets.Button(description="Log out", icon="sign-out")
+        self.log_out_button = widgets.Button(description="Log out", layout=widgets.Layout(width="auto"))
         self.log_out_button.on_click(lambda _b: self.log_out())
         self.header = widgets.HBox(
             [self.product, widgets.HBox([self.signed_in_as, self.log_out_button])]
@@ -204,18 +204,23 @@ class ConnectApp(widgets.VBox):
         screen.observe(rendered, "_view_count")
 
     def show_message(self, text: str, *, kind: str = "error") -> None:
-        self.message.value = f"<p>{html.escape(text)}</p>" if text else ""
-        self.message.remove_class("error").remove_class("info")
+        """Show words in the message area: ``error``, ``info``, or ``busy`` (with a spinner)."""
+        spinner = '<span class="connect-spinner" aria-hidden="true"></span>' if kind == "busy" else ""
+        role = ' role="status"' if kind in ("busy", "info") else ' role="alert"'
+        self.message.value = f"<p{role}>{spinner}{html.escape(text)}</p>" if text else ""
+        self.message.remove_class("error").remove_class("info").remove_class("busy")
         if text:
             self.message.add_class(kind)
 
     # -- ScreenHost -------------------------------------------------------------
 
-    def run(self, screen: Screen, action: Callable[[], Any]) -> bool:
+    def run(self, screen: Screen, action: Callable[[], Any], *, busy: str = "") -> bool:
         """Run one user action; refusals become a message, never a traceback.
 
         Events from a screen that is not showing (a queued double click, a forged
-        message) are ignored: the flow would refuse them anyway.
+        message) are ignored: the flow would refuse them anyway. While the action
+        runs the page is greyed out, Log out is disabled, and ``busy`` (when given)
+        shows with a spinner: the widget state is sent before the action starts.
         """
         if self.busy:
             log.info("ignored an action while another one runs")
@@ -224,11 +229,13 @@ class ConnectApp(widgets.VBox):
             log.info("ignored an event from hidden screen %s", type(screen).__name__)
             return False
         self._set_busy(True)
-        self.show_message("")
+        self.show_message(busy, kind="busy")
         ok = False
         try:
             action()
             ok = True
+            if "busy" in self.message._dom_classes:  # the step said nothing of its own
+                self.show_message("")
         except ConnectError as refused:
             self.show_message(refused.message)
         except Exception:
@@ -250,12 +257,16 @@ class ConnectApp(widgets.VBox):
     def _set_busy(self, busy: bool) -> None:
         """While a step runs: greyed out, and a second click is dropped (see :meth:`run`)."""
         self.busy = busy
+        self.log_out_button.disabled = busy
         if busy:
             self.stack.add_class("connect-busy")
         else:
             self.stack.remove_class("connect-busy")
 
     def log_out(self) -> None:
+        if self.busy:  # a forged click on the disabled button: the step in progress finishes first
+            log.info("ignored Log out while a step runs")
+            return
         self.place = Place.LOGIN
         self.flow.log_out()
         for screen in self.screens:

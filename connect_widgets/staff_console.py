@@ -109,7 +109,7 @@ class StaffConsole(widgets.VBox):
         brand.add_class("connect-brand")
         self.signed_in_as = widgets.HTML()
         self.signed_in_as.add_class("connect-user")
-        self.log_out_button = widgets.Button(description="Log out", icon="sign-out")
+        self.log_out_button = widgets.Button(description="Log out", layout=widgets.Layout(width="auto"))
         self.log_out_button.on_click(lambda _b: self.log_out())
         self.header = widgets.HBox([brand, widgets.HBox([self.signed_in_as, self.log_out_button])])
         self.header.add_class("connect-header")

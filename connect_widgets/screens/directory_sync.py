@@ -25,11 +25,11 @@ class DirectorySyncView(StepView):
         self.method_next = primary_button("Next")
         self.method_next.on_click(lambda _b: self.page.submit(
             lambda: self.task.choose_method(version=self.status.version, method=self.method.value)))
-        self.url = text_field("Server URL, like ldaps://dc1.acme.example", width="28em")
-        self.base_dn = text_field("Base DN, like dc=acme,dc=example", width="28em")
-        self.bind_dn = text_field("Bind DN, like cn=connect,ou=service,dc=acme,dc=example", width="28em")
+        self.url = text_field("Server URL", placeholder="ldaps://dc1.acme.example", width="28em")
+        self.base_dn = text_field("Base DN", placeholder="dc=acme,dc=example", width="28em")
+        self.bind_dn = text_field("Bind DN", placeholder="cn=connect,ou=service,dc=acme,dc=example", width="28em")
         self.bind_password = text_field("Bind password", password=True, width="28em")
-        self.user_filter = text_field("User filter (optional), like (objectClass=person)", width="28em")
+        self.user_filter = text_field("User filter (optional)", placeholder="(objectClass=person)", width="28em")
         self.save_button = primary_button("Save and continue")
         self.save_button.on_click(lambda _b: self.save_ldap())
         self.tenant = text_field("Tenant or directory ID", width="28em")
@@ -57,7 +57,9 @@ class DirectorySyncView(StepView):
         if method in CLOUD_METHODS:
             reason = self.task.rejection() if status.data.get("review") == "rejected" else None
             note = (f'<p class="connect-rejected"><b>The Connect team replied:</b> {html.escape(reason)}</p>'
-                    if reason else "")
+                    "<p>The field keeps the ID you sent: correct it and send it again.</p>" if reason else "")
+            if not self.tenant.value and status.data.get("tenant"):  # what they sent, to correct, not retype
+                self.tenant.value = str(status.data["tenant"])
             return [widgets.HTML(note), paragraph(f"{METHODS[method]}: enter your tenant or directory ID. The "
                                                   "Connect team checks it and completes this task."),
                     self.tenant, self.send_button]

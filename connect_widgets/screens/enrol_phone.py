@@ -24,6 +24,7 @@ class EnrolPhoneScreen(LoginScreen):
             options=country_choices(), value=default_country, description="Country",
             layout=widgets.Layout(width="22em"),
         )
+        self.country.add_class("connect-field")
         self.number = text_field("Mobile number")
         self.hint = paragraph("Enter the number with no leading zero, for example 7400 123456.",
                               css="connect-hint")

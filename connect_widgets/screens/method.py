@@ -22,9 +22,10 @@ class MethodScreen(LoginScreen):
         self.method = widgets.Dropdown(
             options=[("Cloud", AuthMethod.CLOUD.value), ("Domain", AuthMethod.DOMAIN.value)],
             value=AuthMethod.CLOUD.value,
-            description="Authentication",
-            style={"description_width": "initial"},
+            description="Authentication method",
+            layout=widgets.Layout(width="22em"),
         )
+        self.method.add_class("connect-field")
         self.hint = paragraph(CLOUD_HINT, css="connect-hint")
         self.next_button = primary_button("Next")
         self.next_button.on_click(lambda _b: self.next())

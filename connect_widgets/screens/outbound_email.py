@@ -20,7 +20,7 @@ class OutboundEmailView(StepView):
         settings = page.board.flow.services.settings
         super().__init__(page, OutboundTask(page.board, checker=DnsChecker(settings)))
         self.task: OutboundTask
-        self.ranges = widgets.Textarea(placeholder="one range per line, as address/prefix",
+        self.ranges = widgets.Textarea(description="Public IP ranges", placeholder="one range per line, as address/prefix",
                                        layout=widgets.Layout(width="22em", height="6em"))
         self.ranges.add_class("connect-field")
         self.ranges_next = primary_button("Next")

@@ -44,8 +44,11 @@ class Place(StrEnum):
 class ScreenHost(Protocol):
     """The shell, as a screen sees it."""
 
-    def run(self, screen: Screen, action: Callable[[], Any]) -> bool:
-        """Run ``action`` as one step; False if it was refused (the host shows why)."""
+    def run(self, screen: Screen, action: Callable[[], Any], *, busy: str = "") -> bool:
+        """Run ``action`` as one step; False if it was refused (the host shows why).
+
+        ``busy`` is what the admin reads, beside a spinner, while a slow step runs.
+        """
         ...
 
     def go(self, place: Place, **details: str) -> None:
@@ -63,10 +66,14 @@ def on_enter(field: widgets.Text, callback: Callable[[], None]) -> None:
     field.on_msg(handle)
 
 
-def text_field(placeholder: str, *, password: bool = False, width: str = "22em") -> widgets.Text:
-    """A text or password input whose placeholder names it (and labels it for screen readers)."""
+def text_field(label: str, *, placeholder: str = "", password: bool = False, width: str = "22em") -> widgets.Text:
+    """A text or password input with a visible label above it, tied to it for screen readers.
+
+    The label stays when the field is filled (a placeholder would vanish); a
+    placeholder, when given, shows an example of what to type.
+    """
     kind = widgets.Password if password else widgets.Text
-    field = kind(placeholder=placeholder, layout=widgets.Layout(width=width))
+    field = kind(description=label, placeholder=placeholder, layout=widgets.Layout(width=width))
     field.add_class("connect-field")
     return field
 
@@ -120,9 +127,15 @@ class Screen(widgets.VBox):
         self.intro.value = f"<p>{html.escape(text)}</p>" if text else ""
         self.intro.layout.display = None if text else "none"
 
-    def submit(self, action: Callable[[], Any]) -> bool:
-        """Hand one user action to the shell; True when it went through."""
-        return self.host.run(self, action)
+    def submit(self, action: Callable[[], Any], *, busy: str = "") -> bool:
+        """Hand one user action to the shell; True when it went through.
+
+        Args:
+            action: the step, run once by the shell.
+            busy: words for a slow step ("Checking the TXT record for acme.example…"),
+                shown with a spinner until it ends.
+        """
+        return self.host.run(self, action, busy=busy)
 
     def open_task(self, key: str | None) -> None:
         """Open a task's page, or Connect Progress when there is no task to open."""

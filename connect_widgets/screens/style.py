@@ -17,7 +17,11 @@ STYLESHEET = """
 .connect-intro p, .connect-text p { margin: .2em 0 .6em 0; line-height: 1.45; }
 .connect-hint p { margin: .1em 0 .6em 0; color: #52606d; font-size: .92em; }
 .connect-notice p { background: #e8f1fd; padding: .4em .6em; border-radius: 4px; }
-.connect-field { margin: .25em 0; }
+.connect-field { margin: .35em 0; }
+.connect-field.widget-inline-hbox { flex-direction: column; align-items: stretch; height: auto; }
+.connect-field > .widget-label { width: auto !important; max-width: none; text-align: left; margin: 0 0 .2em 0; padding: 0; font-weight: 600; color: #323f4b; line-height: 1.3; white-space: normal; overflow: visible; height: auto; }
+.connect-field > .widget-input, .connect-field > select, .connect-field > textarea { width: 100%; flex: 0 0 auto; box-sizing: border-box; }
+.connect-field > input.widget-input, .connect-field > select { height: var(--jp-widgets-inline-height, 28px); }
 .connect-primary, .connect-secondary { margin: .6em .6em .3em 0; min-width: 8em; }
 .connect-link, .connect-link:hover, .connect-link:focus { background: none !important; box-shadow: none !important; border: none !important; color: #0b5cad !important; text-decoration: underline; padding: 0 !important; height: auto !important; width: auto !important; text-align: left; cursor: pointer; }
 .connect-link:disabled { color: #9aa5b1 !important; text-decoration: none; cursor: default; }
@@ -30,6 +34,10 @@ STYLESHEET = """
 .connect-app pre { font-family: ui-monospace, "DejaVu Sans Mono", monospace; background: #f5f7fa; border: 1px solid #d9e2ec; border-radius: 4px; padding: .5em .7em; white-space: pre-wrap; word-break: break-all; line-height: 1.4; }
 .connect-rejected { background: #fff4e5; border-left: 4px solid #b45309; padding: .4em .6em; }
 .connect-busy { opacity: .6; pointer-events: none; }
+.connect-message.busy { background: #f5f7fa; border-left: 4px solid #52606d; padding: .5em .8em; color: #323f4b; }
+.connect-spinner { display: inline-block; width: .9em; height: .9em; margin-right: .5em; vertical-align: -.1em; border: 2px solid #9aa5b1; border-top-color: #0b5cad; border-radius: 50%; animation: connect-spin .8s linear infinite; }
+@keyframes connect-spin { to { transform: rotate(360deg); } }
+@media (prefers-reduced-motion: reduce) { .connect-spinner { animation-duration: 3s; } }
 .connect-table { border-collapse: collapse; margin: .3em 0 .6em 0; font-size: .92em; }
 .connect-table th, .connect-table td { border: 1px solid #d9e2ec; padding: .2em .5em; text-align: left; vertical-align: top; }
 .connect-table th { background: #f5f7fa; }

@@ -58,11 +58,11 @@ def returning_admin(server: RunningServer, code: str) -> NewAccount:
 
 
 def email_to_password(page: Page, email: str) -> None:
-    page.get_by_placeholder("Email address").fill(email)
+    page.get_by_label("Email address", exact=True).fill(email)
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_role("heading", name="Choose how to authenticate")).to_be_visible()
     page.get_by_role("button", name="Next").click()
-    expect(page.get_by_placeholder("Password")).to_be_visible()
+    expect(page.get_by_label("Password", exact=True)).to_be_visible()
 
 
 def returning_to_passcode(page: Page, server: RunningServer, account: NewAccount, *, query: str = "") -> str:
@@ -70,7 +70,7 @@ def returning_to_passcode(page: Page, server: RunningServer, account: NewAccount
     page.goto(server.page_url(query))
     email_to_password(page, account.admin_email)
     before = last_message_id(server)
-    page.get_by_placeholder("Password").fill(NEW_PASSWORD)
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_role("button", name="Next").click()
     return latest_code(server, account.admin_email, after=before)
 
@@ -78,7 +78,7 @@ def returning_to_passcode(page: Page, server: RunningServer, account: NewAccount
 def test_a_new_admin_logs_in_end_to_end_and_reaches_welcome(page: Page, server: RunningServer):
     account = new_account(server, "FIRST")
     page.goto(server.page_url("account=FIRST"))
-    email = page.get_by_placeholder("Email address")
+    email = page.get_by_label("Email address", exact=True)
     expect(email).to_have_value("@first.mimecast.connect")  # the dedicated URL pre-fills
     expect(email).to_be_focused()
     shoot(page, "01-email")
@@ -93,13 +93,13 @@ def test_a_new_admin_logs_in_end_to_end_and_reaches_welcome(page: Page, server: 
     page.get_by_role("combobox").select_option(label="Cloud")
     page.get_by_role("button", name="Next").click()
 
-    password = page.get_by_placeholder("Password")
+    password = page.get_by_label("Password", exact=True)
     expect(password).to_be_visible()
     shoot(page, "03-password")
     password.fill(account.temporary_password)
     password.press("Enter")  # Enter submits the step
 
-    number = page.get_by_placeholder("Mobile number")
+    number = page.get_by_label("Mobile number", exact=True)
     expect(number).to_be_visible()
     expect(page.get_by_text("no leading zero")).to_be_visible()
     number.fill("0" + GB_MOBILE)
@@ -112,7 +112,7 @@ def test_a_new_admin_logs_in_end_to_end_and_reaches_welcome(page: Page, server: 
     expect(page.get_by_text("sent a one-time passcode by SMS to the number ending 56")).to_be_visible()
     expect(page.get_by_role("button", name=re.compile(r"Resend code in \d+ s"))).to_be_disabled()
     shoot(page, "05-passcode")
-    page.get_by_placeholder("Passcode").fill(latest_code(server, account.admin_email))
+    page.get_by_label("Passcode", exact=True).fill(latest_code(server, account.admin_email))
     page.get_by_role("button", name="Verify").click()
 
     log_in = page.get_by_role("button", name="Log In")
@@ -121,9 +121,9 @@ def test_a_new_admin_logs_in_end_to_end_and_reaches_welcome(page: Page, server: 
     log_in.click()
 
     expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
-    page.get_by_placeholder("Current password").fill(account.temporary_password)
-    page.get_by_placeholder("New password").fill(NEW_PASSWORD)
-    page.get_by_placeholder("Confirm password").fill(NEW_PASSWORD)
+    page.get_by_label("Current password", exact=True).fill(account.temporary_password)
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm password", exact=True).fill(NEW_PASSWORD)
     expect(page.locator("li.met", has_text="The two new passwords match")).to_be_visible()
     shoot(page, "07-change-password")
     page.get_by_role("button", name="Change password").click()
@@ -138,8 +138,8 @@ def test_a_returning_admin_sees_the_last_two_digits_and_welcome_back(page: Page,
     account = returning_admin(server, "AGAIN")
     code = returning_to_passcode(page, server, account, query="account=AGAIN")
     expect(page.get_by_text("to the number ending 56")).to_be_visible()
-    expect(page.get_by_placeholder("Mobile number")).to_have_count(0)  # no enrolment this time
-    page.get_by_placeholder("Passcode").fill(code)
+    expect(page.get_by_label("Mobile number", exact=True)).to_have_count(0)  # no enrolment this time
+    page.get_by_label("Passcode", exact=True).fill(code)
     page.get_by_role("button", name="Verify").click()
     page.get_by_role("button", name="Log In").click()
 
@@ -153,18 +153,18 @@ def test_a_returning_admin_sees_the_last_two_digits_and_welcome_back(page: Page,
     shoot(page, "10-connect-progress")
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_text("You have logged out.")).to_be_visible()
-    expect(page.get_by_placeholder("Email address")).to_be_visible()
+    expect(page.get_by_label("Email address", exact=True)).to_be_visible()
 
 
 def test_a_wrong_code_says_how_many_tries_are_left(page: Page, server: RunningServer):
     account = returning_admin(server, "WRONG")
     right = returning_to_passcode(page, server, account)
-    page.get_by_placeholder("Passcode").fill(f"{(int(right) + 1) % 1_000_000:06d}")
+    page.get_by_label("Passcode", exact=True).fill(f"{(int(right) + 1) % 1_000_000:06d}")
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_text("That passcode is not right. You have 4 tries left.")).to_be_visible()
-    expect(page.get_by_placeholder("Passcode")).to_have_value("")
+    expect(page.get_by_label("Passcode", exact=True)).to_have_value("")
     shoot(page, "11-wrong-code")
-    page.get_by_placeholder("Passcode").fill(right)
+    page.get_by_label("Passcode", exact=True).fill(right)
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("button", name="Log In")).to_be_visible()
 
@@ -179,14 +179,14 @@ def test_login_issues_page_is_reachable_and_resets_a_password(page: Page, server
         expect(page.get_by_text(section, exact=True)).to_be_visible()
     page.get_by_text("Forgot your password?", exact=True).click()
     before = last_message_id(server)
-    page.get_by_placeholder("Email address").last.fill(account.admin_email)
+    page.get_by_label("Email address", exact=True).last.fill(account.admin_email)
     page.get_by_role("button", name="Send reset code").click()
     expect(page.get_by_text("a reset code is on its way by SMS")).to_be_visible()
     shoot(page, "12-login-issues")
-    page.get_by_placeholder("Passcode").fill(latest_code(server, account.admin_email, after=before))
+    page.get_by_label("Passcode", exact=True).fill(latest_code(server, account.admin_email, after=before))
     page.get_by_role("button", name="Verify").click()
-    page.get_by_placeholder("New password").fill("lantern orchard pebble 77")
-    page.get_by_placeholder("Confirm password").fill("lantern orchard pebble 77")
+    page.get_by_label("New password", exact=True).fill("lantern orchard pebble 77")
+    page.get_by_label("Confirm password", exact=True).fill("lantern orchard pebble 77")
     page.get_by_role("button", name="Set new password").click()
     expect(page.get_by_text("Your password was changed.")).to_be_visible()
     page.get_by_role("button", name="Back to login").click()
@@ -198,13 +198,13 @@ def test_a_reload_mid_flow_starts_over_cleanly(page: Page, server: RunningServer
     page.goto(server.page_url("account=RELOAD"))
     email_to_password(page, account.admin_email)
     page.reload()
-    email = page.get_by_placeholder("Email address")
+    email = page.get_by_label("Email address", exact=True)
     expect(email).to_have_value("@reload.mimecast.connect")
-    expect(page.get_by_placeholder("Password")).to_have_count(0)
+    expect(page.get_by_label("Password", exact=True)).to_have_count(0)
     email_to_password(page, account.admin_email)
-    page.get_by_placeholder("Password").fill(account.temporary_password)
+    page.get_by_label("Password", exact=True).fill(account.temporary_password)
     page.get_by_role("button", name="Next").click()
-    expect(page.get_by_placeholder("Mobile number")).to_be_visible()
+    expect(page.get_by_label("Mobile number", exact=True)).to_be_visible()
 
 
 def test_closed_pages_leave_no_kernels_behind(browser, server: RunningServer):  # type: ignore[no-untyped-def]
@@ -216,7 +216,7 @@ def test_closed_pages_leave_no_kernels_behind(browser, server: RunningServer):  
         context = browser.new_context()
         page = context.new_page()
         page.goto(server.page_url())
-        expect(page.get_by_placeholder("Email address")).to_be_visible(timeout=60_000)
+        expect(page.get_by_label("Email address", exact=True)).to_be_visible(timeout=60_000)
         page.goto("about:blank")
         context.close()
     # Well before the cull backstop (300 s): the pages' own shutdown requests did it.
@@ -226,12 +226,12 @@ def test_closed_pages_leave_no_kernels_behind(browser, server: RunningServer):  
 def test_confirm_details_then_the_domain_record_to_publish(page: Page, server: RunningServer):
     account = returning_admin(server, "TASKS")
     code = returning_to_passcode(page, server, account)
-    page.get_by_placeholder("Passcode").fill(code)
+    page.get_by_label("Passcode", exact=True).fill(code)
     page.get_by_role("button", name="Verify").click()
     page.get_by_role("button", name="Log In").click()
     page.get_by_role("button", name="Continue").click()  # the next step: Confirm Your Details
     expect(page.get_by_role("heading", name="Confirm Your Details")).to_be_visible()
-    expect(page.get_by_placeholder("Company name")).to_have_value("Tasks Ltd")
+    expect(page.get_by_label("Company name", exact=True)).to_have_value("Tasks Ltd")
     shoot(page, "13-confirm-details")
     page.get_by_text("These details are correct").click()
     page.get_by_role("button", name="Confirm details").click()
@@ -239,7 +239,7 @@ def test_confirm_details_then_the_domain_record_to_publish(page: Page, server: R
     page.get_by_role("button", name="Back to Connect Progress").click()
     page.get_by_role("button", name=re.compile("Validate Your Domains")).click()
     page.get_by_role("button", name="Start task").click()
-    expect(page.get_by_placeholder("Domain")).to_have_value("tasks.example")
+    expect(page.get_by_label("Domain", exact=True)).to_have_value("tasks.example")
     page.get_by_role("button", name="Add domain").click()
     expect(page.get_by_text("publish this TXT record")).to_be_visible()
     expect(page.locator("pre", has_text="connect-verify=")).to_be_visible()

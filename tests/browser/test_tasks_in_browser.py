@@ -32,7 +32,7 @@ SERVICE = load_service_values()
 
 def log_in(page: Page, server: RunningServer, account) -> None:  # type: ignore[no-untyped-def]
     code = returning_to_passcode(page, server, account)
-    page.get_by_placeholder("Passcode").fill(code)
+    page.get_by_label("Passcode", exact=True).fill(code)
     page.get_by_role("button", name="Verify").click()
     page.get_by_role("button", name="Log In").click()
     expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
@@ -181,7 +181,7 @@ def test_a_correction_approved_in_the_team_notebook_reaches_the_admin_next_time(
     account = returning_admin(server, "FIX")
     log_in(page, server, account)
     page.get_by_role("button", name="Continue").click()
-    page.get_by_placeholder("Company name").fill("Fix Group plc")
+    page.get_by_label("Company name", exact=True).fill("Fix Group plc")
     page.get_by_role("button", name="Send for review").click()
     expect(page.get_by_text("are with the Connect team")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
@@ -194,13 +194,13 @@ def test_a_correction_approved_in_the_team_notebook_reaches_the_admin_next_time(
         staff.goto(server.page_url(notebook="connect_team.ipynb"))
         expect(staff.get_by_role("heading", name="Staff log in")).to_be_visible()
         expect(staff.get_by_text("Fix Group plc")).to_have_count(0)  # nothing of the queue before login
-        staff.get_by_placeholder("Staff name").fill("Priya Shah")
-        staff.get_by_placeholder("Password").fill("not the password")
+        staff.get_by_label("Staff name", exact=True).fill("Priya Shah")
+        staff.get_by_label("Password", exact=True).fill("not the password")
         staff.get_by_role("button", name="Log in").click()
         expect(staff.locator(".connect-message")).to_contain_text("not")
         expect(staff.get_by_text("Fix Group plc")).to_have_count(0)
-        staff.get_by_placeholder("Staff name").fill("Priya Shah")
-        staff.get_by_placeholder("Password").fill(STAFF_PASSWORD)
+        staff.get_by_label("Staff name", exact=True).fill("Priya Shah")
+        staff.get_by_label("Password", exact=True).fill(STAFF_PASSWORD)
         staff.get_by_role("button", name="Log in").click()
         card = staff.locator(".connect-review", has_text="FIX · Fix Ltd")
         expect(card).to_contain_text("Fix Group plc")
@@ -215,7 +215,7 @@ def test_a_correction_approved_in_the_team_notebook_reaches_the_admin_next_time(
     log_in(page, server, account)
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("The Connect team applied your corrections")).to_be_visible()
-    expect(page.get_by_placeholder("Company name")).to_have_value("Fix Group plc")
+    expect(page.get_by_label("Company name", exact=True)).to_have_value("Fix Group plc")
 
 
 def upload(page: Page, name: str, text: str) -> None:
@@ -240,7 +240,7 @@ def test_users_and_permitted_senders_are_imported_from_files(page: Page, server:
     upload(page, "users.csv", users)
     expect(page.locator("table.connect-errors")).to_contain_text("Duplicate of row 2")
     expect(page.locator("table.connect-errors tr")).to_have_count(4)  # the header and three bad rows
-    page.get_by_placeholder("Email address").fill("dan@files.example")
+    page.get_by_label("Email address", exact=True).fill("dan@files.example")
     page.get_by_role("button", name="Add user").click()
     expect(page.get_by_text("dan@files.example")).to_be_visible()
     shoot(page, "19-add-users")
