@@ -34,11 +34,7 @@ demo: $(VENV)/.installed
 	@echo
 	@$(KIT) demo seed
 	@echo
-	@echo "trainer: $(CONNECT_BASE_URL)/voila/render/trainer.ipynb   (reset accounts, demo phone, notes)"
-	@echo "console: $(CONNECT_BASE_URL)/voila/render/admin_console.ipynb   (Application Switcher)"
-	@echo "connect: $(CONNECT_BASE_URL)/voila/render/connect.ipynb"
-	@echo "team:    $(CONNECT_BASE_URL)/voila/render/connect_team.ipynb   (after: $(KIT) add-staff NAME)"
-	@echo "Open the trainer page in one tab and Connect in another; stop the server with Ctrl+C."
+	@# serve prints the trainer, console, Connect and team URLs once every page is ready
 	@$(KIT) serve --port $(PORT)
 
 ## make test: install with test extras and run every test (unit, screens, notebooks, browser)

@@ -40,7 +40,7 @@ def main() -> None:
                     page = browser.new_page()
                     started = time.perf_counter()
                     page.goto(url)
-                    field = page.get_by_placeholder("Email address")
+                    field = page.get_by_label("Email address", exact=True)
                     field.wait_for(timeout=60_000)
                     timings.append(time.perf_counter() - started)
                     prefilled = field.input_value() == "@acme.mimecast.connect"

@@ -230,7 +230,13 @@ DEMO = {"code": "DEMO", "company": "Demo Ltd", "primary_domain": "demo.example",
 
 @app.command("demo-account")
 def demo_account_command() -> None:
-    """Make sure the demo account exists and print how to log in to it (used by make demo)."""
+    """Make sure the demo account exists and print how to log in to it (used by make demo).
+
+    The supplied password is printed once, when the account is created. Running
+    again (a second ``make demo``) never replaces it: a trainer may have handed it
+    out or be half-way through a demo with it. ``connect-kit issue-password`` makes
+    a new one on purpose.
+    """
     services = _services()
     settings = services.settings
     email = f"{DEMO['admin_name']}@{DEMO['code'].lower()}.{settings.holding_suffix}"
@@ -239,10 +245,11 @@ def demo_account_command() -> None:
     if admin is None:
         created = create_account(services, **DEMO, actor="demo")
         password = created.temporary_password
-    elif admin.must_change_password:  # never logged in: hand out a fresh supplied password
-        password = issue_temporary_password(services, email=email, actor="demo")
+    elif admin.must_change_password:
+        password = (f"unchanged: the supplied password printed when the account was created "
+                    f"(lost it? a new one: connect-kit issue-password {email})")
     else:
-        password = f"the one you chose (forgot it? connect-kit issue-password {email})"
+        password = f"unchanged: the one the admin chose (forgot it? connect-kit issue-password {email})"
     typer.echo(f"url: {settings.account_url(DEMO['code'])}")
     typer.echo(f"email: {email}")
     typer.echo(f"password: {password}")
@@ -300,7 +307,7 @@ def serve_command(
     ] = True,
 ) -> None:
     """Serve the Connect notebooks with Voila (sources hidden, kernels culled)."""
-    from connect_widgets.serving import PortInUse, serve
+    from connect_widgets.serving import PagesFailed, PortInUse, serve
 
     services = _services()  # refuses an uninitialised database up front
     folder = notebooks or project_path("notebooks")
@@ -309,7 +316,7 @@ def serve_command(
     try:
         serve(services.settings, notebooks=folder, ip=ip, port=port, cull_after_seconds=cull_after,
               preheat=preheat)
-    except PortInUse as exc:
+    except (PortInUse, PagesFailed) as exc:
         raise CommandError(str(exc)) from None
 
 

@@ -11,34 +11,125 @@
   (``benchmarks/first_screen.py``); the notebook waits for the request before
   reading the URL's pre-fill;
 - kernels are reached over Unix sockets, not loopback TCP;
-- ``/connect/health`` answers ``{"status": "ok", "kernels": N}`` for operators
-  (and for the kernel-hygiene test).
+- the page URLs are printed only once every pre-heated kernel has run its
+  notebook (or is waiting for its request): before that, a first visitor would
+  wait for a kernel to start (17-29 s on a busy 2-core machine);
+- pages are rendered with the kit's ``connect`` template (``share/jupyter`` in the
+  package): Voila's ``lab`` template without its CDN stylesheets, so a page loads
+  nothing from outside the server;
+- ``/connect/health`` answers ``{"status": "ok", "kernels": N}`` only when a page's
+  kernel can start (kernelspec present, database reachable, schema current), else
+  503 with ``{"status": "unavailable", "reason": ...}`` for operators.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import os
+import shutil
 import socket
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from tornado import web
+from tornado.ioloop import IOLoop
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from pydantic import SecretStr
 
+from connect_widgets.paths import PACKAGE_DIR
 from connect_widgets.settings import ENV_PREFIX, Settings
+from connect_widgets.store.engine import make_engine
+from connect_widgets.store.schema import current_revision, head_revision
 
-READY_LINE = "Voilà is running at"  # what Voila logs once it listens (tests wait for it)
+READY_LINE = "Connect is ready"  # printed once every page's kernel is ready (tests wait for it)
+STARTING_LINE = "Starting Connect"
+KERNEL_NAME = "python3"  # every notebook's kernelspec
+TEMPLATE = "connect"  # share/jupyter/voila/templates/connect: lab without CDN links
+JUPYTER_DATA = PACKAGE_DIR / "share" / "jupyter"
+STILL_STARTING_AFTER_SECONDS = 120
+
+# The pages `serve` announces, in the order a trainer opens them: notebook, label, hint.
+PAGES = (
+    ("trainer.ipynb", "trainer", "reset accounts, demo phone, notes"),
+    ("admin_console.ipynb", "console", "Application Switcher"),
+    ("connect.ipynb", "connect", ""),
+    ("connect_team.ipynb", "team", "after: connect-kit add-staff NAME"),
+)
 
 
 class PortInUse(Exception):
     """The chosen address and port are taken."""
+
+
+class PagesFailed(Exception):
+    """A pre-heated page's kernel could not start; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ServingHealth:
+    """Whether a page's kernel can start now; ``reason`` says what to fix when not."""
+
+    ok: bool
+    reason: str = ""
+
+
+def describe_kernel_failure(exc: BaseException) -> str:
+    """Plain words for why a kernel did not start."""
+    install = "install ipykernel into the environment that runs connect-kit: pip install ipykernel"
+    if isinstance(exc, NoSuchKernel):
+        return f"no Python kernel is installed for the notebooks (kernelspec {KERNEL_NAME!r} not found); {install}"
+    if isinstance(exc, web.HTTPError) and "No Jupyter kernel" in (exc.log_message or ""):  # how Voila says it
+        return f"{exc.log_message}; {install}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def check_serving_health(
+    *, kernel_spec_manager: KernelSpecManager, engine: Engine, database: str, head: str
+) -> ServingHealth:
+    """Can a page's kernel start, and will its notebook find the database it needs?
+
+    Cheap enough for every health request: a kernelspec lookup and one query.
+
+    Args:
+        kernel_spec_manager: the server's (it is what starts the kernels).
+        engine: the database the notebooks use.
+        database: the database's address with any password hidden, for the reason.
+        head: the schema revision this version of the kit needs.
+    """
+    try:
+        spec = kernel_spec_manager.get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel as exc:
+        return ServingHealth(False, describe_kernel_failure(exc))
+    program = spec.argv[0] if spec.argv else ""
+    if not program or shutil.which(program) is None:
+        return ServingHealth(False, f"the {KERNEL_NAME!r} kernel would run {program or 'nothing'!r}, "
+                                    f"which is not installed; reinstall the kernel: "
+                                    f"python -m ipykernel install --sys-prefix")
+    try:
+        revision = current_revision(engine)
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        return ServingHealth(False, f"the database at {database} cannot be reached ({cause}); "
+                                    "check CONNECT_DATABASE_URL / CONNECT_DATA_DIR and that the database is up")
+    if revision is None:
+        return ServingHealth(False, f"the database at {database} has no tables; run: connect-kit init")
+    if revision != head:
+        return ServingHealth(False, f"the database at {database} is at schema revision {revision}, this "
+                                    f"version of the kit needs {head}; run: connect-kit init")
+    return ServingHealth(True)
 
 
 class XsrfCookieVoilaHandler(TornadoVoilaHandler):
@@ -50,17 +141,125 @@ class XsrfCookieVoilaHandler(TornadoVoilaHandler):
 
 
 class HealthHandler(JupyterHandler):
-    """Liveness and the number of running kernels."""
+    """Whether pages can be served (200 with the number of kernels, else 503 and why)."""
 
     @web.authenticated
-    def get(self) -> None:
+    async def get(self) -> None:
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps({"status": "ok", "kernels": len(self.kernel_manager.list_kernel_ids())}))
+        connect: ConnectVoila = self.settings["connect_voila"]
+        # The database query runs off the event loop: an unreachable server may take its timeout.
+        health = await IOLoop.current().run_in_executor(None, connect.health)
+        if health.ok:
+            self.finish(json.dumps({"status": "ok", "kernels": len(self.kernel_manager.list_kernel_ids())}))
+        else:
+            self.set_status(503)
+            self.finish(json.dumps({"status": "unavailable", "reason": health.reason}))
+
+
+def preheat_progress(kernel_manager: Any) -> tuple[list[str], dict[str, str]]:
+    """Which pre-heated notebooks are still starting, and which failed (with why).
+
+    A pooled kernel is ready once its notebook has run to the end, or is paused
+    in ``voila.utils.wait_for_request`` (it has then connected to Voila's
+    ``/voila/query/<kernel id>`` socket): the next request for the page is then
+    answered by a kernel that has done all its work up front.
+    """
+    pending: list[str] = []
+    failed: dict[str, str] = {}
+    pools: dict[str, list[asyncio.Future]] = getattr(kernel_manager, "_pools", {})  # Voila 0.5's pool
+    for notebook, pool in pools.items():
+        for future in pool:
+            if not future.done():
+                pending.append(notebook)
+                break
+            if future.cancelled():  # the server is shutting down
+                pending.append(notebook)
+                break
+            if future.exception() is not None:
+                failed[notebook] = describe_kernel_failure(future.exception())
+                break
+            content = future.result()
+            render = content["task"]
+            if render.done():
+                if not render.cancelled() and render.exception() is not None:
+                    failed[notebook] = describe_kernel_failure(render.exception())
+                    break
+            elif content["kernel_id"] not in RequestInfoSocketHandler._waiters:
+                pending.append(notebook)
+                break
+    return pending, failed
 
 
 class ConnectVoila(Voila):
-    """Voila with the kit's handlers swapped in."""
+    """Voila with the kit's handlers swapped in, which says when its pages are ready."""
+
+    settings_for_kit: Settings | None = None
+    started_at: float = 0.0
+    pages_failed: dict[str, str] = {}
+    _engine: Engine | None = None
+    _head: str = ""
+
+    def init_settings(self) -> dict:  # type: ignore[override]
+        settings = super().init_settings()
+        settings["connect_voila"] = self
+        return settings
+
+    def health(self) -> ServingHealth:
+        """See :func:`check_serving_health`."""
+        assert self.settings_for_kit is not None and self._engine is not None
+        database = make_url(self.settings_for_kit.sqlalchemy_url).render_as_string(hide_password=True)
+        return check_serving_health(kernel_spec_manager=self.kernel_spec_manager, engine=self._engine,
+                                    database=database, head=self._head)
+
+    def page_urls(self) -> list[str]:
+        """The lines that tell the operator where each page is."""
+        host = f"[{self.ip}]" if ":" in self.ip else self.ip
+        root = f"http://{host}:{self.port}{self.base_url.rstrip('/')}/voila/render/"
+        trainer_on = bool(self.settings_for_kit and self.settings_for_kit.trainer_enabled)
+        lines = []
+        for notebook, label, hint in PAGES:
+            if notebook == "trainer.ipynb" and not trainer_on:
+                continue
+            if not (Path(self.root_dir) / notebook).is_file():
+                continue
+            lines.append(f"  {label + ':':<9}{root}{notebook}" + (f"   ({hint})" if hint else ""))
+        return lines
+
+    async def announce_when_ready(self) -> None:
+        """Print the URLs once every pre-heated kernel is ready; stop the server if one failed."""
+        warned = False
+        while True:
+            pending, failed = preheat_progress(self.kernel_manager)
+            if failed:
+                self.pages_failed = failed
+                for why in dict.fromkeys(failed.values()):  # one line per reason, naming its pages
+                    pages = ", ".join(sorted(nb for nb, reason in failed.items() if reason == why))
+                    print(f"error: cannot start the kernel of {pages}: {why}", file=sys.stderr)
+                IOLoop.current().stop()
+                return
+            if not pending:
+                break
+            if not warned and time.monotonic() - self.started_at > STILL_STARTING_AFTER_SECONDS:
+                warned = True
+                print(f"still starting: {', '.join(sorted(pending))} (the machine may be busy); "
+                      "the first visit to those pages will be slow:", *self.page_urls(), sep="\n",
+                      file=sys.stderr, flush=True)
+            await asyncio.sleep(0.1)
+        elapsed = time.monotonic() - self.started_at
+        print(f"{READY_LINE} ({elapsed:.1f} s to pre-heat every page):",
+              *self.page_urls(), sep="\n", file=sys.stderr)
+        if self.settings_for_kit and self.settings_for_kit.trainer_enabled:
+            print("Open the trainer page in one tab and Connect in another.", file=sys.stderr)
+        print("Stop the server with Ctrl+C.", file=sys.stderr, flush=True)
+
+    def start(self) -> None:
+        assert self.settings_for_kit is not None
+        self._engine = make_engine(self.settings_for_kit)  # for the health checks
+        self._head = head_revision()
+        # Runs as soon as the event loop does, i.e. once Voila listens.
+        IOLoop.current().add_callback(self.announce_when_ready)
+        super().start()
 
     def init_handlers(self) -> list:  # type: ignore[override]
         handlers = []
@@ -72,8 +271,20 @@ class ConnectVoila(Voila):
         return [health, *handlers]
 
 
-def check_port_free(ip: str, port: int, *, udp: bool = False) -> None:
-    """Raise :class:`PortInUse` if ``ip:port`` (TCP, or UDP) cannot be bound right now."""
+WEB_PORT_CHOICE = "choose another with --port N (make demo: PORT=N make demo)"
+DEMO_DNS_PORT_CHOICE = (
+    "choose another with DEMO_DNS_PORT=N make demo (or CONNECT_DEMO_DNS_PORT=N connect-kit serve)"
+)
+
+
+def check_port_free(ip: str, port: int, *, udp: bool = False, purpose: str = "",
+                    choice: str = WEB_PORT_CHOICE) -> None:
+    """Raise :class:`PortInUse` if ``ip:port`` (TCP, or UDP) cannot be bound right now.
+
+    Args:
+        purpose: what the port is for, said in the message (e.g. "the demo DNS zone").
+        choice: how the operator picks another port (the option or variable to change).
+    """
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -82,7 +293,9 @@ def check_port_free(ip: str, port: int, *, udp: bool = False) -> None:
         except OSError as exc:
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
                 what = "UDP port" if udp else "port"
-                raise PortInUse(f"{what} {port} on {ip} is already in use; choose another") from None
+                why = "already in use" if exc.errno == errno.EADDRINUSE else "not available to this user"
+                for_what = f" ({purpose})" if purpose else ""
+                raise PortInUse(f"{what} {port} on {ip} is {why}{for_what}; {choice}") from None
             raise
 
 
@@ -124,6 +337,9 @@ def voila_arguments(
         # Kernels talk to the server over Unix sockets in Voila's private (0700)
         # connection folder instead of loopback TCP ports any local user can reach.
         "--KernelManager.transport=ipc",
+        # The kit's template (no CDN links); a page's URL may not pick another one.
+        f"--VoilaConfiguration.template={TEMPLATE}",
+        "--VoilaConfiguration.allow_template_override=NO",
     ]
 
 
@@ -140,18 +356,31 @@ def serve(
 
     Raises:
         PortInUse: the port is taken (nothing is started).
+        PagesFailed: a page's kernel could not start (the server stopped).
     """
-    check_port_free(ip, port)
+    started = time.monotonic()
+    check_port_free(ip, port, purpose="the Connect web pages")
     if settings.demo_dns_port:
         from connect_widgets.core.services import build_services
         from connect_widgets.demo_dns import start_demo_dns
 
-        check_port_free("127.0.0.1", settings.demo_dns_port, udp=True)
+        check_port_free("127.0.0.1", settings.demo_dns_port, udp=True, purpose="the demo DNS zone",
+                        choice=DEMO_DNS_PORT_CHOICE)
         start_demo_dns(build_services(settings), port=settings.demo_dns_port)
         print(f"Demo DNS zone served at 127.0.0.1:{settings.demo_dns_port} (UDP)", file=sys.stderr)
     os.environ.update(kernel_environment(settings))
+    # Voila finds templates (HTML and their static files) under each Jupyter data
+    # folder; the kit's own comes first.
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        [str(JUPYTER_DATA), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))])
+    print(f"{STARTING_LINE} on http://{ip}:{port} ... (this takes a few seconds: each page's kernel "
+          "starts before the first visitor arrives)" if preheat else f"{STARTING_LINE} on http://{ip}:{port} ...",
+          file=sys.stderr, flush=True)
     app = ConnectVoila()
+    app.settings_for_kit = settings
+    app.started_at = started
     app.initialize(voila_arguments(settings, notebooks=notebooks, ip=ip, port=port,
                                    cull_after_seconds=cull_after_seconds, preheat=preheat))
-    print(f"Connect is being served at http://{ip}:{port}/voila/render/connect.ipynb", file=sys.stderr)
     app.start()
+    if app.pages_failed:
+        raise PagesFailed("the pages cannot be served (see above); fix that and run connect-kit serve again")

@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-SERVER_START_TIMEOUT = 90
+SERVER_START_TIMEOUT = 180  # every page's kernel pre-heated, on 2 cores shared with other tests
 
 
 @dataclass
@@ -59,18 +59,35 @@ class RunningServer:
             return int(json.load(answer)["kernels"])
 
 
-def start_server(data_dir: Path, *extra_args: str, dns_port: int | None = None) -> tuple[subprocess.Popen[str], int]:
-    """Start `connect-kit serve` and return once Voila logs that it listens."""
+def start_server(data_dir: Path, *extra_args: str, dns_port: int | None = None,
+                 settings: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
+    """Start `connect-kit serve` and return once it says its pages are ready (kernels pre-heated).
+
+    ``settings`` are more ``CONNECT_*`` variables for this server (e.g. a short LDAP timeout).
+    """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
     env.update({"CONNECT_DATA_DIR": str(data_dir), "CONNECT_TRAINER_ENABLED": "true",
                 **{f"CONNECT_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()}})
     if dns_port is not None:
         env["CONNECT_DNS_NAMESERVERS"] = f"127.0.0.1:{dns_port}"
+    env.update(settings or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "connect_widgets.cli", "serve", "--port", str(port), *extra_args],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=data_dir,
     )
+    wait_until_ready(process)
+    return process, port
+
+
+def wait_until_ready(process: subprocess.Popen[str]) -> str:
+    """Wait until `connect-kit serve` prints READY_LINE; return its output so far.
+
+    Its output keeps being read afterwards, so the server never blocks on a full pipe.
+
+    Raises:
+        RuntimeError: it stopped or did not get ready in time (with its output).
+    """
     lines: queue.Queue[str] = queue.Queue()
 
     def pump() -> None:
@@ -89,7 +106,7 @@ def start_server(data_dir: Path, *extra_args: str, dns_port: int | None = None) 
             break
         seen.append(line)
         if READY_LINE in line:
-            return process, port
+            return "".join(seen)
         if line == "" and process.poll() is not None:
             break
     process.kill()
