@@ -40,6 +40,7 @@ from connect_widgets.screens.password import PasswordScreen
 from connect_widgets.screens.problem import ProblemScreen
 from connect_widgets.screens.returning import ReturningScreen
 from connect_widgets.screens.screen import Place, Screen
+from connect_widgets.screens.setup_complete import SetupCompleteScreen
 from connect_widgets.screens.style import STYLESHEET
 from connect_widgets.screens.task import TaskScreen
 from connect_widgets.screens.welcome import WelcomeScreen
@@ -73,6 +74,19 @@ def prefill_from_query(query_string: str, *, suffix: str) -> str:
     return ""
 
 
+def handoff_from_query(query_string: str) -> str | None:
+    """The Administration Console's single-use token (``?handoff=...``), or ``None`` without one.
+
+    Returned as sent, even empty or malformed: the flow refuses it and the admin is told.
+    """
+    if not query_string:
+        return None
+    if len(query_string) > 4096:
+        return "" if "handoff=" in query_string else None
+    tokens = parse_qs(query_string, keep_blank_values=True).get("handoff")
+    return tokens[0] if tokens else None
+
+
 class ConnectApp(widgets.VBox):
     """The Connect application on one page: header, message area, and the current screen."""
 
@@ -102,7 +116,9 @@ class ConnectApp(widgets.VBox):
         settings = services.settings
         suffix = settings.holding_suffix
         self.login_screens: dict[LoginStep, Screen] = {
-            LoginStep.EMAIL: EmailScreen(self, self.flow, suffix=suffix, prefill=prefill_email),
+            LoginStep.EMAIL: EmailScreen(
+                self, self.flow, suffix=suffix, prefill=prefill_email,
+                title="Log in to the Administration Console" if console else "Log in to Connect"),
             LoginStep.METHOD: MethodScreen(self, self.flow),
             LoginStep.PASSWORD: PasswordScreen(self, self.flow),
             LoginStep.ENROL_PHONE: EnrolPhoneScreen(self, self.flow, default_country=settings.default_country),
@@ -110,8 +126,10 @@ class ConnectApp(widgets.VBox):
             LoginStep.LOG_IN: LogInScreen(self, self.flow),
             LoginStep.CHANGE_PASSWORD: ChangePasswordScreen(self, self.flow),
         }
-        self.welcome = WelcomeScreen(self, self.flow, resources=load_resources())
+        resources = load_resources()
+        self.welcome = WelcomeScreen(self, self.flow, resources=resources)
         self.returning = ReturningScreen(self, self.flow)
+        self.setup_complete = SetupCompleteScreen(self, self.flow, resources=resources)
         self.login_issues = LoginIssuesScreen(self, self.flow, PasswordReset(services), suffix=suffix)
         self.dashboard = DashboardScreen(self, self.board)
         self.task = TaskScreen(self, self.board)
@@ -119,7 +137,7 @@ class ConnectApp(widgets.VBox):
         self.console_home = ConsoleHomeScreen(self, self.board)
         self.screens: tuple[Screen, ...] = (
             *self.login_screens.values(), self.welcome, self.returning, self.login_issues,
-            self.dashboard, self.task, self.problem, self.console_home,
+            self.dashboard, self.task, self.problem, self.console_home, self.setup_complete,
         )
         for screen in self.screens:
             self._focus_when_rendered(screen)
@@ -146,7 +164,8 @@ class ConnectApp(widgets.VBox):
             return self.dashboard
         if self.place is Place.TASK:
             return self.task
-        return self.welcome if self.flow.landing().kind == "welcome" else self.returning
+        kind = self.flow.landing().kind
+        return {"welcome": self.welcome, "complete": self.setup_complete}.get(kind, self.returning)
 
     def show(self) -> None:
         """Show the screen the flow's state (and the chosen place) calls for.
@@ -181,7 +200,24 @@ class ConnectApp(widgets.VBox):
         """Put the dedicated URL's address in the Email field; it never skips a step."""
         screen = self.login_screens[LoginStep.EMAIL]
         if email and self.flow.step is LoginStep.EMAIL:
-            screen.prefill = screen.email.value = email  # type: ignore[attr-defined]
+            screen.use_prefill(email)  # type: ignore[attr-defined]
+
+    def arrive_from_console(self, token: str | None) -> None:
+        """Sign in with the Administration Console's single-use link, when the page has one.
+
+        A link that cannot be used leaves the Email screen, saying why; never a
+        traceback. The token only goes to the flow: it is kept and shown nowhere.
+        """
+        if token is None or self.console:
+            return
+        try:
+            self.flow.sign_in_with_handoff(token)
+        except ConnectError as refused:
+            self.show_message(refused.message, kind="info")
+        except Exception:
+            log.exception("could not use the link from the Administration Console")
+            self.show_message(UNEXPECTED)
+        self.show()
 
     def _focus_when_rendered(self, screen: Screen) -> None:
         """Focus a screen's first field once the browser has drawn the screen.
@@ -296,6 +332,7 @@ def build_app(
     if query_string is None:
         query_string = page_query_string()
     app.use_dedicated_url_email(prefill_from_query(query_string, suffix=settings.holding_suffix))
+    app.arrive_from_console(handoff_from_query(query_string))
     return app
 
 

@@ -28,6 +28,9 @@ class AuditAction(StrEnum):
     LOGIN = "login"
     LOGOUT = "logout"
     SESSION_EXPIRED = "session_expired"
+    HANDOFF_CREATED = "handoff_created"
+    HANDOFF_USED = "handoff_used"
+    HANDOFF_REFUSED = "handoff_refused"
     PASSWORD_CHANGED = "password_changed"
     PASSWORD_CHANGE_REFUSED = "password_change_refused"
     RESET_REQUESTED = "reset_requested"
@@ -60,6 +63,7 @@ class AuditAction(StrEnum):
     DIRECTORY_UNAVAILABLE = "directory_unavailable"
     DEMO_RESET = "demo_reset"
     DEMO_DELETED = "demo_deleted"
+    DEMO_LIMITS_CLEARED = "demo_limits_cleared"
 
 
 def record_event(

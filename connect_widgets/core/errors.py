@@ -62,8 +62,10 @@ class InvalidCredentials(ConnectError):
 
     code = "invalid_credentials"
     default_message = (
-        "The email address or password is not right, or the account is locked for a while "
-        'after too many tries. Try again, or choose "Login issues?".'
+        "The email address or password is not right. After 5 wrong passwords in a row an account "
+        "is locked for 15 minutes (twice as long after each further lock), and until then even the "
+        'right password gets this answer. Wait and try again, or choose "Login issues?" to reset '
+        "your password, which also unlocks the account."
     )
 
 
@@ -78,6 +80,16 @@ class TemporaryPasswordExpired(ConnectError):
 class SessionExpired(ConnectError):
     code = "session_expired"
     default_message = "You have been signed out. Log in again to carry on."
+
+
+class HandoffRefused(ConnectError):
+    """The Administration Console's link into Connect cannot sign anyone in (any reason)."""
+
+    code = "handoff_refused"
+    default_message = (
+        "That link from the Administration Console has expired or was already used. "
+        "Log in to continue."
+    )
 
 
 # --- passcodes -------------------------------------------------------------------

@@ -6,7 +6,7 @@ The story, as the Connect application tells it:
    A malformed address is refused with a specific message; an unknown but
    well-formed address goes on exactly like a known one, so nobody can learn
    which addresses exist.
-2. **Method** — Cloud, or Domain once the account's Set Up User Authentication
+2. **Method** — Cloud, or Domain once the account's Set Up Your Authentication
    task enabled it; until then Cloud must be used.
 3. **Password** — checked against the argon2id hash. Unknown address, wrong
    password and locked account give the same answer in the same time. Five
@@ -21,6 +21,11 @@ The story, as the Connect application tells it:
 7. **Change password** — first login only: the supplied password must go.
 8. Then the admin lands: Welcome before any task was started, Welcome back after.
 
+An admin signed in to the Administration Console skips all of this once: the
+console's Application Switcher links to Connect with a single-use, 60-second
+hand-off (see :mod:`.handoffs`), and :meth:`LoginFlow.sign_in_with_handoff` opens
+the session on the fresh page. A link that cannot be used leaves the page at step 1.
+
 Each method refuses to run unless the flow is at its step
 (:class:`~connect_widgets.core.errors.StepOutOfOrder`), because a Voila page's
 browser can send any widget event: the screens are not the guard. Nothing here
@@ -30,22 +35,27 @@ holds a secret beyond the session id, which never appears in a repr.
 from __future__ import annotations
 
 import logging
+import math
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlmodel import Session, select
 
 from connect_widgets.core import notices
 from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.accounts import REGION_PHONE_COUNTRY
 from connect_widgets.core.emails import parse_connect_address
+from connect_widgets.core.handoffs import Handoff, issue_handoff, redeem_handoff, revoke_handoffs
 from connect_widgets.core.errors import (
     ConnectError,
     CurrentPasswordWrong,
     DeliveryFailed,
     DirectoryUnavailable,
+    HandoffRefused,
     InvalidCredentials,
     InvalidInput,
     MethodNotAvailable,
@@ -77,7 +87,7 @@ from connect_widgets.core.passwords import (
 )
 from connect_widgets.core.phones import number_ending, parse_mobile
 from connect_widgets.core.services import ConnectServices
-from connect_widgets.core.sessions import end_session, resume_session, start_session
+from connect_widgets.core.sessions import end_session, live_session, resume_session, start_session
 from connect_widgets.core.tasks import Landing, landing_for
 from connect_widgets.store.models import Account, AdminUser, Phone
 
@@ -158,13 +168,13 @@ class LoginFlow:
         return user
 
     def _audit(self, db: Session, action: AuditAction, *, user: AdminUser | None = None,
-               outcome: str = "ok", detail: str = "") -> None:
+               outcome: str = "ok", detail: str = "", actor: str | None = None) -> None:
         record_event(
             db,
             action=action,
             outcome=outcome,
             now=self._services.clock.now(),
-            actor=self.email or "anonymous",
+            actor=actor or self.email or "anonymous",
             account_id=user.account_id if user else None,
             user_id=user.id if user else None,
             detail=detail,
@@ -358,6 +368,15 @@ class LoginFlow:
 
     # -- 4. phone enrolment -------------------------------------------------------
 
+    def phone_country(self, fallback: str) -> str:
+        """The country to offer first for the mobile number: the account's region's, else ``fallback``."""
+        self._require(LoginStep.ENROL_PHONE)
+        with self._services.transaction() as db:
+            user = self._user(db)
+            account = db.get(Account, user.account_id)
+            region = account.region if account else ""
+        return REGION_PHONE_COUNTRY.get(region, fallback)
+
     def enrol_phone(self, *, country: object, number: object) -> CodeSent | None:
         """Step 4 (first login): take the mobile number and send its first code.
 
@@ -432,17 +451,22 @@ class LoginFlow:
         try:
             self._send()
         except (ResendTooSoon, SendLimitReached) as refused:
-            self.resend_at = self._services.clock.now() + timedelta(seconds=refused.wait_seconds)
+            now = self._services.clock.now()
+            self.resend_at = now + timedelta(seconds=refused.wait_seconds)
             with self._services.transaction() as db:
                 user = self._user(db)
                 phone = self._phone_for_codes(db, user)
                 live = latest_passcode(db, user_id=user.id, purpose=Purpose.LOGIN)  # type: ignore[arg-type]
-                if live and live.phone_id == phone.id and not (live.used_at or live.revoked_at):
-                    self.code_sent = CodeSent(
-                        ending=number_ending(phone.e164), expires_at=live.expires_at,
-                        resend_at=live.sent_at + RESEND_AFTER, delivered=True,
-                    )
-                    self.resend_at = self.code_sent.resend_at
+                if (live and live.phone_id == phone.id and not (live.used_at or live.revoked_at)
+                        and live.expires_at > now):
+                    ending = number_ending(phone.e164)
+                    self.code_sent = CodeSent(ending=ending, expires_at=live.expires_at,
+                                              resend_at=self.resend_at, delivered=True)
+                    minutes = max(1, math.ceil((live.expires_at - now).total_seconds() / 60))
+                    still_valid = (f"The last code we sent to the number ending {ending} is still "
+                                   f"valid for {minutes} more minute{'s' if minutes != 1 else ''}: enter it below.")
+                    self.notice = (f"We didn't send a new code. {still_valid}" if isinstance(refused, ResendTooSoon)
+                                   else f"{refused.message} {still_valid}")
                     return
             self.code_sent = None
             self.notice = (
@@ -501,20 +525,92 @@ class LoginFlow:
                     db.delete(other)
                 enrolled_ending = number_ending(phone.e164)
                 self._audit(db, AuditAction.PHONE_ENROLLED, user=user, detail=f"number ending {enrolled_ending}")
-            account = db.get(Account, user.account_id)
-            self._personal_words = (
-                user.email.split("@")[0], account.code.lower() if account else "",
-                account.company if account else "",
-            )
-            self._token = start_session(db, user=user, now=now)
-            user.last_login_at = now
-            db.add(user)
-            self._audit(db, AuditAction.LOGIN, user=user, detail=f"method {self.method.value}")
+            self._open_session(db, user, now, how=f"method {self.method.value}")
             must_change = user.must_change_password
         self._pending_phone_id = None
         self.step = LoginStep.CHANGE_PASSWORD if must_change else LoginStep.SIGNED_IN
         if enrolled_ending is not None:  # after the commit: a mail outage never undoes the login
             notices.phone_enrolled(self._services, user=user, ending=enrolled_ending, when=now)
+        return self.step
+
+    def _open_session(self, db: Session, user: AdminUser, now: datetime, *, how: str) -> None:
+        """Start the admin's session: what every way of logging in ends with."""
+        account = db.get(Account, user.account_id)
+        self._personal_words = (
+            user.email.split("@")[0], account.code.lower() if account else "",
+            account.company if account else "",
+        )
+        self._token = start_session(db, user=user, now=now)
+        user.last_login_at = now
+        db.add(user)
+        self._audit(db, AuditAction.LOGIN, user=user, detail=how)
+
+    # -- from the Administration Console ----------------------------------------
+
+    def mint_handoff(self, *, activity: bool = True) -> Handoff:
+        """A single-use link into Connect for the signed-in admin (the console's switcher).
+
+        The token is returned to put in the link and is kept nowhere else in clear.
+
+        Args:
+            activity: False when the page renews the link by itself (a timer): that
+                is not the admin at work, so the session's idle clock keeps running.
+
+        Raises:
+            StepOutOfOrder: nobody is signed in on this page.
+            SessionExpired: the session timed out.
+        """
+        self._require(LoginStep.SIGNED_IN)
+        with self._services.transaction() as db:
+            user = self._session_user(db, activity=activity)
+            handoff = issue_handoff(db, user=user, now=self._services.clock.now())
+            self._audit(db, AuditAction.HANDOFF_CREATED, user=user,
+                        detail=f"link to Connect valid until {handoff.expires_at:%H:%M:%S} UTC")
+        return handoff
+
+    def sign_in_with_handoff(self, token: object) -> LoginStep:
+        """Arrive signed in through the console's link, as a completed login would.
+
+        Only on a fresh page (nothing typed yet). The link is used up whatever
+        happens next; an admin who is locked out, or who still has to choose a new
+        password or enrol a phone, logs in the normal way instead.
+
+        Returns:
+            ``SIGNED_IN``.
+
+        Raises:
+            HandoffRefused: the link is malformed, unknown, used, revoked (logged
+                out) or expired, or the admin must log in normally; the flow stays
+                at the email step.
+        """
+        self._require(LoginStep.EMAIL)
+        if self.email is not None or self._token is not None:
+            raise StepOutOfOrder()
+        now = self._services.clock.now()
+        with self._services.transaction() as db:
+            redemption = redeem_handoff(db, token=token, now=now)
+            user = db.get(AdminUser, redemption.user_id) if redemption.user_id is not None else None
+            refused = redemption.refused
+            if refused is None:
+                if user is None:
+                    refused = "admin removed"
+                elif user.locked_until is not None and user.locked_until > now:
+                    refused = "account locked"
+                elif user.must_change_password:
+                    refused = "password must change first"
+                elif saved_phone(db, user_id=user.id) is None:  # type: ignore[arg-type]
+                    refused = "no phone saved"
+            if refused is not None:
+                self._audit(db, AuditAction.HANDOFF_REFUSED, user=user, outcome="refused",
+                            detail=refused, actor=user.email if user else None)
+                raise HandoffRefused()
+            assert user is not None
+            account = db.get(Account, user.account_id)
+            self.email, self._user_id = user.email, user.id
+            self._account_code = account.code if account else None
+            self._audit(db, AuditAction.HANDOFF_USED, user=user)
+            self._open_session(db, user, now, how="from the Administration Console")
+        self.step = LoginStep.SIGNED_IN
         return self.step
 
     @contextmanager
@@ -529,9 +625,21 @@ class LoginFlow:
         with self._services.transaction() as db:
             yield db, self._session_user(db)
 
-    def _session_user(self, db: Session) -> AdminUser:
+    def live_session_conditions(self) -> tuple[Any, ...] | None:
+        """SQL conditions on ``LoginSession`` true only while this page's session is live.
+
+        Reading with them is not activity (a page that only looks still times out);
+        ``None`` when nobody is signed in on this page. The session id never leaves
+        the flow: the conditions compare its hash.
+        """
+        if self.step is not LoginStep.SIGNED_IN or self._token is None:
+            return None
+        return live_session(self._token, now=self._services.clock.now())
+
+    def _session_user(self, db: Session, *, activity: bool = True) -> AdminUser:
         try:
-            return resume_session(db, token=self._token or "", now=self._services.clock.now())
+            return resume_session(db, token=self._token or "", now=self._services.clock.now(),
+                                  activity=activity)
         except SessionExpired:
             self._audit(db, AuditAction.SESSION_EXPIRED, outcome="ended")
             self._reset_state()
@@ -591,6 +699,9 @@ class LoginFlow:
         if self._token is not None:
             with self._services.transaction() as db:
                 user = db.get(AdminUser, self._user_id) if self._user_id is not None else None
-                end_session(db, token=self._token, now=self._services.clock.now())
+                now = self._services.clock.now()
+                end_session(db, token=self._token, now=now)
+                if user is not None:  # the console's links stop working with the session
+                    revoke_handoffs(db, user_id=user.id, now=now)  # type: ignore[arg-type]
                 self._audit(db, AuditAction.LOGOUT, user=user)
         self._reset_state()

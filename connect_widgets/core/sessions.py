@@ -10,7 +10,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, select
 
 from connect_widgets.core.errors import SessionExpired
 from connect_widgets.store.models import AdminUser, LoginSession
@@ -32,8 +33,12 @@ def start_session(db: Session, *, user: AdminUser, now: datetime) -> str:
     return token
 
 
-def resume_session(db: Session, *, token: str, now: datetime) -> AdminUser:
+def resume_session(db: Session, *, token: str, now: datetime, activity: bool = True) -> AdminUser:
     """The session's admin, after checking both timeouts; marks the session active.
+
+    Args:
+        activity: False for work the page does by itself (a timer), which must not
+            keep an idle session alive.
 
     Raises:
         SessionExpired: unknown, ended, idle for 30 minutes, or older than 12 hours.
@@ -53,9 +58,24 @@ def resume_session(db: Session, *, token: str, now: datetime) -> AdminUser:
     user = db.get(AdminUser, row.user_id)
     if user is None:
         raise SessionExpired()
-    row.last_seen_at = now
-    db.add(row)
+    if activity:
+        row.last_seen_at = now
+        db.add(row)
     return user
+
+
+def live_session(token: str, *, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """SQL conditions on :class:`LoginSession` that hold only while ``token``'s session is live.
+
+    For a page that looks without acting (the open task page checking for news):
+    a query with these conditions marks nothing, so an idle page still times out.
+    """
+    return (
+        col(LoginSession.token_hash) == _digest(token),
+        col(LoginSession.ended_at).is_(None),
+        col(LoginSession.last_seen_at) > now - IDLE_TIMEOUT,
+        col(LoginSession.started_at) > now - ABSOLUTE_TIMEOUT,
+    )
 
 
 def end_session(db: Session, *, token: str, now: datetime, reason: str = "logout") -> None:

@@ -121,6 +121,25 @@ class LoginSession(SQLModel, table=True):
     end_reason: str | None = Field(default=None, max_length=32)
 
 
+class ConsoleHandoff(SQLModel, table=True):
+    """A single-use link from the Administration Console into Connect, signed in.
+
+    Only a SHA-256 of the random token is stored; the link works once
+    (``used_at``), for 60 seconds (``expires_at``), and not after the admin
+    logged out of the console (``revoked_at``).
+    """
+
+    __tablename__ = "console_handoffs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True, repr=False)
+    user_id: int = _owner("admin_users")
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    used_at: datetime | None = _when(nullable=True)
+    revoked_at: datetime | None = _when(nullable=True)
+
+
 class TaskProgress(SQLModel, table=True):
     """Where an account stands on one setup task; shared by the account's admins."""
 

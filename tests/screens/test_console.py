@@ -23,7 +23,7 @@ def test_the_console_asks_for_every_login_step_then_shows_the_account(services, 
     assert "Acme Ltd" in facts and "ACME" in facts and "0 of 8 required tasks complete" in facts
 
 
-def test_the_application_switcher_opens_connect_with_the_email_filled_in(services, account, clock):
+def test_the_application_switcher_links_to_connect_with_a_hand_off_and_the_email(services, account, clock):
     app = ConnectApp(services, console=True)
     log_in_first_time(app, services, account)
     home = app.current
@@ -33,7 +33,9 @@ def test_the_application_switcher_opens_connect_with_the_email_filled_in(service
     link = html.unescape(home.applications.value.split('href="', 1)[1].split('"', 1)[0])
     target = urlsplit(link)
     assert target.path == "connect.ipynb"  # the Connect notebook of the same server
-    assert parse_qs(target.query) == {"email": [account.admin_email]}
+    query = parse_qs(target.query)
+    assert query["email"] == [account.admin_email]  # filled in should the hand-off be refused
+    assert len(query["handoff"][0]) == 43  # 256 random bits (see test_console_handoff.py)
     home.switcher_button.click()
     assert home.applications.layout.display == "none"
 

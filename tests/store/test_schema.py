@@ -15,14 +15,14 @@ from sqlmodel import SQLModel, select
 import connect_widgets.store.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from connect_widgets.settings import Settings, load_settings
 from connect_widgets.store.engine import make_engine, new_session
-from connect_widgets.store.models import Account, AdminUser, LoginSession, Message, Phone
+from connect_widgets.store.models import Account, AdminUser, ConsoleHandoff, LoginSession, Message, Phone
 from connect_widgets.store.schema import current_revision, head_revision, upgrade_schema
 
 from tests.conftest import FAST_ARGON2
 
 TABLES = {
     "accounts", "admin_users", "phones", "passcodes", "login_sessions",
-    "task_progress", "messages", "audit_events",
+    "task_progress", "messages", "audit_events", "console_handoffs",
 }
 
 
@@ -195,8 +195,9 @@ SECRETS = {
         (Message(id=1, channel="sms", recipient="+447400000042", body=SECRETS["body"],
                  transport="outbox", status="sent"), ["body"]),
         (LoginSession(id=1, token_hash=SECRETS["token_hash"], user_id=1), ["token_hash"]),
+        (ConsoleHandoff(id=1, token_hash=SECRETS["token_hash"], user_id=1), ["token_hash"]),
     ],
-    ids=["AdminUser", "Phone", "Message", "LoginSession"],
+    ids=["AdminUser", "Phone", "Message", "LoginSession", "ConsoleHandoff"],
 )
 def test_reprs_leave_out_secret_columns(row: SQLModel, secret_fields: list[str]) -> None:
     """repr/str of secret-bearing rows show neither the secret values nor their field names."""
