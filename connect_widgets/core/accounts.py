@@ -32,6 +32,8 @@ REGIONS = {
     "za": "South Africa",
     "au": "Australia",
 }
+# The phone country an account's region suggests (Europe spans many: no guess).
+REGION_PHONE_COUNTRY = {"uk": "GB", "de": "DE", "us": "US", "ca": "CA", "za": "ZA", "au": "AU"}
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _DOMAIN_RE = re.compile(rf"^{_LABEL}(\.{_LABEL})*\.[a-z][a-z0-9-]{{1,62}}$")
 

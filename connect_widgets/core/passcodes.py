@@ -108,12 +108,14 @@ def check_can_send(db: Session, *, user_id: int, now: datetime) -> None:
         .where(Passcode.user_id == user_id, Passcode.sent_at > now - SEND_WINDOW)
         .order_by(col(Passcode.sent_at))
     ).all()
-    if recent and now - recent[-1] < RESEND_AFTER:
-        wait = RESEND_AFTER - (now - recent[-1])
-        raise ResendTooSoon(wait_seconds=max(1, math.ceil(wait.total_seconds())))
+    # The longer wait is the true one: a limit reached seconds after the last send
+    # must not be announced as "30 seconds" and then as "9 minutes".
     if len(recent) >= SENDS_PER_WINDOW:
         wait = recent[-SENDS_PER_WINDOW] + SEND_WINDOW - now
         raise SendLimitReached(wait_seconds=max(1, math.ceil(wait.total_seconds())))
+    if recent and now - recent[-1] < RESEND_AFTER:
+        wait = RESEND_AFTER - (now - recent[-1])
+        raise ResendTooSoon(wait_seconds=max(1, math.ceil(wait.total_seconds())))
 
 
 def _sms_text(code: str, purpose: Purpose) -> str:

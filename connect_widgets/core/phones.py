@@ -27,6 +27,15 @@ def country_choices() -> list[tuple[str, str]]:
     return sorted(choices)
 
 
+def example_mobile(region: str) -> str:
+    """A mobile number of ``region`` as the admin would type it: national, no leading 0."""
+    example = phonenumbers.example_number_for_type(region, PhoneNumberType.MOBILE)
+    if example is None:
+        return ""
+    national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return national[1:].lstrip() if national.startswith("0") else national
+
+
 def parse_mobile(*, country: object, number: object) -> str:
     """Turn a country and a national mobile number into E.164 (``+447400123456``).
 

@@ -14,6 +14,7 @@ A reset never logs in: the admin then logs in normally, passcode included.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 
@@ -37,7 +38,7 @@ from connect_widgets.core.passcodes import (
     send_passcode,
     verify_passcode,
 )
-from connect_widgets.core.passwords import enforce_password_policy
+from connect_widgets.core.passwords import PolicyCheck, enforce_password_policy, review_password
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.models import Account, AdminUser, LoginSession
 
@@ -65,6 +66,7 @@ class PasswordReset:
         self._user_id: int | None = None
         self._unknown_tries = 0
         self._verified_at: datetime | None = None
+        self._words: tuple[str, ...] = ()  # the admin's name, code and company, once verified
 
     def __repr__(self) -> str:
         return f"PasswordReset(step={self.step.value!r}, email={self.email!r})"
@@ -130,7 +132,16 @@ class PasswordReset:
             if user is None:
                 raise StepOutOfOrder()
             verify_passcode(db, user=user, purpose=Purpose.RESET, code=code, now=now)
+            account = db.get(Account, user.account_id)
+            self._words = (user.email.split("@")[0], account.code.lower() if account else "",
+                           account.company if account else "")
         self._verified_at, self.step = now, ResetStep.NEW_PASSWORD
+
+    def review_new_password(self, candidate: object) -> list[PolicyCheck]:
+        """The policy's rules, met or not, for the live indicator (only once the code is verified)."""
+        self._require(ResetStep.NEW_PASSWORD)
+        text = candidate if isinstance(candidate, str) else ""
+        return review_password(unicodedata.normalize("NFKC", text), personal_words=self._words)
 
     def set_password(self, *, new: object, confirm: object) -> None:
         """Step 3: set the new password; ends the admin's open sessions; no login."""
@@ -147,7 +158,7 @@ class PasswordReset:
                 raise StepOutOfOrder()
             password = enforce_password_policy(
                 new, confirm,
-                personal_words=(user.email.split("@")[0], account.code.lower(), account.company),
+                personal_words=self._words,
                 current_hash=user.password_hash,
                 hasher=services.hasher,
             )

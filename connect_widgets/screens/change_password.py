@@ -7,7 +7,19 @@ import html
 import ipywidgets as widgets
 
 from connect_widgets.core.login import LoginFlow
+from connect_widgets.core.passwords import PolicyCheck
 from connect_widgets.screens.screen import Screen, ScreenHost, on_enter, primary_button, text_field
+
+
+def rules_html(checks: list[PolicyCheck], *, new: str, confirm: str) -> str:
+    """The live indicator: each rule ✓ or ✗, then whether the two passwords match."""
+    typed = bool(new)
+    lines = [(c.met and typed, c.label) for c in checks]
+    lines.append((typed and new == confirm, "The two new passwords match"))
+    return "<ul>" + "".join(
+        f'<li class="{"met" if ok else "unmet"}">{"✓" if ok else "✗"} {html.escape(text)}</li>'
+        for ok, text in lines
+    ) + "</ul>"
 
 
 class ChangePasswordScreen(Screen):
@@ -45,13 +57,7 @@ class ChangePasswordScreen(Screen):
         except Exception:  # noqa: BLE001 - not signed in (yet): show nothing
             self.indicator.value = ""
             return
-        typed = bool(self.new.value)
-        lines = [(c.met and typed, c.label) for c in checks]
-        lines.append((typed and self.new.value == self.confirm.value, "The two new passwords match"))
-        self.indicator.value = "<ul>" + "".join(
-            f'<li class="{"met" if ok else "unmet"}">{"✓" if ok else "✗"} {html.escape(text)}</li>'
-            for ok, text in lines
-        ) + "</ul>"
+        self.indicator.value = rules_html(checks, new=self.new.value, confirm=self.confirm.value)
 
     def change(self) -> None:
         current, new, confirm = self.current.value, self.new.value, self.confirm.value

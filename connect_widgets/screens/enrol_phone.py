@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 
 from connect_widgets.core.login import LoginFlow
-from connect_widgets.core.phones import country_choices
+from connect_widgets.core.phones import country_choices, example_mobile
 from connect_widgets.screens.screen import LoginScreen, ScreenHost, on_enter, paragraph, primary_button, text_field
 
 
 class EnrolPhoneScreen(LoginScreen):
-    """Country drop-down (default from settings) and the number, with no leading zero."""
+    """Country drop-down (the account's region's country, else the server's default) and the number."""
 
     def __init__(self, host: ScreenHost, flow: LoginFlow, *, default_country: str) -> None:
         super().__init__(
@@ -26,12 +28,23 @@ class EnrolPhoneScreen(LoginScreen):
         )
         self.country.add_class("connect-field")
         self.number = text_field("Mobile number")
-        self.hint = paragraph("Enter the number with no leading zero, for example 7400 123456.",
-                              css="connect-hint")
+        self.hint = paragraph("", css="connect-hint")
+        self.country.observe(lambda _c: self.show_hint(), "value")
+        self.show_hint()
         self.next_button = primary_button("Next")
         self.next_button.on_click(lambda _b: self.next())
         on_enter(self.number, self.next)
         self.compose(self.country, self.number, self.hint, self.next_button)
+
+    def on_show(self) -> None:
+        if not self.number.value:  # a country the admin chose is kept while they correct the number
+            self.country.value = self.flow.phone_country(self.default_country)
+
+    def show_hint(self) -> None:
+        example = example_mobile(self.country.value or "")
+        text = "Enter the number with no leading zero and no country code" + (
+            f", for example {example}." if example else ".")
+        self.hint.value = f"<p>{html.escape(text)}</p>"
 
     def next(self) -> None:
         if self.submit(lambda: self.flow.enrol_phone(country=self.country.value, number=self.number.value)):

@@ -8,6 +8,7 @@ import ipywidgets as widgets
 
 from connect_widgets.core.login import LoginFlow
 from connect_widgets.core.reset import PasswordReset, ResetStep
+from connect_widgets.screens.change_password import rules_html
 from connect_widgets.screens.screen import (
     Place,
     Screen,
@@ -31,9 +32,10 @@ HELP = {
         "at your next login you enrol your new number."
     ),
     "Account locked?": (
-        "After 5 wrong passwords in a row, logging in is blocked for 15 minutes (longer if it "
-        "happens again). Wait, or reset your password below: a reset lifts the block. Support "
-        "can also unlock your account."
+        "After 5 wrong passwords in a row, logging in is blocked for 15 minutes, and twice as "
+        "long each time it happens again; until then even the right password is refused. Wait, "
+        'or reset your password under "Forgot your password?" above: a reset lifts the block. '
+        "Support can also unlock your account."
     ),
     "Cloud or Domain password?": (
         "Choose Cloud and use your Connect password until your account completes Set Up Your "
@@ -62,6 +64,10 @@ class LoginIssuesScreen(Screen):
         on_enter(self.reset_code, self.verify_code)
         self.new_password = text_field("New password", password=True)
         self.confirm_password = text_field("Confirm password", password=True)
+        self.indicator = widgets.HTML()  # the same live rules as the first login's password change
+        self.indicator.add_class("connect-rules")
+        self.new_password.observe(lambda _c: self.refresh_indicator(), "value")
+        self.confirm_password.observe(lambda _c: self.refresh_indicator(), "value")
         self.set_password_button = primary_button("Set new password")
         self.set_password_button.on_click(lambda _b: self.set_password())
         on_enter(self.confirm_password, self.set_password)
@@ -94,13 +100,22 @@ class LoginIssuesScreen(Screen):
             parts = [self.reset_notice, self.reset_code, self.verify_button, self.start_over_link]
         elif step is ResetStep.NEW_PASSWORD:
             parts = [paragraph("Choose a new password: at least 12 characters, hard to guess."),
-                     self.new_password, self.confirm_password, self.set_password_button]
+                     self.new_password, self.confirm_password, self.indicator, self.set_password_button]
+            self.refresh_indicator()
         else:
             parts = [paragraph(
                 "Your password was changed. Go back to the login and use it; you'll still be asked "
                 "for a passcode."
             ), self.start_over_link]
         self.forgot.children = tuple(parts)
+
+    def refresh_indicator(self) -> None:
+        """Each password rule met or not, as the admin types (only once the code is verified)."""
+        if self.reset.step is not ResetStep.NEW_PASSWORD:
+            self.indicator.value = ""
+            return
+        checks = self.reset.review_new_password(self.new_password.value)
+        self.indicator.value = rules_html(checks, new=self.new_password.value, confirm=self.confirm_password.value)
 
     def request_code(self) -> None:
         def request() -> None:

@@ -38,7 +38,10 @@ class PasscodeScreen(LoginScreen):
 
     def on_show(self) -> None:
         sent = self.flow.code_sent
-        if sent is not None and sent.delivered:
+        if sent is not None and sent.delivered and self.flow.notice:  # an earlier code, still valid
+            self.set_intro(self.flow.notice)
+            self.expiry.value = "<p>Never share it.</p>"
+        elif sent is not None and sent.delivered:
             self.set_intro(f"We sent a one-time passcode by SMS to the number ending {sent.ending}.")
             self.expiry.value = "<p>It expires in 5 minutes. Never share it.</p>"
         else:
@@ -58,7 +61,11 @@ class PasscodeScreen(LoginScreen):
     def tick(self) -> None:
         """Refresh the Resend countdown; re-arms itself each second while the kernel runs."""
         wait = self.seconds_until_resend()
-        self.resend_button.description = f"Resend code in {wait} s" if wait else "Resend code"
+        if wait > 60:  # the same rounding as the message ("Try again in 9 minutes")
+            minutes = math.ceil(wait / 60)
+            self.resend_button.description = f"Resend code in {minutes} min"
+        else:
+            self.resend_button.description = f"Resend code in {wait} s" if wait else "Resend code"
         self.resend_button.disabled = bool(wait)  # a hint only: the flow enforces the wait
         if self._timer is not None:
             self._timer.cancel()

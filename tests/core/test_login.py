@@ -359,7 +359,9 @@ def test_reaching_the_passcode_page_again_reuses_a_code_sent_moments_ago(service
     code = code_from_sms(services)
     clock.advance(seconds=10)
     second_page = second_login_to_passcode(services, account)  # e.g. a reload
-    assert second_page.code_sent is not None and second_page.notice is None
+    assert second_page.code_sent is not None
+    assert second_page.notice == ("We didn't send a new code. The last code we sent to the number ending 56 "
+                                  "is still valid for 5 more minutes: enter it below.")
     second_page.verify_passcode(code)
     with pytest.raises(errors.PasscodeUsed):
         first_page.verify_passcode(code)

@@ -67,10 +67,48 @@ def test_build_app_prefills_from_the_query_string_and_skips_nothing(settings, cl
     app = build_app(settings, query_string="account=ACME", clock=clock)
     try:
         assert isinstance(app.current, EmailScreen)
-        assert app.current.email.value == "@acme.mimecast.connect"
+        assert app.current.email.value == ""  # the cursor sits in an empty field: the name comes first
+        assert "@acme.mimecast.connect" in app.current.domain.value
+        assert app.current.domain.layout.display is None
         assert app.flow.step is LoginStep.EMAIL
     finally:
         app.services.engine.dispose()
+
+
+def test_with_the_account_in_the_url_the_admin_types_only_their_name(services, account):
+    app = ConnectApp(services, prefill_email="@acme.mimecast.connect")
+    screen = app.current
+    name = account.admin_email.split("@")[0]
+    screen.email.value = name
+    screen.next_button.click()
+    assert isinstance(app.current, MethodScreen)
+    assert app.flow.email == account.admin_email
+
+
+def test_with_the_account_in_the_url_a_whole_address_typed_is_used_as_typed(services, account):
+    app = ConnectApp(services, prefill_email="@other.mimecast.connect")
+    screen = app.current
+    screen.email.value = account.admin_email
+    assert screen.domain.layout.display == "none"  # the domain beside the field steps aside
+    screen.next_button.click()
+    assert isinstance(app.current, MethodScreen)
+    assert app.flow.email == account.admin_email
+
+
+def test_with_the_account_in_the_url_an_empty_name_is_refused_and_the_domain_stays(services, account):
+    app = ConnectApp(services, prefill_email="@acme.mimecast.connect")
+    app.current.next_button.click()
+    assert isinstance(app.current, EmailScreen)
+    assert "Enter your email address" in app.message.value
+    assert "@acme.mimecast.connect" in app.current.domain.value
+
+
+def test_log_out_brings_back_the_account_domain_and_an_empty_name(services, account):
+    app = ConnectApp(services, prefill_email="@acme.mimecast.connect")
+    app.current.email.value = "someone"
+    app.log_out()
+    assert app.current.email.value == ""
+    assert "@acme.mimecast.connect" in app.current.domain.value
 
 
 def test_build_app_with_a_junk_query_string_leaves_the_field_empty(settings, clock):

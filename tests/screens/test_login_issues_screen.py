@@ -175,3 +175,31 @@ def test_a_malformed_reset_address_is_refused_with_what_to_fix(app):
     app.current.send_code_button.click()
     assert shown_message(app) == "Enter an email address like jane@acme.mimecast.connect."
     assert app.current.send_code_button in app.current.forgot.children
+
+
+def test_the_reset_form_shows_the_same_live_rules_as_the_first_password_change(app, services, enrolled):
+    app.current.login_issues_link.click()
+    issues = app.current
+    assert issues.indicator.value == ""  # nothing to show before the code is verified
+    issues.reset_email.value = enrolled.admin_email
+    issues.send_code_button.click()
+    issues.reset_code.value = code_from_sms(services)
+    issues.verify_button.click()
+    assert issues.indicator in issues.forgot.children
+    issues.new_password.value = "short"
+    assert "✗ 12 to" in plain(issues.indicator.value)
+    assert "✗ The two new passwords match" in plain(issues.indicator.value)
+    issues.new_password.value = RESET_PASSWORD
+    issues.confirm_password.value = RESET_PASSWORD
+    shown = plain(issues.indicator.value)
+    assert "✗" not in shown and "✓ The two new passwords match" in shown
+
+
+def test_account_locked_help_points_to_the_reset_where_it_is(app):
+    app.current.login_issues_link.click()
+    sections = dict(zip(app.current.sections.titles, app.current.sections.children, strict=True))
+    locked = plain(sections["Account locked?"].value)
+    assert 'under "Forgot your password?" above' in locked
+    assert "below" not in locked
+    assert "15 minutes" in locked and "twice as long" in locked
+    assert list(sections).index("Forgot your password?") < list(sections).index("Account locked?")

@@ -35,8 +35,10 @@ from tests.screens.conftest import (
 )
 
 GENERIC_LOGIN_REFUSAL = (
-    "The email address or password is not right, or the account is locked for a while "
-    'after too many tries. Try again, or choose "Login issues?".'
+    "The email address or password is not right. After 5 wrong passwords in a row an account "
+    "is locked for 15 minutes (twice as long after each further lock), and until then even the "
+    'right password gets this answer. Wait and try again, or choose "Login issues?" to reset '
+    "your password, which also unlocks the account."
 )
 
 # --- 1. email -------------------------------------------------------------------------
@@ -344,8 +346,46 @@ def test_a_sixth_code_in_fifteen_minutes_is_refused(app, services, account, cloc
     clock.advance(seconds=30)
     screen.resend_button.click()
     assert shown_message(app) == "Too many codes were sent in the last 15 minutes. Try again in 13 minutes."
+    assert screen.resend_button.description == "Resend code in 13 min"  # one wait, said once
     assert count_rows(services, Passcode) == 5
     assert isinstance(app.current, PasscodeScreen)
+
+
+def test_the_limit_reached_seconds_after_a_send_gives_the_real_wait_not_30_seconds(app, services, account, clock):
+    screen = reach_first_passcode(app, account)
+    for _ in range(4):
+        clock.advance(seconds=30)
+        screen.resend_button.click()
+    clock.advance(seconds=5)  # the fifth code went out 5 s ago, and the window is full
+    screen.resend_button.click()  # a click on the disabled button still reaches the kernel
+    assert shown_message(app) == "Too many codes were sent in the last 15 minutes. Try again in 13 minutes."
+    assert screen.resend_button.description == "Resend code in 13 min"
+    assert count_rows(services, Passcode) == 5
+
+
+def test_a_second_login_within_30_seconds_says_the_previous_code_is_still_valid(app, services, account, clock):
+    log_in_first_time(app, services, account)
+    app.log_out_button.click()
+    clock.advance(minutes=1)
+    screen = reach_password(app, account.admin_email)
+    screen.password.value = NEW_PASSWORD
+    screen.next_button.click()
+    assert isinstance(app.current, PasscodeScreen)
+    app.log_out()  # e.g. the page reloaded before the code was typed
+    clock.advance(seconds=10)
+    screen = reach_password(app, account.admin_email)
+    screen.password.value = NEW_PASSWORD
+    screen.next_button.click()
+    passcode = app.current
+    assert isinstance(passcode, PasscodeScreen)
+    assert intro(passcode) == ("We didn't send a new code. The last code we sent to the number ending 56 "
+                               "is still valid for 5 more minutes: enter it below.")
+    assert passcode.resend_button.description == "Resend code in 20 s"
+    sent = count_rows(services, Passcode)
+    passcode.code.value = code_from_sms(services)
+    passcode.verify_button.click()
+    assert shown_message(app) == ""
+    assert count_rows(services, Passcode) == sent
 
 
 class _BrokenSms:
@@ -444,3 +484,21 @@ def test_session_rows_stay_open_while_the_password_change_is_refused(app, servic
     screen = reach_change_password(app, services, account)
     _change(screen, "wrong", NEW_PASSWORD)
     assert count_rows(services, LoginSession, col(LoginSession.ended_at).is_(None)) == 1
+
+
+@pytest.mark.parametrize(("region", "country", "example"), [
+    ("ca", "CA", "(506) 234-5678"),
+    ("uk", "GB", "7400 123456"),
+    ("eu", "GB", "7400 123456"),  # Europe names no one country: the server's default
+])
+def test_the_phone_country_follows_the_account_region(app, services, region, country, example):
+    from connect_widgets.core.accounts import create_account
+
+    maple = create_account(services, code="MAPLE", company="Maple Ltd", primary_domain="maple.example",
+                           admin_name="lee", region=region)
+    enrol = reach_enrol(app, maple)
+    assert enrol.country.value == country
+    assert plain(enrol.hint.value) == (
+        f"Enter the number with no leading zero and no country code, for example {example}.")
+    enrol.country.value = "AU"
+    assert "412 345 678" in plain(enrol.hint.value)
