@@ -18,7 +18,7 @@ import ipywidgets as widgets
 from sqlmodel import col, or_, select
 
 from connect_widgets.core.clock import Clock
-from connect_widgets.core.demo import STAGES, reset_demo_account, seed_demo_accounts
+from connect_widgets.core.demo import STAGES, clear_passcode_limits, reset_demo_account, seed_demo_accounts
 from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.core.tasks import data_file
@@ -32,16 +32,36 @@ from connect_widgets.store.models import Account, AdminUser, Message
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 2.0
 SHOWN_MESSAGES = 4
+MAIL_CHARACTERS = 2000  # of each email's body (the kit's own mails are shorter)
 
+# The trainer page is wider than an admin's (phone and inbox side by side) and must
+# stay usable on a 1024 px projector: rows wrap instead of overflowing, buttons are
+# as wide as their labels and never shrink, and the inbox wraps or scrolls inside
+# its own box whatever a message holds (long URLs, long subjects, long lines).
 _TRAINER_STYLE = """
 <style>
-.connect-phone { margin-right: 1.5em; border: 10px solid #1f2933; border-radius: 22px; padding: .8em; background: #f5f7fa; width: 17em; min-height: 14em; }
+.connect-app.connect-trainer { max-width: 72em; padding: 0 1em; box-sizing: border-box; }
+.connect-trainer .connect-row { flex-wrap: wrap; align-items: center; gap: .5em .6em; margin: .3em 0; }
+.connect-trainer .connect-row > .widget-html { flex: 1 1 16em; min-width: 0; }
+.connect-trainer .connect-row > .widget-html > .widget-html-content { line-height: 1.4; white-space: normal; }
+.connect-trainer .connect-row .widget-html p { margin: 0; }
+.connect-trainer button.jupyter-button { width: auto; flex: 0 0 auto; max-width: 100%; margin: 0; }
+.connect-trainer .connect-account { flex: 1 1 22em; max-width: 36em; min-width: 0; margin: 0; }
+.connect-trainer .connect-account select { min-width: 0; }
+.connect-trainer .connect-stages button.jupyter-button { min-width: 7em; }
+.connect-trainer .connect-hint p { margin: 0; }
+.connect-devices { flex-wrap: wrap; align-items: flex-start; gap: 1em; margin: 1em 0; }
+.connect-phone { box-sizing: border-box; flex: 0 0 17em; border: 10px solid #1f2933; border-radius: 22px; padding: .8em; background: #f5f7fa; min-height: 14em; }
 .connect-phone h3, .connect-inbox h3 { margin: 0 0 .4em 0; font-size: 1em; }
-.connect-sms { background: #e3f0ff; border-radius: 10px; padding: .4em .6em; margin: .3em 0; font-size: .92em; }
+.connect-phone > .widget-html-content, .connect-inbox > .widget-html-content { min-width: 0; line-height: 1.4; }
+.connect-sms { background: #e3f0ff; border-radius: 10px; padding: .4em .6em; margin: .3em 0; font-size: .92em; overflow-wrap: anywhere; }
 .connect-sms .code { font-size: 1.6em; font-weight: 700; letter-spacing: .12em; }
-.connect-inbox { border: 1px solid #d9e2ec; border-radius: 6px; padding: .6em .8em; background: #fff; width: 22em; }
-.connect-mail { border-bottom: 1px solid #e4e7eb; padding: .3em 0; font-size: .9em; white-space: pre-wrap; }
-.connect-stage-result { background: #e8f1fd; border-left: 4px solid #0b5cad; padding: .4em .8em; }
+.connect-inbox { box-sizing: border-box; flex: 1 1 22em; min-width: 0; max-width: 100%; max-height: 34em; overflow: auto; border: 1px solid #d9e2ec; border-radius: 6px; padding: .6em .8em; background: #fff; }
+.connect-mail { border-bottom: 1px solid #e4e7eb; padding: .4em 0; font-size: .9em; min-width: 0; overflow-wrap: anywhere; word-break: break-word; }
+.connect-mail .subject { font-weight: 700; }
+.connect-mail .meta { color: #52606d; font-size: .92em; }
+.connect-mail .body { white-space: pre-wrap; margin-top: .3em; }
+.connect-stage-result { background: #e8f1fd; border-left: 4px solid #0b5cad; padding: .4em .8em; overflow-wrap: anywhere; }
 .connect-notes .widget-html-content { line-height: 1.45; }
 </style>
 """
@@ -59,6 +79,7 @@ class TrainerConsole(widgets.VBox):
     def __init__(self, services: ConnectServices) -> None:
         super().__init__()
         self.add_class("connect-app")
+        self.add_class("connect-trainer")
         self.services = services
         self._timer: asyncio.TimerHandle | None = None
         self.header = widgets.HTML("<h1>Connect Trainer</h1>")
@@ -76,7 +97,8 @@ class TrainerConsole(widgets.VBox):
                                           layout=widgets.Layout(width="auto"))
         self.seed_button.on_click(lambda _b: self.run(self.seed))
         self.account = widgets.Dropdown(description="Demo account", style={"description_width": "initial"},
-                                        layout=widgets.Layout(width="28em"))
+                                        layout=widgets.Layout(width="auto"))
+        self.account.add_class("connect-account")
         self.account.observe(lambda _c: self.refresh(), "value")
         self.stage_buttons: dict[str, widgets.Button] = {}
         for stage in STAGES:
@@ -90,6 +112,14 @@ class TrainerConsole(widgets.VBox):
         self.dns_button.layout.width = "auto"
         self.dns_button.on_click(lambda _b: self.run(self.toggle_dns))
         self.dns_state = widgets.HTML()
+        self.clear_limits_button = widgets.Button(
+            description="Clear passcode limits", icon="unlock", layout=widgets.Layout(width="auto"),
+            tooltip="Let the admin be sent a passcode now, and lift a password lockout")
+        self.clear_limits_button.on_click(lambda _b: self.run(self.clear_limits))
+        clear_limits_hint = widgets.HTML(
+            "<p>Stuck on “Too many codes were sent in the last 15 minutes”, or locked out after "
+            "mistyped passwords? Clear the limits and the admin can be sent a new code at once.</p>")
+        clear_limits_hint.add_class("connect-hint")
         self.phone = widgets.HTML()
         self.phone.add_class("connect-phone")
         self.inbox = widgets.HTML()
@@ -100,16 +130,20 @@ class TrainerConsole(widgets.VBox):
                          f"<p><b>Point out:</b> {html.escape(point)}</p>") for _t, sees, point in notes
         ], titles=tuple(t for t, _s, _p in notes))
         self.notes.add_class("connect-notes")
+        stages = _row(*self.stage_buttons.values())
+        stages.add_class("connect-stages")
         controls = widgets.VBox([
-            widgets.HBox([self.account, self.seed_button]),
+            _row(self.account, self.seed_button),
             widgets.HTML("<p>Reset the account to a stage (real data, made by Connect's own steps):</p>"),
-            widgets.HBox(list(self.stage_buttons.values())), self.result,
-            widgets.HBox([self.dns_button, self.dns_state]),
+            stages, self.result,
+            _row(self.dns_button, self.dns_state),
+            _row(self.clear_limits_button, clear_limits_hint),
         ])
         controls.add_class("connect-screen")
+        devices = widgets.HBox([self.phone, self.inbox])
+        devices.add_class("connect-devices")
         self.children = (
-            widgets.HTML(STYLESHEET + _TRAINER_STYLE), self.header, self.message, controls,
-            widgets.HBox([self.phone, self.inbox], layout=widgets.Layout(margin="1em 0")),
+            widgets.HTML(STYLESHEET + _TRAINER_STYLE), self.header, self.message, controls, devices,
             widgets.HTML("<h3>Presenter notes</h3>"), self.notes,
         )
         self.load_accounts()
@@ -169,6 +203,29 @@ class TrainerConsole(widgets.VBox):
             f"<code>{html.escape(done.password)}</code></p><p>"
             f'<a href="{html.escape(url)}" target="_blank">Open Connect for this account</a></p></div>')
 
+    def clear_limits(self, *, code: str | None = None) -> None:
+        """Clear the chosen demo account's passcode send limit and password lockout (the core checks it is a demo)."""
+        code = code or self.account.value
+        if not code:
+            self.show_message("Create the demo accounts first.")
+            return
+        cleared = clear_passcode_limits(self.services, code=code)
+        done = []
+        if cleared.codes_cleared:
+            several = cleared.codes_cleared != 1
+            done.append(f"{cleared.codes_cleared} code{'s' if several else ''} sent in the last 15 minutes "
+                        f"no longer count{'' if several else 's'}")
+        if cleared.lockout_lifted:
+            done.append("the password lockout is lifted")
+        if not done:
+            self.show_message(f"Nothing was holding {cleared.account_code} back: no codes were sent in the last "
+                              "15 minutes and its admin is not locked out.", kind="info")
+            return
+        self.show_message(
+            f"Passcode limits cleared for {cleared.account_code}: {' and '.join(done)}. A new code can be sent "
+            "now: on the Connect page click Resend code, or reload the page and log in again if it is still "
+            "counting down. Codes already on the demo phone no longer work.", kind="info")
+
     def toggle_dns(self) -> None:
         code = self.account.value
         if not code:
@@ -213,9 +270,7 @@ class TrainerConsole(widgets.VBox):
         sms = "".join(
             f'<div class="connect-sms">{_with_code(m.body)}<br><small>{m.created_at:%H:%M:%S} UTC · '
             f"{html.escape(m.status)}</small></div>" for m in texts) or "<p>No SMS yet.</p>"
-        mail = "".join(
-            f'<div class="connect-mail"><b>{html.escape(m.subject or "(no subject)")}</b> → '
-            f"{html.escape(m.recipient)}<br>{html.escape(m.body[:240])}…</div>" for m in mails) or "<p>No email yet.</p>"
+        mail = "".join(_mail(m) for m in mails) or "<p>No email yet.</p>"
         return f"<h3>Demo phone</h3>{sms}", f"<h3>Inbox</h3>{mail}"
 
     def close(self) -> None:
@@ -223,6 +278,21 @@ class TrainerConsole(widgets.VBox):
             self._timer.cancel()
             self._timer = None
         super().close()
+
+
+def _row(*children: widgets.Widget) -> widgets.HBox:
+    """A row of controls that wraps onto a second line rather than overflow a narrow screen."""
+    row = widgets.HBox(list(children))
+    row.add_class("connect-row")
+    return row
+
+
+def _mail(message: Message) -> str:
+    """One email of the demo inbox: subject, addressee, time, then the text (wrapped in the box)."""
+    body = message.body if len(message.body) <= MAIL_CHARACTERS else message.body[:MAIL_CHARACTERS] + "…"
+    return (f'<div class="connect-mail"><div class="subject">{html.escape(message.subject or "(no subject)")}</div>'
+            f'<div class="meta">To {html.escape(message.recipient)} · {message.created_at:%H:%M:%S} UTC</div>'
+            f'<div class="body">{html.escape(body.strip())}</div></div>')
 
 
 def _with_code(body: str) -> str:

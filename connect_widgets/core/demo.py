@@ -22,11 +22,12 @@ The stages (:data:`STAGES`):
     A correction of the company name waits for the Connect team: Confirm Your
     Details is awaiting validation with a pending review.
 ``complete``
-    Every task that can complete without a real directory: details, domains,
-    users (submitted and approved), outbound, inbound, MX, recipient validation
+    Setup finished: every required task is complete, so the admin lands on
+    "Setup complete". Details, domains, users (submitted and approved), user
+    authentication (Cloud only), outbound, inbound, MX, recipient validation
     (known addresses), journaling and permitted senders. Synchronize Your
-    Directory and Set Up User Authentication need a live directory, so they are
-    left not started.
+    Directory (optional) needs a live directory, so it is left not started, and
+    Domain login with it.
 
 The stage's history is dated a little in the past (:data:`HISTORY`) and steps a
 minute at a time, so that the passcode cooldown and send window of the build do
@@ -35,8 +36,11 @@ timestamps follow each other as an admin's would. Every text and email of a
 build goes to the outbox whatever transports are configured: the demo phone
 numbers and ``.example`` mailboxes are not real.
 
-Only accounts marked ``is_demo`` can be reset or deleted here; any other account
-is refused with :class:`NotADemoAccount`. Nothing in the Connect notebook calls
+A room demo stopped by the passcode send limit (or a password lockout) is freed
+with :func:`clear_passcode_limits`.
+
+Only accounts marked ``is_demo`` can be reset, deleted or freed here; any other
+account is refused with :class:`NotADemoAccount`. Nothing in the Connect notebook calls
 this module.
 """
 
@@ -68,6 +72,7 @@ from connect_widgets.core.inputs import read_text
 from connect_widgets.core.journaling import JournalingTask
 from connect_widgets.core.login import LoginFlow, LoginStep
 from connect_widgets.core.outbound import OutboundTask, parse_ip_ranges
+from connect_widgets.core.passcodes import SEND_WINDOW
 from connect_widgets.core.passwords import review_password
 from connect_widgets.core.permitted_senders import PermittedSendersTask
 from connect_widgets.core.phones import parse_mobile
@@ -77,8 +82,9 @@ from connect_widgets.core.review_queue import ReviewQueue
 from connect_widgets.core.service_values import ServiceValues, load_service_values
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.tasks import CatalogueError, TaskState, data_file
+from connect_widgets.core.user_auth import UserAuthTask
 from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import Account, AdminUser, Domain, Message
+from connect_widgets.store.models import Account, AdminUser, Domain, Message, Passcode
 
 STAGES = ("fresh", "enrolled", "mid-tasks", "awaiting-review", "complete")
 HISTORY = timedelta(hours=2)  # how long ago a rebuilt stage's history starts
@@ -418,6 +424,73 @@ def reset_demo_account(services: ConnectServices, code: object, stage: object, *
                      stage=wanted, url=created.url)
 
 
+# --- passcode limits --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LimitsCleared:
+    """What :func:`clear_passcode_limits` did for one demo account."""
+
+    account_code: str
+    codes_cleared: int  # passcodes sent within the send window that no longer count
+    lockout_lifted: bool  # an admin was locked out of password login and no longer is
+
+
+def clear_passcode_limits(services: ConnectServices, *, code: object, actor: str = "trainer") -> LimitsCleared:
+    """Let a demo account's admins be sent a passcode at once, and log in with their password.
+
+    For a room demo stopped by "Too many codes were sent in the last 15 minutes",
+    the 30-second resend wait, or five mistyped passwords. For each admin of the
+    account, the passcodes sent within the send window are deleted, and the
+    password failure count and lock are cleared (as support's unlock does).
+
+    Why delete rather than mark: the send limit counts the admin's ``Passcode``
+    rows sent within the window (:func:`~connect_widgets.core.passcodes.check_can_send`),
+    and no column can say "does not count" without a schema migration. Deleting
+    them changes no rule and no rule's code, for any account: the phone's HOTP
+    counter is untouched, so no code is ever issued twice; a deleted code can no
+    longer be verified (the code on the demo phone dies, as a resend would kill
+    it); expiry, single use and the per-code tries apply to the next code as
+    always, and the limit counts again from it. The history stays: each send has
+    its ``code_sent`` audit row and its SMS in the outbox, and this clearing
+    writes its own audit row (counts only, no code, no number).
+
+    Args:
+        services: the kit's services (database and clock).
+        code: the demo account's code.
+        actor: who asked, for the audit trail.
+
+    Raises:
+        NotADemoAccount: no account has that code, or it is not marked as a demo
+            account (checked in the same transaction that clears); nothing is changed.
+    """
+    wanted = _account_code(code)
+    now = services.clock.now()
+    with services.transaction() as db:
+        account = db.exec(select(Account).where(Account.code == wanted)).first()
+        if account is None:
+            raise NotADemoAccount(f"There is no account {wanted}. Create the demo accounts first.")
+        if not account.is_demo:
+            raise NotADemoAccount(f"{wanted} is not a demo account, so its passcode limits are never cleared here.")
+        admins = db.exec(select(AdminUser).where(AdminUser.account_id == account.id)).all()
+        ids = [admin.id for admin in admins]
+        recent = db.exec(select(Passcode).where(col(Passcode.user_id).in_(ids),
+                                                col(Passcode.sent_at) > now - SEND_WINDOW)).all()
+        for passcode in recent:
+            db.delete(passcode)
+        lifted = False
+        for admin in admins:
+            lifted = lifted or (admin.locked_until is not None and admin.locked_until > now)
+            admin.failed_logins, admin.lock_count, admin.locked_until = 0, 0, None
+            db.add(admin)
+        record_event(db, action=AuditAction.DEMO_LIMITS_CLEARED, now=now, actor=actor, account_id=account.id,
+                     user_id=ids[0] if len(ids) == 1 else None,
+                     detail=(f"demo account {wanted}: {len(recent)} passcode(s) sent in the last "
+                             f"{int(SEND_WINDOW.total_seconds() // 60)} minutes cleared; "
+                             + ("password lockout lifted" if lifted else "no password lockout")))
+    return LimitsCleared(account_code=wanted, codes_cleared=len(recent), lockout_lifted=lifted)
+
+
 # --- the demo admin ---------------------------------------------------------------------
 
 
@@ -451,6 +524,7 @@ class _DemoAdmin:
                 if stage == "complete":
                     self.finish_outbound(outbound)
                     self.add_users()
+                    self.cloud_authentication()
                     self.prepare_inbound()
                     self.check_mx()
                     self.recipient_validation()
@@ -551,6 +625,11 @@ class _DemoAdmin:
         for review in queue.pending():
             if review.account_code == self._demo.code and review.kind == USER_IMPORT:
                 queue.approve(review.id)
+        self._step()
+
+    def cloud_authentication(self) -> None:
+        task = UserAuthTask(self.board)
+        task.choose_mode(version=self._start("user_authentication").version, mode="cloud")
         self._step()
 
     def prepare_inbound(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -15,13 +16,15 @@ from connect_widgets.core.demo import (
     DemoDnsChecker,
     DemoStageFailed,
     NotADemoAccount,
+    clear_passcode_limits,
     delete_demo_account,
     load_demo_accounts,
     reset_demo_account,
     seed_demo_accounts,
 )
 from connect_widgets.core.dns_checks import DnsOutcome
-from connect_widgets.core.login import LoginFlow, LoginStep
+from connect_widgets.core.login import MAX_FAILED_LOGINS, LoginFlow, LoginStep
+from connect_widgets.core.passcodes import RESEND_AFTER, SENDS_PER_WINDOW
 from connect_widgets.core.progress import TaskBoard
 from connect_widgets.core.review_queue import ReviewQueue
 from connect_widgets.core.service_values import load_service_values
@@ -38,7 +41,7 @@ from connect_widgets.store.models import (
     Phone,
 )
 
-from tests.conftest import GB_MOBILE, code_from_sms, user_by_email
+from tests.conftest import GB_MOBILE, NEW_PASSWORD, code_from_sms, last_sms, user_by_email
 
 DEMOS = load_demo_accounts()
 HARBOUR = next(d for d in DEMOS if d.code == "HARBOURSIDE")
@@ -180,13 +183,21 @@ def test_complete_finishes_every_task_that_needs_no_real_directory(services, cod
     demo = next(d for d in DEMOS if d.code == code)
     reset_demo_account(services, code, "complete")
     found = states(services, code)
-    assert {k for k, s in found.items() if s is not TaskState.COMPLETE} == {"directory_sync", "user_authentication"}
-    assert found["user_authentication"] is TaskState.NOT_STARTED  # needs a live directory test login
+    assert {k for k, s in found.items() if s is not TaskState.COMPLETE} == {"directory_sync"}  # needs a live one
     account = account_row(services, code)
+    assert account.auth_mode == "cloud"  # Set Up Your Authentication done with Cloud only
     assert count(services, MailUser, MailUser.account_id == account.id) == len(demo.users)
     assert count(services, PermittedSender, PermittedSender.account_id == account.id) == len(demo.permitted_senders)
     assert ReviewQueue(services, staff="pat").pending() == []  # the user import was approved by "demo"
     assert count(services, LoginSession, col(LoginSession.ended_at).is_(None)) == 0  # every build logged out
+
+
+def test_complete_lands_the_admin_on_setup_complete(services):
+    done = reset_demo_account(services, "HARBOURSIDE", "complete")
+    landing = log_in(services, done.admin_email, done.password).landing()
+    assert landing.kind == "complete"
+    assert [t.key for t in landing.optional_left] == ["directory_sync"]
+    assert "user_authentication" in {t.key for t in landing.completed}
 
 
 # --- refusals and repeats --------------------------------------------------------------
@@ -277,3 +288,120 @@ def test_the_demo_dns_answers_only_for_its_own_demo_domains_with_the_records_ask
     assert checker.check_txt("acme.example", right).outcome is DnsOutcome.NO_SUCH_NAME  # a real account's domain
     other = next(d for d in DEMOS if d.code != "HARBOURSIDE")
     assert checker.check_mx(other.primary_domain, SERVICE.mx_hosts).outcome is DnsOutcome.NO_SUCH_NAME
+
+
+# --- clearing passcode limits ---------------------------------------------------------------
+
+
+def code_on_phone(services, email: str) -> str:
+    """The last passcode texted to this admin (the demo phone, i.e. the outbox)."""
+    match = re.search(r"\b(\d{6})\b", last_sms(services, user_id=user_by_email(services, email).id).body)
+    assert match, "the SMS carries no 6-digit code"
+    return match.group(1)
+
+
+def stopped_by_the_send_limit(services, clock, email: str, password: str) -> LoginFlow:
+    """Log in and ask for new codes until "Too many codes were sent in the last 15 minutes"."""
+    flow = LoginFlow(services)
+    flow.submit_email(email)
+    flow.choose_method("cloud")
+    assert flow.submit_password(password) is LoginStep.PASSCODE
+    for _ in range(SENDS_PER_WINDOW + 1):
+        clock.advance(RESEND_AFTER)
+        try:
+            flow.resend_passcode()
+        except errors.SendLimitReached:
+            return flow
+    pytest.fail("the send limit never refused a code")
+
+
+def limits_cleared_events(services) -> list[AuditEvent]:
+    with new_session(services.engine) as db:
+        return list(db.exec(select(AuditEvent).where(AuditEvent.action == "demo_limits_cleared")))
+
+
+def test_clearing_the_limits_lets_a_new_code_be_sent_at_once_and_kills_the_old_one(services, clock):
+    done = reset_demo_account(services, "HARBOURSIDE", "enrolled")
+    flow = stopped_by_the_send_limit(services, clock, done.admin_email, done.password)
+    old_code = code_on_phone(services, done.admin_email)
+
+    cleared = clear_passcode_limits(services, code="harbourside")
+    assert (cleared.account_code, cleared.codes_cleared, cleared.lockout_lifted) == ("HARBOURSIDE", 5, False)
+
+    flow.resend_passcode()  # no wait: neither the 15-minute limit nor the 30-second rule holds it back
+    new_code = code_on_phone(services, done.admin_email)
+    assert new_code != old_code
+    with pytest.raises(errors.PasscodeWrong):  # a code sent before the clearing never works again
+        flow.verify_passcode(old_code)
+    with pytest.raises(errors.ResendTooSoon):  # the rules count again from the new code
+        flow.resend_passcode()
+    flow.verify_passcode(new_code)
+    assert flow.log_in() is LoginStep.SIGNED_IN
+
+
+def test_clearing_the_limits_also_lifts_a_password_lockout(services, clock):
+    done = reset_demo_account(services, "HARBOURSIDE", "enrolled")
+    for _ in range(MAX_FAILED_LOGINS):
+        flow = LoginFlow(services)
+        flow.submit_email(done.admin_email)
+        flow.choose_method("cloud")
+        with pytest.raises(errors.InvalidCredentials):
+            flow.submit_password("not the demo password")
+    assert user_by_email(services, done.admin_email).locked_until > clock.now()
+
+    assert clear_passcode_limits(services, code="HARBOURSIDE").lockout_lifted
+    user = user_by_email(services, done.admin_email)
+    assert (user.failed_logins, user.lock_count, user.locked_until) == (0, 0, None)
+    flow = LoginFlow(services)
+    flow.submit_email(done.admin_email)
+    flow.choose_method("cloud")
+    assert flow.submit_password(done.password) is LoginStep.PASSCODE
+
+
+def test_clearing_the_limits_refuses_a_real_account_and_leaves_its_limits_alone(services, clock, enrolled):
+    done = reset_demo_account(services, "HARBOURSIDE", "enrolled")
+    real = stopped_by_the_send_limit(services, clock, enrolled.admin_email, NEW_PASSWORD)
+    stopped_by_the_send_limit(services, clock, done.admin_email, done.password)
+
+    for code in ("ACME", "acme"):
+        with pytest.raises(NotADemoAccount, match="ACME is not a demo account"):
+            clear_passcode_limits(services, code=code)
+    with pytest.raises(NotADemoAccount, match="no account NOPE"):
+        clear_passcode_limits(services, code="NOPE")
+    with pytest.raises(errors.InvalidInput):
+        clear_passcode_limits(services, code=None)
+    clear_passcode_limits(services, code="HARBOURSIDE")
+
+    with pytest.raises(errors.SendLimitReached):  # the real admin still waits out the 15 minutes
+        real.resend_passcode()
+    assert [e.detail for e in limits_cleared_events(services)] == [
+        "demo account HARBOURSIDE: 5 passcode(s) sent in the last 15 minutes cleared; no password lockout"]
+
+
+def test_a_real_account_holding_a_demo_code_never_has_its_limits_cleared(services, clock):
+    real = create_account(services, code="HARBOURSIDE", company="Real Harbour plc",
+                          primary_domain="realharbour.example", admin_name="kim")
+    with pytest.raises(NotADemoAccount):
+        clear_passcode_limits(services, code="HARBOURSIDE")
+    assert limits_cleared_events(services) == []
+    assert user_by_email(services, real.admin_email).account_id == account_row(services, "HARBOURSIDE").id
+
+
+def test_clearing_the_limits_is_audited_without_a_code_or_a_number(services, clock):
+    done = reset_demo_account(services, "HARBOURSIDE", "enrolled")
+    stopped_by_the_send_limit(services, clock, done.admin_email, done.password)
+    codes = [m.group(1) for m in (re.search(r"\b(\d{6})\b", body) for body in sms_bodies(services)) if m]
+    clear_passcode_limits(services, code="HARBOURSIDE", actor="trainer:robin")
+
+    [event] = limits_cleared_events(services)
+    user = user_by_email(services, done.admin_email)
+    assert (event.actor, event.account_id, event.user_id, event.outcome) == (
+        "trainer:robin", user.account_id, user.id, "ok")
+    assert event.at == clock.now()
+    assert not any(code in event.detail for code in codes)
+    assert GB_MOBILE not in event.detail and HARBOUR.password not in event.detail
+
+
+def sms_bodies(services) -> list[str]:
+    with new_session(services.engine) as db:
+        return list(db.exec(select(Message.body).where(Message.channel == "sms")))

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
 from sqlmodel import select
 
+from connect_widgets.core import errors
+from connect_widgets.core.delivery import Channel, OutgoingMessage
 from connect_widgets.core.login import LoginFlow, LoginStep
+from connect_widgets.core.passcodes import RESEND_AFTER, SENDS_PER_WINDOW
 from connect_widgets.core.services import build_services
 from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import Account
+from connect_widgets.store.models import Account, AdminUser, AuditEvent
 from connect_widgets.trainer import TrainerConsole, load_presenter_notes
 from tests.screens.conftest import plain
 
@@ -71,3 +75,68 @@ def test_presenter_notes_cover_every_step_in_order():
     notes = load_presenter_notes()
     assert [t for t, _s, _p in notes][0].startswith("1.") and len(notes) >= 10
     assert all(sees and point for _t, sees, point in notes)
+
+
+def stopped_by_the_send_limit(services, clock, email: str, password: str) -> LoginFlow:
+    """An admin who asked for codes until "Too many codes were sent in the last 15 minutes"."""
+    flow = LoginFlow(services)
+    flow.submit_email(email)
+    flow.choose_method("cloud")
+    assert flow.submit_password(password) is LoginStep.PASSCODE
+    for _ in range(SENDS_PER_WINDOW + 1):
+        clock.advance(RESEND_AFTER)
+        try:
+            flow.resend_passcode()
+        except errors.SendLimitReached:
+            return flow
+    pytest.fail("the send limit never refused a code")
+
+
+def test_clear_passcode_limits_lets_a_stuck_demo_send_a_new_code_at_once(trainer, services, clock):
+    trainer.seed_button.click()
+    trainer.account.value = "HARBOURSIDE"
+    trainer.stage_buttons["enrolled"].click()
+    shown = plain(trainer.result.value)
+    email, password = re.search(r"Email: (\S+) Password: (.+?) Open Connect", shown).groups()
+    flow = stopped_by_the_send_limit(services, clock, email, password)
+
+    trainer.clear_limits_button.click()
+    message = plain(trainer.message.value)
+    assert "info" in trainer.message._dom_classes
+    assert message.startswith("Passcode limits cleared for HARBOURSIDE: 5 codes sent in the last 15 minutes "
+                              "no longer count.")
+    assert "click Resend code" in message
+    flow.resend_passcode()  # at once: no 30-second wait, no 15-minute limit
+    with new_session(services.engine) as db:
+        [event] = db.exec(select(AuditEvent).where(AuditEvent.action == "demo_limits_cleared")).all()
+    assert event.actor == "trainer" and "HARBOURSIDE" in event.detail
+
+    clock.advance(minutes=16)
+    trainer.clear_limits_button.click()  # nothing left to clear: said so, not an error
+    assert "info" in trainer.message._dom_classes
+    assert "Nothing was holding HARBOURSIDE back" in plain(trainer.message.value)
+
+
+def test_clear_passcode_limits_refuses_a_real_account_even_if_the_page_is_forged(trainer, services, account):
+    trainer.seed_button.click()
+    assert not trainer.run(lambda: trainer.clear_limits(code=account.account_code))
+    assert "error" in trainer.message._dom_classes
+    assert "ACME is not a demo account" in plain(trainer.message.value)
+    with new_session(services.engine) as db:
+        assert db.exec(select(AuditEvent).where(AuditEvent.action == "demo_limits_cleared")).all() == []
+
+
+def test_the_demo_inbox_shows_each_mail_whole_and_escaped(trainer, services, clock):
+    trainer.seed_button.click()
+    trainer.account.value = "HARBOURSIDE"
+    url = "https://connect.example/voila/render/connect.ipynb?account=HARBOURSIDE&" + "x" * 300
+    with services.transaction() as db:
+        user = db.exec(select(AdminUser).where(AdminUser.email.startswith("sam@"))).one()
+        services.courier.send(db, OutgoingMessage(Channel.EMAIL, "it@harbourside.example", f"Open <{url}>\nEnd.",
+                                                  subject="A <b>very</b> long subject " * 8, user_id=user.id),
+                              now=clock.now())
+    trainer.refresh()
+    first = trainer.inbox.value.split('<div class="connect-mail">')[1]
+    assert html.escape(url) in first and first.count("…") == 0  # not cut at a few hundred characters
+    assert "<b>very</b>" not in first and "&lt;b&gt;very&lt;/b&gt;" in first
+    assert "To it@harbourside.example" in plain(first)
