@@ -3,12 +3,13 @@
 Confirming completes the task (the gate for every other task). Sending
 corrections puts the task in ``awaiting_validation`` with a pending review for
 the Connect team; when staff approve, the change is applied and the task comes
-back for the admin to confirm again; when they reject, their reason is shown.
+back for the admin to confirm again; when they reject, their reason is shown
+beside the values the admin sent, so they correct them rather than type them again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session
@@ -36,6 +37,7 @@ class AccountDetails:
     pending_review: bool
     rejection: str | None  # the staff's reason, after a rejected correction
     approved: bool  # a correction was applied: confirm again
+    rejected_values: dict[str, str] = field(default_factory=dict)  # what the refused correction asked for
 
 
 class DetailsTask:
@@ -56,6 +58,9 @@ class DetailsTask:
                 pending_review=bool(latest and latest.state == "pending"),
                 rejection=latest.staff_note if latest and latest.state == "rejected" else None,
                 approved=bool(latest and latest.state == "approved"),
+                rejected_values=({k: str(v) for k, v in latest.payload.items() if k in FIELDS}
+                                 if latest and latest.state == "rejected" and isinstance(latest.payload, dict)
+                                 else {}),
             )
 
     def confirm(self, *, version: int) -> TaskStatus:

@@ -1,4 +1,4 @@
-"""Security notices: an email to the admin's contact mailbox when their login changes.
+"""Notices: an email to the admin's contact mailbox when their login changes or staff decide.
 
 A phone enrolled at Log In, a phone removed by support and a password reset each
 send one short email saying what changed, when, and what to do if it was not the
@@ -7,6 +7,10 @@ creating the admin. Without one no notice is sent: the Connect address
 (``name@<code>.<suffix>``) is a login name on the holding domain, not a mailbox
 anyone reads, and a notice nobody reads is worse than none. A notice never holds a
 code, a password or more of the phone number than its last two digits.
+
+The Connect team's decision on something an admin sent for validation (a details
+correction, a user import, a directory tenant) is a notice too: which task, what
+was decided, the team's reason when they refused, and where to carry on.
 
 Each notice is sent in its own unit of work after the change was committed, so a
 mail server that is down or slow never undoes or holds up the change itself; a
@@ -84,3 +88,24 @@ def password_reset(services: ConnectServices, *, user: AdminUser, when: datetime
             "code sent to the enrolled phone. Every open session was signed out.\n\n" + _NOT_YOU + "\n"
         ),
     )
+
+
+def review_decided(services: ConnectServices, *, user: AdminUser, task_title: str, approved: bool,
+                   outcome: str, reason: str | None, url: str) -> Message | None:
+    """The Connect team approved or rejected what the admin sent for ``task_title``.
+
+    Args:
+        outcome: one sentence saying what the decision did (e.g. "12 users were added").
+        reason: the team's words to the admin, when they rejected it.
+        url: the account's Connect address, where the admin carries on.
+    """
+    if approved:
+        subject = f"Connect: the Connect team approved {task_title}"
+        body = (f"The Connect team approved what you sent for {task_title}. {outcome}\n\n"
+                f"Log in to Connect to see it: {url}\n")
+    else:
+        subject = f"Connect: {task_title} needs a change"
+        body = (f"The Connect team could not accept what you sent for {task_title}.\n\n"
+                f"Their reason: {reason}\n\n{outcome}\n\n"
+                f"Log in to Connect to correct it and send it again: {url}\n")
+    return notify_contact(services, user=user, subject=subject, body=body)

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.errors import StepOutOfOrder, TaskConflict, TaskLocked, UnknownTask
 from connect_widgets.core.login import LoginFlow
 from connect_widgets.core.tasks import TaskDefinition, TaskState, task_states
-from connect_widgets.store.models import AdminUser, Review, TaskProgress
+from connect_widgets.store.models import AdminUser, LoginSession, Review, TaskProgress
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,19 @@ class ProgressOverview:
             if status.task.key == key:
                 return status
         raise UnknownTask()
+
+
+@dataclass(frozen=True)
+class TaskStamp:
+    """What an open task page compares to notice a change: the saved version, and by whom.
+
+    ``by_staff`` is true when the last change was not made by an admin (the
+    Connect team's decision, which hands the task back with no admin as author).
+    """
+
+    version: int  # 0: never saved
+    state: TaskState | None  # None: never saved
+    by_staff: bool
 
 
 def latest_review(db: Session, *, account_id: int, task_key: str) -> Review | None:
@@ -90,6 +103,32 @@ class TaskBoard:
     def overview(self) -> ProgressOverview:
         with self._flow.admin_session() as (db, user):
             return self._overview(db, user)
+
+    def glance(self, key: str) -> TaskStamp | None:
+        """The task's version in one small query, for a page that checks every few seconds.
+
+        Looking is not activity: the session's idle timer is not reset, so a page
+        left open still times out. Returns ``None`` once the page's session is
+        over (logged out, timed out), so the caller stops looking.
+        """
+        live = self._flow.live_session_conditions()
+        if live is None:
+            return None
+        with self._flow.services.transaction() as db:
+            row = db.exec(
+                select(TaskProgress.version, TaskProgress.state, TaskProgress.updated_by_id)
+                .select_from(LoginSession)
+                .join(AdminUser, col(AdminUser.id) == col(LoginSession.user_id))
+                .outerjoin(TaskProgress, and_(col(TaskProgress.account_id) == col(AdminUser.account_id),
+                                              col(TaskProgress.task_key) == key))
+                .where(*live)
+            ).first()
+        if row is None:
+            return None
+        version, state, by = row
+        if version is None:
+            return TaskStamp(0, None, False)
+        return TaskStamp(version, TaskState(state), by is None)
 
     def start(self, key: str) -> TaskStatus:
         """Open a task: a not-started task becomes in progress at its first step.

@@ -5,8 +5,10 @@ to the admin to confirm again; approving a user import adds the users and
 completes Add Users Manually. Rejecting needs a reason, which the admin sees,
 and returns the task to them in progress.
 Either way the task's version moves on, so an admin page opened before the
-decision is told to reload rather than overwrite it. Every decision is audited
-with the staff member's name.
+decision is told to reload rather than overwrite it (and an open task page
+notices the change and shows the decision). Every decision is audited with the
+staff member's name, and emailed to the contact mailbox of the admin who sent it
+(:func:`.notices.review_decided`), after the decision is committed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from connect_widgets.core import notices
 from connect_widgets.core.add_users import REVIEW_KIND as USER_IMPORT
 from connect_widgets.core.add_users import add_approved_users
 from connect_widgets.core.audit import AuditAction, record_event
@@ -24,7 +27,7 @@ from connect_widgets.core.errors import ConnectError, InvalidInput
 from connect_widgets.core.inputs import read_text
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.tasks import TaskState
-from connect_widgets.store.models import Account, Review, TaskProgress
+from connect_widgets.store.models import Account, AdminUser, Review, TaskProgress
 
 
 DIRECTORY_DETAILS = "directory_details"  # a cloud directory's tenant, checked by staff
@@ -67,6 +70,28 @@ class ReviewQueue:
             raise ReviewNotPending()
         return review
 
+    def _recipient(self, db: Session, review: Review) -> AdminUser | None:
+        """The admin who sent the review, else (removed since) the account's first admin with a mailbox."""
+        sender = db.get(AdminUser, review.submitted_by_id) if review.submitted_by_id is not None else None
+        if sender is not None and sender.contact_email:
+            return sender
+        return db.exec(select(AdminUser).where(AdminUser.account_id == review.account_id,
+                                               col(AdminUser.contact_email).is_not(None))
+                       .order_by(col(AdminUser.id))).first() or sender
+
+    def _notify(self, *, user: AdminUser | None, account_code: str, task_key: str, approved: bool,
+                outcome: str, reason: str | None = None) -> None:
+        """Email the decision (its own unit of work: a mail outage never undoes the decision)."""
+        if user is None:
+            return
+        try:
+            title = self._services.catalogue.get(task_key).title
+        except KeyError:
+            title = task_key
+        notices.review_decided(self._services, user=user, task_title=title, approved=approved,
+                               outcome=outcome.format(task=title), reason=reason,
+                               url=self._services.settings.account_url(account_code))
+
     def _hand_back(self, db: Session, review: Review, data: dict[str, Any], now: datetime, *,
                    state: TaskState = TaskState.IN_PROGRESS, step: str | None = None) -> None:
         """Move the review's task to ``state`` (and ``step``, if given), merging ``data``."""
@@ -100,12 +125,19 @@ class ReviewQueue:
                                 now, state=TaskState.COMPLETE)
                 record_event(db, action=AuditAction.USERS_ADDED, now=now, actor=actor, account_id=review.account_id,
                              detail=f"{added} users added from review {review.id} ({skipped} already there)")
+                outcome = (f"{added} {'user was' if added == 1 else 'users were'} added to your account"
+                           + (f" ({skipped} already there)" if skipped else "") + ", and {task} is complete.")
             elif review.kind == DIRECTORY_DETAILS:  # staff checked the tenant: the directory task is done
                 self._hand_back(db, review, {"review": "approved"}, now, state=TaskState.COMPLETE)
+                outcome = "Your directory is connected, and {task} is complete."
             else:
                 self._hand_back(db, review, {"correction": None, "review": "approved"}, now)
+                outcome = "Your corrections are applied to the account: open {task} to check them and confirm."
             record_event(db, action=AuditAction.REVIEW_APPROVED, now=now, actor=actor,
                          account_id=review.account_id, detail=f"review {review.id} ({review.kind})")
+            recipient, task_key = self._recipient(db, review), review.task_key
+            code = account.code if account is not None else ""
+        self._notify(user=recipient, account_code=code, task_key=task_key, approved=True, outcome=outcome)
 
     def reject(self, review_id: int, *, reason: object) -> None:
         """Refuse the change; the reason is shown to the admin."""
@@ -120,9 +152,18 @@ class ReviewQueue:
             db.add(review)
             if review.kind == USER_IMPORT:  # the batch stays staged for the admin to correct
                 self._hand_back(db, review, {"review": "rejected"}, now, step="review")
+                outcome = "Your users are still in {task}: correct the batch there and submit it again."
             elif review.kind == DIRECTORY_DETAILS:
                 self._hand_back(db, review, {"review": "rejected"}, now, step="connection")
+                outcome = "The tenant you sent is still in {task}: correct it there and send it again."
             else:
                 self._hand_back(db, review, {"correction": None, "review": "rejected"}, now)
+                outcome = ("Nothing was changed. {task} keeps the values you sent: correct them there and "
+                           "send them again, or confirm the details as they are.")
             record_event(db, action=AuditAction.REVIEW_REJECTED, now=now, actor=f"staff:{self._staff}",
                          account_id=review.account_id, detail=f"review {review.id} ({review.kind})")
+            recipient, task_key = self._recipient(db, review), review.task_key
+            account = db.get(Account, review.account_id)
+            code = account.code if account is not None else ""
+        self._notify(user=recipient, account_code=code, task_key=task_key, approved=False, outcome=outcome,
+                     reason=text)

@@ -8,6 +8,7 @@ from itertools import groupby
 import ipywidgets as widgets
 
 from connect_widgets.core.progress import TaskBoard
+from connect_widgets.core.tasks import TaskState
 from connect_widgets.screens.screen import TASK_ICONS, Place, Screen, ScreenHost, link_button
 
 
@@ -33,6 +34,14 @@ class DashboardScreen(Screen):
         self.summary.value = (
             f"<p><b>{overview.required_done} of {overview.required_total}</b> required tasks complete</p>"
         )
+        if overview.required_done == overview.required_total:
+            optional_open = any(not s.task.required and s.state is not TaskState.COMPLETE for s in overview.tasks)
+            self.summary.value += (
+                '<p class="connect-done" role="status"><b>✔ Setup complete.</b> Every required task is done: '
+                "manage your account from the Administration Console from now on."
+                + (" The optional tasks below stay open for whenever you want them." if optional_open else "")
+                + "</p>"
+            )
         sections: list[widgets.Widget] = []
         self.task_links = {}
         for area, statuses in groupby(overview.tasks, key=lambda s: s.task.area):

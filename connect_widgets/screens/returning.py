@@ -35,8 +35,15 @@ class ReturningScreen(Screen):
         self._next_key = landing.next_task.key if landing.next_task else None
         if landing.next_task:
             self.next_task.value = f"<p><b>Next task:</b> {html.escape(landing.next_task.title)}</p>"
+        elif landing.awaiting:
+            titles = html.escape(" and ".join(t.title for t in landing.awaiting))
+            verb = "is" if len(landing.awaiting) == 1 else "are"
+            self.next_task.value = (
+                f"<p><b>Nothing to do right now:</b> {titles} {verb} waiting for validation by the Connect "
+                "team. Their answer appears on the task's page"
+                + ("; the tasks that need it open once it is complete.</p>" if landing.locked else ".</p>"))
         else:
-            self.next_task.value = "<p>No task is waiting for you: the rest wait for validation.</p>"
+            self.next_task.value = "<p>No task is open to you right now. Connect Progress shows where each stands.</p>"
         links: list[widgets.Widget] = []
         for task in landing.in_progress:
             link = link_button(task.title)

@@ -98,6 +98,54 @@ def test_a_task_awaiting_validation_counts_as_started_but_is_not_next(services, 
     assert landing.next_task is None  # everything else waits on confirm_details
 
 
+REQUIRED = [k for k in ORDER if k not in ("directory_sync", "permitted_senders", "journaling")]
+
+
+def land(services, account_id: int):
+    with new_session(services.engine) as db:
+        return landing_for(db, account_id=account_id, catalogue=services.catalogue)
+
+
+def test_every_required_task_complete_lands_on_setup_complete(services, acme_id):
+    for key in REQUIRED:
+        record(services, acme_id, key, "complete")
+    record(services, acme_id, "journaling", "complete")
+    landing = land(services, acme_id)
+    assert landing.kind == "complete"
+    assert [t.key for t in landing.completed] == [k for k in ORDER if k in REQUIRED or k == "journaling"]
+    assert [t.key for t in landing.optional_left] == ["directory_sync", "permitted_senders"]
+    assert landing.awaiting == () and landing.in_progress == ()
+
+
+def test_complete_and_awaiting_with_nothing_to_do_is_welcome_back_naming_what_waits(services, acme_id):
+    for key in REQUIRED:
+        if key != "add_users":
+            record(services, acme_id, key, "complete")
+    record(services, acme_id, "add_users", "awaiting_validation")
+    for key in ("directory_sync", "permitted_senders", "journaling"):
+        record(services, acme_id, key, "complete")
+    landing = land(services, acme_id)
+    assert landing.kind == "returning" and landing.next_task is None
+    assert [t.key for t in landing.awaiting] == ["add_users"] and landing.locked == ()
+
+
+def test_an_optional_task_still_open_keeps_welcome_back(services, acme_id):
+    for key in REQUIRED:
+        record(services, acme_id, key, "complete")
+    record(services, acme_id, "directory_sync", "awaiting_validation")
+    assert land(services, acme_id).kind == "returning"
+    record(services, acme_id, "journaling", "in_progress")
+    landing = land(services, acme_id)
+    assert landing.kind == "returning" and landing.next_task.key == "journaling"
+
+
+def test_a_task_awaiting_names_the_tasks_locked_behind_it(services, acme_id):
+    record(services, acme_id, "confirm_details", "awaiting_validation")
+    landing = land(services, acme_id)
+    assert [t.key for t in landing.awaiting] == ["confirm_details"]
+    assert [t.key for t in landing.locked] == ORDER[1:]
+
+
 def test_service_values_come_from_the_data_file():
     from connect_widgets.core.service_values import load_service_values
 

@@ -31,6 +31,7 @@ from connect_widgets.screens.passcode import PasscodeScreen
 from connect_widgets.screens.password import PasswordScreen
 from connect_widgets.screens.returning import ReturningScreen
 from connect_widgets.screens.screen import Place
+from connect_widgets.screens.setup_complete import SetupCompleteScreen
 from connect_widgets.screens.steps import StepView
 from connect_widgets.screens.task import TaskScreen
 from connect_widgets.screens.welcome import WelcomeScreen
@@ -238,7 +239,7 @@ def log_in_again(app: ConnectApp, services: ConnectServices, email: str,
     assert isinstance(app.current, PasscodeScreen), shown_message(app)
     verify_code(app, services).log_in_button.click()
     landing = app.current
-    expected = (ConsoleHomeScreen,) if app.console else (WelcomeScreen, ReturningScreen)
+    expected = (ConsoleHomeScreen,) if app.console else (WelcomeScreen, ReturningScreen, SetupCompleteScreen)
     assert isinstance(landing, expected), shown_message(app)
     return landing
 
