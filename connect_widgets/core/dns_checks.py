@@ -39,6 +39,7 @@ class DnsCheck:
     outcome: DnsOutcome
     found: tuple[str, ...]
     message: str
+    parts: tuple[DnsCheck, ...] = ()  # one check per name, when this one sums several up
 
     @property
     def ok(self) -> bool:

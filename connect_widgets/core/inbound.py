@@ -69,6 +69,7 @@ class MxTask(SteppedTask):
                 summary.outcome if failed else DnsOutcome.OK,
                 tuple(f"{r.name}: {'; '.join(r.found) or '-'}" for r in results),
                 " ".join(r.message for r in (failed or results)),
+                parts=tuple(results),
             )
         return self._dns_check(summary, version=version, data_key="mx_check", next_step=None,
                                state=TaskState.COMPLETE)

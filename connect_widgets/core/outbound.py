@@ -22,15 +22,55 @@ WIDEST_IPV4 = 16  # a /15 or wider is a provider's whole block, not a company's 
 WIDEST_IPV6 = 32
 
 
+PROBLEMS_TOLD = 10  # in the message; the page lists every one
+ADVICE = "List the public addresses your mail servers send from, one per line, as address/prefix."
+
+
+class BadRanges(InvalidInput):
+    """Some of the typed ranges cannot be used: every one of them, with its line and what is wrong."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        told = "; ".join(problems[:PROBLEMS_TOLD])
+        more = len(problems) - PROBLEMS_TOLD
+        if len(problems) == 1:
+            message = f"{problems[0]}."
+        else:
+            message = (f"{len(problems)} entries need correcting: {told}"
+                       + (f"; and {more} more." if more > 0 else "."))
+        super().__init__(f"{message} {ADVICE}", field="ip_ranges")
+
+
+def _range_problem(entry: str) -> tuple[str | None, str]:
+    """(the canonical range, "") or (None, what is wrong with ``entry``)."""
+    shown = entry[:60]
+    try:
+        network = ipaddress.ip_network(entry, strict=True)
+    except ValueError:
+        try:
+            loose = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            return None, f"{shown} is not an IP address or range"
+        return None, f"{shown} has bits set after the prefix (did you mean {loose}?)"
+    if not network.is_global:
+        return None, f"{network} is a private or reserved range, not a public one"
+    widest = WIDEST_IPV4 if network.version == 4 else WIDEST_IPV6
+    if network.prefixlen < widest:
+        return None, f"{network} is too wide (wider than /{widest}): list only your mail servers' ranges"
+    return str(network), ""
+
+
 def parse_ip_ranges(value: object) -> list[str]:
     """Public IPv4/IPv6 ranges in CIDR form (a bare address counts as /32 or /128).
 
     Raises:
-        InvalidInput: naming the first entry that is not usable and why.
+        InvalidInput: nothing typed, or too many entries.
+        BadRanges: naming every entry that is not usable, by line, and why.
     """
     text = read_text(value, field="ip_ranges", label="outbound IP ranges", max_length=4000,
                      multiline=True, required=False)
-    entries = [e for e in re.split(r"[\s,;]+", text) if e]
+    entries = [(number, e) for number, line in enumerate(text.splitlines(), start=1)
+               for e in re.split(r"[\s,;]+", line) if e]
     if not entries:
         raise InvalidInput("Enter the public IP ranges your mail leaves from, as address/prefix (a /28, say).",
                            field="ip_ranges")
@@ -38,27 +78,15 @@ def parse_ip_ranges(value: object) -> list[str]:
         raise InvalidInput(f"Enter at most {MAX_RANGES} ranges; combine neighbouring ones into wider ranges.",
                            field="ip_ranges")
     ranges: list[str] = []
-    for entry in entries:
-        shown = entry[:60]
-        try:
-            network = ipaddress.ip_network(entry, strict=True)
-        except ValueError:
-            try:
-                loose = ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                raise InvalidInput(f"{shown} is not an IP address or range; write each one as address/prefix.",
-                                   field="ip_ranges") from None
-            raise InvalidInput(f"{shown} has bits set after the prefix; did you mean {loose}?",
-                               field="ip_ranges") from None
-        if not network.is_global:
-            raise InvalidInput(f"{network} is a private or reserved range; list the public addresses your "
-                               "mail servers send from.", field="ip_ranges")
-        widest = WIDEST_IPV4 if network.version == 4 else WIDEST_IPV6
-        if network.prefixlen < widest:
-            raise InvalidInput(f"{network} is too wide (wider than /{widest}); list only your mail servers' "
-                               "ranges.", field="ip_ranges")
-        if str(network) not in ranges:
-            ranges.append(str(network))
+    problems: list[str] = []
+    for number, entry in entries:
+        network, problem = _range_problem(entry)
+        if network is None:
+            problems.append(f"Line {number}: {problem}")
+        elif network not in ranges:
+            ranges.append(network)
+    if problems:
+        raise BadRanges(problems)
     return ranges
 
 

@@ -87,7 +87,10 @@ class SteppedTask:
                          detail=f"{result.record_type} {result.name}: {result.outcome.value}")
 
         data = {data_key: {"outcome": result.outcome.value, "message": result.message[:500],
-                           "found": list(result.found[:10]), "at": self._flow.services.clock.now().isoformat()}}
+                           "found": list(result.found[:10]), "at": self._flow.services.clock.now().isoformat(),
+                           # one line per name the page lists, when the check covered several
+                           "each": [{"outcome": p.outcome.value, "message": p.message[:300]}
+                                    for p in result.parts[:20]]}}
         return self._board.save(self.key, version=version, data=data, also=audit,
                                 step=next_step if result.ok else None,
                                 state=state if result.ok else TaskState.IN_PROGRESS)

@@ -44,6 +44,7 @@ class TaskDefinition:
     prerequisites: tuple[str, ...]
     steps: tuple[str, ...]
     validation: str
+    intro: str = ""  # what the admin should know before starting; empty: opening the task starts it
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def load_catalogue(path: Path | None = None) -> TaskCatalogue:
                 prerequisites=tuple(entry.get("prerequisites", ())),
                 steps=tuple(entry["steps"]),
                 validation=str(entry["validation"]),
+                intro=str(entry.get("intro", "")).strip(),
             )
         except KeyError as exc:
             raise CatalogueError(f"{path}: task #{index} has no {exc.args[0]!r}") from None
@@ -157,16 +159,25 @@ def task_states(db: Session, *, account_id: int, catalogue: TaskCatalogue) -> di
 
 @dataclass(frozen=True)
 class Landing:
-    """Where a signed-in admin lands: the Welcome page or the Welcome back page."""
+    """Where a signed-in admin lands: Welcome, Welcome back, or Setup complete.
 
-    kind: str  # "welcome" | "returning"
+    ``kind`` is ``"welcome"`` until a task is started, ``"complete"`` once every
+    required task is complete and no task is in progress or waiting for
+    validation, and ``"returning"`` otherwise.
+    """
+
+    kind: str  # "welcome" | "returning" | "complete"
     last_completed: TaskDefinition | None
     next_task: TaskDefinition | None
     in_progress: tuple[TaskDefinition, ...]
+    awaiting: tuple[TaskDefinition, ...] = ()  # sent for validation (staff or a check must act)
+    completed: tuple[TaskDefinition, ...] = ()  # catalogue order
+    optional_left: tuple[TaskDefinition, ...] = ()  # optional tasks not complete (Setup complete offers them)
+    locked: tuple[TaskDefinition, ...] = ()  # waiting for a prerequisite to be complete
 
 
 def landing_for(db: Session, *, account_id: int, catalogue: TaskCatalogue) -> Landing:
-    """Welcome until the account has started a task; afterwards, Welcome back."""
+    """Welcome until the account has started a task; then Welcome back, or Setup complete when done."""
     rows = list(db.exec(select(TaskProgress).where(TaskProgress.account_id == account_id)))
     started = [r for r in rows if r.state != TaskState.NOT_STARTED]
     states = task_states(db, account_id=account_id, catalogue=catalogue)
@@ -188,4 +199,11 @@ def landing_for(db: Session, *, account_id: int, catalogue: TaskCatalogue) -> La
     )
     last = catalogue.get(completed[-1].task_key) if completed else None
     in_progress = tuple(t for t in catalogue if states[t.key] is TaskState.IN_PROGRESS)
-    return Landing("returning", last, next_task, in_progress)
+    awaiting = tuple(t for t in catalogue if states[t.key] is TaskState.AWAITING_VALIDATION)
+    done = tuple(t for t in catalogue if states[t.key] is TaskState.COMPLETE)
+    finished = all(states[t.key] is TaskState.COMPLETE for t in catalogue.required)
+    # Finished, but an optional task still open or waiting keeps Welcome back: it says where they left off.
+    kind = "complete" if finished and not in_progress and not awaiting else "returning"
+    optional_left = tuple(t for t in catalogue if not t.required and states[t.key] is not TaskState.COMPLETE)
+    locked = tuple(t for t in catalogue if states[t.key] is TaskState.LOCKED)
+    return Landing(kind, last, next_task, in_progress, awaiting, done, optional_left, locked)

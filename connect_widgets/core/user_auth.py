@@ -1,4 +1,4 @@
-"""Set Up User Authentication: Cloud only, or Domain through the account's directory.
+"""Set Up Your Authentication: Cloud only, or Domain through the account's directory.
 
 Steps: ``mode`` (Cloud completes the task at once; Domain needs Synchronize Your
 Directory complete with an LDAP directory), ``test_login`` (the admin logs in

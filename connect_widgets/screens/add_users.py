@@ -13,13 +13,17 @@ from connect_widgets.core.progress import TaskStatus
 from connect_widgets.core.tasks import TaskState
 from connect_widgets.screens.screen import link_button, on_enter, primary_button, text_field
 from connect_widgets.screens.task import TaskView
-from connect_widgets.screens.uploads import XLSX_TYPE, download_link, error_table, file_line, file_picker
+from connect_widgets.screens.uploads import (XLSX_TYPE, busy_words, download_link, error_table, file_line, file_picker,
+                                              picker_row)
 
 USERS_SHOWN = 50
 
 
 class AddUsersView(TaskView):
     """Templates, upload, one-by-one entry, the staged users and the rows left out; Submit for review."""
+
+    labels = {"source": "Upload your list or add users one by one", "review": "Review the users and the rows left out",
+              "submit": "Submit them to the Connect team for review"}
 
     def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
         super().__init__(page)
@@ -35,6 +39,9 @@ class AddUsersView(TaskView):
         self.templates.add_class("connect-text")
         self.upload = file_picker(self.check_file, accept=".csv,.xlsx")
         self.file_summary = widgets.HTML()
+        self.picker = picker_row(self.upload, self.file_summary)
+        self._unusable: str | None = None  # a file just chosen that could not be used
+        self._staged_count = 0  # as the page shows it (named while the batch is sent)
         self.errors = widgets.HTML()
         self.email = text_field("Email address", width="17em")
         self.first_name = text_field("First name", width="9em")
@@ -54,11 +61,12 @@ class AddUsersView(TaskView):
     def render(self, status: TaskStatus) -> None:
         super().render(status)
         batch = self.users_task.batch()
-        count = len(batch.users)
+        count = self._staged_count = len(batch.users)
         if status.state is TaskState.COMPLETE:
             added = batch.users_added or 0
-            skipped = (f" {batch.users_skipped:,} were already users and were skipped."
-                       if batch.users_skipped else "")
+            skipped = ("" if not batch.users_skipped else
+                       " 1 was already a user and was skipped." if batch.users_skipped == 1 else
+                       f" {batch.users_skipped:,} were already users and were skipped.")
             self.note.value = (f"<p>✔ The Connect team approved your users: <b>{added:,}</b> "
                                f"{'user was' if added == 1 else 'users were'} added to your account.{skipped}</p>")
             self.children = (self.note,)
@@ -78,11 +86,11 @@ class AddUsersView(TaskView):
             "<p>Upload your users as a CSV or Excel (.xlsx) file made from the template, or add them one by one. "
             f"Addresses must be {where}. Every row is checked before anything is sent; rows with problems are "
             "listed and left out. A new file replaces the users from the last one; users added by hand stay.</p>")
-        self.file_summary.value = file_line(batch.filename, batch.rows_read)
-        self.errors.value = error_table(batch.errors, batch.error_count)
+        self.file_summary.value = file_line(batch.filename, batch.rows_read, unusable=self._unusable)
+        self.errors.value = "" if self._unusable else error_table(batch.errors, batch.error_count)
         self._show_users(batch.users)
         self.children = (
-            self.note, self.intro, self.templates, self.upload, self.file_summary, self.errors,
+            self.note, self.intro, self.templates, self.picker, self.errors,
             widgets.HTML("<h3>Add a user</h3>"),
             widgets.HBox([self.email, self.first_name, self.last_name, self.add_button]),
             self.staged_heading, self.staged, self.more_users, self.submit_button,
@@ -114,8 +122,15 @@ class AddUsersView(TaskView):
         self.more_users.value = f"<p>… and {more:,} more.</p>" if more > 0 else ""
 
     def check_file(self, name: object, content: object) -> None:
-        self.page.submit(lambda: self.users_task.check_file(version=self.status.version, filename=name,
-                                                            content=content))
+        # The last file's results go as soon as another file is chosen, even one that cannot be used.
+        self._unusable = str(name or "That file")
+        self.file_summary.value, self.errors.value = file_line(None, 0, unusable=self._unusable), ""
+
+        def run() -> None:
+            self.users_task.check_file(version=self.status.version, filename=name, content=content)
+            self._unusable = None
+
+        self.page.submit(run, busy=busy_words(name))
 
     def add_user(self) -> None:
         typed = (self.email.value, self.first_name.value, self.last_name.value)
@@ -127,4 +142,6 @@ class AddUsersView(TaskView):
         self.page.submit(lambda: self.users_task.remove_user(version=self.status.version, email=email))
 
     def submit(self) -> None:
-        self.page.submit(lambda: self.users_task.submit(version=self.status.version))
+        count = self._staged_count
+        self.page.submit(lambda: self.users_task.submit(version=self.status.version),
+                         busy=f"Sending your {count:,} {'user' if count == 1 else 'users'} to the Connect team…")

@@ -36,7 +36,8 @@ class DirectorySyncView(StepView):
         self.send_button = primary_button("Send to the Connect team")
         self.send_button.on_click(lambda _b: self.save_cloud())
         self.test_button = primary_button("Test connection")
-        self.test_button.on_click(lambda _b: self.page.submit(lambda: self.task.run_test(version=self.status.version)))
+        self.test_button.on_click(lambda _b: self.run_test())
+        self._test_url = ""  # the server the test step names (and the busy words while it runs)
         self.edit_note = widgets.HTML()
 
     def render(self, status: TaskStatus) -> None:
@@ -75,7 +76,8 @@ class DirectorySyncView(StepView):
 
     def step_test(self, status: TaskStatus) -> list[widgets.Widget]:
         saved = self.task.saved()
-        where = html.escape(saved.url if saved else "")
+        self._test_url = saved.url if saved else ""
+        where = html.escape(self._test_url)
         last = status.data.get("last_test") or {}
         result = widgets.HTML()
         if last:
@@ -100,4 +102,10 @@ class DirectorySyncView(StepView):
 
     def save_cloud(self) -> None:
         tenant = self.tenant.value
-        self.page.submit(lambda: self.task.save_cloud(version=self.status.version, tenant=tenant))
+        self.page.submit(lambda: self.task.save_cloud(version=self.status.version, tenant=tenant),
+                         busy="Sending your tenant or directory ID to the Connect team…")
+
+    def run_test(self) -> None:
+        # It can take up to the LDAP timeout when the server does not answer.
+        self.page.submit(lambda: self.task.run_test(version=self.status.version),
+                         busy=f"Testing the connection to {self._test_url or 'your directory'}…")

@@ -23,11 +23,12 @@ class MxRecordsView(StepView):
         self.next_button = primary_button("I have changed them")
         self.next_button.on_click(lambda _b: self.page.submit(lambda: self.task.ready(version=self.status.version)))
         self.check_button = primary_button("Check MX")
-        self.check_button.on_click(lambda _b: self.page.submit(
-            lambda: self.task.check_mx(version=self.status.version)))
+        self.check_button.on_click(lambda _b: self.check_mx())
+        self._domains: list[str] = []  # the domains the page lists, named while they are checked
 
     def _records(self) -> widgets.HTML:
-        lines = [f"{html.escape(d)}.  {html.escape(r)}" for d in self.task.domains() for r in self.task.records()]
+        self._domains = self.task.domains()
+        lines = [f"{html.escape(d)}.  {html.escape(r)}" for d in self._domains for r in self.task.records()]
         return widgets.HTML("<pre>" + "\n".join(lines) + "</pre>")
 
     def step_hosts(self, status: TaskStatus) -> list[widgets.Widget]:
@@ -41,3 +42,7 @@ class MxRecordsView(StepView):
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         return [paragraph("✔ Your MX records point at the service."), check_result(status, "mx_check")]
+
+    def check_mx(self) -> None:
+        self.page.submit(lambda: self.task.check_mx(version=self.status.version),
+                         busy=f"Checking the MX records for {' and '.join(self._domains) or 'your domains'}…")

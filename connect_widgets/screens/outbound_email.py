@@ -7,7 +7,7 @@ import html
 import ipywidgets as widgets
 
 from connect_widgets.core.dns_checks import DnsChecker
-from connect_widgets.core.outbound import OutboundTask
+from connect_widgets.core.outbound import BadRanges, OutboundTask
 from connect_widgets.core.progress import TaskStatus
 from connect_widgets.screens.screen import paragraph, primary_button
 from connect_widgets.screens.steps import StepView, check_result
@@ -21,8 +21,9 @@ class OutboundEmailView(StepView):
         super().__init__(page, OutboundTask(page.board, checker=DnsChecker(settings)))
         self.task: OutboundTask
         self.ranges = widgets.Textarea(description="Public IP ranges", placeholder="one range per line, as address/prefix",
-                                       layout=widgets.Layout(width="22em", height="6em"))
+                                       rows=5, layout=widgets.Layout(width="22em"))  # the label sits above: no fixed height
         self.ranges.add_class("connect-field")
+        self.range_problems = widgets.HTML()  # every entry that needs correcting, one per line
         self.ranges_next = primary_button("Next")
         self.ranges_next.on_click(lambda _b: self.save_ranges())
         self.check_button = primary_button("Check SPF")
@@ -30,15 +31,16 @@ class OutboundEmailView(StepView):
         self.connector = widgets.Checkbox(value=False, indent=False, layout=widgets.Layout(width="auto"))
         self.finish_button = primary_button("Finish")
         self.finish_button.on_click(lambda _b: self.confirm())
+        self._spf_domain = "your domain"  # the SPF step names it when drawn
 
     def step_ip_ranges(self, status: TaskStatus) -> list[widgets.Widget]:
         if not self.ranges.value and status.data.get("ip_ranges"):
             self.ranges.value = "\n".join(status.data["ip_ranges"])
         return [paragraph("Enter the public IP addresses or ranges your mail servers send from, one per line "
-                          "(CIDR form: address/prefix length)."), self.ranges, self.ranges_next]
+                          "(CIDR form: address/prefix length)."), self.ranges, self.range_problems, self.ranges_next]
 
     def step_spf(self, status: TaskStatus) -> list[widgets.Widget]:
-        domain = self.task.primary_domain()
+        domain = self._spf_domain = self.task.primary_domain()
         record = self.task.spf_record(status.data.get("ip_ranges"))
         return [
             widgets.HTML(
@@ -67,11 +69,22 @@ class OutboundEmailView(StepView):
 
     def save_ranges(self) -> None:
         typed = self.ranges.value
-        if self.page.submit(lambda: self.task.save_ranges(version=self.status.version, ranges=typed)):
+
+        def run() -> None:
+            self.range_problems.value = ""
+            try:
+                self.task.save_ranges(version=self.status.version, ranges=typed)
+            except BadRanges as bad:  # the message says it too; here each sits on its own line
+                lines = "".join(f"<li>{html.escape(p)}</li>" for p in bad.problems)
+                self.range_problems.value = f'<div class="connect-rejected"><ul>{lines}</ul></div>'
+                raise
+
+        if self.page.submit(run):  # what was typed stays in the field until it is saved
             self.ranges.value = ""  # the page redraws from what was saved
 
     def check_spf(self) -> None:
-        self.page.submit(lambda: self.task.check_spf(version=self.status.version))
+        self.page.submit(lambda: self.task.check_spf(version=self.status.version),
+                         busy=f"Checking the SPF record for {self._spf_domain}…")
 
     def confirm(self) -> None:
         ticked = self.connector.value

@@ -10,13 +10,15 @@ from connect_widgets.core.imports import senders_template_csv
 from connect_widgets.core.permitted_senders import PermittedSendersTask
 from connect_widgets.core.progress import TaskStatus
 from connect_widgets.core.tasks import TaskState
-from connect_widgets.screens.uploads import download_link, error_table, file_line, file_picker
+from connect_widgets.screens.uploads import busy_words, download_link, error_table, file_line, file_picker, picker_row
 from connect_widgets.screens.screen import paragraph, primary_button
 from connect_widgets.screens.task import TaskView
 
 
 class PermittedSendersView(TaskView):
     """Template, upload, "N addresses ready to import" with the row errors, Import."""
+
+    labels = {"upload": "Upload your list of addresses", "review": "Review the addresses, then import them"}
 
     def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
         super().__init__(page)
@@ -32,6 +34,8 @@ class PermittedSendersView(TaskView):
         self.template.add_class("connect-text")
         self.upload = file_picker(self.check_file, accept=".csv")
         self.file_summary = widgets.HTML()
+        self.picker = picker_row(self.upload, self.file_summary)
+        self._unusable: str | None = None  # a file just chosen that could not be used
         self.ready = widgets.HTML()
         self.errors = widgets.HTML()
         self.summary = widgets.HTML()
@@ -50,20 +54,27 @@ class PermittedSendersView(TaskView):
                 + f". Your account has {total:,} permitted {'sender' if total == 1 else 'senders'}.</p>")
             self.children = (self.summary,)
             return
-        self.file_summary.value = file_line(batch.filename, batch.rows_read)
+        self.file_summary.value = file_line(batch.filename, batch.rows_read, unusable=self._unusable)
         self.errors.value = error_table(batch.errors, batch.error_count)
         count = len(batch.addresses)
-        parts: list[widgets.Widget] = [self.intro, self.template, self.upload]
-        if status.step == "review":
+        parts: list[widgets.Widget] = [self.intro, self.template, self.picker]
+        if status.step == "review" and not self._unusable:
             self.ready.value = (f"<p><b>{count:,}</b> {'address' if count == 1 else 'addresses'} ready to "
                                 "import.</p>" if count else "<p>No addresses are ready to import: correct the "
                                 "file and upload it again.</p>")
-            parts += [self.file_summary, self.ready, self.errors, self.import_button]
+            parts += [self.ready, self.errors, self.import_button]
         self.children = tuple(parts)
 
     def check_file(self, name: object, content: object) -> None:
-        self.page.submit(lambda: self.senders_task.check_file(version=self.status.version, filename=name,
-                                                              content=content))
+        # The last file's results go as soon as another file is chosen, even one that cannot be used.
+        self._unusable = str(name or "That file")
+        self.file_summary.value, self.errors.value, self.ready.value = file_line(None, 0, unusable=self._unusable), "", ""
+
+        def run() -> None:
+            self.senders_task.check_file(version=self.status.version, filename=name, content=content)
+            self._unusable = None
+
+        self.page.submit(run, busy=busy_words(name))
 
     def import_senders(self) -> None:
         self.page.submit(lambda: self.senders_task.import_senders(version=self.status.version))

@@ -61,8 +61,17 @@ def check_result(status: TaskStatus, key: str) -> widgets.HTML:
     if last:
         mark = "✔" if last.get("outcome") == "ok" else "✗"
         found = "".join(f"<li><code>{html.escape(str(f))}</code></li>" for f in last.get("found", []))
-        block.value = (f'<p class="connect-check-{"ok" if mark == "✔" else "bad"}">{mark} '
-                       f"{html.escape(str(last.get('message', '')))}</p>"
+        each = [e for e in last.get("each") or () if isinstance(e, dict)]
+        if len(each) > 1:  # several domains: one line each, not one run-on paragraph
+            bad = sum(1 for e in each if e.get("outcome") != "ok")
+            headline = (f"All {len(each)} domains are right:" if not bad else
+                        f"{bad} of {len(each)} domains {'needs' if bad == 1 else 'need'} a change:")
+            lines = "".join(f"<li>{'✔' if e.get('outcome') == 'ok' else '✗'} {html.escape(str(e.get('message', '')))}</li>"
+                            for e in each)
+            said = f"{headline}</p><ul>{lines}</ul>"
+        else:
+            said = f"{html.escape(str(last.get('message', '')))}</p>"
+        block.value = (f'<p class="connect-check-{"ok" if mark == "✔" else "bad"}">{mark} {said}'
                        + (f"<p>Found:</p><ul>{found}</ul>" if found else ""))
     return block
 

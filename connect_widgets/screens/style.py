@@ -2,8 +2,12 @@
 
 STYLESHEET = """
 <style>
-.connect-app { max-width: 46em; margin: 1.5em auto; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2933; }
+.connect-app { max-width: 52em; margin: 1.5em auto; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2933; }
 .connect-header { display: flex; align-items: center; justify-content: space-between; border-bottom: 3px solid #0b5cad; padding: .4em .2em; margin-bottom: .8em; }
+.connect-header > .widget-hbox { flex-wrap: nowrap; min-width: 0; align-items: center; }
+.connect-header button { flex-shrink: 0; width: auto; }
+.connect-brand h1 { white-space: nowrap; }
+.connect-user { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; min-width: 0; margin-right: .6em; }
 .connect-brand h1 { font-size: 1.5em; margin: 0; color: #0b5cad; letter-spacing: .02em; }
 .connect-user { color: #52606d; font-size: .95em; }
 .connect-message p { margin: .2em 0; }
@@ -18,6 +22,9 @@ STYLESHEET = """
 .connect-hint p { margin: .1em 0 .6em 0; color: #52606d; font-size: .92em; }
 .connect-notice p { background: #e8f1fd; padding: .4em .6em; border-radius: 4px; }
 .connect-field { margin: .35em 0; }
+.connect-email-row { align-items: flex-end; }
+.connect-domain { margin: .35em 0 .35em .3em; }
+.connect-domain .widget-html-content { line-height: var(--jp-widgets-inline-height, 28px); color: #323f4b; font-weight: 600; }
 .connect-field.widget-inline-hbox { flex-direction: column; align-items: stretch; height: auto; }
 .connect-field > .widget-label { width: auto !important; max-width: none; text-align: left; margin: 0 0 .2em 0; padding: 0; font-weight: 600; color: #323f4b; line-height: 1.3; white-space: normal; overflow: visible; height: auto; }
 .connect-field > .widget-input, .connect-field > select, .connect-field > textarea { width: 100%; flex: 0 0 auto; box-sizing: border-box; }
@@ -31,8 +38,22 @@ STYLESHEET = """
 .connect-rules li.unmet { color: #7b8794; }
 .connect-state { color: #52606d; font-size: .9em; margin-left: 1em; align-self: center; }
 .connect-key { color: #52606d; font-size: .85em; border-top: 1px solid #e4e7eb; padding-top: .5em; }
-.connect-app pre { font-family: ui-monospace, "DejaVu Sans Mono", monospace; background: #f5f7fa; border: 1px solid #d9e2ec; border-radius: 4px; padding: .5em .7em; white-space: pre-wrap; word-break: break-all; line-height: 1.4; }
+.connect-app pre { font-family: ui-monospace, "DejaVu Sans Mono", monospace; background: #f5f7fa; border: 1px solid #d9e2ec; border-radius: 4px; padding: .5em .7em; white-space: pre-wrap; word-break: normal; overflow-wrap: normal; overflow-x: auto; line-height: 1.4; }
+.connect-record { table-layout: fixed; width: 100%; border-collapse: collapse; margin: .2em 0 .6em 0; }
+.connect-record th { width: 4em; text-align: left; font-weight: 600; color: #52606d; padding: .2em .5em .2em 0; vertical-align: middle; }
+.connect-record td { padding: .2em .5em .2em 0; vertical-align: middle; }
+.connect-record td:last-child { width: 6em; padding-right: 0; text-align: right; }
+.connect-token { display: block; white-space: nowrap; overflow-x: auto; font-family: ui-monospace, "DejaVu Sans Mono", monospace; background: #f5f7fa; border: 1px solid #d9e2ec; border-radius: 4px; padding: .25em .5em; }
+.connect-copy { font: inherit; font-size: .9em; padding: .2em .8em; color: #0b5cad; background: #fff; border: 1px solid #0b5cad; border-radius: 4px; cursor: pointer; }
+.connect-copy:hover, .connect-copy:focus { background: #e8f1fd; }
+.connect-upload-row { align-items: center; gap: .8em; flex-wrap: wrap; }
+.connect-upload { font-size: 0 !important; }
+.connect-upload::before { content: "Choose file"; content: "Choose file" / ""; font-size: var(--jp-widgets-font-size, 13px); }
+.connect-chosen { color: #323f4b; }
 .connect-rejected { background: #fff4e5; border-left: 4px solid #b45309; padding: .4em .6em; }
+.connect-news { align-items: center; background: #e8f1fd; border-left: 4px solid #0b5cad; padding: .2em .6em; margin: .4em 0; }
+.connect-news p { margin: .2em 0; }
+.connect-done { background: #e6f4ea; border-left: 4px solid #1e7b34; padding: .4em .6em; }
 .connect-busy { opacity: .6; pointer-events: none; }
 .connect-message.busy { background: #f5f7fa; border-left: 4px solid #52606d; padding: .5em .8em; color: #323f4b; }
 .connect-spinner { display: inline-block; width: .9em; height: .9em; margin-right: .5em; vertical-align: -.1em; border: 2px solid #9aa5b1; border-top-color: #0b5cad; border-radius: 50%; animation: connect-spin .8s linear infinite; }

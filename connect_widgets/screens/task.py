@@ -4,6 +4,14 @@ A task whose pages exist has a :class:`TaskView` (registered by the shell);
 the others show their steps until their pages are built. Every action on a view
 goes through the shell like any other step, and the page is redrawn from the
 saved state afterwards, so what shows is always what is stored.
+
+While a task page is open it checks the task's version every few seconds
+(:meth:`TaskScreen.check_for_changes`, one small query that does not count as
+activity), so the Connect team's decision reaches the admin without leaving the
+page. A page showing nothing to type in (waiting for validation, complete, not
+started) is redrawn at once. A page with a form is not redrawn under the admin's
+hands: a notice says what happened, with a button to see it, so nothing typed
+is lost unless they choose.
 """
 
 from __future__ import annotations
@@ -14,13 +22,22 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
-from connect_widgets.core.progress import TaskBoard, TaskStatus
+from connect_widgets.core.progress import TaskBoard, TaskStamp, TaskStatus
 from connect_widgets.core.tasks import TaskState
+from connect_widgets.screens.polling import PagePoll
 from connect_widgets.screens.screen import TASK_ICONS, Place, Screen, ScreenHost, link_button, primary_button
+
+CHECK_SECONDS = 3.0  # how often an open task page looks for a decision or another admin's change
 
 
 class TaskView(widgets.VBox):
-    """The task-specific part of a task page (forms, checks, summary)."""
+    """The task-specific part of a task page (forms, checks, summary).
+
+    ``labels`` names each of the task's catalogue steps in the admin's words; the
+    task's intro lists them (a step's key is never shown).
+    """
+
+    labels: dict[str, str] = {}
 
     def __init__(self, page: TaskScreen) -> None:
         super().__init__()
@@ -75,7 +92,17 @@ class TaskScreen(Screen):
         self.start_button.on_click(lambda _b: self.start())
         self.back_link = link_button("Back to Connect Progress")
         self.back_link.on_click(lambda _b: self.host.go(Place.DASHBOARD))
-        self.compose(self.details, self.body, self.start_button, self.back_link)
+        self.news = widgets.HTML()
+        self.show_latest_button = widgets.Button(description="Show the latest", layout=widgets.Layout(width="auto"))
+        self.show_latest_button.add_class("connect-secondary")
+        self.show_latest_button.on_click(lambda _b: self.show_latest())
+        self.news_box = widgets.HBox([self.news, self.show_latest_button])
+        self.news_box.add_class("connect-news")
+        self.news_box.layout.display = "none"
+        self.poll = PagePoll(self.check_for_changes, seconds=CHECK_SECONDS, name="task page check")
+        self._shown: tuple[int, TaskState] | None = None  # version and state the page shows
+        self._noticed: int | None = None  # the version a notice was already shown for
+        self.compose(self.details, self.news_box, self.body, self.start_button, self.back_link)
 
     def show_task(self, key: str) -> None:
         """Choose the task this page shows next time it is shown."""
@@ -90,17 +117,29 @@ class TaskScreen(Screen):
     def forget(self) -> None:
         """Drop every task view (and what was typed in it) when the admin logs out."""
         super().forget()
+        self.poll.stop()
         self._views.clear()
         self.body.children = ()
         self.task_key = None
+        self._shown = self._noticed = None
+        self._hide_news()
 
     def on_show(self) -> None:
         if self.task_key is None:
             self.host.go(Place.DASHBOARD)
             return
-        self.render(self.board.overview().get(self.task_key))
+        status = self.board.overview().get(self.task_key)
+        if (status.state is TaskState.NOT_STARTED and not status.task.intro
+                and self.view(status.task.key) is not None):
+            # Nothing to read before the first step: opening the task starts it, with
+            # every check Start task has (a locked task is refused by the board).
+            status = self.board.start(status.task.key)
+        self.render(status)
+        self.poll.start()
 
     def render(self, status: TaskStatus) -> None:
+        self._shown, self._noticed = (status.version, status.state), None
+        self._hide_news()
         icon, label = TASK_ICONS[status.state]
         self.heading.value = f"<h2>{html.escape(status.task.title)}</h2>"
         waiting = (
@@ -114,13 +153,15 @@ class TaskScreen(Screen):
             view.render(status)
             self.body.children = (view,)
         else:
+            labels = view.labels if view is not None else {}
             steps = "".join(
                 ('<li class="current">' if step == status.step else "<li>")
-                + html.escape(step.replace("_", " ")) + "</li>"
+                + html.escape(labels.get(step) or step.replace("_", " ").capitalize()) + "</li>"
                 for step in status.task.steps
             )
+            intro = f"<p>{html.escape(status.task.intro)}</p>" if status.task.intro else ""
             self.details.value = (
-                f"{line}<p>Steps:</p><ol>{steps}</ol>"
+                f"{line}{intro}<p>Steps:</p><ol>{steps}</ol>"
                 "<p>You can leave and come back to this task at any time from Connect Progress.</p>"
             )
             self.body.children = ()
@@ -130,3 +171,59 @@ class TaskScreen(Screen):
         if self.task_key is not None:
             key = self.task_key
             self.submit(lambda: self.board.start(key))
+
+    # -- news while the page is open ----------------------------------------------------
+
+    def check_for_changes(self) -> bool:
+        """Look once for a change to the shown task; the poll calls it every few seconds.
+
+        Returns:
+            False when there is nothing left to watch (the page is not shown, nobody
+            is signed in): the poll stops.
+        """
+        host = self.host
+        if self.task_key is None or self._shown is None or getattr(host, "current", self) is not self:
+            return False
+        if getattr(host, "busy", False):  # a step is running: look again next time
+            return True
+        stamp = self.board.glance(self.task_key)
+        if stamp is None:  # the session is over: drawing the page again shows the login and says why
+            if self.board.flow.signed_in:
+                host.go(Place.TASK, key=self.task_key)
+            return False
+        version, state = self._shown
+        if stamp.version == version or stamp.version == self._noticed:
+            return True
+        if state is TaskState.IN_PROGRESS:  # a form: what the admin typed stays until they choose
+            self._noticed = stamp.version
+            self.news.value = f'<p role="status">{html.escape(self._news_words(stamp, redrawn=False))}</p>'
+            self.show_latest_button.description = "Show their answer" if stamp.by_staff else "Show the latest"
+            self.news_box.layout.display = None
+            return True
+        host.go(Place.TASK, key=self.task_key)  # nothing to type in: redraw with the news
+        if stamp.by_staff:
+            self.news.value = f'<p role="status">{html.escape(self._news_words(stamp, redrawn=True))}</p>'
+            self.show_latest_button.layout.display = "none"
+            self.news_box.layout.display = None
+        return True
+
+    @staticmethod
+    def _news_words(stamp: TaskStamp, *, redrawn: bool) -> str:
+        if not stamp.by_staff:
+            return ("This task was changed in another window or by another admin of your account"
+                    + ("." if redrawn else " since you opened it. Your typing is kept until you show the latest."))
+        if not redrawn:
+            return "The Connect team has answered while this page was open. What you typed is kept until you look."
+        if stamp.state is TaskState.COMPLETE:
+            return "The Connect team has answered: approved, and this task is complete."
+        return "The Connect team has answered: their reply is below."
+
+    def show_latest(self) -> None:
+        """Redraw the task as saved now (what was typed in its form is dropped)."""
+        if self.task_key is not None:
+            self.host.go(Place.TASK, key=self.task_key)
+
+    def _hide_news(self) -> None:
+        self.news.value = ""
+        self.news_box.layout.display = "none"
+        self.show_latest_button.layout.display = None

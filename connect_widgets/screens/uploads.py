@@ -26,7 +26,10 @@ def file_picker(on_file: Callable[[object, object], None], *, accept: str) -> wi
     Emptying it means the file's bytes neither linger in the kernel nor get sent
     back to the browser, and choosing the same file again is a new change.
     """
-    upload = widgets.FileUpload(accept=accept, multiple=False, description="Choose file")
+    # No icon: Font Awesome is not loaded (pages work offline). The stylesheet shows the
+    # description without the widget's "(0)" count, which reads wrong once the file is
+    # taken out again; the chosen file's name is shown beside the button instead.
+    upload = widgets.FileUpload(accept=accept, multiple=False, description="Choose file", icon="")
     upload.add_class("connect-upload")
 
     def changed(change: dict[str, Any]) -> None:
@@ -55,12 +58,33 @@ def error_table(errors: Iterable[Mapping[str, Any]], count: int, *, shown: int =
     more = count - len(listed)
     rows_word = "row has a problem" if count == 1 else "rows have problems"
     return (f'<p class="connect-rejected">{count:,} {rows_word} and {"was" if count == 1 else "were"} left out. '
-            "Correct them in your file and upload it again.</p>"
+            f"Correct {'it' if count == 1 else 'them'} in your file and upload it again.</p>"
             f'<table class="connect-table connect-errors"><thead><tr><th>Row</th><th>Column</th><th>Problem</th>'
             f"</tr></thead><tbody>{lines}</tbody></table>"
             + (f"<p>… and {more:,} more.</p>" if more > 0 else ""))
 
 
-def file_line(filename: str | None, rows_read: int) -> str:
-    return (f"<p>Last file checked: <b>{html.escape(filename)}</b> ({rows_read:,} rows).</p>"
-            if filename else "")
+def file_line(filename: str | None, rows_read: int, *, unusable: str | None = None) -> str:
+    """What sits beside Choose file: the file checked last and its row count ("users.csv, 3 rows").
+
+    ``unusable`` names a file just chosen that could not be used (the message says why);
+    it replaces the last file's line, since that file is no longer the chosen one.
+    """
+    if unusable is not None:
+        return f'<span class="connect-chosen"><b>{html.escape(unusable)}</b>: not used (see the message above)</span>'
+    if not filename:
+        return '<span class="connect-chosen connect-unavailable">No file chosen</span>'
+    return (f'<span class="connect-chosen"><b>{html.escape(filename)}</b>, '
+            f"{rows_read:,} {'row' if rows_read == 1 else 'rows'}</span>")
+
+
+def picker_row(upload: widgets.FileUpload, chosen: widgets.HTML) -> widgets.HBox:
+    """Choose file with the chosen file's name beside it."""
+    row = widgets.HBox([upload, chosen])
+    row.add_class("connect-upload-row")
+    return row
+
+
+def busy_words(name: object) -> str:
+    """What shows while an uploaded file is read and each row checked."""
+    return f"Reading {str(name or 'your file')[:80]} and checking each row…"

@@ -1,4 +1,4 @@
-"""Set Up User Authentication: Cloud only, or Domain after a successful test login."""
+"""Set Up Your Authentication: Cloud only, or Domain after a successful test login."""
 
 from __future__ import annotations
 
@@ -55,4 +55,5 @@ class UserAuthenticationView(StepView):
     def test_login(self) -> None:
         logon, password = self.logon.value, self.password.value
         self.password.value = ""
-        self.page.submit(lambda: self.task.test_login(version=self.status.version, logon=logon, password=password))
+        self.page.submit(lambda: self.task.test_login(version=self.status.version, logon=logon, password=password),
+                         busy=f"Testing the login for {logon.strip()[:80] or 'your logon'} with your directory…")

@@ -16,8 +16,44 @@ from connect_widgets.screens.screen import link_button, on_enter, paragraph, pri
 from connect_widgets.screens.task import TaskView
 
 
+# Copies the button's data-copy text. The kernel cannot reach the admin's clipboard, so the
+# browser does it: the Clipboard API where the page is a secure context (https, or
+# http://127.0.0.1 and localhost), else a selected scratch field and the copy command.
+COPY_SCRIPT = (
+    "var b=this,t=b.getAttribute('data-copy');"
+    "function done(){b.textContent='Copied';setTimeout(function(){b.textContent='Copy'},2000)}"
+    "function old(){var a=document.createElement('textarea');a.value=t;a.style.position='fixed';"
+    "a.style.opacity='0';document.body.appendChild(a);a.select();"
+    "try{if(document.execCommand('copy'))done()}finally{a.remove()}}"
+    "if(navigator.clipboard&&window.isSecureContext){navigator.clipboard.writeText(t).then(done,old)}else{old()}"
+)
+
+
+def copy_button(text: str, *, what: str) -> str:
+    """A small HTML button that copies ``text`` in the browser (``what`` names it for screen readers)."""
+    return (f'<button type="button" class="connect-copy" data-copy="{html.escape(text)}" '
+            f'aria-label="Copy {html.escape(what)}" title="Copy {html.escape(what)}" '
+            f'onclick="{html.escape(COPY_SCRIPT)}">Copy</button>')
+
+
+def record_table(name: str, value: str) -> str:
+    """The TXT record as the admin types it at their DNS provider: name, type, value, each kept whole."""
+    return (
+        '<table class="connect-record"><tbody>'
+        f'<tr><th scope="row">Name</th><td><code class="connect-token">{html.escape(name)}</code></td>'
+        f"<td>{copy_button(name, what='the name')}</td></tr>"
+        '<tr><th scope="row">Type</th><td><code class="connect-token">TXT</code></td><td></td></tr>'
+        f'<tr><th scope="row">Value</th><td><code class="connect-token">{html.escape(value)}</code></td>'
+        f"<td>{copy_button(value, what='the value')}</td></tr>"
+        "</tbody></table>"
+    )
+
+
 class ValidateDomainsView(TaskView):
     """One row per domain with the record to publish; the task completes once the primary is verified."""
+
+    labels = {"primary": "Add your primary domain", "publish": "Publish its TXT record at your DNS provider",
+              "check": "Check the record", "more": "Add any other domains"}
 
     def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
         super().__init__(page)
@@ -34,7 +70,8 @@ class ValidateDomainsView(TaskView):
         self.finish_button = primary_button("Finish")
         self.finish_button.on_click(lambda _b: self.finish())
         self.last_result = widgets.HTML()
-        self.share_domain = widgets.Dropdown(options=[], layout=widgets.Layout(width="14em"))
+        self.share_domain = widgets.Dropdown(options=[], description="Domain to share", layout=widgets.Layout(width="14em"))
+        self.share_domain.add_class("connect-field")
         self.share_to = text_field("Email of whoever runs your DNS")
         self.share_button = widgets.Button(description="Email the record")
         self.share_button.add_class("connect-secondary")
@@ -58,7 +95,7 @@ class ValidateDomainsView(TaskView):
                 continue
             rows.append(widgets.HTML(
                 f"<p><b>{html.escape(domain.name)}</b>: publish this TXT record at your DNS provider, then "
-                f"check it.</p><pre>{html.escape(domain.record_name)}.  TXT  \"{html.escape(domain.record_value)}\"</pre>"
+                f"check it.</p>{record_table(domain.record_name, domain.record_value)}"
                 + (f"<p class=\"connect-hint\">Last check: ✗ {html.escape(domain.last_message)}</p>"
                    if domain.last_message else "")))
             check = link_button(f"Check now: {domain.name}")
@@ -91,7 +128,8 @@ class ValidateDomainsView(TaskView):
 
     def check(self, name: str) -> None:
         self.last_result.value = ""
-        self.page.submit(lambda: self.book.check(name))  # the domain's row shows the outcome
+        self.page.submit(lambda: self.book.check(name),  # the domain's row shows the outcome
+                         busy=f"Checking the TXT record for {name}…")
 
     def share(self) -> None:
         name, to = self.share_domain.value, self.share_to.value
@@ -101,7 +139,7 @@ class ValidateDomainsView(TaskView):
             self.last_result.value = (f"<p>✔ Emailed the record for {html.escape(str(name))} to "
                                       f"{html.escape(sent_to)}.</p>")
 
-        if self.page.submit(run):
+        if self.page.submit(run, busy=f"Emailing the record for {name} to {to.strip()}…"):
             self.share_to.value = ""
 
     def finish(self) -> None:

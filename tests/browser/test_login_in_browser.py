@@ -242,5 +242,5 @@ def test_confirm_details_then_the_domain_record_to_publish(page: Page, server: R
     expect(page.get_by_label("Domain", exact=True)).to_have_value("tasks.example")
     page.get_by_role("button", name="Add domain").click()
     expect(page.get_by_text("publish this TXT record")).to_be_visible()
-    expect(page.locator("pre", has_text="connect-verify=")).to_be_visible()
+    expect(page.locator(".connect-token", has_text="connect-verify=")).to_be_visible()
     shoot(page, "14-validate-domains")

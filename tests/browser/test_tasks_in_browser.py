@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,9 +25,11 @@ from connect_widgets.core.services import build_services
 from connect_widgets.core.staff import add_staff_member
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Domain, Passcode
-from tests.browser.conftest import RunningServer, shoot
+from connect_widgets.settings import load_settings
+from connect_widgets.store.schema import upgrade_schema
+from tests.browser.conftest import RunningServer, shoot, start_server
 from tests.browser.test_login_in_browser import new_account, returning_admin, returning_to_passcode
-from tests.conftest import first_login
+from tests.conftest import FAST_ARGON2, first_login
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +74,7 @@ def test_details_domain_then_outbound_resumes_after_logging_out(page: Page, serv
 
     open_from_progress(page, "Validate Your Domains")
     page.get_by_role("button", name="Add domain").click()
-    expect(page.locator("pre", has_text="connect-verify=")).to_be_visible()
+    expect(page.locator(".connect-token", has_text="connect-verify=")).to_be_visible()
     page.get_by_role("button", name="Check now: roam.example").click()
     expect(page.get_by_text("Last check: ✗ roam.example does not exist in DNS yet")).to_be_visible()
     with new_session(server.services.engine) as db:
@@ -243,7 +249,10 @@ def test_users_and_permitted_senders_are_imported_from_files(page: Page, server:
     page.get_by_label("Email address", exact=True).fill("dan@files.example")
     page.get_by_role("button", name="Add user").click()
     expect(page.get_by_text("dan@files.example")).to_be_visible()
+    expect(page.locator(".connect-chosen")).to_have_text("users.csv, 4 rows")  # beside Choose file
+    expect(page.get_by_role("button", name=re.compile("Choose file"))).to_have_text("Choose file (0)")
     shoot(page, "19-add-users")
+    shoot_at_widths(page, "19-add-users")
     page.get_by_role("button", name="Submit for review").click()
     expect(page.get_by_text("with the Connect team")).to_be_visible()
     queue = ReviewQueue(server.services, staff="Priya Shah")  # the team notebook's core (its page is tested above)
@@ -271,3 +280,170 @@ def test_users_and_permitted_senders_are_imported_from_files(page: Page, server:
     expect(page.get_by_text(re.compile("1 address"))).to_be_visible()
     page.get_by_role("button", name="Import").click()
     expect(page.get_by_text(re.compile("1 permitted sender"))).to_be_visible()
+
+
+def shoot_at_widths(page: Page, name: str) -> None:
+    """Screenshots at 1280 and 1024 px (then back to the test's own width), to look at."""
+    before = page.viewport_size
+    for width in (1280, 1024):
+        page.set_viewport_size({"width": width, "height": 860})
+        shoot(page, f"{name}-{width}")
+    if before:
+        page.set_viewport_size(before)
+
+
+def one_line(locator) -> bool:  # type: ignore[no-untyped-def]
+    """The element's text is drawn on a single line (no wrap inside a token)."""
+    return bool(locator.evaluate(
+        "e => { const r = document.createRange(); r.selectNodeContents(e);"
+        " const tops = new Set([...r.getClientRects()].map(c => Math.round(c.top))); return tops.size === 1; }"))
+
+
+def test_the_record_copies_whole_and_task_pages_at_1280_and_1024(browser, server: RunningServer):  # type: ignore[no-untyped-def]
+    """Intro with human step names, the TXT value on one line, Copy into the real clipboard, every bad range."""
+    account = ready_for_tasks(server, "COPY")
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        log_in(page, server, account)
+        page.get_by_role("button", name="Cancel").click()
+        page.get_by_role("button", name=re.compile("Add Users Manually")).click()
+        expect(page.get_by_text("Upload your list or add users one by one")).to_be_visible()  # a step, in words
+        expect(page.get_by_role("button", name="Start task")).to_be_visible()  # it has something to explain
+        shoot_at_widths(page, "task-intro-add-users")
+
+        page.get_by_role("button", name="Back to Connect Progress").click()
+        page.get_by_role("button", name=re.compile("Validate Your Domains")).click()
+        page.get_by_label("Domain", exact=True).fill("copy-second-domain.example")
+        page.get_by_role("button", name="Add domain").click()
+        expect(page.get_by_role("button", name="Check now: copy-second-domain.example")).to_be_visible()  # added
+        with new_session(server.services.engine) as db:
+            token = db.exec(select(Domain.verification_token)
+                            .where(Domain.name == "copy-second-domain.example")).one()
+        value = f"{SERVICE.verification_prefix}{token}"
+        shown = page.locator(".connect-token", has_text=value)
+        expect(shown).to_have_text(value)
+        page.get_by_role("button", name="Copy the value").click()
+        expect(page.get_by_role("button", name="Copy the value")).to_have_text("Copied")
+        assert page.evaluate("navigator.clipboard.readText()") == value
+        page.get_by_role("button", name="Copy the name").click()
+        expect(page.get_by_role("button", name="Copy the name")).to_have_text("Copied")
+        assert page.evaluate("navigator.clipboard.readText()") == "copy-second-domain.example"
+        for width in (1280, 1024):
+            page.set_viewport_size({"width": width, "height": 860})
+            assert one_line(shown), f"the TXT value wraps at {width} px"
+        shoot_at_widths(page, "14-validate-domains")
+
+        page.get_by_role("button", name="Back to Connect Progress").click()
+        page.get_by_role("button", name=re.compile("Set Up Your Outbound Email")).click()
+        page.get_by_role("button", name="Start task").click()
+        page.get_by_label("Public IP ranges", exact=True).fill("10.0.0.0/8\n8.8.4.0/24\nmail.copy.example\n8.0.0.0/8")
+        page.get_by_role("button", name="Next").click()
+        expect(page.locator(".connect-message")).to_contain_text("3 entries need correcting")
+        expect(page.locator(".connect-rejected li")).to_have_count(3)
+        expect(page.get_by_label("Public IP ranges", exact=True)).to_have_value(
+            "10.0.0.0/8\n8.8.4.0/24\nmail.copy.example\n8.0.0.0/8")  # nothing typed is lost
+        shoot_at_widths(page, "16-outbound-bad-ranges")
+        page.get_by_label("Public IP ranges", exact=True).fill("8.8.4.0/24")
+        page.get_by_role("button", name="Next").click()
+        expect(page.get_by_text("Step 2 of 3: Publish SPF")).to_be_visible()
+        shoot_at_widths(page, "16-outbound-spf")
+    finally:
+        page.goto("about:blank")  # runs the unload handler: the kernel is shut down
+        context.close()
+
+
+@pytest.fixture
+def silent_ldap() -> Iterator[int]:
+    """A real TCP server on loopback that accepts connections and never answers (a hung directory)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            held.append(connection)  # kept open, never read or answered
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()
+
+
+LDAP_TIMEOUT = 4  # seconds: long enough to look at the busy page, short enough for a quick test
+
+
+@pytest.fixture(scope="module")
+def short_ldap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A `connect-kit serve` of its own whose LDAP timeout is short (CONNECT_LDAP_TIMEOUT_SECONDS)."""
+    data_dir = tmp_path_factory.mktemp("served-short-ldap")
+    services = build_services(load_settings(data_dir=data_dir, **FAST_ARGON2))
+    upgrade_schema(services.engine)
+    process, port = start_server(data_dir, settings={"CONNECT_LDAP_TIMEOUT_SECONDS": str(LDAP_TIMEOUT)})
+    try:
+        yield RunningServer(f"http://127.0.0.1:{port}", data_dir, services, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        services.engine.dispose()
+
+
+def test_a_directory_that_never_answers_shows_the_busy_state_then_a_timeout(browser, short_ldap_server,  # type: ignore[no-untyped-def]
+                                                                          silent_ldap):
+    server = short_ldap_server
+    account = new_account(server, "HUNG")  # logged in once an hour ago, details confirmed
+    earlier = build_services(server.services.settings, clock=FrozenClock(datetime.now(UTC) - timedelta(hours=1)),
+                             engine=server.services.engine)
+    flow = LoginFlow(earlier)
+    first_login(flow, earlier, account)
+    board = TaskBoard(flow)
+    DetailsTask(board).confirm(version=board.start("confirm_details").version)
+    flow.log_out()
+    a_later_visit(server, account.admin_email)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        log_in(page, server, account)
+        page.get_by_role("button", name="Cancel").click()
+        page.get_by_role("button", name=re.compile("Synchronize Your Directory")).click()
+        expect(page.get_by_text("Step 1 of 3: How Connect reaches your directory")).to_be_visible()  # no Start task
+        page.get_by_text("LDAP directory", exact=False).first.click()
+        page.get_by_role("button", name="Next").click()
+        url = f"ldap://127.0.0.1:{silent_ldap}"
+        page.get_by_label("Server URL", exact=True).fill(url)
+        page.get_by_label("Base DN", exact=True).fill("dc=hung,dc=example")
+        page.get_by_label("Bind DN", exact=True).fill("cn=connect,dc=hung,dc=example")
+        page.get_by_label("Bind password", exact=True).fill("a bind secret")
+        page.get_by_role("button", name="Save and continue").click()
+        expect(page.get_by_text("Step 3 of 3")).to_be_visible()
+
+        page.get_by_role("button", name="Test connection").click()
+        message = page.locator(".connect-message.busy")
+        expect(message).to_have_text(f"Testing the connection to {url}…")
+        expect(message.locator(".connect-spinner")).to_be_visible()
+        expect(page.get_by_role("button", name="Log out")).to_be_disabled()
+        shoot(page, "directory-test-busy-1280")  # mid-wait
+
+        expect(page.get_by_text(f"✗ The directory at {url} did not answer in time")).to_be_visible(
+            timeout=LDAP_TIMEOUT * 1000 + 20_000)  # the test's result, on the page
+        expect(page.locator(".connect-spinner")).to_have_count(0)
+        expect(page.get_by_role("button", name="Log out")).to_be_enabled()
+        shoot(page, "directory-test-timeout-1280")
+    finally:
+        page.goto("about:blank")  # runs the unload handler: the kernel is shut down
+        context.close()

@@ -1,4 +1,4 @@
-"""Synchronize Your Directory, Set Up User Authentication and the Domain login, against a real slapd."""
+"""Synchronize Your Directory, Set Up Your Authentication and the Domain login, against a real slapd."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Synchronize Your Directory and Set Up User Authentication pages, driven in-process against a real slapd."""
+"""Synchronize Your Directory and Set Up Your Authentication pages, driven in-process against a real slapd."""
 
 from __future__ import annotations
 
@@ -55,3 +55,17 @@ def test_enabling_domain_through_the_page(synced, slapd):
     view.enable_button.click()
     assert state(app, "user_authentication") is TaskState.COMPLETE
     assert slapd.users["jane"] not in " ".join(widget_texts(app))
+
+
+def test_the_test_login_says_what_it_is_doing_while_the_directory_answers(synced, slapd):
+    from tests.screens.test_task_pages import busy, watch
+
+    app = synced
+    view = open_task(app, "user_authentication")
+    view.mode.value = "domain"
+    view.mode_button.click()
+    seen = watch(app, view.task, "test_login")
+    view.logon.value, view.password.value = "jane", slapd.users["jane"]
+    view.test_button.click()
+    assert seen == busy("Testing the login for jane with your directory…")
+    assert not app.log_out_button.disabled  # enabled again once the test is over

@@ -112,21 +112,17 @@ def test_enter_in_each_text_field_submits_its_step(app, services, account):
     assert isinstance(app.current, WelcomeScreen)
 
 
-def test_welcome_get_started_opens_the_first_task_and_start_task_records_it(app, services, account):
-    """Get started → the Confirm Your Details page; Start task makes it in progress at its first step."""
+def test_welcome_get_started_opens_the_first_tasks_first_step_without_a_start_click(app, services, account):
+    """Get started → Confirm Your Details has nothing to explain first: it starts and shows its form at once."""
     welcome = log_in_first_time(app, services, account)
     welcome.start_button.click()
     task = app.current
     assert isinstance(task, TaskScreen)
     assert plain(task.heading.value) == "Confirm Your Details"
-    assert "Not started" in plain(task.details.value)
-    assert task.start_button.layout.display is None
-
-    task.start_button.click()
-    assert isinstance(app.current, TaskScreen)
     assert shown_message(app) == ""
     assert "In progress" in plain(task.details.value)
     assert task.start_button.layout.display == "none"
+    assert task.body.children and task.body.children[0].company.value == "Acme Ltd"
     [progress] = rows(services, TaskProgress)
     assert (progress.task_key, progress.state, progress.step) == ("confirm_details", "in_progress", "review")
 
@@ -134,8 +130,7 @@ def test_welcome_get_started_opens_the_first_task_and_start_task_records_it(app,
 def test_second_login_skips_enrolment_names_the_number_and_lands_on_returning(app, services, account, clock):
     """No phone enrolment or password change the second time; Welcome back once a task was started."""
     welcome = log_in_first_time(app, services, account)
-    welcome.start_button.click()
-    app.current.start_button.click()
+    welcome.start_button.click()  # opening Confirm Your Details starts it
     app.log_out_button.click()
     clock.advance(minutes=1)  # a later visit
     assert isinstance(app.current, EmailScreen)

@@ -99,12 +99,11 @@ def test_an_idle_session_ends_when_a_task_is_opened_from_the_dashboard(app, serv
     assert shown_message(app) == SIGNED_OUT
 
 
-def test_an_idle_session_refuses_start_task(app, services, account, clock):
-    log_in_first_time(app, services, account).start_button.click()
-    task = app.current
-    assert isinstance(task, TaskScreen)
+def test_an_idle_session_refuses_to_start_a_task(app, services, account, clock):
+    """Get started opens Confirm Your Details, which starts it: not after 30 idle minutes."""
+    welcome = log_in_first_time(app, services, account)
     clock.advance(minutes=31)
-    task.start_button.click()
+    welcome.start_button.click()
     assert isinstance(app.current, EmailScreen)
     assert shown_message(app) == SIGNED_OUT
     assert count_rows(services, TaskProgress) == 0

@@ -66,7 +66,7 @@ def test_a_correction_goes_to_review_and_the_answer_shows_on_the_page(dns_app, s
     queue.reject(queue.pending()[0].id, reason="Use the registered company name, please.")
     app.show()
     assert "Use the registered company name" in view.note.value
-    assert view.company.value == "Acme Ltd"
+    assert view.company.value == "Acme Group plc"  # what they sent, to correct rather than retype
 
 
 def test_validate_domains_starts_with_the_primary_and_verifies_it_after_publishing(dns_app):
