@@ -146,3 +146,21 @@ def first_login(flow: LoginFlow, services: ConnectServices, account: NewAccount,
     assert flow.log_in() is LoginStep.CHANGE_PASSWORD
     flow.change_password(current=account.temporary_password, new=new_password, confirm=new_password)
     assert flow.step is LoginStep.SIGNED_IN
+
+
+def stopped_by_the_send_limit(services: ConnectServices, clock: FrozenClock, email: str, password: str) -> LoginFlow:
+    """Log in and ask for new codes until "Too many codes were sent in the last 15 minutes"."""
+    from connect_widgets.core.errors import SendLimitReached
+    from connect_widgets.core.passcodes import RESEND_AFTER, SENDS_PER_WINDOW
+
+    flow = LoginFlow(services)
+    flow.submit_email(email)
+    flow.choose_method("cloud")
+    assert flow.submit_password(password) is LoginStep.PASSCODE
+    for _ in range(SENDS_PER_WINDOW + 1):
+        clock.advance(RESEND_AFTER)
+        try:
+            flow.resend_passcode()
+        except SendLimitReached:
+            return flow
+    pytest.fail("the send limit never refused a code")

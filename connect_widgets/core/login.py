@@ -67,7 +67,6 @@ from connect_widgets.core.errors import (
 )
 from connect_widgets.core.inputs import read_text
 from connect_widgets.core.passcodes import (
-    RESEND_AFTER,
     CodeSent,
     Purpose,
     check_can_send,

@@ -121,7 +121,7 @@ class ConsoleHomeScreen(Screen):
             self._handoff = self.board.flow.mint_handoff(activity=False)
         except ConnectError as refused:  # signed out meanwhile: the shell says so and shows the login
             self.close_switcher()
-            self.submit(lambda: _refuse(refused))
+            self.submit(lambda error=refused: _refuse(error))  # bound now: the name ends with the block
             return False
         self._renewals_left -= 1
         self._draw_applications()

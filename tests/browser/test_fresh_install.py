@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, wait_until_ready
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, wait_until_ready
 from tests.browser.first_screens import FIRST_CONTROLS
 from tests.conftest import FAST_ARGON2
 from tests.servers import free_port, require_program

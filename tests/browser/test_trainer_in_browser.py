@@ -18,12 +18,9 @@ from sqlmodel import select
 from connect_widgets.core.clock import FrozenClock
 from connect_widgets.core.delivery import Channel, OutgoingMessage
 from connect_widgets.core.demo import load_demo_accounts, seed_demo_accounts
-from connect_widgets.core.errors import SendLimitReached
-from connect_widgets.core.login import LoginFlow, LoginStep
-from connect_widgets.core.passcodes import RESEND_AFTER, SENDS_PER_WINDOW
 from connect_widgets.store.models import AdminUser
 from tests.browser.conftest import RunningServer, shoot
-from tests.conftest import GB_MOBILE
+from tests.conftest import GB_MOBILE, stopped_by_the_send_limit
 
 pytestmark = pytest.mark.browser
 WIDTHS = (1280, 1024)
@@ -115,17 +112,7 @@ def test_reset_to_fresh_then_the_demo_phone_code_logs_the_admin_in(browser, page
 def stop_by_the_send_limit(server: RunningServer, email: str, password: str) -> None:
     """The admin asked for codes until the limit: five sends in the last few minutes."""
     clock = FrozenClock(server.services.clock.now() - timedelta(minutes=4))
-    flow = LoginFlow(replace(server.services, clock=clock))
-    flow.submit_email(email)
-    flow.choose_method("cloud")
-    assert flow.submit_password(password) is LoginStep.PASSCODE
-    for _ in range(SENDS_PER_WINDOW + 1):
-        clock.advance(RESEND_AFTER)
-        try:
-            flow.resend_passcode()
-        except SendLimitReached:
-            return
-    pytest.fail("the send limit never refused a code")
+    stopped_by_the_send_limit(replace(server.services, clock=clock), clock, email, password)
 
 
 def mail_with_long_lines(server: RunningServer, email: str) -> None:

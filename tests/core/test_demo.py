@@ -24,7 +24,6 @@ from connect_widgets.core.demo import (
 )
 from connect_widgets.core.dns_checks import DnsOutcome
 from connect_widgets.core.login import MAX_FAILED_LOGINS, LoginFlow, LoginStep
-from connect_widgets.core.passcodes import RESEND_AFTER, SENDS_PER_WINDOW
 from connect_widgets.core.progress import TaskBoard
 from connect_widgets.core.review_queue import ReviewQueue
 from connect_widgets.core.service_values import load_service_values
@@ -41,7 +40,7 @@ from connect_widgets.store.models import (
     Phone,
 )
 
-from tests.conftest import GB_MOBILE, NEW_PASSWORD, code_from_sms, last_sms, user_by_email
+from tests.conftest import GB_MOBILE, NEW_PASSWORD, code_from_sms, last_sms, stopped_by_the_send_limit, user_by_email
 
 DEMOS = load_demo_accounts()
 HARBOUR = next(d for d in DEMOS if d.code == "HARBOURSIDE")
@@ -298,21 +297,6 @@ def code_on_phone(services, email: str) -> str:
     match = re.search(r"\b(\d{6})\b", last_sms(services, user_id=user_by_email(services, email).id).body)
     assert match, "the SMS carries no 6-digit code"
     return match.group(1)
-
-
-def stopped_by_the_send_limit(services, clock, email: str, password: str) -> LoginFlow:
-    """Log in and ask for new codes until "Too many codes were sent in the last 15 minutes"."""
-    flow = LoginFlow(services)
-    flow.submit_email(email)
-    flow.choose_method("cloud")
-    assert flow.submit_password(password) is LoginStep.PASSCODE
-    for _ in range(SENDS_PER_WINDOW + 1):
-        clock.advance(RESEND_AFTER)
-        try:
-            flow.resend_passcode()
-        except errors.SendLimitReached:
-            return flow
-    pytest.fail("the send limit never refused a code")
 
 
 def limits_cleared_events(services) -> list[AuditEvent]:

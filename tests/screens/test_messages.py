@@ -319,16 +319,22 @@ def test_resend_counts_down_then_sends_a_new_code_that_replaces_the_old(app, ser
     assert isinstance(app.current, LogInScreen)
 
 
+def again_to_passcode(app, account) -> PasscodeScreen:
+    """A returning admin's email, Cloud and password (NEW_PASSWORD): the passcode page."""
+    screen = reach_password(app, account.admin_email)
+    screen.password.value = NEW_PASSWORD
+    screen.next_button.click()
+    passcode = app.current
+    assert isinstance(passcode, PasscodeScreen), shown_message(app)
+    return passcode
+
+
 def test_a_passcode_page_reached_too_soon_counts_down_to_resend(app, services, account, clock):
     """Logging in again within 30 s of the last code: no new code yet, and Resend says how long to wait."""
     log_in_first_time(app, services, account)
     app.log_out_button.click()
     clock.advance(seconds=10)
-    screen = reach_password(app, account.admin_email)
-    screen.password.value = NEW_PASSWORD
-    screen.next_button.click()
-    passcode = app.current
-    assert isinstance(passcode, PasscodeScreen)
+    passcode = again_to_passcode(app, account)
     assert intro(passcode) == ("We didn't send a new code: one went out less than 30 seconds ago. "
                                "Use Resend code when the countdown ends. "
                                "Codes go to the number ending 56.")
@@ -367,17 +373,10 @@ def test_a_second_login_within_30_seconds_says_the_previous_code_is_still_valid(
     log_in_first_time(app, services, account)
     app.log_out_button.click()
     clock.advance(minutes=1)
-    screen = reach_password(app, account.admin_email)
-    screen.password.value = NEW_PASSWORD
-    screen.next_button.click()
-    assert isinstance(app.current, PasscodeScreen)
+    again_to_passcode(app, account)
     app.log_out()  # e.g. the page reloaded before the code was typed
     clock.advance(seconds=10)
-    screen = reach_password(app, account.admin_email)
-    screen.password.value = NEW_PASSWORD
-    screen.next_button.click()
-    passcode = app.current
-    assert isinstance(passcode, PasscodeScreen)
+    passcode = again_to_passcode(app, account)
     assert intro(passcode) == ("We didn't send a new code. The last code we sent to the number ending 56 "
                                "is still valid for 5 more minutes: enter it below.")
     assert passcode.resend_button.description == "Resend code in 20 s"

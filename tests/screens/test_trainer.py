@@ -8,14 +8,13 @@ import re
 import pytest
 from sqlmodel import select
 
-from connect_widgets.core import errors
 from connect_widgets.core.delivery import Channel, OutgoingMessage
 from connect_widgets.core.login import LoginFlow, LoginStep
-from connect_widgets.core.passcodes import RESEND_AFTER, SENDS_PER_WINDOW
 from connect_widgets.core.services import build_services
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, AuditEvent
 from connect_widgets.trainer import TrainerConsole, load_presenter_notes
+from tests.conftest import stopped_by_the_send_limit
 from tests.screens.conftest import plain
 
 
@@ -75,21 +74,6 @@ def test_presenter_notes_cover_every_step_in_order():
     notes = load_presenter_notes()
     assert [t for t, _s, _p in notes][0].startswith("1.") and len(notes) >= 10
     assert all(sees and point for _t, sees, point in notes)
-
-
-def stopped_by_the_send_limit(services, clock, email: str, password: str) -> LoginFlow:
-    """An admin who asked for codes until "Too many codes were sent in the last 15 minutes"."""
-    flow = LoginFlow(services)
-    flow.submit_email(email)
-    flow.choose_method("cloud")
-    assert flow.submit_password(password) is LoginStep.PASSCODE
-    for _ in range(SENDS_PER_WINDOW + 1):
-        clock.advance(RESEND_AFTER)
-        try:
-            flow.resend_passcode()
-        except errors.SendLimitReached:
-            return flow
-    pytest.fail("the send limit never refused a code")
 
 
 def test_clear_passcode_limits_lets_a_stuck_demo_send_a_new_code_at_once(trainer, services, clock):
