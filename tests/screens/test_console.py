@@ -51,3 +51,12 @@ def test_progress_made_in_connect_shows_in_the_console(services, account, clock)
     assert "Confirm Your Details" in plain(home.facts.value)
     app.log_out()
     assert "Acme Ltd" not in " ".join(widget_texts(app))
+
+
+def test_the_console_login_names_the_console_and_its_home_does_not_repeat_the_header(services, account, clock):
+    app = ConnectApp(services, console=True)
+    assert app.current.title == "Log in to the Administration Console"
+    assert ConnectApp(services).current.title == "Log in to Connect"
+    log_in_first_time(app, services, account)
+    assert "Administration Console" in app.product.value
+    assert app.current.title == "Your account"  # the header already says Administration Console
