@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlmodel import select
@@ -240,6 +241,12 @@ def test_a_rejected_directory_tenant_stays_in_the_field(app, services, account, 
 # --- the timer itself ----------------------------------------------------------------------
 
 
+def on_a_thread_of_its_own(work):  # type: ignore[no-untyped-def]
+    """Run ``work`` where no event loop runs (a session's Playwright keeps one in the main thread)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
 def test_the_poll_runs_on_the_event_loop_survives_an_error_and_stops(caplog):
     calls: list[int] = []
 
@@ -261,14 +268,14 @@ def test_the_poll_runs_on_the_event_loop_survives_an_error_and_stops(caplog):
         assert not poll.running
 
     with caplog.at_level(logging.ERROR, logger="connect_widgets.screens.polling"):
-        asyncio.run(scenario())
+        on_a_thread_of_its_own(lambda: asyncio.run(scenario()))
     assert len(calls) == 3
     assert "test check failed" in caplog.text
 
 
 def test_without_an_event_loop_nothing_is_scheduled():
     poll = PagePoll(lambda: True, seconds=1)
-    assert poll.start() is False and not poll.running
+    assert on_a_thread_of_its_own(poll.start) is False and not poll.running
 
 
 def test_stop_cancels_the_next_check():
@@ -283,4 +290,4 @@ def test_stop_cancels_the_next_check():
             return False
         return True
 
-    assert asyncio.run(scenario()) is False
+    assert on_a_thread_of_its_own(lambda: asyncio.run(scenario())) is False
