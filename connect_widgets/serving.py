@@ -18,8 +18,12 @@
   package): Voila's ``lab`` template without its CDN stylesheets, so a page loads
   nothing from outside the server;
 - ``/connect/health`` answers ``{"status": "ok", "kernels": N}`` only when a page's
-  kernel can start (kernelspec present, database reachable, schema current), else
-  503 with ``{"status": "unavailable", "reason": ...}`` for operators.
+  kernel can start (kernelspec present, database reachable, schema current) and the
+  data folder can be written, else 503 with ``{"status": "unavailable", "reason": ...}``
+  for operators; ``serve`` refuses to start on a data folder it cannot write;
+- the served root (``/``) and the contents API list only the pages a visitor should
+  open (:data:`LISTED_PAGES`); the trainer's and the team's pages stay reachable by
+  their URL but are never listed.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import os
 import shutil
 import socket
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +43,7 @@ from typing import Any
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.services.contents.largefilemanager import LargeFileManager
 from jupyter_server.utils import url_path_join
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -68,6 +74,9 @@ PAGES = (
     ("connect.ipynb", "connect", ""),
     ("connect_team.ipynb", "team", "after: connect-kit add-staff NAME"),
 )
+# What the served root and the contents API list: the pages a visitor opens. The trainer's
+# and the team's pages are opened from the URLs `serve` prints, never found by browsing.
+LISTED_PAGES = frozenset({"connect.ipynb", "admin_console.ipynb"})
 
 
 class PortInUse(Exception):
@@ -75,7 +84,22 @@ class PortInUse(Exception):
 
 
 class PagesFailed(Exception):
-    """A pre-heated page's kernel could not start; the message says why and what to do."""
+    """The pages cannot be served (e.g. a pre-heated page's kernel could not start); the message says why."""
+
+
+class DataFolderNotWritable(PagesFailed):
+    """The data folder (or the database file in it) cannot be written; nothing was started."""
+
+
+class ListedPagesContentsManager(LargeFileManager):
+    """Voila's contents manager, listing only :data:`LISTED_PAGES` in any folder.
+
+    Only listings change: a page left out still renders from its URL (the render
+    handler reads the notebook by its path, which is not a listing).
+    """
+
+    def should_list(self, name: str) -> bool:
+        return name in LISTED_PAGES and super().should_list(name)
 
 
 @dataclass(frozen=True)
@@ -96,18 +120,70 @@ def describe_kernel_failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def check_serving_health(
-    *, kernel_spec_manager: KernelSpecManager, engine: Engine, database: str, head: str
-) -> ServingHealth:
-    """Can a page's kernel start, and will its notebook find the database it needs?
+def data_folder_problem(data_dir: Path, database_file: Path | None = None) -> str | None:
+    """Why the kit cannot write its files, or ``None`` when it can.
 
-    Cheap enough for every health request: a kernelspec lookup and one query.
+    A probe file is created and removed in each folder, which catches a read-only
+    mount, a folder of another user and a missing folder alike (``os.access`` alone
+    says yes to root on a read-only mount of a folder with write bits). The SQLite
+    file itself must be writable too, and its folder (SQLite writes ``-wal`` and
+    ``-shm`` files beside it).
+
+    Args:
+        data_dir: ``CONNECT_DATA_DIR`` (the secret key and, by default, the database).
+        database_file: the SQLite database file, if the database is one.
+    """
+    fix = ("let the user running connect-kit write there, or set CONNECT_DATA_DIR to a folder it can write")
+    folders = dict.fromkeys([data_dir, *([database_file.parent] if database_file is not None else [])])
+    for folder in folders:
+        try:
+            handle, probe = tempfile.mkstemp(prefix=".connect-write-probe-", dir=folder)
+        except OSError as exc:
+            return f"data folder not writable: {folder} ({exc.strerror or exc}); {fix}"
+        os.close(handle)
+        os.unlink(probe)
+    if database_file is not None and database_file.exists() and not os.access(database_file, os.W_OK):
+        return f"data folder not writable: the database file {database_file} is read-only; {fix}"
+    return None
+
+
+def refuse_unwritable_data_folder(settings: Settings) -> None:
+    """Raise :class:`DataFolderNotWritable` unless the kit can write its data folder and database file.
+
+    Run it before the database is first opened: on a read-only folder SQLite only
+    says "unable to open database file" (it cannot create the ``-shm`` file).
+    """
+    engine = make_engine(settings)
+    try:
+        problem = data_folder_problem(settings.data_dir, sqlite_file(engine))
+    finally:
+        engine.dispose()
+    if problem:
+        raise DataFolderNotWritable(problem)
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The engine's SQLite database file, or ``None`` for another database (or an in-memory one)."""
+    if engine.url.get_backend_name() != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    return Path(engine.url.database)
+
+
+def check_serving_health(
+    *, kernel_spec_manager: KernelSpecManager, engine: Engine, database: str, head: str,
+    data_dir: Path | None = None,
+) -> ServingHealth:
+    """Can a page's kernel start, will its notebook find the database it needs, and can it save?
+
+    Cheap enough for every health request: a kernelspec lookup, one query, and a
+    probe file created and removed in the data folder.
 
     Args:
         kernel_spec_manager: the server's (it is what starts the kernels).
         engine: the database the notebooks use.
         database: the database's address with any password hidden, for the reason.
         head: the schema revision this version of the kit needs.
+        data_dir: the kit's data folder, checked for writing (not checked when ``None``).
     """
     try:
         spec = kernel_spec_manager.get_kernel_spec(KERNEL_NAME)
@@ -129,6 +205,10 @@ def check_serving_health(
     if revision != head:
         return ServingHealth(False, f"the database at {database} is at schema revision {revision}, this "
                                     f"version of the kit needs {head}; run: connect-kit init")
+    if data_dir is not None:
+        problem = data_folder_problem(data_dir, sqlite_file(engine))
+        if problem:
+            return ServingHealth(False, problem)
     return ServingHealth(True)
 
 
@@ -203,6 +283,9 @@ class ConnectVoila(Voila):
     def init_settings(self) -> dict:  # type: ignore[override]
         settings = super().init_settings()
         settings["connect_voila"] = self
+        # Voila builds a LargeFileManager here, with no option to pick another class.
+        self.contents_manager = ListedPagesContentsManager(parent=self)
+        settings["contents_manager"] = self.contents_manager
         return settings
 
     def health(self) -> ServingHealth:
@@ -210,7 +293,7 @@ class ConnectVoila(Voila):
         assert self.settings_for_kit is not None and self._engine is not None
         database = make_url(self.settings_for_kit.sqlalchemy_url).render_as_string(hide_password=True)
         return check_serving_health(kernel_spec_manager=self.kernel_spec_manager, engine=self._engine,
-                                    database=database, head=self._head)
+                                    database=database, head=self._head, data_dir=self.settings_for_kit.data_dir)
 
     def page_urls(self) -> list[str]:
         """The lines that tell the operator where each page is."""
@@ -356,10 +439,12 @@ def serve(
 
     Raises:
         PortInUse: the port is taken (nothing is started).
+        DataFolderNotWritable: the data folder or database file cannot be written (nothing is started).
         PagesFailed: a page's kernel could not start (the server stopped).
     """
     started = time.monotonic()
     check_port_free(ip, port, purpose="the Connect web pages")
+    refuse_unwritable_data_folder(settings)
     if settings.demo_dns_port:
         from connect_widgets.core.services import build_services
         from connect_widgets.demo_dns import start_demo_dns

@@ -9,7 +9,14 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from connect_widgets.core.imports import MAX_UPLOAD_BYTES
+
 ERRORS_SHOWN = 100
+# The page's script (the `connect` Voila template) reads a picker's limit from this class
+# and refuses a bigger file before any of it is sent: the widget would send the whole
+# file in one websocket message, and a message over the server's limit closes the socket.
+MAX_BYTES_CLASS = "connect-max-bytes-"
+REFUSAL_CLASS = "connect-upload-refusal"  # where the page's script says why it refused a file
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -20,17 +27,21 @@ def download_link(label: str, filename: str, content: bytes, mime: str) -> str:
             f'target="_blank">{html.escape(label)}</a>')
 
 
-def file_picker(on_file: Callable[[object, object], None], *, accept: str) -> widgets.FileUpload:
+def file_picker(on_file: Callable[[object, object], None], *, accept: str,
+                max_bytes: int = MAX_UPLOAD_BYTES) -> widgets.FileUpload:
     """A one-file upload control that hands ``(name, content)`` to ``on_file`` and then empties itself.
 
     Emptying it means the file's bytes neither linger in the kernel nor get sent
-    back to the browser, and choosing the same file again is a new change.
+    back to the browser, and choosing the same file again is a new change. A file
+    over ``max_bytes`` is refused by the page before it is sent (the core refuses
+    it again if it arrives anyway).
     """
     # No icon: Font Awesome is not loaded (pages work offline). The stylesheet shows the
     # description without the widget's "(0)" count, which reads wrong once the file is
     # taken out again; the chosen file's name is shown beside the button instead.
     upload = widgets.FileUpload(accept=accept, multiple=False, description="Choose file", icon="")
     upload.add_class("connect-upload")
+    upload.add_class(f"{MAX_BYTES_CLASS}{max_bytes}")
 
     def changed(change: dict[str, Any]) -> None:
         files = change["new"]
@@ -79,8 +90,14 @@ def file_line(filename: str | None, rows_read: int, *, unusable: str | None = No
 
 
 def picker_row(upload: widgets.FileUpload, chosen: widgets.HTML) -> widgets.HBox:
-    """Choose file with the chosen file's name beside it."""
-    row = widgets.HBox([upload, chosen])
+    """Choose file with the chosen file's name beside it, and room for the page's "too big" message.
+
+    The kernel never writes the last part: only the page's script does, when it
+    refuses a file over the limit without sending it.
+    """
+    refusal = widgets.HTML()
+    refusal.add_class(REFUSAL_CLASS)
+    row = widgets.HBox([upload, chosen, refusal])
     row.add_class("connect-upload-row")
     return row
 

@@ -1,4 +1,4 @@
-"""`/connect/health`: ok only when a page's kernel can start and find its database.
+"""`/connect/health`: ok only when a page's kernel can start, find its database and write its data folder.
 
 The checks run against a real kernelspec manager (kernel folders on disk) and real
 SQLite files; the last test asks a real `connect-kit serve` over HTTP.
@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,7 +24,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from connect_widgets.paths import project_path
-from connect_widgets.serving import ServingHealth, check_serving_health
+from connect_widgets.serving import ServingHealth, check_serving_health, data_folder_problem
 from connect_widgets.settings import load_settings
 from connect_widgets.store.engine import make_engine
 from connect_widgets.store.schema import head_revision, upgrade_schema
@@ -147,3 +150,93 @@ def test_serve_stops_with_one_line_saying_why_when_a_page_cannot_start_its_kerne
     assert "Connect is ready" not in result.stderr
     assert result.stderr.rstrip().endswith(
         "error: the pages cannot be served (see above); fix that and run connect-kit serve again")
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """Make ``folder`` read-only for this process and the servers it starts.
+
+    Root writes through permission bits, so as root the folder is bind-mounted
+    read-only onto itself (a read-only file system, as a full or remounted disk);
+    otherwise its write bits are taken away.
+    """
+    if os.geteuid() != 0:
+        mode = folder.stat().st_mode
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(mode)
+        return
+    mount = shutil.which("mount")
+    if mount is None or subprocess.run([mount, "--bind", str(folder), str(folder)], capture_output=True,
+                                           check=False).returncode:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            "running as root without permission to mount: cannot make a folder read-only")
+    try:
+        subprocess.run([mount, "-o", "remount,bind,ro", str(folder)], check=True, capture_output=True)
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True, capture_output=True)
+
+
+def test_a_read_only_data_folder_is_unavailable_with_the_reason(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    engine = _current_db(data)
+    assert data_folder_problem(data, data / "connect.db") is None
+    with read_only(data):
+        health = check_serving_health(kernel_spec_manager=KernelSpecManager(), engine=engine,
+                                      database="the test database", head=head_revision(), data_dir=data)
+    assert not health.ok
+    assert health.reason.startswith(f"data folder not writable: {data} (")
+    assert health.reason.endswith("let the user running connect-kit write there, or set CONNECT_DATA_DIR to a "
+                                  "folder it can write")
+    assert list(data.glob(".connect-write-probe-*")) == []  # the probe leaves nothing behind
+
+
+def test_a_read_only_database_file_is_unavailable_with_the_reason(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root writes a read-only file (the folder test covers root with a read-only mount)")
+    _current_db(tmp_path)
+    (tmp_path / "connect.db").chmod(0o444)
+    assert data_folder_problem(tmp_path, tmp_path / "connect.db") == (
+        f"data folder not writable: the database file {tmp_path / 'connect.db'} is read-only; let the user "
+        "running connect-kit write there, or set CONNECT_DATA_DIR to a folder it can write")
+
+
+def test_a_served_health_check_answers_503_once_the_data_folder_is_read_only(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    _current_db(data)
+    process, port = start_server(data, "--no-preheat")
+    try:
+        assert _get(f"http://127.0.0.1:{port}/connect/health") == (200, {"status": "ok", "kernels": 0})
+        with read_only(data):
+            status, body = _get(f"http://127.0.0.1:{port}/connect/health")
+        assert status == 503
+        assert body["status"] == "unavailable"
+        assert body["reason"].startswith(f"data folder not writable: {data} (")
+        assert _get(f"http://127.0.0.1:{port}/connect/health") == (200, {"status": "ok", "kernels": 0})
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_serve_refuses_to_start_on_a_read_only_data_folder_with_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    _current_db(data)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
+    env["CONNECT_DATA_DIR"] = str(data)
+    with read_only(data):
+        result = subprocess.run(
+            [sys.executable, "-m", "connect_widgets.cli", "serve", "--port", str(free_port()), "--no-preheat"],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: data folder not writable: {data} (")
+    assert "Starting Connect" not in result.stderr
