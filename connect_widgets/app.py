@@ -5,7 +5,14 @@
 each screen hands it user actions through :meth:`ConnectApp.run`, which runs the
 action as one step, turns any refusal into plain words in the message area, and
 then shows the screen the flow now calls for. Which screen shows is decided here
-and only here; security is decided by the flow, never by what is shown.
+and only here, and kept in the shell's own field (:attr:`ConnectApp.shown`): the
+``Stack``'s ``selected_index`` is a trait the browser can set, so it only follows
+that field, and a change from the browser is put back. Security is decided by the
+flow, never by what is shown.
+
+A storage failure (disk full, read-only, locked too long) reads "Connect cannot
+save right now"; nothing unexpected ever shows a traceback, and in a kernel the
+log goes to the server (:mod:`connect_widgets.kernel_log`), not to the page.
 """
 
 from __future__ import annotations
@@ -21,12 +28,13 @@ import ipywidgets as widgets
 
 from connect_widgets.core.clock import Clock
 from connect_widgets.core.emails import is_account_code, parse_connect_address
-from connect_widgets.core.errors import ConnectError, SessionExpired
+from connect_widgets.core.errors import ConnectError, SessionExpired, StorageUnavailable
 from connect_widgets.core.login import LoginFlow, LoginStep
 from connect_widgets.core.progress import TaskBoard
 from connect_widgets.core.reset import PasswordReset
-from connect_widgets.core.services import ConnectServices, build_services
+from connect_widgets.core.services import ConnectServices, build_services, is_storage_failure
 from connect_widgets.core.tasks import load_resources
+from connect_widgets.kernel_log import keep_kernel_log_on_server
 from connect_widgets.screens.change_password import ChangePasswordScreen
 from connect_widgets.screens.console_home import ConsoleHomeScreen
 from connect_widgets.screens.dashboard import DashboardScreen
@@ -52,6 +60,12 @@ UNEXPECTED = (
     "Something went wrong on our side and nothing was changed. Try again; if it keeps "
     'happening, contact Connect support or choose "Login issues?".'
 )
+STORAGE_UNAVAILABLE = StorageUnavailable.default_message
+
+
+def words_for_failure(failed: BaseException) -> str:
+    """What the admin reads after an exception nobody planned for (it is logged, never shown)."""
+    return STORAGE_UNAVAILABLE if is_storage_failure(failed) else UNEXPECTED
 
 
 def prefill_from_query(query_string: str, *, suffix: str) -> str:
@@ -98,6 +112,7 @@ class ConnectApp(widgets.VBox):
         self.flow = LoginFlow(services)
         self.board = TaskBoard(self.flow)
         self.busy = False
+        self.message_kind = ""  # what show_message last showed: "", "error", "info" or "busy"
         self.place = Place.LOGIN
 
         self.product = widgets.HTML("<h1>Administration Console</h1>" if console else "<h1>Connect</h1>")
@@ -141,7 +156,9 @@ class ConnectApp(widgets.VBox):
         )
         for screen in self.screens:
             self._focus_when_rendered(screen)
-        self.stack = widgets.Stack(children=self.screens, selected_index=0)
+        self.shown: Screen = self.login_screens[LoginStep.EMAIL]  # set by show() only
+        self.stack = widgets.Stack(children=self.screens, selected_index=self.screens.index(self.shown))
+        self.stack.observe(self._keep_shown_screen, "selected_index")
         self.children = (widgets.HTML(STYLESHEET), self.header, self.message, self.stack)
         self.show()
 
@@ -149,7 +166,15 @@ class ConnectApp(widgets.VBox):
 
     @property
     def current(self) -> Screen:
-        return self.screens[self.stack.selected_index or 0]
+        """The screen showing, as the shell decided it (never read back from the browser)."""
+        return self.shown
+
+    def _keep_shown_screen(self, change: dict[str, Any]) -> None:
+        """Put the ``Stack`` back on the shown screen when anything else (a browser) moved it."""
+        wanted = self.screens.index(self.shown)
+        if change["new"] != wanted:
+            log.info("put back the shown screen after the page selected screen %r", change["new"])
+            self.stack.selected_index = wanted
 
     def _screen_for_state(self) -> Screen:
         step = self.flow.step
@@ -184,10 +209,11 @@ class ConnectApp(widgets.VBox):
         except ConnectError as refused:
             self.show_message(refused.message)
             screen = self.problem
-        except Exception:
+        except Exception as failed:
             log.exception("could not draw the %s page", self.place.value)
-            self.show_message(UNEXPECTED)
+            self.show_message(words_for_failure(failed))
             screen = self.problem
+        self.shown = screen
         self.stack.selected_index = self.screens.index(screen)
         signed_in = self.flow.signed_in
         self.signed_in_as.value = f"Signed in as {html.escape(self.flow.email or '')}" if signed_in else ""
@@ -214,9 +240,9 @@ class ConnectApp(widgets.VBox):
             self.flow.sign_in_with_handoff(token)
         except ConnectError as refused:
             self.show_message(refused.message, kind="info")
-        except Exception:
+        except Exception as failed:
             log.exception("could not use the link from the Administration Console")
-            self.show_message(UNEXPECTED)
+            self.show_message(words_for_failure(failed))
         self.show()
 
     def _focus_when_rendered(self, screen: Screen) -> None:
@@ -244,6 +270,7 @@ class ConnectApp(widgets.VBox):
         spinner = '<span class="connect-spinner" aria-hidden="true"></span>' if kind == "busy" else ""
         role = ' role="status"' if kind in ("busy", "info") else ' role="alert"'
         self.message.value = f"<p{role}>{spinner}{html.escape(text)}</p>" if text else ""
+        self.message_kind = kind if text else ""
         self.message.remove_class("error").remove_class("info").remove_class("busy")
         if text:
             self.message.add_class(kind)
@@ -254,9 +281,11 @@ class ConnectApp(widgets.VBox):
         """Run one user action; refusals become a message, never a traceback.
 
         Events from a screen that is not showing (a queued double click, a forged
-        message) are ignored: the flow would refuse them anyway. While the action
-        runs the page is greyed out, Log out is disabled, and ``busy`` (when given)
-        shows with a spinner: the widget state is sent before the action starts.
+        message) are ignored: the flow would refuse most of them anyway. "Showing"
+        is :attr:`shown`, the shell's own field, never the browser's selected tab.
+        While the action runs the page is greyed out, Log out is disabled, and
+        ``busy`` (when given) shows with a spinner: the widget state is sent before
+        the action starts.
         """
         if self.busy:
             log.info("ignored an action while another one runs")
@@ -270,13 +299,13 @@ class ConnectApp(widgets.VBox):
         try:
             action()
             ok = True
-            if "busy" in self.message._dom_classes:  # the step said nothing of its own
+            if self.message_kind == "busy":  # the step said nothing of its own
                 self.show_message("")
         except ConnectError as refused:
             self.show_message(refused.message)
-        except Exception:
+        except Exception as failed:
             log.exception("unexpected error in %s", type(screen).__name__)
-            self.show_message(UNEXPECTED)
+            self.show_message(words_for_failure(failed))
         finally:
             self._set_busy(False)
         self.show()
@@ -328,6 +357,7 @@ def build_app(
             Application Switcher instead of Connect's pages.
     """
     settings = settings or load_settings()
+    keep_kernel_log_on_server(settings)
     app = ConnectApp(build_services(settings, clock=clock), console=console)
     if query_string is None:
         query_string = page_query_string()

@@ -22,9 +22,10 @@ from typing import Any
 import ipywidgets as widgets
 
 from connect_widgets.core.clock import Clock
-from connect_widgets.core.errors import ConnectError, SessionExpired
-from connect_widgets.core.services import ConnectServices, build_services
+from connect_widgets.core.errors import ConnectError, SessionExpired, StorageUnavailable
+from connect_widgets.core.services import ConnectServices, build_services, is_storage_failure
 from connect_widgets.core.staff import NotLoggedIn, ReviewSummary, StaffDoor, StaffSession
+from connect_widgets.kernel_log import keep_kernel_log_on_server
 from connect_widgets.screens.screen import link_button, on_enter, paragraph, primary_button, text_field
 from connect_widgets.screens.style import STYLESHEET
 from connect_widgets.settings import Settings, load_settings
@@ -32,6 +33,11 @@ from connect_widgets.settings import Settings, load_settings
 log = logging.getLogger(__name__)
 
 UNEXPECTED = "Something went wrong on our side and nothing was changed. Refresh and try again."
+
+
+def words_for_failure(failed: BaseException) -> str:
+    """What the member reads after an exception nobody planned for (it is logged, never shown)."""
+    return StorageUnavailable.default_message if is_storage_failure(failed) else UNEXPECTED
 _TEAM_STYLE = """
 <style>
 .connect-review { border: 1px solid #d9e2ec; border-radius: 6px; padding: .6em .9em; margin: .5em 0; }
@@ -159,10 +165,11 @@ class StaffConsole(widgets.VBox):
             except SessionExpired as expired:
                 self._forget_session()
                 self.show_message(expired.message)
-            except Exception:
+            except ConnectError as refused:  # e.g. the database cannot be read now
+                self.show_message(refused.message)
+            except Exception as failed:
                 log.exception("could not read the review queue")
-                self.show_message(UNEXPECTED)
-                summaries = None
+                self.show_message(words_for_failure(failed))
             else:
                 self._show_queue(summaries)
         if self.session is None:
@@ -222,9 +229,9 @@ class StaffConsole(widgets.VBox):
             self.show_message(expired.message)
         except ConnectError as refused:
             self.show_message(refused.message)
-        except Exception:
+        except Exception as failed:
             log.exception("unexpected error in a staff action")
-            self.show_message(UNEXPECTED)
+            self.show_message(words_for_failure(failed))
         finally:
             self.busy = False
         if ok and done:
@@ -247,9 +254,9 @@ class StaffConsole(widgets.VBox):
             self.session = StaffDoor(self.services).log_in(name=name, password=password)
         except ConnectError as refused:
             self.show_message(refused.message)
-        except Exception:
+        except Exception as failed:
             log.exception("unexpected error during a staff login")
-            self.show_message(UNEXPECTED)
+            self.show_message(words_for_failure(failed))
         finally:
             self.busy = False
         if self.session is not None:
@@ -310,4 +317,6 @@ def build_console(settings: Settings | None = None, *, clock: Clock | None = Non
         settings: defaults to the environment (``CONNECT_*``).
         clock: a frozen clock for tests and demos.
     """
-    return StaffConsole(build_services(settings or load_settings(), clock=clock))
+    settings = settings or load_settings()
+    keep_kernel_log_on_server(settings)
+    return StaffConsole(build_services(settings, clock=clock))

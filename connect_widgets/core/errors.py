@@ -171,6 +171,16 @@ class CurrentPasswordWrong(ConnectError):
     default_message = "Your current password is not right."
 
 
+class SignedOutByLock(SessionExpired):
+    """Wrong current passwords locked the account while signed in: the session has ended."""
+
+    code = "signed_out_by_lock"
+    default_message = (
+        "That was the 5th wrong current password in a row, so your account is locked for 15 minutes "
+        'and you have been logged out. Use "Login issues?" to reset your password.'
+    )
+
+
 # --- accounts, delivery, support ----------------------------------------------------
 
 
@@ -216,3 +226,43 @@ class TaskConflict(ConnectError):
 class UnknownDomain(ConnectError):
     code = "unknown_domain"
     default_message = "That domain is not on your account's list. Add it first."
+
+
+# --- what a task allows now (issue 11) ------------------------------------------------
+
+
+class TaskComplete(StepOutOfOrder):
+    """An action that would change a task that is already complete."""
+
+    code = "task_complete"
+    default_message = (
+        "That task is complete, so it cannot be changed from this page. If something in it must change, "
+        "contact Connect support."
+    )
+
+
+class StepNotOpen(StepOutOfOrder):
+    """An action for a step the task is not at (the page was stale, or the message was forged)."""
+
+    code = "step_not_open"
+    default_message = "That step is not open. The page now shows where the task is."
+
+
+class DomainClaimExpired(ConnectError):
+    """An unverified domain claim outlived its time; the admin adds the domain again."""
+
+    code = "domain_claim_expired"
+
+
+# --- storage ---------------------------------------------------------------------
+
+
+class StorageUnavailable(ConnectError):
+    """The database could not be read or written (disk full, read-only, locked too long, unreachable).
+
+    Raised by :meth:`ConnectServices.transaction` after the unit of work was rolled
+    back, so nothing of it was saved; the cause is logged on the server, never shown.
+    """
+
+    code = "storage_unavailable"
+    default_message = "Connect cannot save right now; nothing was changed — try again in a minute."

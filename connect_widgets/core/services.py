@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from connect_widgets.core.clock import Clock, SystemClock
 from connect_widgets.core.delivery import Courier
-from connect_widgets.core.errors import ConnectError
+from connect_widgets.core.errors import ConnectError, StorageUnavailable
 from connect_widgets.core.passwords import PasswordHasher
 from connect_widgets.core.tasks import TaskCatalogue, load_catalogue
 from connect_widgets.settings import Settings
-from connect_widgets.store.engine import make_engine, new_session
+from connect_widgets.store.engine import IMMEDIATE, make_engine, new_session
+
+log = logging.getLogger(__name__)
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be used now, rather than that the code is wrong.
+
+    Disk full, read-only files, "database is locked" past the busy timeout, a lost
+    or refused connection (``OperationalError``, ``InterfaceError``), a pool that
+    gave no connection in time, and a damaged SQLite file (a plain ``DatabaseError``).
+    Never an ``IntegrityError`` (callers catch those: a unique rule said no) nor a
+    ``ProgrammingError`` (a bug, which must not read as "try again in a minute").
+    """
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    return type(exc) is DatabaseError
+
+
+def _unavailable(failed: BaseException, when: str) -> StorageUnavailable:
+    """The domain error for a storage failure; the cause goes to the server's log only."""
+    log.error("the database could not be used (on %s)", when, exc_info=failed)
+    return StorageUnavailable()
+
+
+def _first_line(exc: BaseException) -> str:
+    """``Type: first line`` of an exception (SQLAlchemy puts the SQL on the lines after it)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
 @dataclass
@@ -30,26 +61,68 @@ class ConnectServices:
     catalogue: TaskCatalogue = field(repr=False)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, immediate: bool = False) -> Iterator[Session]:
         """One unit of work.
+
+        ``immediate``: take the database's write lock at the start (SQLite's
+        ``BEGIN IMMEDIATE``; nothing on PostgreSQL), for work that counts or
+        consumes. Keep such units short: no hashing and no network inside.
 
         Commits on success and also when a :class:`ConnectError` escapes, because
         refusals carry bookkeeping that must stick (a wrong try, a failure count,
         an audit row). Anything else rolls back.
+
+        Raises:
+            StorageUnavailable: the database could not be opened, read or written
+                (see :func:`is_storage_failure`), on begin, inside the block or on
+                commit, also when the block raised a refusal whose bookkeeping then
+                could not be committed. Nothing of the unit was saved; the cause is
+                logged, and the error carries none of it (no SQL, no path).
         """
         db = new_session(self.engine)
         try:
-            yield db
-        except ConnectError:
-            db.commit()
-            raise
-        except BaseException:
-            db.rollback()
-            raise
-        else:
-            db.commit()
+            if immediate:
+                try:
+                    db.connection(execution_options=IMMEDIATE)
+                except Exception as failed:
+                    if isinstance(failed, OSError) or is_storage_failure(failed):
+                        raise _unavailable(failed, "begin") from failed
+                    raise
+            try:
+                yield db
+            except ConnectError:
+                self._commit(db)
+                raise
+            except BaseException as failed:
+                self._rollback(db)
+                if is_storage_failure(failed):
+                    raise _unavailable(failed, "statement") from failed
+                raise
+            else:
+                self._commit(db)
         finally:
-            db.close()
+            try:
+                db.close()
+            except Exception as failed:  # noqa: BLE001 - the unit's outcome is already decided
+                log.warning("could not close a database session: %s", _first_line(failed))
+
+    @staticmethod
+    def _commit(db: Session) -> None:
+        try:
+            db.commit()
+        except Exception as failed:
+            if isinstance(failed, OSError) or is_storage_failure(failed):
+                ConnectServices._rollback(db)
+                raise _unavailable(failed, "commit") from failed
+            raise
+
+    @staticmethod
+    def _rollback(db: Session) -> None:
+        """Roll back; a database that cannot even do that has already lost the unit's changes."""
+        try:
+            db.rollback()
+        except Exception as failed:  # noqa: BLE001 - the original failure is the one to report
+            log.warning("could not roll back a database session: %s", _first_line(failed))
 
 
 def build_services(

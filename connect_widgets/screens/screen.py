@@ -44,10 +44,17 @@ class Place(StrEnum):
 class ScreenHost(Protocol):
     """The shell, as a screen sees it."""
 
+    @property
+    def current(self) -> Screen:
+        """The screen showing, from the host's own record (never a trait the browser sets)."""
+        ...
+
     def run(self, screen: Screen, action: Callable[[], Any], *, busy: str = "") -> bool:
         """Run ``action`` as one step; False if it was refused (the host shows why).
 
-        ``busy`` is what the admin reads, beside a spinner, while a slow step runs.
+        Refused without running when ``screen`` is not :attr:`current` (a forged or
+        queued event from a hidden screen). ``busy`` is what the admin reads, beside
+        a spinner, while a slow step runs.
         """
         ...
 
@@ -129,6 +136,9 @@ class Screen(widgets.VBox):
 
     def submit(self, action: Callable[[], Any], *, busy: str = "") -> bool:
         """Hand one user action to the shell; True when it went through.
+
+        The shell runs it only while this screen is the one it shows (its own record),
+        so an event sent to a hidden screen does nothing.
 
         Args:
             action: the step, run once by the shell.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import create_engine
 
-from connect_widgets.app import UNEXPECTED
+from connect_widgets.app import STORAGE_UNAVAILABLE, UNEXPECTED
 from connect_widgets.core.login import LoginStep
 from connect_widgets.screens.dashboard import DashboardScreen
 from connect_widgets.screens.email import EmailScreen
@@ -145,15 +145,15 @@ def test_an_unexpected_error_in_a_step_shows_the_generic_message_not_a_traceback
     assert app.busy is False
 
 
-def test_an_unusable_database_at_the_password_step_shows_the_generic_message(app, services, account,
-                                                                              monkeypatch, tmp_path):
+def test_an_unusable_database_at_the_password_step_says_connect_cannot_save(app, services, account,
+                                                                             monkeypatch, tmp_path):
     screen = reach_password(app, account.admin_email)
     services.engine.dispose()
     monkeypatch.setattr(services, "engine", create_engine(f"sqlite:///{tmp_path}/missing/dir/connect.db"))
     screen.password.value = account.temporary_password
     screen.next_button.click()
     assert isinstance(app.current, PasswordScreen)
-    assert shown_message(app) == UNEXPECTED
+    assert shown_message(app) == STORAGE_UNAVAILABLE
     assert screen.password.value == ""
     assert_no_traceback(app)
 
