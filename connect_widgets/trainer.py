@@ -19,10 +19,12 @@ from sqlmodel import col, or_, select
 
 from connect_widgets.core.clock import Clock
 from connect_widgets.core.demo import STAGES, clear_passcode_limits, reset_demo_account, seed_demo_accounts
-from connect_widgets.core.errors import ConnectError
-from connect_widgets.core.services import ConnectServices, build_services
+from connect_widgets.core.errors import ConnectError, StorageUnavailable
+from connect_widgets.core.passcodes import blank_dead_codes
+from connect_widgets.core.services import ConnectServices, build_services, is_storage_failure
 from connect_widgets.core.tasks import data_file
 from connect_widgets.demo_dns import published_accounts, set_published
+from connect_widgets.kernel_log import keep_kernel_log_on_server
 from connect_widgets.screens.screen import primary_button
 from connect_widgets.screens.style import STYLESHEET
 from connect_widgets.settings import Settings, load_settings
@@ -30,6 +32,7 @@ from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, Message
 
 log = logging.getLogger(__name__)
+UNEXPECTED = "Something went wrong; nothing was changed. Try again."
 REFRESH_SECONDS = 2.0
 SHOWN_MESSAGES = 4
 MAIL_CHARACTERS = 2000  # of each email's body (the kit's own mails are shorter)
@@ -152,20 +155,28 @@ class TrainerConsole(widgets.VBox):
     # -- actions -------------------------------------------------------------------
 
     def run(self, action: Callable[[], Any]) -> bool:
-        """One trainer action; a refusal is shown on the message line, never a traceback."""
+        """One trainer action; a refusal is shown on the message line, never a traceback.
+
+        The phone and inbox are redrawn afterwards; if the database cannot be read
+        for that, the trainer reads why (the cause is logged on the server).
+        """
         self.show_message("")
+        ok = False
         try:
             action()
+            ok = True
         except ConnectError as refused:
             self.show_message(refused.message)
-            return False
-        except Exception:
+        except Exception as failed:
             log.exception("trainer action failed")
-            self.show_message("Something went wrong; nothing was changed. Try again.")
-            return False
-        finally:
+            self.show_message(_words_for_failure(failed))
+        try:
             self.refresh()
-        return True
+        except Exception as failed:
+            log.exception("could not redraw the demo phone and inbox")
+            if ok:
+                self.show_message(_words_for_failure(failed))
+        return ok
 
     def show_message(self, text: str, *, kind: str = "error") -> None:
         self.message.value = f"<p>{html.escape(text)}</p>" if text else ""
@@ -261,6 +272,8 @@ class TrainerConsole(widgets.VBox):
             admins = db.exec(select(AdminUser).where(AdminUser.account_id == account.id)).all()
             ids = [a.id for a in admins]
             addresses = [a.email for a in admins] + [a.contact_email for a in admins if a.contact_email]
+            if blank_dead_codes(db, user_ids=ids, now=self.services.clock.now()):  # expired codes leave the phone
+                db.commit()
             texts = db.exec(select(Message).where(Message.channel == "sms", col(Message.user_id).in_(ids))
                             .order_by(col(Message.id).desc()).limit(SHOWN_MESSAGES)).all()
             mails = db.exec(select(Message).where(Message.channel == "email", or_(
@@ -278,6 +291,11 @@ class TrainerConsole(widgets.VBox):
             self._timer.cancel()
             self._timer = None
         super().close()
+
+
+def _words_for_failure(failed: BaseException) -> str:
+    """What the trainer reads after an exception nobody planned for (it is logged, never shown)."""
+    return StorageUnavailable.default_message if is_storage_failure(failed) else UNEXPECTED
 
 
 def _row(*children: widgets.Widget) -> widgets.HBox:
@@ -308,4 +326,6 @@ def build_trainer(settings: Settings | None = None, *, clock: Clock | None = Non
     from connect_widgets.app import page_query_string
 
     page_query_string()  # a pre-heated kernel waits here for the page to be asked for
-    return TrainerConsole(build_services(settings or load_settings(), clock=clock))
+    settings = settings or load_settings()
+    keep_kernel_log_on_server(settings)
+    return TrainerConsole(build_services(settings, clock=clock))

@@ -72,7 +72,7 @@ from connect_widgets.core.inputs import read_text
 from connect_widgets.core.journaling import JournalingTask
 from connect_widgets.core.login import LoginFlow, LoginStep
 from connect_widgets.core.outbound import OutboundTask, parse_ip_ranges
-from connect_widgets.core.passcodes import SEND_WINDOW
+from connect_widgets.core.passcodes import SEND_WINDOW, revoke_live_passcodes
 from connect_widgets.core.passwords import review_password
 from connect_widgets.core.permitted_senders import PermittedSendersTask
 from connect_widgets.core.phones import parse_mobile
@@ -474,6 +474,8 @@ def clear_passcode_limits(services: ConnectServices, *, code: object, actor: str
             raise NotADemoAccount(f"{wanted} is not a demo account, so its passcode limits are never cleared here.")
         admins = db.exec(select(AdminUser).where(AdminUser.account_id == account.id)).all()
         ids = [admin.id for admin in admins]
+        for admin_id in ids:  # the codes die: the demo phone's texts must not keep them
+            revoke_live_passcodes(db, user_id=admin_id, now=now, reason="limits_cleared")  # type: ignore[arg-type]
         recent = db.exec(select(Passcode).where(col(Passcode.user_id).in_(ids),
                                                 col(Passcode.sent_at) > now - SEND_WINDOW)).all()
         for passcode in recent:

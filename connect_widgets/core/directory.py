@@ -23,6 +23,7 @@ import ipaddress
 import logging
 import math
 import re
+import secrets
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -361,6 +362,30 @@ def authenticate_user(connection: DirectoryConnection, *, logon: object, passwor
         user_dn = _find_user(ldap, connection, name)
     _bind_as_user(connection, user_dn, secret, timeout=timeout)
     return user_dn
+
+
+def pretend_login(connection: DirectoryConnection, *, timeout: float = 5.0) -> None:
+    """Do the round trips of :func:`authenticate_user` for nobody, so every Domain try takes as long.
+
+    Binds as the bind account, searches for a random logon, then binds as an entry
+    that does not exist with a random password: the work of a real check whose
+    password is wrong. No real entry is looked up or bound as, so no directory
+    account's own lockout counts it, and nothing typed is sent.
+
+    Raises:
+        DirectoryUnreachable, DirectoryTlsFailed, DirectoryBindRefused,
+        DirectoryBaseNotFound: as :func:`authenticate_user` would for a real check.
+    """
+    nobody = f"connect-nobody-{secrets.token_hex(16)}"
+    with _service_session(connection, timeout=timeout, purpose="login") as ldap:
+        try:
+            _find_user(ldap, connection, nobody)
+        except DirectoryLoginRefused:
+            pass  # found nobody, as intended
+    try:
+        _bind_as_user(connection, f"uid={nobody},{connection.base_dn}", secrets.token_urlsafe(18), timeout=timeout)
+    except DirectoryLoginRefused:
+        pass  # refused, as a wrong password is
 
 
 def _read_logon(value: object) -> str:

@@ -11,14 +11,17 @@ The story, as the Connect application tells it:
 3. **Password** — checked against the argon2id hash. Unknown address, wrong
    password and locked account give the same answer in the same time. Five
    failures in a row lock the admin out for 15 minutes, doubling with each
-   further lock; a correct password clears the count.
+   further lock; a correct password clears the count. The database counts
+   each try before it is checked (see :mod:`.lockout`), so many pages at once
+   get no more than five checks.
 4. **Enrol phone** — first login only: country plus national mobile number.
    The number is saved only when the admin logs in with its passcode verified;
    a notice then goes to the admin's contact email (see :mod:`.notices`).
 5. **Passcode** — a 6-digit HOTP code by SMS (see :mod:`.passcodes`); a returning
    admin's code goes straight to the saved phone, "the number ending 42".
 6. **Log In** — only after a successful Verify; starts a session.
-7. **Change password** — first login only: the supplied password must go.
+7. **Change password** — first login only: the supplied password must go. A
+   wrong current password counts towards the same lock; the lock ends the session.
 8. Then the admin lands: Welcome before any task was started, Welcome back after.
 
 An admin signed in to the Administration Console skips all of this once: the
@@ -62,19 +65,23 @@ from connect_widgets.core.errors import (
     ResendTooSoon,
     SendLimitReached,
     SessionExpired,
+    SignedOutByLock,
     StepOutOfOrder,
     TemporaryPasswordExpired,
 )
 from connect_widgets.core.inputs import read_text
+from connect_widgets.core.lockout import ADMIN_LOCKOUT, MAX_FAILED_LOGINS, Lock, lock_duration  # noqa: F401
 from connect_widgets.core.passcodes import (
     CodeSent,
     Purpose,
     check_can_send,
+    deliver_passcode,
+    issue_passcode,
     latest_passcode,
     new_phone,
     revoke_live_passcodes,
     saved_phone,
-    send_passcode,
+    secret_box,
     verify_passcode,
 )
 from connect_widgets.core.passwords import (
@@ -92,9 +99,6 @@ from connect_widgets.store.models import Account, AdminUser, Phone
 
 log = logging.getLogger(__name__)
 
-MAX_FAILED_LOGINS = 5
-FIRST_LOCK = timedelta(minutes=15)
-LONGEST_LOCK = timedelta(hours=24)  # doubling stops here
 TEMPORARY_PASSWORD_LIFETIME = timedelta(days=7)
 
 
@@ -112,12 +116,6 @@ class LoginStep(StrEnum):
 class AuthMethod(StrEnum):
     CLOUD = "cloud"
     DOMAIN = "domain"
-
-
-def lock_duration(lock_count: int) -> timedelta:
-    """15 minutes for the first lock, doubling for each repeat, at most 24 hours."""
-    exponent = min(max(lock_count, 1) - 1, 16)
-    return min(FIRST_LOCK * (2**exponent), LONGEST_LOCK)
 
 
 class LoginFlow:
@@ -243,6 +241,10 @@ class LoginFlow:
         With Domain, ``logon`` is the admin's directory logon and the password is
         checked by the directory (an LDAP bind); the rules are the same as Cloud's.
 
+        The try is counted before the password is checked (:mod:`.lockout`), so
+        several pages of the same admin together still get only five checks
+        before the lock. Every outcome costs one argon2 verification.
+
         Returns:
             The next step: ``ENROL_PHONE`` or ``PASSCODE``.
 
@@ -256,28 +258,30 @@ class LoginFlow:
         if self.method is AuthMethod.DOMAIN:
             return self._domain_password(logon, password)
         services, now = self._services, self._services.clock.now()
-        with services.transaction() as db:
+        hasher = services.hasher
+        with services.transaction(immediate=True) as db:
             user = db.get(AdminUser, self._user_id) if self._user_id is not None else None
+            user_id = user.id if user is not None else None
+            password_hash = user.password_hash if user is not None else ""
+            attempt = ADMIN_LOCKOUT.reserve(db, user_id, now=now) if user_id is not None else None
+        # No transaction is held while argon2 works.
+        if attempt is not None and len(password) <= MAX_LENGTH:
+            correct = hasher.verify(password_hash, password)
+        else:  # unknown, locked, or a paste too long to ever match
+            hasher.burn_time(password[:MAX_LENGTH])
+            correct = False
+        rehashed = hasher.hash(password) if correct and hasher.needs_rehash(password_hash) else None
+        with services.transaction(immediate=True) as db:
+            user = db.get(AdminUser, user_id) if user_id is not None else None
             if user is None:
-                services.hasher.burn_time(password[:MAX_LENGTH])
                 self._audit(db, AuditAction.LOGIN_FAILED, outcome="refused", detail="unknown address")
                 raise InvalidCredentials()
-            if len(password) > MAX_LENGTH:  # can never match; don't hash a huge paste
-                services.hasher.burn_time(password[:MAX_LENGTH])
-                correct = False
-            else:
-                correct = services.hasher.verify(user.password_hash, password)
-            if user.locked_until is not None and user.locked_until > now:
-                self._audit(db, AuditAction.LOGIN_FAILED, user=user, outcome="refused",
-                            detail="account locked")
+            if not correct or not ADMIN_LOCKOUT.accept(db, user.id, now=now):  # type: ignore[arg-type]
+                self._count_failure(db, user, attempt if not correct else None, now)
                 raise InvalidCredentials()
-            if not correct:
-                self._count_failure(db, user, now)
-                raise InvalidCredentials()
-            user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
-            if services.hasher.needs_rehash(user.password_hash):
-                user.password_hash = services.hasher.hash(password)
-            db.add(user)
+            if rehashed is not None:
+                user.password_hash = rehashed
+                db.add(user)
             if user.must_change_password and now - user.password_set_at > TEMPORARY_PASSWORD_LIFETIME:
                 self._audit(db, AuditAction.TEMPORARY_PASSWORD_EXPIRED, user=user, outcome="refused")
                 raise TemporaryPasswordExpired()
@@ -296,74 +300,103 @@ class LoginFlow:
     def _domain_password(self, logon: object, password: str) -> LoginStep:
         """Domain: the admin's own directory logon, checked by an LDAP bind as that user.
 
-        The directory is asked only for a known, unlocked admin whose account uses
-        Domain and whose logon matches the one recorded for them; every refusal is
-        the same :class:`InvalidCredentials` and counts towards the lockout. A
-        directory that does not answer is not the admin's fault: it is said plainly,
-        counts nothing, and Cloud stays available.
+        The directory is asked to check the password only for a known admin whose
+        account uses Domain, whose try could be counted (not locked) and whose logon
+        matches the one recorded for them; every refusal is the same
+        :class:`InvalidCredentials` and counts towards the lockout. Every attempt
+        does the same work whatever the outcome, so its time tells nothing: one
+        argon2 verification (as a Cloud check) and one directory round (bind as the
+        bind account, search, bind as a user) — for an unknown address, a locked
+        admin or someone else's logon, that round looks for a logon and binds as an
+        entry that exist nowhere (:func:`~.directory.pretend_login`). A directory
+        that does not answer is not the admin's fault: it is said plainly, counts
+        nothing, and Cloud stays available.
         """
         # Imported here: directory_sync builds on progress, which builds on this module.
-        from connect_widgets.core.directory import DirectoryLoginRefused, DirectoryUnreachable, authenticate_user
+        from connect_widgets.core.directory import (
+            DirectoryError,
+            DirectoryLoginRefused,
+            authenticate_user,
+            pretend_login,
+        )
         from connect_widgets.core.directory_sync import load_connection
         from connect_widgets.core.secretbox import SecretBox
 
         services, now = self._services, self._services.clock.now()
         typed = read_text(logon, field="logon", label="domain logon", max_length=256)
-        with services.transaction() as db:
+        with services.transaction(immediate=True) as db:
             user = db.get(AdminUser, self._user_id) if self._user_id is not None else None
-            account = db.get(Account, user.account_id) if user is not None else None
-            if user is None or account is None or account.auth_mode != AuthMethod.DOMAIN:
-                services.hasher.burn_time(password[:MAX_LENGTH])
-                self._audit(db, AuditAction.LOGIN_FAILED, user=user, outcome="refused",
-                            detail="domain: unknown address")
-                raise InvalidCredentials()
-            if user.locked_until is not None and user.locked_until > now:
-                self._audit(db, AuditAction.LOGIN_FAILED, user=user, outcome="refused", detail="account locked")
-                raise InvalidCredentials()
-            if not user.directory_logon or user.directory_logon.casefold() != typed.casefold():
-                self._count_failure(db, user, now, how="domain logon not this admin's")
-                raise InvalidCredentials()
-            connection = load_connection(db, account.id, SecretBox.from_settings(services.settings))  # type: ignore[arg-type]
-            if connection is None:
-                self._audit(db, AuditAction.DIRECTORY_UNAVAILABLE, user=user, outcome="refused",
-                            detail="no directory connection saved")
-                raise DirectoryUnavailable()
-        try:  # no transaction is held over the network
-            authenticate_user(connection, logon=typed, password=password,
-                              timeout=services.settings.ldap_timeout_seconds)
-        except DirectoryUnreachable:
-            with services.transaction() as db:
-                self._audit(db, AuditAction.DIRECTORY_UNAVAILABLE, user=db.get(AdminUser, self._user_id),
-                            outcome="failed", detail=connection.url)
-            raise DirectoryUnavailable() from None
+            if user is not None:
+                account = db.get(Account, user.account_id)
+            else:
+                account = db.exec(select(Account).where(Account.code == self._account_code)).first()
+            domain = account is not None and account.auth_mode == AuthMethod.DOMAIN
+            connection = None
+            if domain:
+                box = SecretBox.from_settings(services.settings)
+                connection = load_connection(db, account.id, box)  # type: ignore[union-attr,arg-type]
+                if connection is None:  # the whole account's state: it says nothing about the address
+                    self._audit(db, AuditAction.DIRECTORY_UNAVAILABLE, user=user, outcome="refused",
+                                detail="no directory connection saved")
+                    raise DirectoryUnavailable()
+            user_id = user.id if user is not None and domain else None
+            own_logon = bool(user_id is not None and user.directory_logon  # type: ignore[union-attr]
+                             and user.directory_logon.casefold() == typed.casefold())  # type: ignore[union-attr]
+            attempt = ADMIN_LOCKOUT.reserve(db, user_id, now=now) if user_id is not None else None
+        # No transaction is held over argon2 or the network.
+        services.hasher.burn_time(password[:MAX_LENGTH])
+        correct = False
+        try:
+            if connection is not None and attempt is not None and own_logon:
+                authenticate_user(connection, logon=typed, password=password,
+                                  timeout=services.settings.ldap_timeout_seconds)
+                correct = True
+            elif connection is not None:
+                pretend_login(connection, timeout=services.settings.ldap_timeout_seconds)
         except (DirectoryLoginRefused, InvalidInput):
-            with services.transaction() as db:
-                user = db.get(AdminUser, self._user_id)
-                assert user is not None
-                self._count_failure(db, user, now, how="domain password refused by the directory")
-            raise InvalidCredentials() from None
-        with services.transaction() as db:
-            user = db.get(AdminUser, self._user_id)
-            assert user is not None
-            user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
-            db.add(user)
+            correct = False
+        except DirectoryError as failed:  # did not answer, or its saved connection no longer works
+            with services.transaction(immediate=True) as db:
+                if user_id is not None and attempt is not None:
+                    ADMIN_LOCKOUT.release(db, user_id)  # nothing was checked: nothing counts
+                self._audit(db, AuditAction.DIRECTORY_UNAVAILABLE, user=user, outcome="failed",
+                            detail=f"{connection.url if connection else ''} ({failed.code})")
+            raise DirectoryUnavailable() from None
+        with services.transaction(immediate=True) as db:
+            user = db.get(AdminUser, user_id) if user_id is not None else None
+            if user is None:
+                self._audit(db, AuditAction.LOGIN_FAILED, user=db.get(AdminUser, self._user_id or 0),
+                            outcome="refused", detail="domain: unknown address")
+                raise InvalidCredentials()
+            if not correct or not ADMIN_LOCKOUT.accept(db, user.id, now=now):  # type: ignore[arg-type]
+                how = "domain password refused by the directory" if own_logon else "domain logon not this admin's"
+                self._count_failure(db, user, attempt if not correct else None, now, how=how)
+                raise InvalidCredentials()
             self._audit(db, AuditAction.PASSWORD_ACCEPTED, user=user, detail="domain")
             phone = saved_phone(db, user_id=user.id)  # type: ignore[arg-type]
         return self._after_password(phone is None)
 
-    def _count_failure(self, db: Session, user: AdminUser, now: datetime, *, how: str = "wrong password") -> None:
-        user.failed_logins += 1
-        detail = f"{how} ({user.failed_logins} in a row)"
-        self._audit(db, AuditAction.LOGIN_FAILED, user=user, outcome="refused", detail=detail)
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.lock_count += 1
-            duration = lock_duration(user.lock_count)
-            user.locked_until = now + duration
-            user.failed_logins = 0
-            minutes = int(duration.total_seconds() // 60)
+    def _count_failure(self, db: Session, user: AdminUser, attempt: int | None, now: datetime, *,
+                       how: str = "wrong password", action: AuditAction = AuditAction.LOGIN_FAILED) -> Lock | None:
+        """Record a refused password whose try was counted by :meth:`Lockout.reserve`.
+
+        Args:
+            attempt: the try's number in the run of failures, or ``None`` when it was
+                refused unchecked (locked, or five tries already counted).
+
+        Returns:
+            The lock, when this refusal set it (the 5th in a row, or a refused try
+            that found five failures counted and no lock).
+        """
+        detail = "account locked" if attempt is None else f"{how} ({attempt} in a row)"
+        self._audit(db, action, user=user, outcome="refused", detail=detail)
+        if attempt is not None and attempt < MAX_FAILED_LOGINS:
+            return None
+        lock = ADMIN_LOCKOUT.lock_if_due(db, user.id, now=now)  # type: ignore[arg-type]
+        if lock is not None:
             self._audit(db, AuditAction.ACCOUNT_LOCKED, user=user, outcome="locked",
-                        detail=f"locked for {minutes} minutes (lock {user.lock_count})")
-        db.add(user)
+                        detail=f"locked for {lock.minutes} minutes (lock {lock.number})")
+        return lock
 
     # -- 4. phone enrolment -------------------------------------------------------
 
@@ -388,10 +421,11 @@ class LoginFlow:
         self._require(LoginStep.ENROL_PHONE)
         e164 = parse_mobile(country=country, number=number)
         services = self._services
-        with services.transaction() as db:
+        box = secret_box(services)
+        with services.transaction(immediate=True) as db:
             user = self._user(db)
             check_can_send(db, user_id=user.id, now=services.clock.now())  # type: ignore[arg-type]
-            phone = new_phone(db, user=user, e164=e164, now=services.clock.now())
+            phone = new_phone(db, user=user, e164=e164, now=services.clock.now(), box=box)
             self._pending_phone_id = phone.id
         self.step = LoginStep.PASSCODE
         self._send_on_arrival()
@@ -425,12 +459,13 @@ class LoginFlow:
 
     def _send(self) -> CodeSent:
         """Send a login code to the phone in play; refusals and failures raise."""
-        services = self._services
-        with services.transaction() as db:
+        services, now = self._services, self._services.clock.now()
+        box = secret_box(services)
+        with services.transaction(immediate=True) as db:  # the limits and the counter hold across kernels
             user = self._user(db)
             phone = self._phone_for_codes(db, user)
-            sent = send_passcode(db, user=user, phone=phone, purpose=Purpose.LOGIN,
-                                 courier=services.courier, now=services.clock.now())
+            issued = issue_passcode(db, user=user, phone=phone, purpose=Purpose.LOGIN, now=now, box=box)
+        sent = deliver_passcode(services, issued, now=now)  # after the commit: no lock while the SMS goes
         self.code_sent, self.resend_at = sent, sent.resend_at
         if not sent.delivered:
             raise DeliveryFailed(
@@ -494,10 +529,11 @@ class LoginFlow:
     def verify_passcode(self, code: object) -> None:
         """Step 5: check the code; only a correct, live code opens Log In."""
         self._require(LoginStep.PASSCODE)
-        with self._services.transaction() as db:
+        box = secret_box(self._services)
+        with self._services.transaction(immediate=True) as db:  # tries and single use hold across kernels
             user = self._user(db)
             verify_passcode(db, user=user, purpose=Purpose.LOGIN, code=code,
-                            now=self._services.clock.now())
+                            now=self._services.clock.now(), box=box)
         self.step = LoginStep.LOG_IN
 
     # -- 6. log in ----------------------------------------------------------------
@@ -613,15 +649,17 @@ class LoginFlow:
         return self.step
 
     @contextmanager
-    def admin_session(self) -> Iterator[tuple[Session, AdminUser]]:
+    def admin_session(self, *, immediate: bool = False) -> Iterator[tuple[Session, AdminUser]]:
         """A unit of work as the signed-in admin, after checking the session's timeouts.
+
+        ``immediate``: hold the write lock from the start (see ``ConnectServices.transaction``).
 
         Raises:
             StepOutOfOrder: nobody is signed in on this page (or the password must change).
             SessionExpired: the session timed out; the flow is back at the email step.
         """
         self._require(LoginStep.SIGNED_IN)
-        with self._services.transaction() as db:
+        with self._services.transaction(immediate=immediate) as db:
             yield db, self._session_user(db)
 
     def live_session_conditions(self) -> tuple[Any, ...] | None:
@@ -649,36 +687,71 @@ class LoginFlow:
     def change_password(self, *, current: object, new: object, confirm: object) -> None:
         """Step 7 (first login, or any time signed in): replace the password.
 
+        A wrong current password counts towards the lockout like a wrong login
+        password (the try is counted before it is checked). When it locks the
+        account, or the account is already locked, the session ends: the flow is
+        back at the email step and :class:`SignedOutByLock` says why.
+
         Raises:
-            CurrentPasswordWrong, PasswordsDoNotMatch, PasswordRejected, InvalidInput.
+            CurrentPasswordWrong, SignedOutByLock, PasswordsDoNotMatch, PasswordRejected, InvalidInput.
         """
         self._require(LoginStep.CHANGE_PASSWORD, LoginStep.SIGNED_IN)
         services = self._services
+        hasher, now = services.hasher, services.clock.now()
         current_text = read_password(current, field="current_password", label="current password")
+        with services.transaction(immediate=True) as db:
+            user = self._session_user(db)
+            user_id, current_hash = user.id, user.password_hash
+            attempt = ADMIN_LOCKOUT.reserve(db, user_id, now=now)  # type: ignore[arg-type]
+        if attempt is not None and len(current_text) <= MAX_LENGTH:  # no transaction while argon2 works
+            correct = hasher.verify(current_hash, current_text)
+        else:
+            hasher.burn_time(current_text[:MAX_LENGTH])
+            correct = False
+        lock, signed_out = None, False
+        with services.transaction(immediate=True) as db:
+            user = self._user(db)
+            if not correct or not ADMIN_LOCKOUT.accept(db, user_id, now=now):  # type: ignore[arg-type]
+                counted = None if correct else attempt  # None: refused unchecked, the account is locked
+                lock = self._count_failure(db, user, counted, now, how="current password wrong",
+                                           action=AuditAction.PASSWORD_CHANGE_REFUSED)
+                if counted is not None and lock is None:
+                    raise CurrentPasswordWrong()
+                signed_out = True
+        if signed_out:  # locked: the session ends with the lock
+            self.log_out()
+            raise SignedOutByLock(self._signed_out_by_lock(lock))
+        try:
+            password = enforce_password_policy(
+                new, confirm,
+                personal_words=self._personal_words,
+                current_hash=current_hash,
+                hasher=hasher,
+            )
+        except ConnectError as exc:
+            with services.transaction() as db:
+                self._audit(db, AuditAction.PASSWORD_CHANGE_REFUSED, user=self._user(db), outcome="refused",
+                            detail=exc.code)
+            raise
+        new_hash = hasher.hash(password)
         with services.transaction() as db:
             user = self._session_user(db)
-            if not services.hasher.verify(user.password_hash, current_text):
-                self._audit(db, AuditAction.PASSWORD_CHANGE_REFUSED, user=user, outcome="refused",
-                            detail="current password wrong")
-                raise CurrentPasswordWrong()
-            try:
-                password = enforce_password_policy(
-                    new, confirm,
-                    personal_words=self._personal_words,
-                    current_hash=user.password_hash,
-                    hasher=services.hasher,
-                )
-            except ConnectError as exc:
-                self._audit(db, AuditAction.PASSWORD_CHANGE_REFUSED, user=user, outcome="refused",
-                            detail=exc.code)
-                raise
-            now = services.clock.now()
-            user.password_hash = services.hasher.hash(password)
+            user.password_hash = new_hash
             user.must_change_password = False
-            user.password_set_at = now
+            user.password_set_at = services.clock.now()
             db.add(user)
             self._audit(db, AuditAction.PASSWORD_CHANGED, user=user)
         self.step = LoginStep.SIGNED_IN
+
+    @staticmethod
+    def _signed_out_by_lock(lock: Lock | None) -> str:
+        if lock is None:
+            return ("Your account is locked after too many wrong passwords, so you have been logged out. "
+                    'Use "Login issues?" to reset your password, or log in again when the lock ends.')
+        hours, minutes = divmod(lock.minutes, 60)
+        length = f"{hours} hour{'s' if hours != 1 else ''}" if hours and not minutes else f"{lock.minutes} minutes"
+        return (f"That was the {MAX_FAILED_LOGINS}th wrong current password in a row, so your account is locked "
+                f"for {length} and you have been logged out. Use \"Login issues?\" to reset your password.")
 
     def review_new_password(self, candidate: object) -> list[PolicyCheck]:
         """The policy's rules, met or not, for a live indicator as the admin types."""

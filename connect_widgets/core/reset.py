@@ -2,7 +2,13 @@
 
 1. **Request** — the admin types their address. Known or not, with a phone or
    not, the answer is the same sentence, so the page reveals nothing; a code goes
-   only to a known admin's saved phone (10 minutes, single use, 5 tries).
+   only to a known admin's saved phone (10 minutes, single use, 5 tries). Reset
+   codes have their own budget (3 per admin per hour, see :mod:`.passcodes`), so
+   strangers asking for them never use up the admin's login codes, and one page
+   may ask at most 3 times in 15 minutes, whatever the address (the same rule for
+   known and unknown addresses, so the refusal reveals nothing either). Someone
+   opening many pages is still held to the 3 codes an hour each admin's phone can
+   receive.
 2. **Code** — the admin types the code; an unknown address gets the same wrong-code
    answers, tries included.
 3. **New password** — under the same policy as the first-login change, within
@@ -14,8 +20,9 @@ A reset never logs in: the admin then logs in normally, passcode included.
 
 from __future__ import annotations
 
+import math
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlmodel import col, select
@@ -32,10 +39,13 @@ from connect_widgets.core.errors import (
 from connect_widgets.core.passcodes import (
     LIFETIME,
     MAX_TRIES,
+    IssuedCode,
     Purpose,
+    deliver_passcode,
+    issue_passcode,
     read_code,
     saved_phone,
-    send_passcode,
+    secret_box,
     verify_passcode,
 )
 from connect_widgets.core.passwords import PolicyCheck, enforce_password_policy, review_password
@@ -43,6 +53,23 @@ from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.models import Account, AdminUser, LoginSession
 
 NEW_PASSWORD_WINDOW = LIFETIME[Purpose.RESET]
+REQUESTS_PER_PAGE = 3
+PAGE_WINDOW = timedelta(minutes=15)
+
+
+class TooManyResetRequests(ConnectError):
+    """One page asked for reset codes too often (the same for every address)."""
+
+    code = "too_many_reset_requests"
+
+    def __init__(self, *, wait_seconds: int) -> None:
+        self.wait_seconds = wait_seconds
+        minutes = max(1, math.ceil(wait_seconds / 60))
+        super().__init__(
+            f"You asked for a reset code {REQUESTS_PER_PAGE} times in the last "
+            f"{int(PAGE_WINDOW.total_seconds() // 60)} minutes. Use the last code you received, "
+            f"or ask again in {minutes} minute{'s' if minutes != 1 else ''}."
+        )
 
 
 class ResetStep(StrEnum):
@@ -57,6 +84,7 @@ class PasswordReset:
 
     def __init__(self, services: ConnectServices) -> None:
         self._services = services
+        self._requested_at: list[datetime] = []  # this page's requests: kept through start_over
         self.start_over()
 
     def start_over(self) -> None:
@@ -86,15 +114,16 @@ class PasswordReset:
         services = self._services
         address = parse_connect_address(email, suffix=services.settings.holding_suffix)
         now = services.clock.now()
-        with services.transaction() as db:
+        self._count_request(address.email, now)
+        box = secret_box(services)
+        issued: IssuedCode | None = None
+        with services.transaction(immediate=True) as db:  # the admin's reset budget holds across kernels
             user = db.exec(select(AdminUser).where(AdminUser.email == address.email)).first()
             phone = saved_phone(db, user_id=user.id) if user and user.id else None  # type: ignore[arg-type]
             outcome = "unknown" if user is None else "no phone" if phone is None else "ok"
             if user is not None and phone is not None:
                 try:
-                    sent = send_passcode(db, user=user, phone=phone, purpose=Purpose.RESET,
-                                         courier=services.courier, now=now)
-                    outcome = "ok" if sent.delivered else "not delivered"
+                    issued = issue_passcode(db, user=user, phone=phone, purpose=Purpose.RESET, now=now, box=box)
                 except ConnectError as exc:  # too soon, too many: same answer, on record
                     outcome = exc.code
             record_event(
@@ -107,6 +136,8 @@ class PasswordReset:
                 user_id=user.id if user else None,
                 detail=outcome,
             )
+        if issued is not None:  # after the commit: no lock held while the SMS goes (a failure is on record)
+            deliver_passcode(services, issued, now=now)
         self.email, self._user_id = address.email, user.id if user else None
         self._unknown_tries, self.step = 0, ResetStep.CODE
         minutes = int(LIFETIME[Purpose.RESET].total_seconds() // 60)
@@ -116,6 +147,17 @@ class PasswordReset:
             "No code? Check the number with your Connect contact, or ask support to reset "
             "your phone."
         )
+
+    def _count_request(self, address: str, now: datetime) -> None:
+        """Refuse this page's 4th request within 15 minutes, known address or not (on record)."""
+        self._requested_at = [when for when in self._requested_at if now - when < PAGE_WINDOW]
+        if len(self._requested_at) >= REQUESTS_PER_PAGE:
+            wait = self._requested_at[-REQUESTS_PER_PAGE] + PAGE_WINDOW - now
+            with self._services.transaction() as db:
+                record_event(db, action=AuditAction.RESET_REQUESTED, outcome="refused", now=now, actor=address,
+                             detail="too many requests from one page")
+            raise TooManyResetRequests(wait_seconds=max(1, math.ceil(wait.total_seconds())))
+        self._requested_at.append(now)
 
     def verify_code(self, code: object) -> None:
         """Step 2: check the reset code."""
@@ -127,11 +169,12 @@ class PasswordReset:
             if self._unknown_tries >= MAX_TRIES:
                 raise PasscodeLocked()
             raise PasscodeWrong(tries_left=MAX_TRIES - self._unknown_tries)
-        with services.transaction() as db:
+        box = secret_box(services)
+        with services.transaction(immediate=True) as db:  # tries and single use hold across kernels
             user = db.get(AdminUser, self._user_id)
             if user is None:
                 raise StepOutOfOrder()
-            verify_passcode(db, user=user, purpose=Purpose.RESET, code=code, now=now)
+            verify_passcode(db, user=user, purpose=Purpose.RESET, code=code, now=now, box=box)
             account = db.get(Account, user.account_id)
             self._words = (user.email.split("@")[0], account.code.lower() if account else "",
                            account.company if account else "")

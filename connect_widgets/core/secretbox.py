@@ -14,6 +14,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from connect_widgets.core.errors import ConnectError
+from connect_widgets.paths import private_folder
 from connect_widgets.settings import Settings
 
 KEY_FILE = "secret.key"
@@ -57,7 +58,7 @@ def _key_file(path: Path) -> bytes:
         return path.read_bytes().strip()
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)  # the data folder, owner-only like the key
     key = Fernet.generate_key()
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -9,8 +9,10 @@ member not removed) before it reads or decides anything.
 
 The login mirrors the admins' (:mod:`.login`): one answer for an unknown name, a
 wrong password and a locked staff account, in the same time (a dummy hash check);
-five wrong passwords in a row lock the staff account for 15 minutes. Every attempt
-is audited as ``staff:<name>``; the password never is.
+five wrong passwords in a row lock the staff account for 15 minutes, counted by the
+database before each check (:mod:`.lockout`). Every attempt is audited as
+``staff:<name>``; the password never is. The login has a single factor, so a staff
+password has at least 15 characters (an admin's, 12).
 """
 
 from __future__ import annotations
@@ -26,17 +28,24 @@ from sqlmodel import Session, col, select
 
 from connect_widgets.core.accounts import PLATFORMS, REGIONS
 from connect_widgets.core.audit import AuditAction, record_event
-from connect_widgets.core.errors import ConnectError, InvalidCredentials, InvalidInput, SessionExpired
+from connect_widgets.core.errors import (
+    ConnectError,
+    InvalidCredentials,
+    InvalidInput,
+    PasswordRejected,
+    SessionExpired,
+)
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.passwords import MAX_LENGTH, enforce_password_policy, read_password
+from connect_widgets.core.lockout import FIRST_LOCK, MAX_FAILED_LOGINS, STAFF_LOCKOUT
+from connect_widgets.core.passwords import MAX_LENGTH, read_password, review_password
 from connect_widgets.core.review_queue import PendingReview, ReviewQueue
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.models import Account, StaffMember
 
 log = logging.getLogger(__name__)
 
-MAX_FAILED_LOGINS = 5
-LOCK_DURATION = timedelta(minutes=15)
+LOCK_DURATION = FIRST_LOCK  # staff locks do not double
+STAFF_MIN_LENGTH = 15  # a single-factor password (NIST SP 800-63B); admins' is 12
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 NAME_MIN, NAME_MAX = 2, 100
@@ -106,11 +115,36 @@ def _find(db: Session, name: str) -> StaffMember | None:
     return None
 
 
+def enforce_staff_password(password: object, *, staff_name: str) -> str:
+    """A staff password: the admins' policy, but at least 15 characters; returns it normalised.
+
+    The staff login has a password and no second step, and NIST SP 800-63B asks 15
+    characters of a password that is the only factor (admins, who also enter an SMS
+    passcode, need 12).
+
+    Raises:
+        InvalidInput: the password is empty or has unusable characters.
+        PasswordRejected: with every rule it breaks, each in plain words.
+    """
+    secret = read_password(password, field="password", label="password")
+    problems = [check.message for check in review_password(secret, personal_words=staff_personal_words(staff_name))
+                if not check.met and check.rule != "length"]
+    if len(secret) > MAX_LENGTH:
+        problems.insert(0, f"Use at most {MAX_LENGTH} characters.")
+    elif len(secret) < STAFF_MIN_LENGTH:
+        problems.insert(0, f"Use at least {STAFF_MIN_LENGTH} characters: the staff login has no second step "
+                           "(no passcode), so its password must be longer than an admin's.")
+    if problems:
+        raise PasswordRejected(problems)
+    return secret
+
+
 def add_staff_member(services: ConnectServices, *, name: object, password: object,
                      actor: str = "support") -> str:
     """Create a staff member who may work the review queue; returns the name as stored.
 
-    The password must pass the admins' policy, with the name as a personal word.
+    The password must pass the admins' policy, with the name as a personal word,
+    and be at least 15 characters long (:func:`enforce_staff_password`).
 
     Raises:
         InvalidInput: the name or password is unusable.
@@ -118,8 +152,7 @@ def add_staff_member(services: ConnectServices, *, name: object, password: objec
         StaffMemberExists: the name is taken (in any case).
     """
     staff_name = read_staff_name(name)
-    secret = enforce_password_policy(password, password, personal_words=staff_personal_words(staff_name),
-                                     current_hash=None, hasher=services.hasher)
+    secret = enforce_staff_password(password, staff_name=staff_name)
     password_hash = services.hasher.hash(secret)
     now = services.clock.now()
     try:
@@ -159,6 +192,10 @@ class StaffDoor:
     def log_in(self, *, name: object, password: object) -> StaffSession:
         """Check the name and password; return the member's session on the queue.
 
+        The try is counted before the password is checked (:mod:`.lockout`), so
+        several pages together still get only five checks before the lock; every
+        outcome costs one argon2 verification and no transaction is held over it.
+
         Raises:
             InvalidInput: a field is empty (nothing is checked or counted).
             StaffCredentialsRefused: unknown name, wrong password or locked (one answer).
@@ -172,30 +209,31 @@ class StaffDoor:
             staff_name = read_staff_name(name)
         except InvalidInput:
             staff_name = ""
-        with services.transaction() as db:
+        with services.transaction(immediate=True) as db:
             member = _find(db, staff_name) if staff_name else None
+            staff_id = member.id if member is not None else None
+            password_hash = member.password_hash if member is not None else ""
+            attempt = STAFF_LOCKOUT.reserve(db, staff_id, now=now) if staff_id is not None else None
+        if attempt is not None and len(secret) <= MAX_LENGTH:
+            correct = hasher.verify(password_hash, secret)
+        else:  # unknown, locked, or a paste too long to ever match
+            hasher.burn_time(secret[:MAX_LENGTH])
+            correct = False
+        rehashed = hasher.hash(secret) if correct and hasher.needs_rehash(password_hash) else None
+        with services.transaction(immediate=True) as db:
+            member = db.get(StaffMember, staff_id) if staff_id is not None else None
             if member is None:
-                hasher.burn_time(secret[:MAX_LENGTH])
                 # What was typed as a name is not recorded: people type passwords there.
                 record_event(db, action=AuditAction.STAFF_LOGIN_FAILED, now=now, actor="staff:?",
                              outcome="refused", detail="unknown staff name")
                 raise StaffCredentialsRefused()
             actor = f"staff:{member.name}"
-            if len(secret) > MAX_LENGTH:  # can never match; don't hash a huge paste
-                hasher.burn_time(secret[:MAX_LENGTH])
-                correct = False
-            else:
-                correct = hasher.verify(member.password_hash, secret)
-            if member.locked_until is not None and member.locked_until > now:
-                record_event(db, action=AuditAction.STAFF_LOGIN_FAILED, now=now, actor=actor,
-                             outcome="refused", detail="staff account locked")
+            if not correct or not STAFF_LOCKOUT.accept(db, member.id, now=now):  # type: ignore[arg-type]
+                self._count_failure(db, member, attempt if not correct else None, actor, now)
                 raise StaffCredentialsRefused()
-            if not correct:
-                self._count_failure(db, member, actor, now)
-                raise StaffCredentialsRefused()
-            member.failed_logins, member.locked_until, member.last_login_at = 0, None, now
-            if hasher.needs_rehash(member.password_hash):
-                member.password_hash = hasher.hash(secret)
+            member.last_login_at = now
+            if rehashed is not None:
+                member.password_hash = rehashed
             db.add(member)
             record_event(db, action=AuditAction.STAFF_LOGIN, now=now, actor=actor)
             staff_id, staff_name = member.id, member.name
@@ -203,16 +241,17 @@ class StaffDoor:
         return StaffSession(services, staff_id=staff_id, staff=staff_name)
 
     @staticmethod
-    def _count_failure(db: Session, member: StaffMember, actor: str, now: datetime) -> None:
-        member.failed_logins += 1
+    def _count_failure(db: Session, member: StaffMember, attempt: int | None, actor: str, now: datetime) -> None:
+        """Audit a refused try counted by :meth:`Lockout.reserve`; the 5th in a row locks (once)."""
+        detail = "staff account locked" if attempt is None else f"wrong password ({attempt} in a row)"
         record_event(db, action=AuditAction.STAFF_LOGIN_FAILED, now=now, actor=actor, outcome="refused",
-                     detail=f"wrong password ({member.failed_logins} in a row)")
-        if member.failed_logins >= MAX_FAILED_LOGINS:
-            member.locked_until, member.failed_logins = now + LOCK_DURATION, 0
-            minutes = int(LOCK_DURATION.total_seconds() // 60)
+                     detail=detail)
+        if attempt is not None and attempt < MAX_FAILED_LOGINS:
+            return
+        lock = STAFF_LOCKOUT.lock_if_due(db, member.id, now=now)  # type: ignore[arg-type]
+        if lock is not None:
             record_event(db, action=AuditAction.STAFF_LOCKED, now=now, actor=actor, outcome="locked",
-                         detail=f"locked for {minutes} minutes after {MAX_FAILED_LOGINS} wrong passwords")
-        db.add(member)
+                         detail=f"locked for {lock.minutes} minutes after {MAX_FAILED_LOGINS} wrong passwords")
 
 
 @dataclass(frozen=True)

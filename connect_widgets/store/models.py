@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from connect_widgets.store.types import UTCDateTime
@@ -78,7 +78,9 @@ class Phone(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = _owner("admin_users")
     e164: str = Field(max_length=16, repr=False)
-    otp_secret: str = Field(max_length=64, repr=False)
+    # The HOTP secret sealed with the kit's key (core/secretbox.py): a copy of the
+    # database alone cannot compute the phone's codes.
+    otp_secret_encrypted: str = Field(sa_type=Text, repr=False)
     counter: int = Field(default=0, ge=0)
     verified_at: datetime | None = _when(nullable=True)
     created_at: datetime = _when()
@@ -105,6 +107,10 @@ class Passcode(SQLModel, table=True):
     used_at: datetime | None = _when(nullable=True)
     revoked_at: datetime | None = _when(nullable=True)
     revoked_reason: str | None = Field(default=None, max_length=32)
+    # The stored SMS whose text still shows this code (outbox transport only); its
+    # digits are blanked and the link cleared once the code is used, replaced,
+    # revoked, locked or expired, so the code exists only while it is live.
+    message_id: int | None = _owner("messages", nullable=True, ondelete="SET NULL")
 
 
 class LoginSession(SQLModel, table=True):
@@ -163,10 +169,17 @@ class Domain(SQLModel, table=True):
     """An email domain an account claims, and where its DNS verification stands."""
 
     __tablename__ = "domains"
+    # Several accounts may claim a name while nobody has proved it; one claim per account,
+    # and at most one verified claim (the owner) per name, so two checks cannot both win.
+    __table_args__ = (
+        UniqueConstraint("account_id", "name", name="uq_domains_account_id_name"),
+        Index("ux_domains_verified_name", "name", unique=True,
+              sqlite_where=text("verified_at IS NOT NULL"), postgresql_where=text("verified_at IS NOT NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = _owner("accounts")
-    name: str = Field(max_length=253, unique=True, index=True)
+    name: str = Field(max_length=253, index=True)
     verification_token: str = Field(max_length=64)
     verified_at: datetime | None = _when(nullable=True)
     last_checked_at: datetime | None = _when(nullable=True)

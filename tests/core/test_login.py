@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from connect_widgets.core import errors
 from connect_widgets.core.login import LoginFlow, LoginStep, lock_duration
+from connect_widgets.core.passcodes import otp_secret, secret_box
 from connect_widgets.core.passwords import PasswordHasher
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.engine import new_session
@@ -92,8 +93,9 @@ def test_the_sms_code_is_the_phones_hotp_at_the_passcodes_counter(flow, services
     with new_session(services.engine) as db:
         passcode = db.exec(select(Passcode)).one()
         phone = db.get(Phone, passcode.phone_id)
-    assert code_from_sms(services) == pyotp.HOTP(phone.otp_secret).at(passcode.counter)
-    assert len(phone.otp_secret) >= 32  # pyotp.random_base32(): 160 bits
+    secret = otp_secret(phone, secret_box(services))
+    assert code_from_sms(services) == pyotp.HOTP(secret).at(passcode.counter)
+    assert len(secret) >= 32  # pyotp.random_base32(): 160 bits
 
 
 def test_phone_is_saved_only_at_log_in_after_a_verified_code(flow, services, account):
@@ -316,29 +318,39 @@ def test_code_still_works_just_before_5_minutes(at_passcode, services, clock):
     assert at_passcode.step is LoginStep.LOG_IN
 
 
+def code_last_sent(services) -> str:
+    """The code of the latest passcode row, recomputed with the key (its SMS text is blanked once used)."""
+    with new_session(services.engine) as db:
+        passcode = db.exec(select(Passcode).order_by(col(Passcode.id).desc())).first()
+        phone = db.get(Phone, passcode.phone_id)
+        return pyotp.HOTP(otp_secret(phone, secret_box(services))).at(passcode.counter)
+
+
 def test_a_used_code_cannot_be_used_again(flow, services, account, clock):
     first_login(flow, services, account)
-    used = code_from_sms(services)
+    used = code_last_sent(services)
     flow.log_out()
     clock.advance(seconds=31)
     again = second_login_to_passcode(services, account)
     with pytest.raises(errors.PasscodeWrong):
         again.verify_passcode(used)  # an old code is never valid for the new counter
-    again.verify_passcode(code_from_sms(services))
+    right = code_from_sms(services)
+    again.verify_passcode(right)
     with pytest.raises(errors.StepOutOfOrder):
-        again.verify_passcode(code_from_sms(services))
+        again.verify_passcode(right)
     # Even from another page, the used code is refused.
     with new_session(services.engine) as db:
         from connect_widgets.core.passcodes import Purpose, verify_passcode
 
         user = user_by_email(services, account.admin_email)
         with pytest.raises(errors.PasscodeUsed):
-            verify_passcode(db, user=user, purpose=Purpose.LOGIN, code=code_from_sms(services), now=clock.now())
+            verify_passcode(db, user=user, purpose=Purpose.LOGIN, code=right, now=clock.now(),
+                            box=secret_box(services))
 
 
 def test_logging_in_again_within_30_seconds_explains_the_wait(flow, services, account, clock):
     first_login(flow, services, account)
-    used = code_from_sms(services)
+    used = code_last_sent(services)
     flow.log_out()
     again = second_login_to_passcode(services, account)
     assert again.code_sent is None and "less than 30 seconds ago" in again.notice
@@ -571,6 +583,77 @@ def test_128_character_passphrase_is_kept_whole(must_change, services, account):
     with pytest.raises(errors.InvalidCredentials):
         again.submit_password(long[:-1] + "B")
     assert again.submit_password(long) is LoginStep.PASSCODE
+
+
+def test_wrong_current_passwords_count_and_the_fifth_locks_and_signs_out(must_change, services, account, clock):
+    """The change form is no way around the lockout: 4 wrong current passwords are told, the 5th ends it."""
+    for _ in range(4):
+        with pytest.raises(errors.CurrentPasswordWrong):
+            must_change.change_password(current="not it at all 99", new=NEW_PASSWORD, confirm=NEW_PASSWORD)
+        assert must_change.step is LoginStep.CHANGE_PASSWORD
+    assert user_by_email(services, account.admin_email).failed_logins == 4
+    with pytest.raises(errors.SignedOutByLock) as locked:
+        must_change.change_password(current="not it at all 99", new=NEW_PASSWORD, confirm=NEW_PASSWORD)
+    assert locked.value.message == (
+        "That was the 5th wrong current password in a row, so your account is locked for 15 minutes and you "
+        'have been logged out. Use "Login issues?" to reset your password.')
+    assert must_change.step is LoginStep.EMAIL and not must_change.signed_in
+    user = user_by_email(services, account.admin_email)
+    assert (user.failed_logins, user.lock_count) == (0, 1)
+    assert user.locked_until == clock.now() + timedelta(minutes=15)
+    with new_session(services.engine) as db:
+        assert all(s.ended_at is not None for s in db.exec(select(LoginSession)))
+        refusals = [e.detail for e in db.exec(select(AuditEvent).where(AuditEvent.action == "password_change_refused")
+                                              .order_by(col(AuditEvent.id)))]
+    assert refusals == [f"current password wrong ({n} in a row)" for n in range(1, 6)]
+    assert audit_actions(services).count("account_locked") == 1 and audit_actions(services)[-1] == "logout"
+    again = LoginFlow(services)  # locked: even the right password waits
+    reach_password(again, account.admin_email)
+    with pytest.raises(errors.InvalidCredentials):
+        again.submit_password(account.temporary_password)
+
+
+def test_a_right_current_password_clears_the_count(must_change, services, account):
+    for _ in range(4):
+        with pytest.raises(errors.CurrentPasswordWrong):
+            must_change.change_password(current="not it at all 99", new=NEW_PASSWORD, confirm=NEW_PASSWORD)
+    must_change.change_password(current=account.temporary_password, new=NEW_PASSWORD, confirm=NEW_PASSWORD)
+    assert must_change.step is LoginStep.SIGNED_IN
+    assert user_by_email(services, account.admin_email).failed_logins == 0
+
+
+def test_wrong_login_and_wrong_current_passwords_share_one_count(flow, services, account, clock):
+    """Three wrong passwords on another page's login, then two on the signed-in page's form: locked."""
+    first_login(flow, services, account)
+    other = LoginFlow(services)
+    for _ in range(3):
+        reach_password(other, account.admin_email)
+        with pytest.raises(errors.InvalidCredentials):
+            other.submit_password("wrong password 123")
+    with pytest.raises(errors.CurrentPasswordWrong):
+        flow.change_password(current="wrong password 123", new="other harbour kettle 7",
+                             confirm="other harbour kettle 7")
+    with pytest.raises(errors.SignedOutByLock):
+        flow.change_password(current="wrong password 123", new="other harbour kettle 7",
+                             confirm="other harbour kettle 7")
+    assert flow.step is LoginStep.EMAIL
+    assert user_by_email(services, account.admin_email).locked_until == clock.now() + timedelta(minutes=15)
+
+
+def test_an_account_locked_elsewhere_ends_the_session_at_the_next_password_change(flow, services, account):
+    """Locked by wrong passwords on another page: even the right current password is not checked."""
+    first_login(flow, services, account)
+    other = LoginFlow(services)
+    for _ in range(5):
+        reach_password(other, account.admin_email)
+        with pytest.raises(errors.InvalidCredentials):
+            other.submit_password("wrong password 123")
+    before = user_by_email(services, account.admin_email).password_hash
+    with pytest.raises(errors.SignedOutByLock, match="locked after too many wrong passwords"):
+        flow.change_password(current=NEW_PASSWORD, new="other harbour kettle 7", confirm="other harbour kettle 7")
+    assert flow.step is LoginStep.EMAIL and not flow.signed_in
+    user = user_by_email(services, account.admin_email)
+    assert user.password_hash == before and user.lock_count == 1
 
 
 # --- sessions --------------------------------------------------------------------

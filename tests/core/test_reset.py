@@ -7,10 +7,19 @@ from sqlmodel import col, select
 
 from connect_widgets.core import errors
 from connect_widgets.core.login import LoginFlow, LoginStep
-from connect_widgets.core.reset import PasswordReset, ResetStep
+from connect_widgets.core.passcodes import RESEND_AFTER, RESET_WINDOW, RESETS_PER_WINDOW
+from connect_widgets.core.reset import REQUESTS_PER_PAGE, PasswordReset, ResetStep, TooManyResetRequests
 from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import AuditEvent, LoginSession, Message
-from tests.conftest import code_from_sms, first_login, reach_password, user_by_email, wrong_code
+from connect_widgets.store.models import AuditEvent, LoginSession, Message, Passcode
+from tests.conftest import (
+    NEW_PASSWORD,
+    code_from_sms,
+    first_login,
+    last_sms,
+    reach_password,
+    user_by_email,
+    wrong_code,
+)
 
 RESET_PASSWORD = "lantern orchard pebble 77"
 
@@ -186,3 +195,76 @@ def test_every_request_is_audited_known_or_not(services, enrolled):
         (enrolled.admin_email, "ok"),
         ("nobody@acme.mimecast.connect", "unknown"),
     ]
+
+
+# --- separate budgets (issue 11, finding 5) ------------------------------------------
+
+
+def reset_codes_sent(services) -> int:
+    with new_session(services.engine) as db:
+        return len(db.exec(select(Passcode).where(Passcode.purpose == "reset")).all())
+
+
+def test_six_anonymous_reset_requests_leave_the_admins_own_login_working(services, enrolled, clock):
+    """Six "Login issues?" requests from six pages send at most 3 reset codes an hour, and the
+    admin's own login still gets its code (reset codes never use up the login budget)."""
+    for _ in range(6):
+        PasswordReset(services).request(enrolled.admin_email)
+        clock.advance(RESEND_AFTER)
+    assert reset_codes_sent(services) == RESETS_PER_WINDOW
+    flow = LoginFlow(services)
+    reach_password(flow, enrolled.admin_email)
+    assert flow.submit_password(NEW_PASSWORD) is LoginStep.PASSCODE
+    assert flow.notice is None and flow.code_sent is not None and flow.code_sent.delivered
+    assert "Your Connect passcode is" in last_sms(services).body
+    flow.verify_passcode(code_from_sms(services))
+    assert flow.log_in() is LoginStep.SIGNED_IN
+
+
+def test_the_phone_gets_at_most_3_reset_codes_an_hour(services, enrolled, clock):
+    """Requests every 5 minutes for two hours: 3 codes in each hour, never more in any 60 minutes."""
+    sent_at = []
+    for _ in range(24):
+        before = reset_codes_sent(services)
+        PasswordReset(services).request(enrolled.admin_email)
+        if reset_codes_sent(services) > before:
+            sent_at.append(clock.now())
+        clock.advance(minutes=5)
+    assert len(sent_at) == 6
+    assert all(later - earlier >= RESET_WINDOW for earlier, later in zip(sent_at, sent_at[RESETS_PER_WINDOW:]))
+
+
+def test_a_login_code_and_a_reset_code_have_separate_30_second_rules(services, enrolled, clock):
+    """A reset asked for seconds after a login code is still sent (and the login code still works)."""
+    flow = LoginFlow(services)
+    reach_password(flow, enrolled.admin_email)
+    flow.submit_password(NEW_PASSWORD)
+    login_code = code_from_sms(services)
+    clock.advance(seconds=5)
+    PasswordReset(services).request(enrolled.admin_email)
+    assert reset_codes_sent(services) == 1 and "reset code" in last_sms(services).body
+    flow.verify_passcode(login_code)
+
+
+@pytest.mark.parametrize("address", ["known", "unknown"])
+def test_one_page_may_ask_3_times_in_15_minutes_whatever_the_address(services, enrolled, clock, address):
+    """The 4th request from one page is refused with the same words for a known and an unknown address."""
+    email = enrolled.admin_email if address == "known" else "nobody@acme.mimecast.connect"
+    page = PasswordReset(services)
+    for _ in range(REQUESTS_PER_PAGE):
+        assert "a reset code is on its way" in page.request(email)
+        page.start_over()  # starting again does not reset the page's count
+        clock.advance(minutes=1)
+    with pytest.raises(TooManyResetRequests) as refused:
+        page.request(email)
+    assert refused.value.message == (
+        "You asked for a reset code 3 times in the last 15 minutes. Use the last code you received, "
+        "or ask again in 12 minutes."
+    )
+    assert page.step is ResetStep.REQUEST
+    clock.advance(minutes=12)
+    assert "a reset code is on its way" in page.request(email)
+    with new_session(services.engine) as db:
+        rows = db.exec(select(AuditEvent).where(AuditEvent.action == "reset_requested",
+                                                AuditEvent.detail == "too many requests from one page")).all()
+    assert [(r.actor, r.outcome) for r in rows] == [(email, "refused")]

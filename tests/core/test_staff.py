@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from connect_widgets.core import errors
 from connect_widgets.core.details import DetailsTask
+from connect_widgets.core.passwords import review_password
 from connect_widgets.core.progress import TaskBoard
 from connect_widgets.core.review_queue import ReviewQueue
 from connect_widgets.core.staff import (
@@ -76,11 +77,12 @@ def test_a_taken_name_in_any_case_is_refused(services, priya):
 @pytest.mark.parametrize(
     ("password", "complaint"),
     [
-        ("short one", "at least 12"),
+        ("short one", "at least 15"),
+        ("Vq7#kP2!xZ9@wL", "at least 15"),  # 14 characters: good enough for an admin, not for staff
         ("password1234", "harder to guess"),
         ("priya-quartz-meadow-81", "name"),
     ],
-    ids=["too-short", "common", "contains-the-name"],
+    ids=["too-short", "fourteen", "common", "contains-the-name"],
 )
 def test_a_weak_password_is_refused_and_nothing_is_stored(services, password, complaint):
     """The admins' policy applies, with the staff name as a personal word."""
@@ -89,6 +91,16 @@ def test_a_weak_password_is_refused_and_nothing_is_stored(services, password, co
     assert password not in str(refused.value)
     with new_session(services.engine) as db:
         assert db.exec(select(StaffMember)).all() == []
+
+
+def test_staff_passwords_need_15_characters_while_admins_need_12(services):
+    """The staff login is a single factor (NIST SP 800-63B: 15); the admins' policy stays at 12."""
+    fourteen = "Vq7#kP2!xZ9@wL"
+    assert all(check.met for check in review_password(fourteen))  # an admin could choose it
+    with pytest.raises(errors.PasswordRejected) as refused:
+        add_staff_member(services, name="Priya Shah", password=fourteen)
+    assert refused.value.problems[0].startswith("Use at least 15 characters")
+    assert add_staff_member(services, name="Priya Shah", password=fourteen + "3") == "Priya Shah"
 
 
 @pytest.mark.parametrize("name", ["", "P", "x" * 101, "Priya <script>", "Priya\x00", "staff:priya"])

@@ -178,7 +178,7 @@ def test_a_naive_datetime_is_refused_and_nothing_is_stored(settings: Settings) -
 
 SECRETS = {
     "password_hash": "$argon2id$v=19$m=19456,t=2,p=1$c2VjcmV0c2FsdA$SECRETHASHVALUE",
-    "otp_secret": "JBSWY3DPEHPK3PXPSECRET",
+    "otp_secret_encrypted": "gAAAAABpSEALEDOTPSECRET",
     "e164": "+447400123456",
     "body": "Your Connect passcode is 314159",
     "token_hash": "d" * 64,
@@ -190,8 +190,8 @@ SECRETS = {
     [
         (AdminUser(id=1, account_id=1, email="jane@acme.mimecast.connect",
                    password_hash=SECRETS["password_hash"]), ["password_hash"]),
-        (Phone(id=1, user_id=1, e164=SECRETS["e164"], otp_secret=SECRETS["otp_secret"]),
-         ["e164", "otp_secret"]),
+        (Phone(id=1, user_id=1, e164=SECRETS["e164"], otp_secret_encrypted=SECRETS["otp_secret_encrypted"]),
+         ["e164", "otp_secret_encrypted"]),
         (Message(id=1, channel="sms", recipient="+447400000042", body=SECRETS["body"],
                  transport="outbox", status="sent"), ["body"]),
         (LoginSession(id=1, token_hash=SECRETS["token_hash"], user_id=1), ["token_hash"]),
