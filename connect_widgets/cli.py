@@ -18,6 +18,7 @@ from sqlmodel import col, or_, select
 from connect_widgets.core.accounts import PLATFORMS, REGIONS, WelcomeEmail, create_account, send_welcome
 from connect_widgets.core.demo import STAGES as DEMO_STAGES
 from connect_widgets.core.demo import reset_demo_account, seed_demo_accounts
+from connect_widgets.core.domains import release_domain
 from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.passwords import generate_temporary_password
 from connect_widgets.core.services import ConnectServices, build_services
@@ -203,6 +204,15 @@ def issue_password_command(email: Annotated[str, typer.Argument(help="The admin'
     typer.echo(f"password: {issue_temporary_password(_services(), email=email)}")
 
 
+@app.command("release-domain")
+def release_domain_command(
+    domain: Annotated[str, typer.Argument(help="The domain name, e.g. acme.example.")],
+    account: Annotated[str, typer.Option("--account", help="The code of the account whose claim is released.")],
+) -> None:
+    """Remove an account's claim on a domain so its real owner can verify it (support staff; audited)."""
+    typer.echo(f"released: {release_domain(_services(), name=domain, account_code=account)}")
+
+
 @app.command("add-staff")
 def add_staff_command(
     name: Annotated[str, typer.Argument(help="The staff member's name; they log in with it.")],
@@ -307,8 +317,12 @@ def serve_command(
     ] = True,
 ) -> None:
     """Serve the Connect notebooks with Voila (sources hidden, kernels culled)."""
-    from connect_widgets.serving import PagesFailed, PortInUse, serve
+    from connect_widgets.serving import PagesFailed, PortInUse, refuse_unwritable_data_folder, serve
 
+    try:  # before the database is opened: on a read-only folder SQLite would only say "unable to open"
+        refuse_unwritable_data_folder(_settings())
+    except PagesFailed as exc:
+        raise CommandError(str(exc)) from None
     services = _services()  # refuses an uninitialised database up front
     folder = notebooks or project_path("notebooks")
     if not (folder / "connect.ipynb").is_file():

@@ -22,7 +22,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from connect_widgets.core.audit import AuditAction, record_event
-from connect_widgets.core.errors import InvalidInput, StepOutOfOrder
+from connect_widgets.core.errors import InvalidInput, StepNotOpen
 from connect_widgets.core.imports import (
     MAX_EMAIL_LENGTH,
     MAX_NAME_LENGTH,
@@ -38,7 +38,7 @@ from connect_widgets.core.imports import (
     within,
 )
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.progress import latest_review, TaskStatus
+from connect_widgets.core.progress import OPEN, latest_review, TaskStatus
 from connect_widgets.core.steps import SteppedTask
 from connect_widgets.core.tasks import TaskState
 from connect_widgets.store.models import AdminUser, Domain, MailUser, Review
@@ -144,13 +144,10 @@ class AddUsersTask(SteppedTask):
             return _verified_domains(db, user)
 
     def _editable(self) -> TaskStatus:
-        status = self.status()
+        status = self._board.require(TASK, allowed=OPEN | {TaskState.AWAITING_VALIDATION},
+                                     complete="these users were added already.")
         if status.state is TaskState.AWAITING_VALIDATION:
-            raise StepOutOfOrder("Your users are with the Connect team. Wait for their answer before changing them.")
-        if status.state is TaskState.COMPLETE:
-            raise StepOutOfOrder("These users were added already: Add Users Manually is complete.")
-        if status.state is not TaskState.IN_PROGRESS:
-            raise StepOutOfOrder("Start Add Users Manually first.")
+            raise StepNotOpen("Your users are with the Connect team. Wait for their answer before changing them.")
         return status
 
     def _domains_and_users(self) -> tuple[list[str], set[str]]:

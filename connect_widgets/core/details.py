@@ -18,7 +18,7 @@ from connect_widgets.core.accounts import PLATFORMS, REGIONS, parse_domain
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.errors import InvalidInput, StepOutOfOrder
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.progress import latest_review, TaskBoard, TaskStatus
+from connect_widgets.core.progress import OPEN, latest_review, TaskBoard, TaskStatus
 from connect_widgets.core.tasks import TaskState
 from connect_widgets.store.models import Account, AdminUser, Review
 
@@ -63,8 +63,19 @@ class DetailsTask:
                                  else {}),
             )
 
+    def _open(self) -> None:
+        """Confirming or correcting needs the task open: never once it is complete (nothing reopens it)."""
+        self._board.require(TASK, allowed=OPEN | {TaskState.NOT_STARTED, TaskState.AWAITING_VALIDATION},
+                            complete="to change your details now, contact Connect support.")
+
     def confirm(self, *, version: int) -> TaskStatus:
-        """The details are right: the task is complete."""
+        """The details are right: the task is complete.
+
+        Raises:
+            TaskComplete: they were confirmed already.
+            StepOutOfOrder: corrections are waiting for the Connect team.
+        """
+        self._open()
         if self.details().pending_review:
             raise StepOutOfOrder("Your corrections are with the Connect team; wait for their answer.")
         return self._board.save(TASK, version=version, state=TaskState.COMPLETE,
@@ -77,7 +88,9 @@ class DetailsTask:
         Raises:
             InvalidInput: a field is unusable, or nothing was changed.
             StepOutOfOrder: corrections are already waiting.
+            TaskComplete: the details were confirmed already.
         """
+        self._open()
         current = self.details()
         if current.pending_review:
             raise StepOutOfOrder("Your corrections are already with the Connect team.")

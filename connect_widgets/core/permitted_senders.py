@@ -18,7 +18,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, func, select
 
 from connect_widgets.core.audit import AuditAction, record_event
-from connect_widgets.core.errors import InvalidInput, StepOutOfOrder
+from connect_widgets.core.errors import InvalidInput
 from connect_widgets.core.imports import (
     CheckedRows,
     Column,
@@ -111,12 +111,7 @@ class PermittedSendersTask(SteppedTask):
                            .where(PermittedSender.account_id == user.account_id)).one()
 
     def _in_progress(self) -> TaskStatus:
-        status = self.status()
-        if status.state is TaskState.COMPLETE:
-            raise StepOutOfOrder("The permitted senders were imported already: this task is complete.")
-        if status.state is not TaskState.IN_PROGRESS:
-            raise StepOutOfOrder("Start Import Permitted Senders first.")
-        return status
+        return self._board.require(TASK, complete="the permitted senders were imported already.")
 
     def _own_domains_and_senders(self) -> tuple[list[str], set[str]]:
         with self._flow.admin_session() as (db, user):

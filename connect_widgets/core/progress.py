@@ -15,7 +15,15 @@ from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
 from connect_widgets.core.audit import AuditAction, record_event
-from connect_widgets.core.errors import StepOutOfOrder, TaskConflict, TaskLocked, UnknownTask
+from connect_widgets.core.errors import (
+    ConnectError,
+    StepNotOpen,
+    StepOutOfOrder,
+    TaskComplete,
+    TaskConflict,
+    TaskLocked,
+    UnknownTask,
+)
 from connect_widgets.core.login import LoginFlow
 from connect_widgets.core.tasks import TaskDefinition, TaskState, task_states
 from connect_widgets.store.models import AdminUser, LoginSession, Review, TaskProgress
@@ -65,6 +73,47 @@ class TaskStamp:
     by_staff: bool
 
 
+#: The states in which an admin may act on a task's page (a locked task is never one of them).
+OPEN = frozenset({TaskState.IN_PROGRESS})
+UNLOCKED = frozenset(set(TaskState) - {TaskState.LOCKED})
+
+
+def _listed(titles: tuple[str, ...]) -> str:
+    return " and ".join(titles) if len(titles) < 3 else f"{', '.join(titles[:-1])} and {titles[-1]}"
+
+
+def refusal(status: TaskStatus, *, allowed: frozenset[TaskState] = OPEN, at: str | None = None,
+            complete: str = "") -> ConnectError | None:
+    """Why an action on the task may not run now, or ``None`` when it may.
+
+    Args:
+        status: the task as saved now.
+        allowed: the states the action runs in.
+        at: the step the action belongs to (checked while the task is in progress).
+        complete: what to tell the admin when the task is complete (after "<title> is complete; ").
+    """
+    title = status.task.title
+    if status.state is TaskState.LOCKED:
+        needs = _listed(status.waiting_for)
+        return TaskLocked(f"{title} is locked until {needs} {'is' if len(status.waiting_for) == 1 else 'are'} "
+                          "complete.")
+    if status.state not in allowed:
+        if status.state is TaskState.COMPLETE:
+            return TaskComplete(f"{title} is complete; " + (complete or "nothing on it can be changed from this "
+                                "page. If something in it must change, contact Connect support."))
+        if status.state is TaskState.AWAITING_VALIDATION:
+            return StepNotOpen(f"That step is not open: {title} is waiting for validation, and its answer "
+                               "appears on its page.")
+        if status.state is TaskState.NOT_STARTED:
+            return StepNotOpen(f"That step is not open: start {title} first.")
+        return StepNotOpen(f"That step is not open: {title} is in progress. The page shows where it is now.")
+    if at is not None and status.state is TaskState.IN_PROGRESS and status.step != at:
+        where = status.step.replace("_", " ") if status.step else "its first step"
+        return StepNotOpen(f"That step is not open: {title} is not at that step (it is at {where}). "
+                           "The page shows where it is now.")
+    return None
+
+
 def latest_review(db: Session, *, account_id: int, task_key: str) -> Review | None:
     """The newest review an account sent for a task (its state says what staff decided)."""
     return db.exec(select(Review).where(Review.account_id == account_id, Review.task_key == task_key)
@@ -104,6 +153,33 @@ class TaskBoard:
         with self._flow.admin_session() as (db, user):
             return self._overview(db, user)
 
+    def require_in(self, db: Session, user: AdminUser, key: str, *, allowed: frozenset[TaskState] = OPEN,
+                   at: str | None = None, complete: str = "") -> TaskStatus:
+        """The task as saved now, provided the action may run on it (inside the caller's unit of work).
+
+        Every task action calls this (or :meth:`require`) whatever the page sent: a
+        browser can send a click for a hidden or stale control.
+
+        Raises:
+            TaskLocked: a prerequisite is not complete.
+            TaskComplete: the task is complete and the action would change it.
+            StepNotOpen: the task is not started, waiting, or at another step.
+        """
+        status = self._overview(db, user).get(key)
+        refused = refusal(status, allowed=allowed, at=at, complete=complete)
+        if refused is not None:
+            record_event(db, action=AuditAction.TASK_REFUSED, outcome="refused",
+                         now=self._flow.services.clock.now(), actor=user.email, account_id=user.account_id,
+                         user_id=user.id, detail=f"{key}: {refused.code} ({status.state.value} at {status.step})")
+            raise refused
+        return status
+
+    def require(self, key: str, *, allowed: frozenset[TaskState] = OPEN, at: str | None = None,
+                complete: str = "") -> TaskStatus:
+        """:meth:`require_in` in a unit of work of its own (before slow work: parsing, DNS, LDAP)."""
+        with self._flow.admin_session() as (db, user):
+            return self.require_in(db, user, key, allowed=allowed, at=at, complete=complete)
+
     def glance(self, key: str) -> TaskStamp | None:
         """The task's version in one small query, for a page that checks every few seconds.
 
@@ -137,11 +213,7 @@ class TaskBoard:
             UnknownTask: no such task.
             TaskLocked: a prerequisite is not complete (the message names it).
         """
-        status = self.overview().get(key)
-        if status.state is TaskState.LOCKED:
-            raise TaskLocked(
-                f"Complete {' and '.join(status.waiting_for)} first: {status.task.title} needs it."
-            )
+        status = self.require(key, allowed=UNLOCKED)
         if status.state is not TaskState.NOT_STARTED:
             return status
         return self.save(key, version=status.version, step=status.task.steps[0])
@@ -173,14 +245,13 @@ class TaskBoard:
             also: more writes that must commit or fail with this save (e.g. a review).
 
         Raises:
-            TaskLocked, UnknownTask, StepOutOfOrder (an unknown step), TaskConflict.
+            TaskLocked, TaskComplete, UnknownTask, StepOutOfOrder (an unknown step), TaskConflict.
         """
         if state not in (TaskState.IN_PROGRESS, TaskState.AWAITING_VALIDATION, TaskState.COMPLETE):
             raise StepOutOfOrder("A task can only be saved as in progress, awaiting validation or complete.")
         with self._flow.admin_session() as (db, user):
-            status = self._overview(db, user).get(key)
-            if status.state is TaskState.LOCKED:
-                raise TaskLocked(f"Complete {' and '.join(status.waiting_for)} first.")
+            # A complete task is never changed by an admin's save (no page reopens one).
+            status = self.require_in(db, user, key, allowed=UNLOCKED - {TaskState.COMPLETE})
             if step is not None and step not in status.task.steps:
                 raise StepOutOfOrder(f"{status.task.title} has no step called {step!r}.")
             now = self._flow.services.clock.now()

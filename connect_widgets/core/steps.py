@@ -53,14 +53,12 @@ class SteppedTask:
             return account.primary_domain
 
     def _at(self, step: str) -> TaskStatus:
-        """The task's status, provided it is in progress at ``step``."""
-        status = self.status()
-        if status.state is not TaskState.IN_PROGRESS or status.step != step:
-            where = status.step.replace("_", " ") if status.step else "its first step"
-            raise StepOutOfOrder(
-                f"{status.task.title} is not at that step any more (it is at {where}). The page shows where it is now."
-            )
-        return status
+        """The task's status, provided it is unlocked, not complete, and in progress at ``step``.
+
+        Raises:
+            TaskLocked, TaskComplete, StepNotOpen: see :meth:`TaskBoard.require`.
+        """
+        return self._board.require(self.key, at=step)
 
     def _save(self, *, version: int, step: str | None = None, data: dict[str, Any] | None = None,
               state: TaskState = TaskState.IN_PROGRESS) -> TaskStatus:
@@ -68,11 +66,9 @@ class SteppedTask:
 
     def back(self, *, version: int) -> TaskStatus:
         """Return to the previous step (answers so far are kept)."""
-        status = self.status()
-        if status.state is not TaskState.IN_PROGRESS or status.step is None:
-            raise StepOutOfOrder(f"{status.task.title} is not in progress.")
+        status = self._board.require(self.key)
         steps = status.task.steps
-        index = steps.index(status.step)
+        index = steps.index(status.step or steps[0])
         if index == 0:
             raise StepOutOfOrder("This is the task's first step.")
         return self._save(version=version, step=steps[index - 1])

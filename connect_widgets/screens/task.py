@@ -38,6 +38,7 @@ class TaskView(widgets.VBox):
     """
 
     labels: dict[str, str] = {}
+    task_key: str = ""  # set by the page that builds the view
 
     def __init__(self, page: TaskScreen) -> None:
         super().__init__()
@@ -46,7 +47,14 @@ class TaskView(widgets.VBox):
 
     @property
     def status(self) -> TaskStatus:
-        assert self._status is not None, "render() comes first"
+        """The task as this view last drew it; as saved now if it was never drawn.
+
+        A view is built (and its controls reach the browser) even for a locked task it
+        does not show, and a browser can click them: the action then goes to the core
+        with the saved state, and the core says why it cannot run.
+        """
+        if self._status is None:
+            return self.page.board.overview().get(self.task_key)
         return self._status
 
     def render(self, status: TaskStatus) -> None:
@@ -112,6 +120,7 @@ class TaskScreen(Screen):
         if key not in self._views and key in self._factories:
             factory = self._factories[key]
             self._views[key] = (load_view(factory) if isinstance(factory, str) else factory)(self)
+            self._views[key].task_key = key
         return self._views.get(key)
 
     def forget(self) -> None:

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 
 from connect_widgets.core.details import DetailsTask
 from connect_widgets.core.dns_checks import DnsChecker
-from connect_widgets.core.domains import DomainBook
+from connect_widgets.core.domains import DomainBook, expired_words, taken_words
 from connect_widgets.core.progress import TaskStatus
 from connect_widgets.core.service_values import load_service_values
 from connect_widgets.core.tasks import TaskState
@@ -58,7 +58,8 @@ class ValidateDomainsView(TaskView):
     def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
         super().__init__(page)
         flow = page.board.flow
-        self.book = DomainBook(flow, checker=DnsChecker(flow.services.settings), service=load_service_values())
+        self.book = DomainBook(flow, checker=DnsChecker(flow.services.settings), service=load_service_values(),
+                               board=page.board)
         self.details_task = DetailsTask(page.board)
         self.rows = widgets.VBox()
         self.check_buttons: dict[str, widgets.Button] = {}
@@ -93,6 +94,10 @@ class ValidateDomainsView(TaskView):
                 text = f"<p>✔ <b>{html.escape(domain.name)}</b> is verified.</p>"
                 rows.append(widgets.HTML(text))
                 continue
+            if domain.taken or domain.expired:  # nothing to publish or check: the words say what to do
+                words = taken_words(domain.name) if domain.taken else expired_words(domain.name)
+                rows.append(widgets.HTML(f'<p class="connect-check-bad">✗ {html.escape(words)}</p>'))
+                continue
             rows.append(widgets.HTML(
                 f"<p><b>{html.escape(domain.name)}</b>: publish this TXT record at your DNS provider, then "
                 f"check it.</p>{record_table(domain.record_name, domain.record_value)}"
@@ -103,7 +108,7 @@ class ValidateDomainsView(TaskView):
             self.check_buttons[domain.name] = check
             rows.append(check)
         self.rows.children = tuple(rows)
-        waiting = [d.name for d in domains if not d.verified]
+        waiting = [d.name for d in domains if d.waiting]
         chosen = self.share_domain.value
         self.share_domain.options = waiting
         self.share_domain.value = chosen if chosen in waiting else (waiting[0] if waiting else None)

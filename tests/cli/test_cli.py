@@ -325,8 +325,8 @@ def test_unlock_clears_the_lock_and_writes_an_audit_row(accounts: AcmeFolder) ->
 def test_reset_phone_forgets_the_phone_and_writes_an_audit_row(accounts: AcmeFolder) -> None:
     """`reset-phone` removes the admin's enrolled phone; audited as phone_reset."""
     jane = admin_id(accounts.data_dir, ACME_ADMIN)
-    execute(accounts.data_dir, "INSERT INTO phones (user_id, e164, otp_secret, counter, verified_at, created_at) "
-                               "VALUES (?, '+447400123456', 'JBSWY3DPEHPK3PXP', 3, "
+    execute(accounts.data_dir, "INSERT INTO phones (user_id, e164, otp_secret_encrypted, counter, verified_at, "
+                               "created_at) VALUES (?, '+447400123456', 'JBSWY3DPEHPK3PXP', 3, "
                                "'2026-03-02 09:00:00.000000', '2026-03-02 09:00:00.000000')", jane)
     audited_before = audit_rows(accounts.data_dir, "phone_reset")
 

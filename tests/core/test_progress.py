@@ -33,7 +33,8 @@ def second_board(services, account, clock) -> TaskBoard:
 
 
 def test_a_locked_task_is_refused_and_names_what_comes_first(board):
-    with pytest.raises(errors.TaskLocked, match="Complete Confirm Your Details first"):
+    with pytest.raises(errors.TaskLocked,
+                       match="^Validate Your Domains is locked until Confirm Your Details is complete.$"):
         board.start("validate_domains")
     with pytest.raises(errors.TaskLocked):
         board.save("validate_domains", version=0, step="primary")

@@ -7,9 +7,11 @@ from sqlmodel import select
 
 from connect_widgets.core import errors
 from connect_widgets.core.accounts import create_account
+from connect_widgets.core.details import DetailsTask
 from connect_widgets.core.dns_checks import DnsChecker, DnsOutcome
 from connect_widgets.core.domains import DomainBook, DomainTaken
 from connect_widgets.core.login import LoginFlow
+from connect_widgets.core.progress import TaskBoard
 from connect_widgets.core.service_values import load_service_values
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Domain
@@ -20,6 +22,8 @@ from tests.conftest import first_login
 def book(zone, services, flow, account) -> DomainBook:
     _records, port = zone
     first_login(flow, services, account)
+    board = TaskBoard(flow)
+    DetailsTask(board).confirm(version=board.start("confirm_details").version)  # unlocks Validate Your Domains
     settings = services.settings.model_copy(update={"dns_nameservers": f"127.0.0.1:{port}"})
     return DomainBook(flow, checker=DnsChecker(settings), service=load_service_values())
 
@@ -63,15 +67,19 @@ def test_a_subdomain_of_a_verified_domain_needs_no_check(book, zone):
     assert not book.add("acme-other.example").verified
 
 
-def test_a_domain_of_another_account_is_refused(book, services, clock):
-    book.add("acme.example")
+def test_a_domain_another_account_verified_is_refused(book, services, clock, zone):
+    records, _port = zone
+    records.txt["acme.example"] = [book.add("acme.example").record_value]
+    assert book.check("acme.example").ok
     rival = create_account(services, code="RIVAL", company="Rival", primary_domain="rival.example",
                            admin_name="rob")
     clock.advance(minutes=1)
     flow = LoginFlow(services)
     first_login(flow, services, rival, new_password="copper meadow lantern 88")
+    board = TaskBoard(flow)
+    DetailsTask(board).confirm(version=board.start("confirm_details").version)
     rival_book = DomainBook(flow, checker=book._checker, service=book._service)
-    with pytest.raises(DomainTaken):
+    with pytest.raises(DomainTaken, match="^acme.example is verified by another Connect account"):
         rival_book.add("ACME.example")
 
 

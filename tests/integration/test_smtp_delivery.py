@@ -19,8 +19,10 @@ from sqlmodel import col, select
 from connect_widgets.core import errors
 from connect_widgets.core.accounts import create_account, send_welcome
 from connect_widgets.core.delivery import Channel, OutgoingMessage
+from connect_widgets.core.details import DetailsTask
 from connect_widgets.core.dns_checks import DnsChecker
 from connect_widgets.core.domains import DomainBook
+from connect_widgets.core.progress import TaskBoard
 from connect_widgets.core.reset import PasswordReset, ResetStep
 from connect_widgets.core.service_values import load_service_values
 from connect_widgets.core.services import build_services
@@ -246,6 +248,8 @@ def test_sending_again_to_an_unknown_admin_says_so(services):
 def test_a_dns_record_that_cannot_be_emailed_tells_the_admin_to_try_again(services, mailbox, flow, account):
     """The DNS-record share: a refused recipient is DeliveryFailed in plain words, kept as failed; a retry works."""
     first_login(flow, services, account)
+    board = TaskBoard(flow)
+    DetailsTask(board).confirm(version=board.start("confirm_details").version)  # unlocks Validate Your Domains
     book = DomainBook(flow, checker=DnsChecker(services.settings), service=load_service_values())
     book.add("acme.example")
     mailbox.refuse.add("dns@provider.example")

@@ -249,7 +249,7 @@ def test_a_locked_task_cannot_be_started_and_the_message_names_what_it_needs(app
     assert task.start_button.layout.display == "none"
 
     task.start_button.click()  # the browser can still send the click
-    assert shown_message(app) == "Complete Confirm Your Details first: Validate Your Domains needs it."
+    assert shown_message(app) == "Validate Your Domains is locked until Confirm Your Details is complete."
     assert isinstance(app.current, TaskScreen)
     assert count_rows(services, TaskProgress) == 0
 

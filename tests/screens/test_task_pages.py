@@ -90,7 +90,7 @@ def test_opening_a_locked_task_does_not_start_it(app, services, account):
     assert "Choose how admins log in" in plain(screen.details.value)
     assert screen.start_button.layout.display == "none"
     screen.start_button.click()  # a forged click
-    assert "Complete Validate Your Domains first" in shown_message(app)
+    assert shown_message(app) == "Set Up Your Authentication is locked until Validate Your Domains is complete."
     assert count_rows(services, TaskProgress) == 0
 
 
