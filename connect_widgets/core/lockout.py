@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import case, literal, or_, update
 from sqlmodel import Session, col
 
+from connect_widgets.core.passwords import MAX_LENGTH, PasswordHasher
 from connect_widgets.store.models import AdminUser, StaffMember
 from connect_widgets.store.types import UTCDateTime
 
@@ -161,6 +162,26 @@ class Lockout:
             return None
         until, number = row[0], int(row[1])
         return Lock(until=until, duration=until - now, number=number)
+
+
+def check_reserved(hasher: PasswordHasher, attempt: int | None, password_hash: str,
+                   password: str) -> tuple[bool, str | None]:
+    """Step 2: check a password whose try :meth:`Lockout.reserve` counted, outside any transaction.
+
+    Every case costs one argon2 verification: a try refused unchecked (``attempt`` is
+    ``None``: unknown, locked) and a paste too long to ever match burn the same time.
+
+    Returns:
+        Whether it is right, and a new hash when it is right and the hasher's costs
+        changed since ``password_hash`` was made (``None`` otherwise).
+    """
+    if attempt is not None and len(password) <= MAX_LENGTH:
+        correct = hasher.verify(password_hash, password)
+    else:
+        hasher.burn_time(password[:MAX_LENGTH])
+        correct = False
+    rehashed = hasher.hash(password) if correct and hasher.needs_rehash(password_hash) else None
+    return correct, rehashed
 
 
 ADMIN_LOCKOUT = Lockout(AdminUser, doubles=True)

@@ -70,7 +70,13 @@ from connect_widgets.core.errors import (
     TemporaryPasswordExpired,
 )
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.lockout import ADMIN_LOCKOUT, MAX_FAILED_LOGINS, Lock, lock_duration  # noqa: F401
+from connect_widgets.core.lockout import (  # noqa: F401 - lock_duration and MAX_FAILED_LOGINS are read from here
+    ADMIN_LOCKOUT,
+    MAX_FAILED_LOGINS,
+    Lock,
+    check_reserved,
+    lock_duration,
+)
 from connect_widgets.core.passcodes import (
     CodeSent,
     Purpose,
@@ -264,13 +270,7 @@ class LoginFlow:
             user_id = user.id if user is not None else None
             password_hash = user.password_hash if user is not None else ""
             attempt = ADMIN_LOCKOUT.reserve(db, user_id, now=now) if user_id is not None else None
-        # No transaction is held while argon2 works.
-        if attempt is not None and len(password) <= MAX_LENGTH:
-            correct = hasher.verify(password_hash, password)
-        else:  # unknown, locked, or a paste too long to ever match
-            hasher.burn_time(password[:MAX_LENGTH])
-            correct = False
-        rehashed = hasher.hash(password) if correct and hasher.needs_rehash(password_hash) else None
+        correct, rehashed = check_reserved(hasher, attempt, password_hash, password)  # no transaction held
         with services.transaction(immediate=True) as db:
             user = db.get(AdminUser, user_id) if user_id is not None else None
             if user is None:
@@ -703,11 +703,7 @@ class LoginFlow:
             user = self._session_user(db)
             user_id, current_hash = user.id, user.password_hash
             attempt = ADMIN_LOCKOUT.reserve(db, user_id, now=now)  # type: ignore[arg-type]
-        if attempt is not None and len(current_text) <= MAX_LENGTH:  # no transaction while argon2 works
-            correct = hasher.verify(current_hash, current_text)
-        else:
-            hasher.burn_time(current_text[:MAX_LENGTH])
-            correct = False
+        correct, _ = check_reserved(hasher, attempt, current_hash, current_text)  # no transaction held
         lock, signed_out = None, False
         with services.transaction(immediate=True) as db:
             user = self._user(db)

@@ -36,7 +36,7 @@ from connect_widgets.core.errors import (
     SessionExpired,
 )
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.lockout import FIRST_LOCK, MAX_FAILED_LOGINS, STAFF_LOCKOUT
+from connect_widgets.core.lockout import FIRST_LOCK, MAX_FAILED_LOGINS, STAFF_LOCKOUT, check_reserved
 from connect_widgets.core.passwords import MAX_LENGTH, read_password, review_password
 from connect_widgets.core.review_queue import PendingReview, ReviewQueue
 from connect_widgets.core.services import ConnectServices
@@ -214,12 +214,7 @@ class StaffDoor:
             staff_id = member.id if member is not None else None
             password_hash = member.password_hash if member is not None else ""
             attempt = STAFF_LOCKOUT.reserve(db, staff_id, now=now) if staff_id is not None else None
-        if attempt is not None and len(secret) <= MAX_LENGTH:
-            correct = hasher.verify(password_hash, secret)
-        else:  # unknown, locked, or a paste too long to ever match
-            hasher.burn_time(secret[:MAX_LENGTH])
-            correct = False
-        rehashed = hasher.hash(secret) if correct and hasher.needs_rehash(password_hash) else None
+        correct, rehashed = check_reserved(hasher, attempt, password_hash, secret)  # no transaction held
         with services.transaction(immediate=True) as db:
             member = db.get(StaffMember, staff_id) if staff_id is not None else None
             if member is None:
