@@ -13,8 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import RunningServer, shoot
-from tests.browser.test_login_in_browser import email_to_password, last_message_id, latest_code, returning_admin
-from tests.conftest import NEW_PASSWORD
+from tests.browser.test_login_in_browser import log_in_from_the_email_page, returning_admin
 
 pytestmark = pytest.mark.browser
 
@@ -27,13 +26,7 @@ def test_the_application_switcher_opens_connect_signed_in_once(page: Page, serve
     page.set_viewport_size({"width": 1280, "height": 860})
     page.goto(server.page_url(notebook="admin_console.ipynb"))
     expect(page.get_by_role("heading", name="Administration Console", exact=True)).to_be_visible()
-    email_to_password(page, account.admin_email)
-    before = last_message_id(server)
-    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Next").click()
-    page.get_by_label("Passcode", exact=True).fill(latest_code(server, account.admin_email, after=before))
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_role("button", name="Log In").click()
+    log_in_from_the_email_page(page, server, account.admin_email)
     expect(page.get_by_text("Console Ltd")).to_be_visible()
     page.get_by_role("button", name="Applications").click()
     connect = page.get_by_role("link", name="Connect")

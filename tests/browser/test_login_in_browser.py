@@ -75,6 +75,17 @@ def returning_to_passcode(page: Page, server: RunningServer, account: NewAccount
     return latest_code(server, account.admin_email, after=before)
 
 
+def log_in_from_the_email_page(page: Page, server: RunningServer, email: str) -> None:
+    """On a page at the email step: a returning admin's email, password and passcode, then Log In."""
+    email_to_password(page, email)
+    before = last_message_id(server)
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Passcode", exact=True).fill(latest_code(server, email, after=before))
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("button", name="Log In").click()
+
+
 def test_a_new_admin_logs_in_end_to_end_and_reaches_welcome(page: Page, server: RunningServer):
     account = new_account(server, "FIRST")
     page.goto(server.page_url("account=FIRST"))

@@ -14,9 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import RunningServer, shoot
-from tests.browser.test_login_in_browser import email_to_password, last_message_id, latest_code, returning_admin
+from tests.browser.test_login_in_browser import log_in_from_the_email_page, returning_admin
 from tests.browser.test_tasks_in_browser import a_later_visit, log_in
-from tests.conftest import NEW_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -59,13 +58,7 @@ def test_a_killed_kernel_shows_the_lost_connection_banner_and_reload_returns_to_
 
     # The reloaded page works, and logging in again leads to the task the database says the admin was on.
     a_later_visit(server, account.admin_email)
-    email_to_password(page, account.admin_email)
-    before = last_message_id(server)
-    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Next").click()
-    page.get_by_label("Passcode", exact=True).fill(latest_code(server, account.admin_email, after=before))
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_role("button", name="Log In").click()
+    log_in_from_the_email_page(page, server, account.admin_email)
     expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
     expect(page.get_by_text("Next task: Confirm Your Details")).to_be_visible()
     page.get_by_role("button", name="Continue").click()
