@@ -150,6 +150,8 @@ def page(browser, server: RunningServer) -> Iterator[object]:  # type: ignore[no
     context = browser.new_context(viewport={"width": 1100, "height": 860})
     opened = context.new_page()
     opened.set_default_timeout(30_000)
+    # A load without a pre-heated kernel waiting starts one and runs the notebook first.
+    opened.set_default_navigation_timeout(90_000)
     yield opened
     opened.goto("about:blank")  # runs the unload handler: the kernel is shut down
     context.close()
