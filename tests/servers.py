@@ -28,6 +28,18 @@ def wait_until(condition: Callable[[], bool], *, timeout: float, interval: float
     return condition()
 
 
+def stop_process(process: subprocess.Popen, *, timeout: float = 20) -> None:  # type: ignore[type-arg]
+    """Ask a server a test started to stop, wait for it, and kill it if it will not."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 def require_program(path: str, package: str) -> None:
     """Skip when a system program a test drives is missing; under CI, fail instead.
 
@@ -283,14 +295,8 @@ class Slapd:
     def stop(self) -> None:
         """Stop the server and wait for the process to end (the port then refuses connections)."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        if process is not None:
+            stop_process(process, timeout=15)
 
     def load(self) -> None:
         """Add the people and service accounts with ldapadd, as an operator would."""

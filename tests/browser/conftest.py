@@ -28,7 +28,7 @@ from connect_widgets.serving import READY_LINE
 from connect_widgets.settings import load_settings
 from connect_widgets.store.schema import upgrade_schema
 from tests.conftest import FAST_ARGON2
-from tests.servers import free_port, require_program, serving_zone
+from tests.servers import free_port, require_program, serving_zone, stop_process
 
 CHROMIUM = os.environ.get("CONNECT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -123,11 +123,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         process, port = start_server(data_dir, dns_port=dns_port)
         yield RunningServer(f"http://127.0.0.1:{port}", data_dir, services, process, dns=records,
                             dns_nameservers=f"127.0.0.1:{dns_port}")
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
     services.engine.dispose()
 
 

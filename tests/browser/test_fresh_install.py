@@ -26,7 +26,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, wait_until_ready
 from tests.browser.first_screens import FIRST_CONTROLS
 from tests.conftest import FAST_ARGON2
-from tests.servers import free_port, require_program
+from tests.servers import free_port, require_program, stop_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.fresh_install]
 
@@ -155,11 +155,7 @@ def test_a_plain_pip_install_serves_every_page(browser, tmp_path: Path) -> None:
         context.close()
         assert failures == []
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server, timeout=30)
 
     timings["total"] = time.monotonic() - started
     report = "\n".join(f"{stage:<40}{seconds:7.1f} s" for stage, seconds in timings.items())

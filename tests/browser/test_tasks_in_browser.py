@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import socket
-import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from connect_widgets.store.schema import upgrade_schema
 from tests.browser.conftest import RunningServer, shoot, start_server
 from tests.browser.test_login_in_browser import new_account, returning_admin, returning_to_passcode
 from tests.conftest import FAST_ARGON2, first_login
+from tests.servers import stop_process
 
 pytestmark = pytest.mark.browser
 
@@ -393,11 +393,7 @@ def short_ldap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runn
     try:
         yield RunningServer(f"http://127.0.0.1:{port}", data_dir, services, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         services.engine.dispose()
 
 

@@ -7,7 +7,6 @@ opened from the URLs `serve` prints; they stay reachable there but are never lis
 from __future__ import annotations
 
 import json
-import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from connect_widgets.settings import load_settings
 from connect_widgets.store.engine import make_engine
 from connect_widgets.store.schema import upgrade_schema
 from tests.browser.conftest import start_server
+from tests.servers import stop_process
 
 LISTED = {"admin_console.ipynb", "connect.ipynb"}
 UNLISTED = {"trainer.ipynb", "connect_team.ipynb"}
@@ -30,11 +30,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     upgrade_schema(make_engine(load_settings(data_dir=data)))
     process, port = start_server(data, "--no-preheat")  # the trainer is enabled (CONNECT_TRAINER_ENABLED)
     yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_process(process)
 
 
 def _get(url: str, timeout: float = 30) -> tuple[int, str]:

@@ -29,7 +29,7 @@ from connect_widgets.settings import load_settings
 from connect_widgets.store.engine import make_engine
 from connect_widgets.store.schema import head_revision, upgrade_schema
 from tests.browser.conftest import start_server
-from tests.servers import free_port
+from tests.servers import free_port, stop_process
 
 
 def _current_db(folder: Path) -> Engine:
@@ -123,11 +123,7 @@ def test_a_served_health_check_answers_503_with_the_reason_once_the_schema_is_be
         assert body["reason"] == (f"the database at sqlite:///{tmp_path / 'connect.db'} is at schema revision "
                                   f"0001, this version of the kit needs {head_revision()}; run: connect-kit init")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 def test_serve_stops_with_one_line_saying_why_when_a_page_cannot_start_its_kernel(tmp_path: Path) -> None:
@@ -154,15 +150,15 @@ def test_serve_stops_with_one_line_saying_why_when_a_page_cannot_start_its_kerne
 
 @contextmanager
 def read_only(folder: Path) -> Iterator[None]:
-    """Make ``folder`` read-only for this process and the servers it starts.
+    """Make ``folder`` (or a file) read-only for this process and the servers it starts.
 
-    Root writes through permission bits, so as root the folder is bind-mounted
-    read-only onto itself (a read-only file system, as a full or remounted disk);
-    otherwise its write bits are taken away.
+    Root writes through permission bits, so as root it is bind-mounted read-only
+    onto itself (a read-only file system, as a full or remounted disk); otherwise
+    its write bits are taken away.
     """
     if os.geteuid() != 0:
         mode = folder.stat().st_mode
-        folder.chmod(0o555)
+        folder.chmod(0o555 if folder.is_dir() else 0o444)
         try:
             yield
         finally:
@@ -172,7 +168,7 @@ def read_only(folder: Path) -> Iterator[None]:
     if mount is None or subprocess.run([mount, "--bind", str(folder), str(folder)], capture_output=True,
                                            check=False).returncode:
         (pytest.fail if os.environ.get("CI") else pytest.skip)(
-            "running as root without permission to mount: cannot make a folder read-only")
+            "running as root without permission to mount: cannot make a folder or file read-only")
     try:
         subprocess.run([mount, "-o", "remount,bind,ro", str(folder)], check=True, capture_output=True)
         yield
@@ -195,11 +191,10 @@ def test_a_read_only_data_folder_is_unavailable_with_the_reason(tmp_path: Path) 
 
 
 def test_a_read_only_database_file_is_unavailable_with_the_reason(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root writes a read-only file (the folder test covers root with a read-only mount)")
     _current_db(tmp_path)
-    (tmp_path / "connect.db").chmod(0o444)
-    assert data_folder_problem(tmp_path, tmp_path / "connect.db") == (
+    with read_only(tmp_path / "connect.db"):
+        problem = data_folder_problem(tmp_path, tmp_path / "connect.db")
+    assert problem == (
         f"data folder not writable: the database file {tmp_path / 'connect.db'} is read-only; let the user "
         "running connect-kit write there, or set CONNECT_DATA_DIR to a folder it can write")
 
@@ -218,11 +213,7 @@ def test_a_served_health_check_answers_503_once_the_data_folder_is_read_only(tmp
         assert body["reason"].startswith(f"data folder not writable: {data} (")
         assert _get(f"http://127.0.0.1:{port}/connect/health") == (200, {"status": "ok", "kernels": 0})
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 def test_serve_refuses_to_start_on_a_read_only_data_folder_with_one_line(tmp_path: Path) -> None:
