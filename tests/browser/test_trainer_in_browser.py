@@ -69,6 +69,18 @@ def check_layout(trainer: Page, name: str) -> None:
         shoot(trainer, name if width == WIDTHS[0] else f"{name}-{width}")
 
 
+def reset_from_the_trainer(trainer: Page, server: RunningServer, code: str, company: str,
+                           stage: str) -> tuple[str, str]:
+    """Open the trainer page, reset a demo account to ``stage``; the email and password it shows."""
+    trainer.goto(server.page_url(notebook="trainer.ipynb"))
+    expect(trainer.get_by_role("heading", name="Connect Trainer")).to_be_visible()
+    trainer.get_by_role("combobox").select_option(label=f"{code} · {company}")
+    trainer.get_by_role("button", name=stage, exact=True).click()
+    result = trainer.locator(".connect-stage-result")
+    expect(result).to_contain_text(f"{code} is now at {stage}")
+    return result.locator("code").nth(0).inner_text(), result.locator("code").nth(1).inner_text()
+
+
 def test_reset_to_fresh_then_the_demo_phone_code_logs_the_admin_in(browser, page: Page,  # type: ignore[no-untyped-def]
                                                                      server: RunningServer):
     demo = seed_demo_accounts(server.services)[0]
@@ -77,14 +89,7 @@ def test_reset_to_fresh_then_the_demo_phone_code_logs_the_admin_in(browser, page
     trainer = context.new_page()
     trainer.set_default_timeout(30_000)
     try:
-        trainer.goto(server.page_url(notebook="trainer.ipynb"))
-        expect(trainer.get_by_role("heading", name="Connect Trainer")).to_be_visible()
-        trainer.get_by_role("combobox").select_option(label=f"{code} · {demo.company}")
-        trainer.get_by_role("button", name="fresh", exact=True).click()
-        result = trainer.locator(".connect-stage-result")
-        expect(result).to_contain_text(f"{code} is now at fresh")
-        email = result.locator("code").nth(0).inner_text()
-        password = result.locator("code").nth(1).inner_text()
+        email, password = reset_from_the_trainer(trainer, server, code, demo.company, "fresh")
 
         page.goto(server.page_url(f"account={code}"))
         page.get_by_label("Email address", exact=True).fill(email)
@@ -147,14 +152,7 @@ def test_clear_passcode_limits_lets_a_demo_stopped_by_the_send_limit_log_in(brow
     trainer = context.new_page()
     trainer.set_default_timeout(30_000)
     try:
-        trainer.goto(server.page_url(notebook="trainer.ipynb"))
-        expect(trainer.get_by_role("heading", name="Connect Trainer")).to_be_visible()
-        trainer.get_by_role("combobox").select_option(label=f"{code} · {demo.company}")
-        trainer.get_by_role("button", name="enrolled", exact=True).click()
-        result = trainer.locator(".connect-stage-result")
-        expect(result).to_contain_text(f"{code} is now at enrolled")
-        email = result.locator("code").nth(0).inner_text()
-        password = result.locator("code").nth(1).inner_text()
+        email, password = reset_from_the_trainer(trainer, server, code, demo.company, "enrolled")
 
         stop_by_the_send_limit(server, email, password)
         mail_with_long_lines(server, email)
