@@ -71,7 +71,7 @@ class DirectorySyncTask(SteppedTask):
 
     def __init__(self, board: TaskBoard, *, box: SecretBox | None = None) -> None:
         super().__init__(board)
-        self._box = box or SecretBox.from_settings(board.flow.services.settings)
+        self._box = box or board.flow.services.secret_box
 
     def saved(self) -> DirectorySettings | None:
         with self._flow.admin_session() as (db, user):

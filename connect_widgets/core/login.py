@@ -320,7 +320,6 @@ class LoginFlow:
             pretend_login,
         )
         from connect_widgets.core.directory_sync import load_connection
-        from connect_widgets.core.secretbox import SecretBox
 
         services, now = self._services, self._services.clock.now()
         typed = read_text(logon, field="logon", label="domain logon", max_length=256)
@@ -333,7 +332,7 @@ class LoginFlow:
             domain = account is not None and account.auth_mode == AuthMethod.DOMAIN
             connection = None
             if domain:
-                box = SecretBox.from_settings(services.settings)
+                box = services.secret_box
                 connection = load_connection(db, account.id, box)  # type: ignore[union-attr,arg-type]
                 if connection is None:  # the whole account's state: it says nothing about the address
                     self._audit(db, AuditAction.DIRECTORY_UNAVAILABLE, user=user, outcome="refused",

@@ -407,4 +407,4 @@ def revoke_live_passcodes(db: Session, *, user_id: int, now: datetime, reason: s
 
 def secret_box(services: ConnectServices) -> SecretBox:
     """The box that seals and opens phones' OTP secrets (the kit's key)."""
-    return SecretBox.from_settings(services.settings)
+    return services.secret_box

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
@@ -16,6 +17,7 @@ from connect_widgets.core.clock import Clock, SystemClock
 from connect_widgets.core.delivery import Courier
 from connect_widgets.core.errors import ConnectError, StorageUnavailable
 from connect_widgets.core.passwords import PasswordHasher
+from connect_widgets.core.secretbox import SecretBox
 from connect_widgets.core.tasks import TaskCatalogue, load_catalogue
 from connect_widgets.settings import Settings
 from connect_widgets.store.engine import IMMEDIATE, make_engine, new_session
@@ -59,6 +61,11 @@ class ConnectServices:
     hasher: PasswordHasher
     courier: Courier = field(repr=False)
     catalogue: TaskCatalogue = field(repr=False)
+
+    @cached_property
+    def secret_box(self) -> SecretBox:
+        """The kit's key (phones' OTP secrets, directory bind passwords), read once per kernel."""
+        return SecretBox.from_settings(self.settings)
 
     @contextmanager
     def transaction(self, *, immediate: bool = False) -> Iterator[Session]:

@@ -32,7 +32,7 @@ class UserAuthTask(SteppedTask):
 
     def __init__(self, board: TaskBoard, *, box: SecretBox | None = None) -> None:
         super().__init__(board)
-        self._box = box or SecretBox.from_settings(board.flow.services.settings)
+        self._box = box or board.flow.services.secret_box
 
     def directory_ready(self) -> bool:
         """Domain needs an LDAP directory whose connection test passed."""
