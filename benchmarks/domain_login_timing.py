@@ -25,10 +25,10 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from connect_widgets.core import errors
-from connect_widgets.core.accounts import create_account
+from connect_widgets.core.accounts.create import create_account
 from connect_widgets.core.clock import FrozenClock
-from connect_widgets.core.login import LoginFlow
-from connect_widgets.core.secretbox import SecretBox
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.adapters.secretbox import SecretBox
 from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.settings import load_settings
 from connect_widgets.store.models import Account, AdminUser, Directory

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from connect_widgets.core import errors
-from connect_widgets.core.accounts import create_account
+from connect_widgets.core.accounts.create import create_account
 from connect_widgets.core.clock import FrozenClock
-from connect_widgets.core.login import LoginFlow
+from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.services import build_services
 from connect_widgets.settings import load_settings
 from connect_widgets.store.schema import upgrade_schema

@@ -447,7 +447,7 @@ def serve(
     refuse_unwritable_data_folder(settings)
     if settings.demo_dns_port:
         from connect_widgets.core.services import build_services
-        from connect_widgets.demo_dns import start_demo_dns
+        from connect_widgets.demo.dns import start_demo_dns
 
         check_port_free("127.0.0.1", settings.demo_dns_port, udp=True, purpose="the demo DNS zone",
                         choice=DEMO_DNS_PORT_CHOICE)

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, settings as hypothesis_settings
 from sqlmodel import col, select
 
-from connect_widgets.core.accounts import NewAccount, create_account
+from connect_widgets.core.accounts.create import NewAccount, create_account
 from connect_widgets.core.clock import FrozenClock
-from connect_widgets.core.login import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow, LoginStep
 from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, Settings, load_settings
 from connect_widgets.store.engine import make_engine, new_session
@@ -151,7 +151,7 @@ def first_login(flow: LoginFlow, services: ConnectServices, account: NewAccount,
 def stopped_by_the_send_limit(services: ConnectServices, clock: FrozenClock, email: str, password: str) -> LoginFlow:
     """Log in and ask for new codes until "Too many codes were sent in the last 15 minutes"."""
     from connect_widgets.core.errors import SendLimitReached
-    from connect_widgets.core.passcodes import RESEND_AFTER, SENDS_PER_WINDOW
+    from connect_widgets.core.auth.passcodes import RESEND_AFTER, SENDS_PER_WINDOW
 
     flow = LoginFlow(services)
     flow.submit_email(email)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connect_widgets.core.delivery import Channel, Courier, OutboxTransport, blank_codes
-from connect_widgets.core.transports import SmtpTransport, WebhookTransport
+from connect_widgets.core.delivery.courier import Channel, Courier, OutboxTransport, blank_codes
+from connect_widgets.core.delivery.transports import SmtpTransport, WebhookTransport
 from connect_widgets.settings import SettingsError, load_settings
 
 SMTP_PASSWORD = "Mail-Pass-123"

@@ -14,7 +14,7 @@ PACKAGE = "connect_widgets"
 
 # layer (sub-package) -> modules it must never import (a prefix also forbids sub-modules)
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "core": ("ipywidgets", "voila", "connect_widgets.screens", "connect_widgets.app"),
+    "core": ("ipywidgets", "voila", "connect_widgets.screens", "connect_widgets.pages.connect"),
     "store": ("connect_widgets.core", "connect_widgets.screens", "ipywidgets"),
     "screens": ("sqlmodel", "sqlalchemy", "connect_widgets.store"),
 }
@@ -102,8 +102,8 @@ def test_the_walk_sees_the_core_and_store_modules() -> None:
         ("from ipywidgets import Button", "connect_widgets.core.x", "ipywidgets"),
         ("from connect_widgets import screens", "connect_widgets.core.x", "connect_widgets.screens"),
         ("from ..screens.passcode import PasscodeScreen", "connect_widgets.core.x",
-         "connect_widgets.screens.passcode"),
-        ("from .. import app", "connect_widgets.core.x", "connect_widgets.app"),
+         "connect_widgets.screens.login.passcode"),
+        ("from .. import app", "connect_widgets.core.x", "connect_widgets.pages.connect"),
         ("from ..store import models", "connect_widgets.screens.x", "connect_widgets.store"),
         ("def f():\n    import sqlalchemy.orm\n", "connect_widgets.screens.x", "sqlalchemy.orm"),
     ],

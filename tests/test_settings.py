@@ -160,7 +160,7 @@ def test_settings_are_frozen() -> None:
 def test_a_secret_key_must_be_a_fernet_key_and_never_shows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from cryptography.fernet import Fernet
 
-    from connect_widgets.core.secretbox import SecretBox
+    from connect_widgets.core.adapters.secretbox import SecretBox
 
     monkeypatch.setenv("CONNECT_SECRET_KEY", "not a key")
     with pytest.raises(SettingsError, match="CONNECT_SECRET_KEY"):
@@ -175,7 +175,7 @@ def test_a_secret_key_must_be_a_fernet_key_and_never_shows(monkeypatch: pytest.M
 
 
 def test_without_a_secret_key_an_owner_only_key_file_is_made_once(tmp_path: Path) -> None:
-    from connect_widgets.core.secretbox import SecretBox, SecretUnreadable
+    from connect_widgets.core.adapters.secretbox import SecretBox, SecretUnreadable
 
     settings = load_settings(data_dir=tmp_path)
     sealed = SecretBox.from_settings(settings).seal("s3cret")

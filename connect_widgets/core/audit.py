@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -95,3 +96,29 @@ def record_event(
     db.add(event)
     log.info("audit %s outcome=%s actor=%s %s", action.value, outcome, actor[:254], detail[:500])
     return event
+
+
+class AuditedAdmin(Protocol):
+    """What :func:`record_admin_event` reads of an admin (a ``store.models.AdminUser``)."""
+
+    @property
+    def email(self) -> str: ...
+    @property
+    def account_id(self) -> int | None: ...
+    @property
+    def id(self) -> int | None: ...
+
+
+def record_admin_event(
+    db: Session,
+    admin: AuditedAdmin,
+    action: AuditAction,
+    *,
+    now: datetime,
+    outcome: str = "ok",
+    detail: str = "",
+) -> AuditEvent:
+    """An audit row for something ``admin`` did: the actor is their address, with their account and id."""
+    return record_event(db, action=action, now=now, actor=admin.email, outcome=outcome,
+                        account_id=admin.account_id, user_id=admin.id, detail=detail)
+

@@ -35,3 +35,22 @@ class FrozenClock:
         """Move forward by ``delta`` or by ``timedelta(**kwargs)``; returns the new time."""
         self._now += delta if delta is not None else timedelta(**kwargs)
         return self._now
+
+
+def spoken(duration: timedelta) -> str:
+    """A duration as people read it: "30 seconds", "5 minutes", "1 hour", "2 hours 30 minutes".
+
+    Pages build their sentences from the constants that enforce a rule, through this, so the
+    words never drift from the rule ("Resend in 30 seconds" is ``spoken(RESEND_AFTER)``).
+    """
+    total = int(duration.total_seconds())
+    if total < 60:
+        return _plural(total, "second")
+    hours, rest = divmod(total // 60, 60)
+    days, hours = divmod(hours, 24)
+    parts = [_plural(n, unit) for n, unit in ((days, "day"), (hours, "hour"), (rest, "minute")) if n]
+    return " ".join(parts)
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}{'' if count == 1 else 's'}"

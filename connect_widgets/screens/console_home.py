@@ -2,7 +2,7 @@
 
 The switcher opens the other applications of the same server in this tab. Its
 Connect link carries a single-use hand-off (``connect.ipynb?handoff=...``, see
-:mod:`connect_widgets.core.handoffs`) so the admin arrives in Connect signed in.
+:mod:`connect_widgets.core.auth.handoffs`) so the admin arrives in Connect signed in.
 
 Why the link is made when the switcher opens and renewed every 20 seconds: the
 browser follows an ``<a>`` by itself, without telling the kernel, and a button's
@@ -22,12 +22,12 @@ from urllib.parse import urlencode
 
 import ipywidgets as widgets
 
-from connect_widgets.core.console import console_facts
+from connect_widgets.core.accounts.console import console_facts
 from connect_widgets.core.errors import ConnectError
-from connect_widgets.core.handoffs import Handoff
-from connect_widgets.core.progress import TaskBoard
+from connect_widgets.core.auth.handoffs import Handoff
+from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.screens.polling import PagePoll
-from connect_widgets.screens.screen import Screen, ScreenHost
+from connect_widgets.screens.kit import Screen, ScreenHost
 
 # Other applications of the Administration Console, shown so the switcher looks like the
 # real one; only Connect is part of this kit.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connect_widgets.screens.screen import Screen, ScreenHost, primary_button
+from connect_widgets.screens.kit import Screen, ScreenHost, primary_button
 
 
 class ProblemScreen(Screen):

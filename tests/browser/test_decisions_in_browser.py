@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from connect_widgets.core.demo import reset_demo_account, seed_demo_accounts
-from connect_widgets.core.review_queue import ReviewQueue
+from connect_widgets.demo.stages import reset_demo_account, seed_demo_accounts
+from connect_widgets.core.review.queue import ReviewQueue
 from tests.browser.conftest import RunningServer, shoot
 from tests.browser.test_login_in_browser import email_to_password, last_message_id, latest_code, returning_admin
 from tests.browser.test_tasks_in_browser import log_in

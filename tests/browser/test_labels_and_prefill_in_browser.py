@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from connect_widgets.core.accounts import create_account
+from connect_widgets.core.accounts.create import create_account
 from tests.browser.conftest import RunningServer, shoot
 from tests.conftest import GB_MOBILE
 

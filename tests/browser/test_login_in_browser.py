@@ -9,10 +9,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
-from connect_widgets.core.accounts import NewAccount, create_account
+from connect_widgets.core.accounts.create import NewAccount, create_account
 from connect_widgets.core.clock import FrozenClock
-from connect_widgets.core.login import LoginFlow
-from connect_widgets.core.progress import TaskBoard
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.services import build_services
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Message

@@ -13,15 +13,15 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from connect_widgets.core.clock import FrozenClock
-from connect_widgets.core.details import DetailsTask
-from connect_widgets.core.dns_checks import DnsChecker
-from connect_widgets.core.domains import DomainBook
-from connect_widgets.core.login import LoginFlow
-from connect_widgets.core.progress import TaskBoard
-from connect_widgets.core.review_queue import ReviewQueue
-from connect_widgets.core.service_values import load_service_values
+from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.adapters.dns import DnsChecker
+from connect_widgets.core.tasks.validate_domains import DomainBook
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.core.services import build_services
-from connect_widgets.core.staff import add_staff_member
+from connect_widgets.core.staff.members import add_staff_member
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Domain, Passcode
 from connect_widgets.settings import load_settings

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, WebSocket, expect
 
 from connect_widgets.core import errors
-from connect_widgets.core.imports import MAX_UPLOAD_BYTES, read_upload
+from connect_widgets.core.tasks.uploads import MAX_UPLOAD_BYTES, read_upload
 from tests.browser.conftest import RunningServer, shoot
 from tests.browser.test_tasks_in_browser import log_in, ready_for_tasks
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from connect_widgets.core.demo import STAGES, load_demo_accounts
+from connect_widgets.demo.stages import STAGES, load_demo_accounts
 from tests.cli.test_cli import ACME_CREATE, Run, audit_rows, connect_kit, fields, one_error_line, query
 
 DEMOS = load_demo_accounts()

@@ -13,9 +13,9 @@ import argon2
 import pytest
 from typer.testing import CliRunner
 
-from connect_widgets.cli import app
+from connect_widgets.cli.commands import app
 from connect_widgets.core.errors import PasswordRejected
-from connect_widgets.core.staff import StaffCredentialsRefused, StaffDoor
+from connect_widgets.core.staff.members import StaffCredentialsRefused, StaffDoor
 from connect_widgets.settings import Settings
 from tests.cli.test_cli import audit_rows, connect_kit, fields, one_error_line, query
 

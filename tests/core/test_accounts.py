@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from connect_widgets.core import errors
-from connect_widgets.core.accounts import create_account
+from connect_widgets.core.accounts.create import create_account
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, AuditEvent, Message
 

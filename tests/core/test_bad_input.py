@@ -22,15 +22,15 @@ from sqlalchemy import func, select as sa_select, update
 from sqlmodel import SQLModel, col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.accounts import create_account
+from connect_widgets.core.accounts.create import create_account
 from connect_widgets.core.audit import AuditAction
-from connect_widgets.core.emails import parse_connect_address
+from connect_widgets.core.auth.addresses import parse_connect_address
 from connect_widgets.core.errors import ConnectError
-from connect_widgets.core.login import LoginFlow, LoginStep
-from connect_widgets.core.phones import parse_mobile
-from connect_widgets.core.reset import PasswordReset, ResetStep
+from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.phones import parse_mobile
+from connect_widgets.core.auth.reset import PasswordReset, ResetStep
 from connect_widgets.core.services import ConnectServices
-from connect_widgets.core.support import reset_phone, unlock_user
+from connect_widgets.core.staff.support import reset_phone, unlock_user
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, AuditEvent
 from tests.conftest import (
@@ -677,7 +677,7 @@ def test_parse_ip_ranges_answers_junk_with_invalid_input(value):
     """Anything but public CIDR ranges is InvalidInput; accepted ranges are canonical and global."""
     import ipaddress
 
-    from connect_widgets.core.outbound import parse_ip_ranges
+    from connect_widgets.core.tasks.outbound_email import parse_ip_ranges
 
     try:
         ranges = parse_ip_ranges(value)

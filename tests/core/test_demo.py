@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import col, func, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.accounts import create_account
-from connect_widgets.core.delivery import Courier
-from connect_widgets.core.demo import (
+from connect_widgets.core.accounts.create import create_account
+from connect_widgets.core.delivery.courier import Courier
+from connect_widgets.demo.stages import (
     STAGES,
     DemoDnsChecker,
     DemoStageFailed,
@@ -22,12 +22,12 @@ from connect_widgets.core.demo import (
     reset_demo_account,
     seed_demo_accounts,
 )
-from connect_widgets.core.dns_checks import DnsOutcome
-from connect_widgets.core.login import MAX_FAILED_LOGINS, LoginFlow, LoginStep
-from connect_widgets.core.progress import TaskBoard
-from connect_widgets.core.review_queue import ReviewQueue
-from connect_widgets.core.service_values import load_service_values
-from connect_widgets.core.tasks import TaskState
+from connect_widgets.core.adapters.dns import DnsOutcome
+from connect_widgets.core.auth.flow import MAX_FAILED_LOGINS, LoginFlow, LoginStep
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.core.adapters.service_values import load_service_values
+from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import (
     Account,

@@ -6,10 +6,10 @@ import pytest
 from sqlmodel import select
 
 from connect_widgets.core import errors
-from connect_widgets.core.details import DetailsTask
-from connect_widgets.core.progress import TaskBoard
-from connect_widgets.core.review_queue import ReviewNotPending, ReviewQueue
-from connect_widgets.core.tasks import TaskState
+from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.review.queue import ReviewNotPending, ReviewQueue
+from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AuditEvent
 from tests.conftest import first_login

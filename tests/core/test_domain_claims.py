@@ -12,18 +12,18 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.accounts import create_account
-from connect_widgets.core.details import DetailsTask
-from connect_widgets.core.dns_checks import DnsChecker
-from connect_widgets.core.domains import (
+from connect_widgets.core.accounts.create import create_account
+from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.adapters.dns import DnsChecker
+from connect_widgets.core.tasks.validate_domains import (
     CLAIM_DAYS,
     DomainBook,
     DomainTaken,
     release_domain,
 )
-from connect_widgets.core.login import LoginFlow
-from connect_widgets.core.progress import TaskBoard
-from connect_widgets.core.service_values import load_service_values
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Domain
 from tests.conftest import first_login

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connect_widgets.core.emails import parse_connect_address, parse_contact_email
+from connect_widgets.core.auth.addresses import parse_connect_address, parse_contact_email
 from connect_widgets.core.errors import InvalidInput
 
 

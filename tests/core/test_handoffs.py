@@ -17,10 +17,10 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from connect_widgets.core.errors import HandoffRefused, SessionExpired, StepOutOfOrder
-from connect_widgets.core.handoffs import HANDOFF_LIFETIME
-from connect_widgets.core.login import LoginFlow, LoginStep
+from connect_widgets.core.auth.handoffs import HANDOFF_LIFETIME
+from connect_widgets.core.auth.flow import LoginFlow, LoginStep
 from connect_widgets.core.services import ConnectServices, build_services
-from connect_widgets.core.support import reset_phone
+from connect_widgets.core.staff.support import reset_phone
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, AuditEvent, ConsoleHandoff, LoginSession
 from tests.conftest import first_login, user_by_email

@@ -12,8 +12,8 @@ from openpyxl import Workbook
 from sqlmodel import select
 
 from connect_widgets.core import errors
-from connect_widgets.core.add_users import USER_COLUMNS, AddUsersTask, check_users
-from connect_widgets.core.imports import (
+from connect_widgets.core.tasks.add_users import USER_COLUMNS, AddUsersTask, check_users
+from connect_widgets.core.tasks.uploads import (
     ERRORS_KEPT,
     MAX_ROWS,
     parse_mail_address,
@@ -22,10 +22,10 @@ from connect_widgets.core.imports import (
     users_template_csv,
     users_template_xlsx,
 )
-from connect_widgets.core.permitted_senders import SENDER_COLUMNS, PermittedSendersTask, check_senders
-from connect_widgets.core.progress import TaskBoard
-from connect_widgets.core.review_queue import ReviewQueue
-from connect_widgets.core.tasks import TaskState
+from connect_widgets.core.tasks.permitted_senders import SENDER_COLUMNS, PermittedSendersTask, check_senders
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Domain, MailUser, PermittedSender
 from tests.conftest import START, first_login

@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.login import LoginFlow, LoginStep, lock_duration
-from connect_widgets.core.passcodes import otp_secret, secret_box
-from connect_widgets.core.passwords import PasswordHasher
+from connect_widgets.core.auth.flow import LoginFlow, LoginStep, lock_duration
+from connect_widgets.core.auth.passcodes import otp_secret, secret_box
+from connect_widgets.core.auth.passwords import PasswordHasher
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AuditEvent, LoginSession, Passcode, Phone
@@ -340,7 +340,7 @@ def test_a_used_code_cannot_be_used_again(flow, services, account, clock):
         again.verify_passcode(right)
     # Even from another page, the used code is refused.
     with new_session(services.engine) as db:
-        from connect_widgets.core.passcodes import Purpose, verify_passcode
+        from connect_widgets.core.auth.passcodes import Purpose, verify_passcode
 
         user = user_by_email(services, account.admin_email)
         with pytest.raises(errors.PasscodeUsed):

@@ -15,9 +15,9 @@ import pytest
 from sqlmodel import col, func, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.login import LoginFlow, LoginStep
-from connect_widgets.core.passcodes import MAX_TRIES, RESEND_AFTER, RESET_WINDOW, SEND_WINDOW, SENDS_PER_WINDOW
-from connect_widgets.core.reset import PasswordReset, ResetStep
+from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.passcodes import MAX_TRIES, RESEND_AFTER, RESET_WINDOW, SEND_WINDOW, SENDS_PER_WINDOW
+from connect_widgets.core.auth.reset import PasswordReset, ResetStep
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Passcode
 from tests.conftest import NEW_PASSWORD, code_from_sms, reach_password, wrong_code

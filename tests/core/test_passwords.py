@@ -7,7 +7,7 @@ from argon2 import extract_parameters
 from argon2.low_level import Type
 
 from connect_widgets.core import errors
-from connect_widgets.core.passwords import (
+from connect_widgets.core.auth.passwords import (
     PasswordHasher,
     enforce_password_policy,
     generate_temporary_password,

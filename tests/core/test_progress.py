@@ -7,10 +7,10 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.accounts import add_admin
-from connect_widgets.core.login import LoginFlow
-from connect_widgets.core.progress import TaskBoard
-from connect_widgets.core.tasks import TaskState
+from connect_widgets.core.accounts.create import add_admin
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, TaskProgress
 from tests.conftest import NEW_PASSWORD, code_from_sms, first_login, reach_password

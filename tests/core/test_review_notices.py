@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlmodel import col, select
 
-from connect_widgets.core.accounts import create_account
-from connect_widgets.core.add_users import AddUsersTask
-from connect_widgets.core.details import DetailsTask
-from connect_widgets.core.progress import TaskBoard
-from connect_widgets.core.review_queue import ReviewQueue
-from connect_widgets.core.tasks import TaskState
+from connect_widgets.core.accounts.create import create_account
+from connect_widgets.core.tasks.add_users import AddUsersTask
+from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Domain, LoginSession, Message
 from tests.conftest import NEW_PASSWORD, START, first_login

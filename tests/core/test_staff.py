@@ -9,11 +9,11 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.details import DetailsTask
-from connect_widgets.core.passwords import review_password
-from connect_widgets.core.progress import TaskBoard
-from connect_widgets.core.review_queue import ReviewQueue
-from connect_widgets.core.staff import (
+from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.auth.passwords import review_password
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.core.staff.members import (
     StaffCredentialsRefused,
     StaffDoor,
     StaffMemberExists,

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from connect_widgets.core.errors import InvalidInput, StorageUnavailable
-from connect_widgets.core.login import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow, LoginStep
 from connect_widgets.core.services import ConnectServices, build_services, is_storage_failure
 from connect_widgets.store import engine as engine_module
 from connect_widgets.store.models import AuditEvent

@@ -7,14 +7,14 @@ import pytest
 from sqlmodel import func, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.details import DetailsTask
-from connect_widgets.core.dns_checks import DnsChecker
-from connect_widgets.core.domains import DomainBook
-from connect_widgets.core.journaling import JournalingTask
-from connect_widgets.core.outbound import OutboundTask
-from connect_widgets.core.progress import TaskBoard
-from connect_widgets.core.service_values import load_service_values
-from connect_widgets.core.tasks import TaskState
+from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.adapters.dns import DnsChecker
+from connect_widgets.core.tasks.validate_domains import DomainBook
+from connect_widgets.core.tasks.journaling import JournalingTask
+from connect_widgets.core.tasks.outbound_email import OutboundTask
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.adapters.service_values import load_service_values
+from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Domain, Review, TaskProgress
 from tests.conftest import first_login

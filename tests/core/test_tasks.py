@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connect_widgets.core.tasks import CatalogueError, TaskState, landing_for, load_catalogue, task_states
+from connect_widgets.core.tasks.catalogue import CatalogueError, TaskState, landing_for, load_catalogue, task_states
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, TaskProgress
 
@@ -147,7 +147,7 @@ def test_a_task_awaiting_names_the_tasks_locked_behind_it(services, acme_id):
 
 
 def test_service_values_come_from_the_data_file():
-    from connect_widgets.core.service_values import load_service_values
+    from connect_widgets.core.adapters.service_values import load_service_values
 
     values = load_service_values()
     assert values.spf_include == "_spf.service.example"
@@ -156,7 +156,7 @@ def test_service_values_come_from_the_data_file():
 
 
 def test_service_values_with_a_bad_range_are_refused(tmp_path: Path):
-    from connect_widgets.core.service_values import load_service_values
+    from connect_widgets.core.adapters.service_values import load_service_values
 
     bad = tmp_path / "service.toml"
     bad.write_text('spf_include="x"\nmx_hosts=["m"]\ninbound_ip_ranges=["10.0.0.0/33"]\nverification_prefix="v="\n')

@@ -102,11 +102,11 @@ def troublesome_dns() -> Iterator[int]:
 @pytest.fixture
 def ready(zone, services, flow, account):  # noqa: F811  (zone: the fixture)
     """An admin whose details are confirmed and whose primary domain is verified (against live DNS)."""
-    from connect_widgets.core.details import DetailsTask
-    from connect_widgets.core.dns_checks import DnsChecker
-    from connect_widgets.core.domains import DomainBook
-    from connect_widgets.core.progress import TaskBoard
-    from connect_widgets.core.service_values import load_service_values
+    from connect_widgets.core.tasks.confirm_details import DetailsTask
+    from connect_widgets.core.adapters.dns import DnsChecker
+    from connect_widgets.core.tasks.validate_domains import DomainBook
+    from connect_widgets.core.tasks.board import TaskBoard
+    from connect_widgets.core.adapters.service_values import load_service_values
     from tests.conftest import first_login
 
     records, port = zone

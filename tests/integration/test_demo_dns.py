@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from connect_widgets.core.demo import seed_demo_accounts
-from connect_widgets.core.dns_checks import DnsChecker, DnsOutcome
-from connect_widgets.core.service_values import load_service_values
-from connect_widgets.demo_dns import set_published, start_demo_dns
+from connect_widgets.demo.stages import seed_demo_accounts
+from connect_widgets.core.adapters.dns import DnsChecker, DnsOutcome
+from connect_widgets.core.adapters.service_values import load_service_values
+from connect_widgets.demo.dns import set_published, start_demo_dns
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, Domain
 from tests.servers import free_port

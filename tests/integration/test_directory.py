@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from ldap3.utils.log import EXTENDED, get_library_log_detail_level, set_library_log_detail_level
 
-from connect_widgets.core.directory import (
+from connect_widgets.core.adapters.ldap import (
     DirectoryBaseNotFound,
     DirectoryBindRefused,
     DirectoryConnection,
@@ -23,7 +23,7 @@ from connect_widgets.core.directory import (
     authenticate_user,
     parse_connection,
 )
-from connect_widgets.core.directory import test_connection as run_connection_test
+from connect_widgets.core.adapters.ldap import test_connection as run_connection_test
 from connect_widgets.core.errors import InvalidInput
 from tests.servers import Slapd, free_port, running_slapd, slapd_fixture  # noqa: F401  (the `slapd` fixture)
 

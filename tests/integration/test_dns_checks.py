@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connect_widgets.core.dns_checks import DnsChecker, DnsOutcome
+from connect_widgets.core.adapters.dns import DnsChecker, DnsOutcome
 from connect_widgets.settings import SettingsError, load_settings
 
 SERVICE_MX = ("mx1.service.example", "mx2.service.example")

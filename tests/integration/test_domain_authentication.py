@@ -6,13 +6,13 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.directory import DirectoryLoginRefused
-from connect_widgets.core.directory_sync import DirectorySyncTask
-from connect_widgets.core.login import LoginFlow, LoginStep
-from connect_widgets.core.recipients import RecipientValidationTask
-from connect_widgets.core.review_queue import ReviewQueue
-from connect_widgets.core.tasks import TaskState
-from connect_widgets.core.user_auth import UserAuthTask
+from connect_widgets.core.adapters.ldap import DirectoryLoginRefused
+from connect_widgets.core.tasks.directory_sync import DirectorySyncTask
+from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.tasks.recipient_validation import RecipientValidationTask
+from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.user_authentication import UserAuthTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, AuditEvent
 from tests.conftest import NEW_PASSWORD, code_from_sms, reach_password

@@ -15,7 +15,7 @@ import ldap3
 import pytest
 
 from connect_widgets.core import errors
-from connect_widgets.core.login import LoginStep
+from connect_widgets.core.auth.flow import LoginStep
 from tests.integration.test_domain_authentication import (  # noqa: F401
     domain_enabled,
     domain_password_page,

@@ -6,13 +6,13 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.domains import SHARES_PER_HOUR, TooManyShares
-from connect_widgets.core.inbound import InboundTask, MxTask
-from connect_widgets.core.journaling import JournalingTask
-from connect_widgets.core.outbound import OutboundTask, parse_ip_ranges
-from connect_widgets.core.recipients import RecipientValidationTask
-from connect_widgets.core.service_values import load_service_values
-from connect_widgets.core.tasks import TaskState
+from connect_widgets.core.tasks.validate_domains import SHARES_PER_HOUR, TooManyShares
+from connect_widgets.core.tasks.inbound_email import InboundTask, MxTask
+from connect_widgets.core.tasks.journaling import JournalingTask
+from connect_widgets.core.tasks.outbound_email import OutboundTask, parse_ip_ranges
+from connect_widgets.core.tasks.recipient_validation import RecipientValidationTask
+from connect_widgets.core.adapters.service_values import load_service_values
+from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Message
 

@@ -17,17 +17,17 @@ from pydantic import SecretStr
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.accounts import create_account, send_welcome
-from connect_widgets.core.delivery import Channel, OutgoingMessage
-from connect_widgets.core.details import DetailsTask
-from connect_widgets.core.dns_checks import DnsChecker
-from connect_widgets.core.domains import DomainBook
-from connect_widgets.core.progress import TaskBoard
-from connect_widgets.core.reset import PasswordReset, ResetStep
-from connect_widgets.core.service_values import load_service_values
+from connect_widgets.core.accounts.create import create_account, send_welcome
+from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
+from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.adapters.dns import DnsChecker
+from connect_widgets.core.tasks.validate_domains import DomainBook
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.auth.reset import PasswordReset, ResetStep
+from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.core.services import build_services
-from connect_widgets.core.support import reset_phone
-from connect_widgets.core.transports import SmtpTransport
+from connect_widgets.core.staff.support import reset_phone
+from connect_widgets.core.delivery.transports import SmtpTransport
 from connect_widgets.settings import load_settings
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Message

@@ -20,14 +20,14 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import col, select
 
-from connect_widgets.app import ConnectApp
+from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.core import errors
-from connect_widgets.core.delivery import Channel, Courier, OutboxTransport, OutgoingMessage
-from connect_widgets.core.login import LoginFlow, LoginStep
+from connect_widgets.core.delivery.courier import Channel, Courier, OutboxTransport, OutgoingMessage
+from connect_widgets.core.auth.flow import LoginFlow, LoginStep
 from connect_widgets.core.services import build_services
-from connect_widgets.core.transports import WebhookTransport
-from connect_widgets.screens.log_in import LogInScreen
-from connect_widgets.screens.passcode import PasscodeScreen
+from connect_widgets.core.delivery.transports import WebhookTransport
+from connect_widgets.screens.login.log_in import LogInScreen
+from connect_widgets.screens.login.passcode import PasscodeScreen
 from connect_widgets.settings import load_settings
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Message

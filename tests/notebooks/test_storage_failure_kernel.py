@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from connect_widgets.core.accounts import create_account
+from connect_widgets.core.accounts.create import create_account
 from connect_widgets.core.services import build_services
 from connect_widgets.paths import project_path
 from connect_widgets.settings import load_settings
@@ -212,7 +212,7 @@ def test_a_read_only_data_folder_says_connect_cannot_save_and_sends_no_traceback
 
 
 def test_an_unexpected_error_in_a_step_or_a_widget_callback_sends_no_traceback(kernel):
-    kernel.execute("import gc\nfrom connect_widgets.app import ConnectApp\n"
+    kernel.execute("import gc\nfrom connect_widgets.pages.connect import ConnectApp\n"
                    "app = next(o for o in gc.get_objects() if isinstance(o, ConnectApp))\n"
                    "def _broken(*_args, **_kwargs):\n"
                    "    raise RuntimeError('broken at /srv/connect/secret/place')\n"

@@ -18,23 +18,23 @@ import ipywidgets as widgets
 import pytest
 from sqlmodel import func, select
 
-from connect_widgets.app import ConnectApp
-from connect_widgets.core.accounts import NewAccount
+from connect_widgets.pages.connect import ConnectApp
+from connect_widgets.core.accounts.create import NewAccount
 from connect_widgets.core.services import ConnectServices
-from connect_widgets.core.tasks import TaskState
-from connect_widgets.screens.change_password import ChangePasswordScreen
+from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.screens.login.change_password import ChangePasswordScreen
 from connect_widgets.screens.console_home import ConsoleHomeScreen
-from connect_widgets.screens.email import EmailScreen
-from connect_widgets.screens.enrol_phone import EnrolPhoneScreen
-from connect_widgets.screens.log_in import LogInScreen
-from connect_widgets.screens.passcode import PasscodeScreen
-from connect_widgets.screens.password import PasswordScreen
-from connect_widgets.screens.returning import ReturningScreen
-from connect_widgets.screens.screen import Place
-from connect_widgets.screens.setup_complete import SetupCompleteScreen
-from connect_widgets.screens.steps import StepView
-from connect_widgets.screens.task import TaskScreen
-from connect_widgets.screens.welcome import WelcomeScreen
+from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.screens.login.enrol_phone import EnrolPhoneScreen
+from connect_widgets.screens.login.log_in import LogInScreen
+from connect_widgets.screens.login.passcode import PasscodeScreen
+from connect_widgets.screens.login.password import PasswordScreen
+from connect_widgets.screens.login.returning import ReturningScreen
+from connect_widgets.screens.kit import Place
+from connect_widgets.screens.login.setup_complete import SetupCompleteScreen
+from connect_widgets.screens.tasks.steps import StepView
+from connect_widgets.screens.tasks.page import TaskScreen
+from connect_widgets.screens.login.welcome import WelcomeScreen
 from connect_widgets.store.engine import new_session
 from tests.conftest import GB_MOBILE, NEW_PASSWORD, code_from_sms
 from tests.servers import zone  # noqa: F401  (a fixture)

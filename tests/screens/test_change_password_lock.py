@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from connect_widgets.screens.change_password import ChangePasswordScreen
-from connect_widgets.screens.email import EmailScreen
+from connect_widgets.screens.login.change_password import ChangePasswordScreen
+from connect_widgets.screens.login.email import EmailScreen
 from tests.conftest import NEW_PASSWORD, user_by_email
 from tests.screens.conftest import reach_change_password, shown_message
 

@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from connect_widgets.app import ConnectApp, build_app, handoff_from_query
+from connect_widgets.pages.connect import ConnectApp, build_app, handoff_from_query
 from connect_widgets.screens.console_home import LINK_RENEWALS, ConsoleHomeScreen
-from connect_widgets.screens.email import EmailScreen
-from connect_widgets.screens.welcome import WelcomeScreen
+from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.screens.login.welcome import WelcomeScreen
 from connect_widgets.store.models import AuditEvent
 from tests.screens.conftest import holds_anywhere, log_in_first_time, plain, rows, shown_message
 

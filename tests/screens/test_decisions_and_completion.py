@@ -9,18 +9,18 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlmodel import select
 
-from connect_widgets.core.login import LoginFlow
-from connect_widgets.core.progress import TaskBoard
-from connect_widgets.core.review_queue import ReviewQueue
-from connect_widgets.core.tasks import TaskState
-from connect_widgets.screens.confirm_details import ConfirmDetailsView
-from connect_widgets.screens.dashboard import DashboardScreen
-from connect_widgets.screens.directory_sync import DirectorySyncView
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.screens.tasks.confirm_details import ConfirmDetailsView
+from connect_widgets.screens.tasks.dashboard import DashboardScreen
+from connect_widgets.screens.tasks.directory_sync import DirectorySyncView
 from connect_widgets.screens.polling import PagePoll
-from connect_widgets.screens.returning import ReturningScreen
-from connect_widgets.screens.screen import Place
-from connect_widgets.screens.setup_complete import SetupCompleteScreen
-from connect_widgets.screens.task import TaskScreen
+from connect_widgets.screens.login.returning import ReturningScreen
+from connect_widgets.screens.kit import Place
+from connect_widgets.screens.login.setup_complete import SetupCompleteScreen
+from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, TaskProgress
 from tests.screens.conftest import log_in_again, log_in_first_time, open_task, plain, shown_message, state

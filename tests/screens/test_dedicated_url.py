@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from connect_widgets.app import ConnectApp, build_app, prefill_from_query
-from connect_widgets.core.login import LoginStep
-from connect_widgets.screens.email import EmailScreen
-from connect_widgets.screens.method import MethodScreen
+from connect_widgets.pages.connect import ConnectApp, build_app, prefill_from_query
+from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.screens.login.method import MethodScreen
 
 SUFFIX = "mimecast.connect"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connect_widgets.core.tasks import TaskState
+from connect_widgets.core.tasks.catalogue import TaskState
 from tests.screens.conftest import open_task, shown_message, state, widget_texts
 from tests.servers import slapd_fixture  # noqa: F401  (the slapd fixture)
 

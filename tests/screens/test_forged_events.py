@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlmodel import col
 
 from connect_widgets.core.audit import AuditAction
-from connect_widgets.core.login import LoginStep
-from connect_widgets.screens.email import EmailScreen
-from connect_widgets.screens.log_in import LogInScreen
-from connect_widgets.screens.method import MethodScreen
-from connect_widgets.screens.passcode import PasscodeScreen
-from connect_widgets.screens.password import PasswordScreen
+from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.screens.login.log_in import LogInScreen
+from connect_widgets.screens.login.method import MethodScreen
+from connect_widgets.screens.login.passcode import PasscodeScreen
+from connect_widgets.screens.login.password import PasswordScreen
 from connect_widgets.store.models import AdminUser, AuditEvent, LoginSession, Passcode, Phone
 from tests.conftest import GB_MOBILE, NEW_PASSWORD, code_from_sms
 from tests.screens.conftest import (

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from connect_widgets.app import ConnectApp
-from connect_widgets.core.tasks import TaskState, load_catalogue
-from connect_widgets.screens.screen import Place
-from connect_widgets.screens.task import TaskScreen, TaskView
+from connect_widgets.pages.connect import ConnectApp
+from connect_widgets.core.tasks.catalogue import TaskState, load_catalogue
+from connect_widgets.screens.kit import Place
+from connect_widgets.screens.tasks.page import TaskScreen, TaskView
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import (
     Account,

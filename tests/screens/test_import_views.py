@@ -10,14 +10,14 @@ import pytest
 from openpyxl import Workbook
 from sqlmodel import select
 
-from connect_widgets.app import ConnectApp
-from connect_widgets.core.imports import users_template_csv
-from connect_widgets.core.review_queue import ReviewQueue
-from connect_widgets.core.tasks import TaskState
-from connect_widgets.screens.add_users import AddUsersView
-from connect_widgets.screens.permitted_senders import PermittedSendersView
-from connect_widgets.screens.screen import Place
-from connect_widgets.screens.task import TaskScreen
+from connect_widgets.pages.connect import ConnectApp
+from connect_widgets.core.tasks.uploads import users_template_csv
+from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.screens.tasks.add_users import AddUsersView
+from connect_widgets.screens.tasks.permitted_senders import PermittedSendersView
+from connect_widgets.screens.kit import Place
+from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Domain, MailUser, PermittedSender
 from tests.conftest import START

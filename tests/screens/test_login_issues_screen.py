@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from connect_widgets.core.login import LoginStep
-from connect_widgets.core.reset import ResetStep
-from connect_widgets.screens.email import EmailScreen
-from connect_widgets.screens.login_issues import LoginIssuesScreen
-from connect_widgets.screens.passcode import PasscodeScreen
+from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.core.auth.reset import ResetStep
+from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.screens.login.login_issues import LoginIssuesScreen
+from connect_widgets.screens.login.passcode import PasscodeScreen
 from connect_widgets.store.models import AdminUser, Message
 from tests.conftest import code_from_sms, wrong_code
 from tests.screens.conftest import (

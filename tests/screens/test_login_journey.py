@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from connect_widgets.core.login import LoginStep
-from connect_widgets.core.progress import TaskBoard
-from connect_widgets.screens.change_password import ChangePasswordScreen
-from connect_widgets.screens.dashboard import DashboardScreen
-from connect_widgets.screens.email import EmailScreen
-from connect_widgets.screens.enrol_phone import EnrolPhoneScreen
-from connect_widgets.screens.log_in import LogInScreen
-from connect_widgets.screens.method import MethodScreen
-from connect_widgets.screens.passcode import PasscodeScreen
-from connect_widgets.screens.password import PasswordScreen
-from connect_widgets.screens.returning import ReturningScreen
-from connect_widgets.screens.task import TaskScreen
-from connect_widgets.screens.welcome import WelcomeScreen
+from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.screens.login.change_password import ChangePasswordScreen
+from connect_widgets.screens.tasks.dashboard import DashboardScreen
+from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.screens.login.enrol_phone import EnrolPhoneScreen
+from connect_widgets.screens.login.log_in import LogInScreen
+from connect_widgets.screens.login.method import MethodScreen
+from connect_widgets.screens.login.passcode import PasscodeScreen
+from connect_widgets.screens.login.password import PasswordScreen
+from connect_widgets.screens.login.returning import ReturningScreen
+from connect_widgets.screens.tasks.page import TaskScreen
+from connect_widgets.screens.login.welcome import WelcomeScreen
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, LoginSession, Phone, TaskProgress
 from tests.conftest import GB_MOBILE, GB_MOBILE_E164, NEW_PASSWORD, code_from_sms

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 
-from connect_widgets.core.service_values import load_service_values
-from connect_widgets.core.tasks import TaskState, load_catalogue
-from connect_widgets.screens.task import TASK_VIEWS, load_view
+from connect_widgets.core.adapters.service_values import load_service_values
+from connect_widgets.core.tasks.catalogue import TaskState, load_catalogue
+from connect_widgets.screens.tasks.page import TASK_VIEWS, load_view
 from tests.screens.conftest import open_task, shown_message, state, step_line, widget_texts
 
 SERVICE = load_service_values()

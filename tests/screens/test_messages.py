@@ -5,18 +5,18 @@ from __future__ import annotations
 import pytest
 from sqlmodel import col, select
 
-from connect_widgets.app import ConnectApp
-from connect_widgets.core.delivery import Courier, OutboxTransport, OutgoingMessage
+from connect_widgets.pages.connect import ConnectApp
+from connect_widgets.core.delivery.courier import Courier, OutboxTransport, OutgoingMessage
 from connect_widgets.core.errors import DeliveryFailed
-from connect_widgets.core.login import LoginStep
+from connect_widgets.core.auth.flow import LoginStep
 from connect_widgets.core.services import build_services
-from connect_widgets.screens.change_password import ChangePasswordScreen
-from connect_widgets.screens.email import EmailScreen
-from connect_widgets.screens.enrol_phone import EnrolPhoneScreen
-from connect_widgets.screens.log_in import LogInScreen
-from connect_widgets.screens.method import MethodScreen
-from connect_widgets.screens.passcode import PasscodeScreen
-from connect_widgets.screens.password import PasswordScreen
+from connect_widgets.screens.login.change_password import ChangePasswordScreen
+from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.screens.login.enrol_phone import EnrolPhoneScreen
+from connect_widgets.screens.login.log_in import LogInScreen
+from connect_widgets.screens.login.method import MethodScreen
+from connect_widgets.screens.login.passcode import PasscodeScreen
+from connect_widgets.screens.login.password import PasswordScreen
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, LoginSession, Passcode, Phone
 from tests.conftest import GB_MOBILE, NEW_PASSWORD, code_from_sms, wrong_code
@@ -494,7 +494,7 @@ def test_session_rows_stay_open_while_the_password_change_is_refused(app, servic
     ("eu", "GB", "7400 123456"),  # Europe names no one country: the server's default
 ])
 def test_the_phone_country_follows_the_account_region(app, services, region, country, example):
-    from connect_widgets.core.accounts import create_account
+    from connect_widgets.core.accounts.create import create_account
 
     maple = create_account(services, code="MAPLE", company="Maple Ltd", primary_domain="maple.example",
                            admin_name="lee", region=region)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pyotp
 from sqlmodel import select
 
-from connect_widgets.core.accounts import create_account
-from connect_widgets.core.login import LoginStep
-from connect_widgets.core.passcodes import otp_secret, secret_box
-from connect_widgets.screens.change_password import ChangePasswordScreen
-from connect_widgets.screens.email import EmailScreen
-from connect_widgets.screens.passcode import PasscodeScreen
-from connect_widgets.screens.password import PasswordScreen
+from connect_widgets.core.accounts.create import create_account
+from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.core.auth.passcodes import otp_secret, secret_box
+from connect_widgets.screens.login.change_password import ChangePasswordScreen
+from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.screens.login.passcode import PasscodeScreen
+from connect_widgets.screens.login.password import PasswordScreen
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Passcode, Phone
 from tests.conftest import GB_MOBILE, NEW_PASSWORD, code_from_sms, wrong_code

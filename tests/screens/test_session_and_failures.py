@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlmodel import create_engine
 
-from connect_widgets.app import STORAGE_UNAVAILABLE, UNEXPECTED
-from connect_widgets.core.login import LoginStep
-from connect_widgets.screens.dashboard import DashboardScreen
-from connect_widgets.screens.email import EmailScreen
-from connect_widgets.screens.method import MethodScreen
-from connect_widgets.screens.passcode import PasscodeScreen
-from connect_widgets.screens.password import PasswordScreen
-from connect_widgets.screens.task import TaskScreen
+from connect_widgets.pages.connect import STORAGE_UNAVAILABLE, UNEXPECTED
+from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.screens.tasks.dashboard import DashboardScreen
+from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.screens.login.method import MethodScreen
+from connect_widgets.screens.login.passcode import PasscodeScreen
+from connect_widgets.screens.login.password import PasswordScreen
+from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.store.models import LoginSession, TaskProgress
 from tests.conftest import NEW_PASSWORD
 from tests.screens.conftest import (

@@ -7,12 +7,12 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from connect_widgets.app import ConnectApp
-from connect_widgets.core.login import LoginStep
-from connect_widgets.screens.change_password import ChangePasswordScreen
-from connect_widgets.screens.email import EmailScreen
-from connect_widgets.screens.password import PasswordScreen
-from connect_widgets.screens.welcome import WelcomeScreen
+from connect_widgets.pages.connect import ConnectApp
+from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.screens.login.change_password import ChangePasswordScreen
+from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.screens.login.password import PasswordScreen
+from connect_widgets.screens.login.welcome import WelcomeScreen
 from connect_widgets.store.models import AdminUser, AuditEvent, LoginSession
 from tests.conftest import NEW_PASSWORD
 from tests.screens.conftest import count_rows, log_in_first_time, press_enter, rows, shown_message, submit_email

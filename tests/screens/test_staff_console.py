@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from connect_widgets.core.details import DetailsTask
-from connect_widgets.core.progress import TaskBoard
-from connect_widgets.core.review_queue import ReviewQueue
-from connect_widgets.core.staff import NotLoggedIn, StaffCredentialsRefused, StaffSessionExpired, add_staff_member
-from connect_widgets.core.tasks import TaskState
-from connect_widgets.staff_console import ReviewCard, StaffConsole, build_console
+from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.core.staff.members import NotLoggedIn, StaffCredentialsRefused, StaffSessionExpired, add_staff_member
+from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.pages.team import ReviewCard, StaffConsole, build_console
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, Review
 from tests.conftest import first_login

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from connect_widgets.app import STORAGE_UNAVAILABLE, ConnectApp
-from connect_widgets.core.staff import add_staff_member
-from connect_widgets.screens.email import EmailScreen
-from connect_widgets.staff_console import StaffConsole
+from connect_widgets.pages.connect import STORAGE_UNAVAILABLE, ConnectApp
+from connect_widgets.core.staff.members import add_staff_member
+from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.pages.team import StaffConsole
 from connect_widgets.store.models import AuditEvent
-from connect_widgets.trainer import TrainerConsole
+from connect_widgets.pages.trainer import TrainerConsole
 from tests.screens.conftest import count_rows, plain, shown_message, submit_email, widget_texts
 
 STAFF_PASSWORD = "quartz meadow lantern 81 and more"

@@ -7,11 +7,11 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from connect_widgets.app import ConnectApp
-from connect_widgets.core.tasks import TaskState
-from connect_widgets.screens.screen import Place
+from connect_widgets.pages.connect import ConnectApp
+from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.screens.kit import Place
 from connect_widgets.screens.style import STYLESHEET
-from connect_widgets.screens.task import TaskScreen
+from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.store.models import TaskProgress
 from tests.screens.conftest import count_rows, log_in_first_time, open_task, plain, shown_message, state, step_line
 from tests.screens.test_import_views import USERS, signed_in, upload  # noqa: F401  (signed_in: a fixture)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from connect_widgets.app import ConnectApp
-from connect_widgets.core.review_queue import ReviewQueue
-from connect_widgets.core.tasks import TaskState
-from connect_widgets.screens.confirm_details import ConfirmDetailsView
-from connect_widgets.screens.screen import Place
-from connect_widgets.screens.task import TaskScreen
-from connect_widgets.screens.validate_domains import ValidateDomainsView
+from connect_widgets.pages.connect import ConnectApp
+from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.screens.tasks.confirm_details import ConfirmDetailsView
+from connect_widgets.screens.kit import Place
+from connect_widgets.screens.tasks.page import TaskScreen
+from connect_widgets.screens.tasks.validate_domains import ValidateDomainsView
 from tests.screens.conftest import log_in_first_time, shown_message
 from tests.servers import zone  # noqa: F401  (a fixture)
 

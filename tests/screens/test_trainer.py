@@ -8,12 +8,12 @@ import re
 import pytest
 from sqlmodel import select
 
-from connect_widgets.core.delivery import Channel, OutgoingMessage
-from connect_widgets.core.login import LoginFlow, LoginStep
+from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
+from connect_widgets.core.auth.flow import LoginFlow, LoginStep
 from connect_widgets.core.services import build_services
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, AuditEvent
-from connect_widgets.trainer import TrainerConsole, load_presenter_notes
+from connect_widgets.pages.trainer import TrainerConsole, load_presenter_notes
 from tests.conftest import stopped_by_the_send_limit
 from tests.screens.conftest import plain
 

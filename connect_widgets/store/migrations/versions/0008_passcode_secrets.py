@@ -28,7 +28,7 @@ down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_CODE_RE = re.compile(r"\d{4,}")  # as connect_widgets.core.delivery.blank_codes
+_CODE_RE = re.compile(r"\d{4,}")  # as connect_widgets.core.delivery.courier.blank_codes
 
 
 def _fernet(connection: sa.Connection) -> Fernet:

@@ -1,0 +1,380 @@
+"""The shell: one screen at a time, chosen from the login flow's state.
+
+``build_app(settings=...)`` is all a notebook needs. The shell owns the header
+(product name, signed-in admin, Log out), the message area, and the busy state;
+each screen hands it user actions through :meth:`ConnectApp.run`, which runs the
+action as one step, turns any refusal into plain words in the message area, and
+then shows the screen the flow now calls for. Which screen shows is decided here
+and only here, and kept in the shell's own field (:attr:`ConnectApp.shown`): the
+``Stack``'s ``selected_index`` is a trait the browser can set, so it only follows
+that field, and a change from the browser is put back. Security is decided by the
+flow, never by what is shown.
+
+A storage failure (disk full, read-only, locked too long) reads "Connect cannot
+save right now"; nothing unexpected ever shows a traceback, and in a kernel the
+log goes to the server (:mod:`connect_widgets.kernel_log`), not to the page.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import ipywidgets as widgets
+
+from connect_widgets.core.clock import Clock
+from connect_widgets.core.auth.addresses import is_account_code, parse_connect_address
+from connect_widgets.core.errors import ConnectError, SessionExpired, StorageUnavailable
+from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.auth.reset import PasswordReset
+from connect_widgets.core.services import ConnectServices, build_services, is_storage_failure
+from connect_widgets.core.tasks.catalogue import load_resources
+from connect_widgets.kernel_log import keep_kernel_log_on_server
+from connect_widgets.screens.login.change_password import ChangePasswordScreen
+from connect_widgets.screens.console_home import ConsoleHomeScreen
+from connect_widgets.screens.tasks.dashboard import DashboardScreen
+from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.screens.login.enrol_phone import EnrolPhoneScreen
+from connect_widgets.screens.login.log_in import LogInScreen
+from connect_widgets.screens.login.login_issues import LoginIssuesScreen
+from connect_widgets.screens.login.method import MethodScreen
+from connect_widgets.screens.login.passcode import PasscodeScreen
+from connect_widgets.screens.login.password import PasswordScreen
+from connect_widgets.screens.problem import ProblemScreen
+from connect_widgets.screens.login.returning import ReturningScreen
+from connect_widgets.screens.kit import Place, Screen
+from connect_widgets.screens.login.setup_complete import SetupCompleteScreen
+from connect_widgets.screens.style import STYLESHEET
+from connect_widgets.screens.tasks.page import TaskScreen
+from connect_widgets.screens.login.welcome import WelcomeScreen
+from connect_widgets.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = (
+    "Something went wrong on our side and nothing was changed. Try again; if it keeps "
+    'happening, contact Connect support or choose "Login issues?".'
+)
+STORAGE_UNAVAILABLE = StorageUnavailable.default_message
+
+
+def words_for_failure(failed: BaseException) -> str:
+    """What the admin reads after an exception nobody planned for (it is logged, never shown)."""
+    return STORAGE_UNAVAILABLE if is_storage_failure(failed) else UNEXPECTED
+
+
+def prefill_from_query(query_string: str, *, suffix: str) -> str:
+    """The email to pre-fill from the dedicated URL (``?account=ACME`` or ``?email=...``).
+
+    Only ever pre-fills the field; anything unusable is ignored.
+    """
+    if not query_string or len(query_string) > 4096:
+        return ""
+    params = parse_qs(query_string)  # extra parameters (utm_*, ...) are simply ignored
+    email = (params.get("email") or [""])[0]
+    if email:
+        try:
+            return parse_connect_address(email, suffix=suffix).email
+        except ConnectError:
+            return ""
+    code = (params.get("account") or [""])[0].strip()
+    if code and len(code) <= 32 and is_account_code(code):
+        return f"@{code.lower()}.{suffix}"
+    return ""
+
+
+def handoff_from_query(query_string: str) -> str | None:
+    """The Administration Console's single-use token (``?handoff=...``), or ``None`` without one.
+
+    Returned as sent, even empty or malformed: the flow refuses it and the admin is told.
+    """
+    if not query_string:
+        return None
+    if len(query_string) > 4096:
+        return "" if "handoff=" in query_string else None
+    tokens = parse_qs(query_string, keep_blank_values=True).get("handoff")
+    return tokens[0] if tokens else None
+
+
+class ConnectApp(widgets.VBox):
+    """The Connect application on one page: header, message area, and the current screen."""
+
+    def __init__(self, services: ConnectServices, *, prefill_email: str = "", console: bool = False) -> None:
+        super().__init__()
+        self.add_class("connect-app")
+        self.services = services
+        self.console = console  # the Administration Console: its home replaces Welcome
+        self.flow = LoginFlow(services)
+        self.board = TaskBoard(self.flow)
+        self.busy = False
+        self.message_kind = ""  # what show_message last showed: "", "error", "info" or "busy"
+        self.place = Place.LOGIN
+
+        self.product = widgets.HTML("<h1>Administration Console</h1>" if console else "<h1>Connect</h1>")
+        self.product.add_class("connect-brand")
+        self.signed_in_as = widgets.HTML()
+        self.signed_in_as.add_class("connect-user")
+        self.log_out_button = widgets.Button(description="Log out", layout=widgets.Layout(width="auto"))
+        self.log_out_button.on_click(lambda _b: self.log_out())
+        self.header = widgets.HBox(
+            [self.product, widgets.HBox([self.signed_in_as, self.log_out_button])]
+        )
+        self.header.add_class("connect-header")
+        self.message = widgets.HTML()
+        self.message.add_class("connect-message")
+
+        settings = services.settings
+        suffix = settings.holding_suffix
+        self.login_screens: dict[LoginStep, Screen] = {
+            LoginStep.EMAIL: EmailScreen(
+                self, self.flow, suffix=suffix, prefill=prefill_email,
+                title="Log in to the Administration Console" if console else "Log in to Connect"),
+            LoginStep.METHOD: MethodScreen(self, self.flow),
+            LoginStep.PASSWORD: PasswordScreen(self, self.flow),
+            LoginStep.ENROL_PHONE: EnrolPhoneScreen(self, self.flow, default_country=settings.default_country),
+            LoginStep.PASSCODE: PasscodeScreen(self, self.flow),
+            LoginStep.LOG_IN: LogInScreen(self, self.flow),
+            LoginStep.CHANGE_PASSWORD: ChangePasswordScreen(self, self.flow),
+        }
+        resources = load_resources()
+        self.welcome = WelcomeScreen(self, self.flow, resources=resources)
+        self.returning = ReturningScreen(self, self.flow)
+        self.setup_complete = SetupCompleteScreen(self, self.flow, resources=resources)
+        self.login_issues = LoginIssuesScreen(self, self.flow, PasswordReset(services), suffix=suffix)
+        self.dashboard = DashboardScreen(self, self.board)
+        self.task = TaskScreen(self, self.board)
+        self.problem = ProblemScreen(self)
+        self.console_home = ConsoleHomeScreen(self, self.board)
+        self.screens: tuple[Screen, ...] = (
+            *self.login_screens.values(), self.welcome, self.returning, self.login_issues,
+            self.dashboard, self.task, self.problem, self.console_home, self.setup_complete,
+        )
+        for screen in self.screens:
+            self._focus_when_rendered(screen)
+        self.shown: Screen = self.login_screens[LoginStep.EMAIL]  # set by show() only
+        self.stack = widgets.Stack(children=self.screens, selected_index=self.screens.index(self.shown))
+        self.stack.observe(self._keep_shown_screen, "selected_index")
+        self.children = (widgets.HTML(STYLESHEET), self.header, self.message, self.stack)
+        self.show()
+
+    # -- what is shown ----------------------------------------------------------
+
+    @property
+    def current(self) -> Screen:
+        """The screen showing, as the shell decided it (never read back from the browser)."""
+        return self.shown
+
+    def _keep_shown_screen(self, change: dict[str, Any]) -> None:
+        """Put the ``Stack`` back on the shown screen when anything else (a browser) moved it."""
+        wanted = self.screens.index(self.shown)
+        if change["new"] != wanted:
+            log.info("put back the shown screen after the page selected screen %r", change["new"])
+            self.stack.selected_index = wanted
+
+    def _screen_for_state(self) -> Screen:
+        step = self.flow.step
+        if step is not LoginStep.SIGNED_IN:
+            if self.place is Place.LOGIN_ISSUES:
+                return self.login_issues
+            self.place = Place.LOGIN
+            return self.login_screens[step]
+        if self.console:
+            return self.console_home  # the console has no task pages of its own
+        if self.place is Place.DASHBOARD:
+            return self.dashboard
+        if self.place is Place.TASK:
+            return self.task
+        kind = self.flow.landing().kind
+        return {"welcome": self.welcome, "complete": self.setup_complete}.get(kind, self.returning)
+
+    def show(self) -> None:
+        """Show the screen the flow's state (and the chosen place) calls for.
+
+        Drawing a page reads the database too; if that fails the admin sees why
+        and a way to try again, never a page that silently did not change.
+        """
+        try:
+            screen = self._screen_for_state()
+            screen.on_show()
+        except SessionExpired as expired:
+            self.place = Place.LOGIN
+            self.show_message(expired.message)
+            screen = self.login_screens[self.flow.step]
+            screen.on_show()
+        except ConnectError as refused:
+            self.show_message(refused.message)
+            screen = self.problem
+        except Exception as failed:
+            log.exception("could not draw the %s page", self.place.value)
+            self.show_message(words_for_failure(failed))
+            screen = self.problem
+        self.shown = screen
+        self.stack.selected_index = self.screens.index(screen)
+        signed_in = self.flow.signed_in
+        self.signed_in_as.value = f"Signed in as {html.escape(self.flow.email or '')}" if signed_in else ""
+        self.log_out_button.layout.display = None if signed_in else "none"
+        field = screen.first_field()
+        if field is not None:
+            field.focus()
+
+    def use_dedicated_url_email(self, email: str) -> None:
+        """Put the dedicated URL's address in the Email field; it never skips a step."""
+        screen = self.login_screens[LoginStep.EMAIL]
+        if email and self.flow.step is LoginStep.EMAIL:
+            screen.use_prefill(email)  # type: ignore[attr-defined]
+
+    def arrive_from_console(self, token: str | None) -> None:
+        """Sign in with the Administration Console's single-use link, when the page has one.
+
+        A link that cannot be used leaves the Email screen, saying why; never a
+        traceback. The token only goes to the flow: it is kept and shown nowhere.
+        """
+        if token is None or self.console:
+            return
+        try:
+            self.flow.sign_in_with_handoff(token)
+        except ConnectError as refused:
+            self.show_message(refused.message, kind="info")
+        except Exception as failed:
+            log.exception("could not use the link from the Administration Console")
+            self.show_message(words_for_failure(failed))
+        self.show()
+
+    def _focus_when_rendered(self, screen: Screen) -> None:
+        """Focus a screen's first field once the browser has drawn the screen.
+
+        A focus request sent before the page exists is lost (the first screen is
+        built before the page loads), so the screen counts its views and focuses
+        its field when one appears. The count lives on the screen's box, not on
+        the field: a sync pending on the field's own model would hold back the
+        admin's typing behind it, and a click could then overtake the text.
+        """
+        field = screen.first_field()
+        if field is None:
+            return
+        screen._view_count = 0
+
+        def rendered(change: dict[str, Any]) -> None:
+            if (change["new"] or 0) > (change["old"] or 0) and screen is self.current:
+                field.focus()
+
+        screen.observe(rendered, "_view_count")
+
+    def show_message(self, text: str, *, kind: str = "error") -> None:
+        """Show words in the message area: ``error``, ``info``, or ``busy`` (with a spinner)."""
+        spinner = '<span class="connect-spinner" aria-hidden="true"></span>' if kind == "busy" else ""
+        role = ' role="status"' if kind in ("busy", "info") else ' role="alert"'
+        self.message.value = f"<p{role}>{spinner}{html.escape(text)}</p>" if text else ""
+        self.message_kind = kind if text else ""
+        self.message.remove_class("error").remove_class("info").remove_class("busy")
+        if text:
+            self.message.add_class(kind)
+
+    # -- ScreenHost -------------------------------------------------------------
+
+    def run(self, screen: Screen, action: Callable[[], Any], *, busy: str = "") -> bool:
+        """Run one user action; refusals become a message, never a traceback.
+
+        Events from a screen that is not showing (a queued double click, a forged
+        message) are ignored: the flow would refuse most of them anyway. "Showing"
+        is :attr:`shown`, the shell's own field, never the browser's selected tab.
+        While the action runs the page is greyed out, Log out is disabled, and
+        ``busy`` (when given) shows with a spinner: the widget state is sent before
+        the action starts.
+        """
+        if self.busy:
+            log.info("ignored an action while another one runs")
+            return False
+        if screen is not self.current:
+            log.info("ignored an event from hidden screen %s", type(screen).__name__)
+            return False
+        self._set_busy(True)
+        self.show_message(busy, kind="busy")
+        ok = False
+        try:
+            action()
+            ok = True
+            if self.message_kind == "busy":  # the step said nothing of its own
+                self.show_message("")
+        except ConnectError as refused:
+            self.show_message(refused.message)
+        except Exception as failed:
+            log.exception("unexpected error in %s", type(screen).__name__)
+            self.show_message(words_for_failure(failed))
+        finally:
+            self._set_busy(False)
+        self.show()
+        return ok
+
+    def go(self, place: Place, **details: str) -> None:
+        """Show a place that is not a login step; the flow still decides what is allowed."""
+        self.show_message("")
+        if place is Place.TASK:
+            self.task.show_task(details.get("key", ""))
+        self.place = place
+        self.show()
+
+    def _set_busy(self, busy: bool) -> None:
+        """While a step runs: greyed out, and a second click is dropped (see :meth:`run`)."""
+        self.busy = busy
+        self.log_out_button.disabled = busy
+        if busy:
+            self.stack.add_class("connect-busy")
+        else:
+            self.stack.remove_class("connect-busy")
+
+    def log_out(self) -> None:
+        if self.busy:  # a forged click on the disabled button: the step in progress finishes first
+            log.info("ignored Log out while a step runs")
+            return
+        self.place = Place.LOGIN
+        self.flow.log_out()
+        for screen in self.screens:
+            screen.forget()  # the next admin at this browser finds nothing of the last one
+        self.show_message("You have logged out.", kind="info")
+        self.show()
+
+
+def build_app(
+    settings: Settings | None = None,
+    *,
+    query_string: str | None = None,
+    clock: Clock | None = None,
+    console: bool = False,
+) -> ConnectApp:
+    """Build the Connect application (or the Administration Console) for one page.
+
+    Args:
+        settings: defaults to the environment (``CONNECT_*``).
+        query_string: the page's query string; defaults to Voila's ``QUERY_STRING``.
+        clock: a frozen clock for tests and demos.
+        console: the Administration Console: the same login, then its home with the
+            Application Switcher instead of Connect's pages.
+    """
+    settings = settings or load_settings()
+    keep_kernel_log_on_server(settings)
+    app = ConnectApp(build_services(settings, clock=clock), console=console)
+    if query_string is None:
+        query_string = page_query_string()
+    app.use_dedicated_url_email(prefill_from_query(query_string, suffix=settings.holding_suffix))
+    app.arrive_from_console(handoff_from_query(query_string))
+    return app
+
+
+def page_query_string() -> str:
+    """The page's query string, as Voila hands it to the kernel.
+
+    A pre-heated kernel (``connect-kit serve --preheat``) runs the notebook before
+    anyone asks for the page; it waits here for the request, so everything above
+    (imports, building the screens) is already done when the admin arrives.
+    """
+    if os.environ.get("VOILA_PREHEAT", "False") != "False":
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+    return os.environ.get("QUERY_STRING", "")

@@ -1,0 +1,92 @@
+"""Step 5: the passcode sent by SMS; Verify, or Resend once the countdown ends."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.screens.kit import (
+    LoginScreen,
+    ScreenHost,
+    link_button,
+    on_enter,
+    paragraph,
+    primary_button,
+    text_field,
+)
+
+
+class PasscodeScreen(LoginScreen):
+    """Says where the code went ("the number ending 42"), never the code itself."""
+
+    def __init__(self, host: ScreenHost, flow: LoginFlow) -> None:
+        super().__init__(host, title="Enter your passcode")
+        self.flow = flow
+        self.clock = flow.services.clock
+        self.code = text_field("Passcode", width="12em")
+        self.verify_button = primary_button("Verify")
+        self.verify_button.on_click(lambda _b: self.verify())
+        on_enter(self.code, self.verify)
+        self.resend_button = link_button("Resend code")
+        self.resend_button.on_click(lambda _b: self.resend())
+        self.change_number_button = link_button("Use a different number")
+        self.change_number_button.on_click(lambda _b: self.submit(self.flow.change_number))
+        self.expiry = paragraph("", css="connect-hint")
+        self._timer: asyncio.TimerHandle | None = None
+        self.compose(self.code, self.verify_button, self.expiry, self.resend_button, self.change_number_button)
+
+    def on_show(self) -> None:
+        sent = self.flow.code_sent
+        if sent is not None and sent.delivered and self.flow.notice:  # an earlier code, still valid
+            self.set_intro(self.flow.notice)
+            self.expiry.value = "<p>Never share it.</p>"
+        elif sent is not None and sent.delivered:
+            self.set_intro(f"We sent a one-time passcode by SMS to the number ending {sent.ending}.")
+            self.expiry.value = "<p>It expires in 5 minutes. Never share it.</p>"
+        else:
+            notice = self.flow.notice or "No passcode is waiting. Use Resend code."
+            if self.flow.destination_ending and "number ending" not in notice:
+                notice += f" Codes go to the number ending {self.flow.destination_ending}."
+            self.set_intro(notice)
+            self.expiry.value = ""
+        self.change_number_button.layout.display = None if self.flow.needs_phone_enrolment else "none"
+        self.tick()
+
+    def seconds_until_resend(self) -> int:
+        if self.flow.resend_at is None:
+            return 0
+        return max(0, math.ceil((self.flow.resend_at - self.clock.now()).total_seconds()))
+
+    def tick(self) -> None:
+        """Refresh the Resend countdown; re-arms itself each second while the kernel runs."""
+        wait = self.seconds_until_resend()
+        if wait > 60:  # the same rounding as the message ("Try again in 9 minutes")
+            minutes = math.ceil(wait / 60)
+            self.resend_button.description = f"Resend code in {minutes} min"
+        else:
+            self.resend_button.description = f"Resend code in {wait} s" if wait else "Resend code"
+        self.resend_button.disabled = bool(wait)  # a hint only: the flow enforces the wait
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if wait:
+            try:
+                self._timer = asyncio.get_running_loop().call_later(1, self.tick)
+            except RuntimeError:  # no event loop (tests): they call tick() themselves
+                pass
+
+    def verify(self) -> None:
+        typed = self.code.value
+        self.clear_secrets()
+        self.submit(lambda: self.flow.verify_passcode(typed))
+
+    def resend(self) -> None:
+        if self.submit(self.flow.resend_passcode):
+            self.on_show()
+
+    def clear_secrets(self) -> None:
+        self.code.value = ""
+
+    def first_field(self):  # type: ignore[no-untyped-def]
+        return self.code

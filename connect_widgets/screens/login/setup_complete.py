@@ -1,0 +1,62 @@
+"""After login, once every required task is complete: "Setup complete" instead of "Welcome back"."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.tasks.catalogue import Resource
+from connect_widgets.screens.kit import Place, Screen, ScreenHost, link_button, paragraph, primary_button
+
+CONSOLE_PAGE = "admin_console.ipynb"  # the Administration Console, beside Connect on the same server
+
+
+class SetupCompleteScreen(Screen):
+    """What was done, the optional tasks still open, and where the account is managed from now on."""
+
+    def __init__(self, host: ScreenHost, flow: LoginFlow, *, resources: tuple[Resource, ...]) -> None:
+        super().__init__(host, title="Setup complete")
+        self.flow = flow
+        self.done = widgets.HTML()
+        self.done.add_class("connect-text")
+        self.optional = widgets.VBox()
+        self.next_steps = widgets.HTML(
+            "<h3>What to do next</h3><ul>"
+            f'<li>Manage your account from the <a href="{CONSOLE_PAGE}" target="_self">Administration Console</a> '
+            "from now on. Connect stays available from its Application Switcher if you want to look back at a "
+            "task.</li>"
+            "<li>For a change to the details or domains you set up here, contact Connect support.</li>"
+            "</ul>"
+        )
+        self.next_steps.add_class("connect-text")
+        self.resources = widgets.HTML(
+            "<h3>Resources</h3><ul>" + "".join(
+                f'<li><a href="{html.escape(r.url, quote=True)}" target="_blank" rel="noopener">'
+                f"{html.escape(r.title)}</a> — {html.escape(r.summary)}</li>"
+                for r in resources
+            ) + "</ul>" if resources else ""
+        )
+        self.resources.add_class("connect-resources")
+        self.progress_button = primary_button("See Connect Progress")
+        self.progress_button.layout.width = "auto"  # the whole label, never "See Connect Progr…"
+        self.progress_button.layout.align_self = "flex-start"  # not stretched across the card
+        self.progress_button.on_click(lambda _b: self.host.go(Place.DASHBOARD))
+        self.compose(self.done, self.optional, self.next_steps, self.resources, self.progress_button)
+
+    def on_show(self) -> None:
+        landing = self.flow.landing()
+        self.set_intro("Every required setup task for your account is complete. Well done.")
+        self.done.value = "<h3>What was done</h3><ul>" + "".join(
+            f"<li>✔ {html.escape(t.title)}</li>" for t in landing.completed) + "</ul>"
+        links: list[widgets.Widget] = []
+        for task in landing.optional_left:
+            link = link_button(f"{task.title} (optional)")
+            link.on_click(lambda _b, key=task.key: self.host.go(Place.TASK, key=key))
+            links.append(link)
+        self.optional.children = tuple(
+            [paragraph("Optional tasks you can still do at any time:")] + links if links else [])
+
+    def first_field(self):  # type: ignore[no-untyped-def]
+        return self.progress_button

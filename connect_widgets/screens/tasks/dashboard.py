@@ -1,0 +1,61 @@
+""""Connect Progress": every task by area, its state, and N of M required tasks done."""
+
+from __future__ import annotations
+
+import html
+from itertools import groupby
+
+import ipywidgets as widgets
+
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.screens.kit import TASK_ICONS, Place, Screen, ScreenHost, link_button
+
+
+
+class DashboardScreen(Screen):
+    """Where Cancel on the Returning screen lands; a click opens a task."""
+
+    def __init__(self, host: ScreenHost, board: TaskBoard) -> None:
+        super().__init__(host, title="Connect Progress")
+        self.board = board
+        self.summary = widgets.HTML()
+        self.areas = widgets.VBox()
+        self.key = widgets.HTML(
+            '<p class="connect-key">' + " · ".join(
+                f"{icon} {html.escape(label)}" for icon, label in TASK_ICONS.values()
+            ) + " (until the tasks it needs are complete) · optional tasks do not count towards the total</p>"
+        )
+        self.task_links: dict[str, widgets.Button] = {}
+        self.compose(self.summary, self.areas, self.key)
+
+    def on_show(self) -> None:
+        overview = self.board.overview()
+        self.summary.value = (
+            f"<p><b>{overview.required_done} of {overview.required_total}</b> required tasks complete</p>"
+        )
+        if overview.required_done == overview.required_total:
+            optional_open = any(not s.task.required and s.state is not TaskState.COMPLETE for s in overview.tasks)
+            self.summary.value += (
+                '<p class="connect-done" role="status"><b>✔ Setup complete.</b> Every required task is done: '
+                "manage your account from the Administration Console from now on."
+                + (" The optional tasks below stay open for whenever you want them." if optional_open else "")
+                + "</p>"
+            )
+        sections: list[widgets.Widget] = []
+        self.task_links = {}
+        for area, statuses in groupby(overview.tasks, key=lambda s: s.task.area):
+            rows: list[widgets.Widget] = [widgets.HTML(f"<h3>{html.escape(area)}</h3>")]
+            for status in statuses:
+                icon, label = TASK_ICONS[status.state]
+                optional = " (optional)" if not status.task.required else ""
+                link = link_button(f"{icon}  {status.task.title}{optional}")
+                link.tooltip = label
+                link.on_click(lambda _b, key=status.task.key: self.host.go(Place.TASK, key=key))
+                self.task_links[status.task.key] = link
+                if status.waiting_for:
+                    label = f"{label}: needs {' and '.join(status.waiting_for)}"
+                state = widgets.HTML(f'<span class="connect-state">{html.escape(label)}</span>')
+                rows.append(widgets.HBox([link, state], layout=widgets.Layout(align_items="center")))
+            sections.append(widgets.VBox(rows))
+        self.areas.children = tuple(sections)

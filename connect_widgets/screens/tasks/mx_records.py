@@ -1,0 +1,48 @@
+"""Update Your MX Records: the hosts to point at, then Check MX."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from connect_widgets.core.adapters.dns import DnsChecker
+from connect_widgets.core.tasks.inbound_email import MxTask
+from connect_widgets.core.tasks.board import TaskStatus
+from connect_widgets.screens.kit import paragraph, primary_button
+from connect_widgets.screens.tasks.steps import StepView, check_result
+
+
+class MxRecordsView(StepView):
+    labels = {"hosts": "Point MX at the service", "check": "Check MX"}
+
+    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+        settings = page.board.flow.services.settings
+        super().__init__(page, MxTask(page.board, checker=DnsChecker(settings)))
+        self.task: MxTask
+        self.next_button = primary_button("I have changed them")
+        self.next_button.on_click(lambda _b: self.page.submit(lambda: self.task.ready(version=self.status.version)))
+        self.check_button = primary_button("Check MX")
+        self.check_button.on_click(lambda _b: self.check_mx())
+        self._domains: list[str] = []  # the domains the page lists, named while they are checked
+
+    def _records(self) -> widgets.HTML:
+        self._domains = self.task.domains()
+        lines = [f"{html.escape(d)}.  {html.escape(r)}" for d in self._domains for r in self.task.records()]
+        return widgets.HTML("<pre>" + "\n".join(lines) + "</pre>")
+
+    def step_hosts(self, status: TaskStatus) -> list[widgets.Widget]:
+        return [paragraph("Replace the MX records of each domain with these, and remove the old ones. "
+                          "Mail then flows through the service."), self._records(), self.next_button]
+
+    def step_check(self, status: TaskStatus) -> list[widgets.Widget]:
+        return [self._records(), check_result(status, "mx_check"),
+                paragraph("DNS changes can take a while to spread; check again as often as you need."),
+                self.check_button]
+
+    def summary(self, status: TaskStatus) -> list[widgets.Widget]:
+        return [paragraph("✔ Your MX records point at the service."), check_result(status, "mx_check")]
+
+    def check_mx(self) -> None:
+        self.page.submit(lambda: self.task.check_mx(version=self.status.version),
+                         busy=f"Checking the MX records for {' and '.join(self._domains) or 'your domains'}…")
