@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import tempfile
 
+# The real servers tests start (DNS zone, slapd), as fixtures every test folder can ask for.
+pytest_plugins = ["tests.servers"]
+
 
 def pytest_configure(config: object) -> None:
     # nbval's kernels inherit this environment: give them a throw-away data folder

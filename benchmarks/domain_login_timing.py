@@ -26,9 +26,9 @@ from sqlmodel import select
 
 from connect_widgets.core import errors
 from connect_widgets.core.accounts.create import create_account
-from connect_widgets.core.clock import FrozenClock
-from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.adapters.secretbox import SecretBox
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.clock import FrozenClock
 from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.settings import load_settings
 from connect_widgets.store.models import Account, AdminUser, Directory
@@ -49,10 +49,18 @@ def enable_domain(services: ConnectServices, slapd: Slapd, admin_email: str) -> 
         account = db.get(Account, user.account_id)
         assert account is not None
         account.auth_mode, user.directory_logon = "domain", "jane"
-        db.add(Directory(account_id=account.id, method="ldap",  # type: ignore[arg-type]
-                         url=slapd.url, base_dn=slapd.base_dn,
-                         bind_dn=slapd.bind_dn, bind_password_encrypted=box.seal(slapd.bind_password),
-                         last_test_ok=True, updated_at=services.clock.now()))
+        db.add(
+            Directory(
+                account_id=account.id,
+                method="ldap",  # type: ignore[arg-type]
+                url=slapd.url,
+                base_dn=slapd.base_dn,
+                bind_dn=slapd.bind_dn,
+                bind_password_encrypted=box.seal(slapd.bind_password),
+                last_test_ok=True,
+                updated_at=services.clock.now(),
+            )
+        )
         db.add_all([account, user])
 
 
@@ -83,8 +91,9 @@ def main() -> None:
         clock = FrozenClock()
         services = build_services(settings, clock=clock)
         upgrade_schema(services.engine)
-        acme = create_account(services, code="ACME", company="Acme Ltd", primary_domain="acme.example",
-                              admin_name="jane")
+        acme = create_account(
+            services, code="ACME", company="Acme Ltd", primary_domain="acme.example", admin_name="jane"
+        )
         flow = LoginFlow(services)
         first_login(flow, services, acme)  # a returning admin: phone saved, own password
         flow.log_out()
@@ -117,8 +126,10 @@ def main() -> None:
     main = [medians[name] for name in MAIN_CASES]
     spread = (max(main) - min(main)) / min(main) * 100
     every = list(medians.values())
-    print(f"spread of the three main medians: {spread:.1f} % (goal < 10 %); "
-          f"of all four: {(max(every) - min(every)) / min(every) * 100:.1f} %")
+    print(
+        f"spread of the three main medians: {spread:.1f} % (goal < 10 %); "
+        f"of all four: {(max(every) - min(every)) / min(every) * 100:.1f} %"
+    )
 
 
 if __name__ == "__main__":

@@ -53,8 +53,10 @@ def main() -> None:
             process.wait(timeout=20)
     print(f"serve args: {' '.join(sys.argv[1:]) or '(defaults)'}")
     print(f"pre-fill from the URL worked on the last load: {prefilled}; {GAP_SECONDS} s between loads")
-    print(f"first screen over {ROUNDS} loads: median {statistics.median(timings):.2f} s, "
-          f"best {min(timings):.2f} s, worst {max(timings):.2f} s")
+    print(
+        f"first screen over {ROUNDS} loads: median {statistics.median(timings):.2f} s, "
+        f"best {min(timings):.2f} s, worst {max(timings):.2f} s"
+    )
 
 
 if __name__ == "__main__":

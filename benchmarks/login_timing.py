@@ -14,8 +14,8 @@ from pathlib import Path
 
 from connect_widgets.core import errors
 from connect_widgets.core.accounts.create import create_account
-from connect_widgets.core.clock import FrozenClock
 from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.clock import FrozenClock
 from connect_widgets.core.services import build_services
 from connect_widgets.settings import load_settings
 from connect_widgets.store.schema import upgrade_schema
@@ -29,12 +29,13 @@ def main() -> None:
         clock = FrozenClock()
         services = build_services(settings, clock=clock)
         upgrade_schema(services.engine)
-        acme = create_account(services, code="ACME", company="Acme Ltd", primary_domain="acme.example",
-                              admin_name="jane")
-        right = create_account(services, code="RIGHT", company="Right Ltd", primary_domain="right.example",
-                               admin_name="rita")
-        create_account(services, code="LOCKD", company="Locked Ltd", primary_domain="locked.example",
-                       admin_name="lee")
+        acme = create_account(
+            services, code="ACME", company="Acme Ltd", primary_domain="acme.example", admin_name="jane"
+        )
+        right = create_account(
+            services, code="RIGHT", company="Right Ltd", primary_domain="right.example", admin_name="rita"
+        )
+        create_account(services, code="LOCKD", company="Locked Ltd", primary_domain="locked.example", admin_name="lee")
         for _ in range(5):  # lock lee
             flow = LoginFlow(services)
             flow.submit_email("lee@lockd.mimecast.connect")

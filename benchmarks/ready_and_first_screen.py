@@ -72,14 +72,19 @@ class Server:
     def __init__(self, folder: Path, data_dir: Path) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
-        env.update({"CONNECT_DATA_DIR": str(data_dir),
-                    **{f"CONNECT_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()}})
+        env.update(
+            {"CONNECT_DATA_DIR": str(data_dir), **{f"CONNECT_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()}}
+        )
         started = time.perf_counter()
-        self.process = subprocess.Popen([sys.executable, "-c", SERVE, str(folder), str(self.port)], env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SERVE, str(folder), str(self.port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in self.process.stdout or ()],
-                         daemon=True).start()
+        threading.Thread(target=lambda: [lines.put(line) for line in self.process.stdout or ()], daemon=True).start()
         self.listening = self.ready = 0.0
         seen = []
         while not self.ready:
@@ -105,8 +110,11 @@ class Server:
             self.process.kill()
 
 
-def first_screen(browser, url: str,  # type: ignore[no-untyped-def]
-                 control: Callable[[Page], Locator]) -> tuple[float, Page]:
+def first_screen(
+    browser,
+    url: str,  # type: ignore[no-untyped-def]
+    control: Callable[[Page], Locator],
+) -> tuple[float, Page]:
     page = browser.new_page()
     started = time.perf_counter()
     page.goto(url)
@@ -173,10 +181,14 @@ def main() -> None:
     print(f"machine load (1/5/15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())}; {os.cpu_count()} cores")
     print("start to listening / to ready (pages pre-heated):")
     print(f"  {'floor (2 baseline pages)':<34}{floor.listening:6.2f} s / {floor.ready:6.2f} s")
-    print(f"  {'kit (4 Connect + 2 baseline pages)':<34}{kit.listening:6.2f} s / {kit.ready:6.2f} s"
-          f"   ratio to floor {kit.ready / floor.ready:.2f}")
-    print("first screen of the first visit after the ready line: "
-          + ", ".join(f"{name} {values[0]:.2f} s" for name, values in screens.items()))
+    print(
+        f"  {'kit (4 Connect + 2 baseline pages)':<34}{kit.listening:6.2f} s / {kit.ready:6.2f} s"
+        f"   ratio to floor {kit.ready / floor.ready:.2f}"
+    )
+    print(
+        "first screen of the first visit after the ready line: "
+        + ", ".join(f"{name} {values[0]:.2f} s" for name, values in screens.items())
+    )
     print(f"first screen, median of {ROUNDS} loads each, interleaved, {GAP_SECONDS} s apart:")
     for notebook, values in screens.items():
         print(f"  {notebook:<18} {median(values)}")
@@ -186,8 +198,10 @@ def main() -> None:
     print("round trip (click Next to the next step on screen), median:")
     for notebook, values in trips.items():
         print(f"  {notebook:<18} {median(values)}")
-    print(f"  ratio connect / toy_wizard: "
-          f"{statistics.median(trips['connect.ipynb']) / statistics.median(trips['toy_wizard.ipynb']):.2f}")
+    print(
+        f"  ratio connect / toy_wizard: "
+        f"{statistics.median(trips['connect.ipynb']) / statistics.median(trips['toy_wizard.ipynb']):.2f}"
+    )
 
 
 if __name__ == "__main__":

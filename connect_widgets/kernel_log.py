@@ -187,8 +187,10 @@ def _log_widget_event_tracebacks(shell: Any) -> None:
             shown(exc_tuple, *args, **kwargs)
             return
         exc_info = exc_tuple or sys.exc_info()
-        log.error("an unexpected error while handling a page's event (nothing was sent to the page)",
-                  exc_info=exc_info if exc_info[1] is not None else None)
+        log.error(
+            "an unexpected error while handling a page's event (nothing was sent to the page)",
+            exc_info=exc_info if exc_info[1] is not None else None,
+        )
 
     shell.showtraceback = showtraceback
 

@@ -45,6 +45,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.services.contents.largefilemanager import LargeFileManager
 from jupyter_server.utils import url_path_join
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from tornado import web
@@ -52,8 +53,6 @@ from tornado.ioloop import IOLoop
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
-
-from pydantic import SecretStr
 
 from connect_widgets.paths import PACKAGE_DIR
 from connect_widgets.settings import ENV_PREFIX, Settings
@@ -133,7 +132,7 @@ def data_folder_problem(data_dir: Path, database_file: Path | None = None) -> st
         data_dir: ``CONNECT_DATA_DIR`` (the secret key and, by default, the database).
         database_file: the SQLite database file, if the database is one.
     """
-    fix = ("let the user running connect-kit write there, or set CONNECT_DATA_DIR to a folder it can write")
+    fix = "let the user running connect-kit write there, or set CONNECT_DATA_DIR to a folder it can write"
     folders = dict.fromkeys([data_dir, *([database_file.parent] if database_file is not None else [])])
     for folder in folders:
         try:
@@ -170,7 +169,11 @@ def sqlite_file(engine: Engine) -> Path | None:
 
 
 def check_serving_health(
-    *, kernel_spec_manager: KernelSpecManager, engine: Engine, database: str, head: str,
+    *,
+    kernel_spec_manager: KernelSpecManager,
+    engine: Engine,
+    database: str,
+    head: str,
     data_dir: Path | None = None,
 ) -> ServingHealth:
     """Can a page's kernel start, will its notebook find the database it needs, and can it save?
@@ -191,20 +194,29 @@ def check_serving_health(
         return ServingHealth(False, describe_kernel_failure(exc))
     program = spec.argv[0] if spec.argv else ""
     if not program or shutil.which(program) is None:
-        return ServingHealth(False, f"the {KERNEL_NAME!r} kernel would run {program or 'nothing'!r}, "
-                                    f"which is not installed; reinstall the kernel: "
-                                    f"python -m ipykernel install --sys-prefix")
+        return ServingHealth(
+            False,
+            f"the {KERNEL_NAME!r} kernel would run {program or 'nothing'!r}, "
+            f"which is not installed; reinstall the kernel: "
+            f"python -m ipykernel install --sys-prefix",
+        )
     try:
         revision = current_revision(engine)
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
-        return ServingHealth(False, f"the database at {database} cannot be reached ({cause}); "
-                                    "check CONNECT_DATABASE_URL / CONNECT_DATA_DIR and that the database is up")
+        return ServingHealth(
+            False,
+            f"the database at {database} cannot be reached ({cause}); "
+            "check CONNECT_DATABASE_URL / CONNECT_DATA_DIR and that the database is up",
+        )
     if revision is None:
         return ServingHealth(False, f"the database at {database} has no tables; run: connect-kit init")
     if revision != head:
-        return ServingHealth(False, f"the database at {database} is at schema revision {revision}, this "
-                                    f"version of the kit needs {head}; run: connect-kit init")
+        return ServingHealth(
+            False,
+            f"the database at {database} is at schema revision {revision}, this "
+            f"version of the kit needs {head}; run: connect-kit init",
+        )
     if data_dir is not None:
         problem = data_folder_problem(data_dir, sqlite_file(engine))
         if problem:
@@ -292,8 +304,13 @@ class ConnectVoila(Voila):
         """See :func:`check_serving_health`."""
         assert self.settings_for_kit is not None and self._engine is not None
         database = make_url(self.settings_for_kit.sqlalchemy_url).render_as_string(hide_password=True)
-        return check_serving_health(kernel_spec_manager=self.kernel_spec_manager, engine=self._engine,
-                                    database=database, head=self._head, data_dir=self.settings_for_kit.data_dir)
+        return check_serving_health(
+            kernel_spec_manager=self.kernel_spec_manager,
+            engine=self._engine,
+            database=database,
+            head=self._head,
+            data_dir=self.settings_for_kit.data_dir,
+        )
 
     def page_urls(self) -> list[str]:
         """The lines that tell the operator where each page is."""
@@ -325,13 +342,17 @@ class ConnectVoila(Voila):
                 break
             if not warned and time.monotonic() - self.started_at > STILL_STARTING_AFTER_SECONDS:
                 warned = True
-                print(f"still starting: {', '.join(sorted(pending))} (the machine may be busy); "
-                      "the first visit to those pages will be slow:", *self.page_urls(), sep="\n",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"still starting: {', '.join(sorted(pending))} (the machine may be busy); "
+                    "the first visit to those pages will be slow:",
+                    *self.page_urls(),
+                    sep="\n",
+                    file=sys.stderr,
+                    flush=True,
+                )
             await asyncio.sleep(0.1)
         elapsed = time.monotonic() - self.started_at
-        print(f"{READY_LINE} ({elapsed:.1f} s to pre-heat every page):",
-              *self.page_urls(), sep="\n", file=sys.stderr)
+        print(f"{READY_LINE} ({elapsed:.1f} s to pre-heat every page):", *self.page_urls(), sep="\n", file=sys.stderr)
         if self.settings_for_kit and self.settings_for_kit.trainer_enabled:
             print("Open the trainer page in one tab and Connect in another.", file=sys.stderr)
         print("Stop the server with Ctrl+C.", file=sys.stderr, flush=True)
@@ -355,13 +376,10 @@ class ConnectVoila(Voila):
 
 
 WEB_PORT_CHOICE = "choose another with --port N (make demo: PORT=N make demo)"
-DEMO_DNS_PORT_CHOICE = (
-    "choose another with DEMO_DNS_PORT=N make demo (or CONNECT_DEMO_DNS_PORT=N connect-kit serve)"
-)
+DEMO_DNS_PORT_CHOICE = "choose another with DEMO_DNS_PORT=N make demo (or CONNECT_DEMO_DNS_PORT=N connect-kit serve)"
 
 
-def check_port_free(ip: str, port: int, *, udp: bool = False, purpose: str = "",
-                    choice: str = WEB_PORT_CHOICE) -> None:
+def check_port_free(ip: str, port: int, *, udp: bool = False, purpose: str = "", choice: str = WEB_PORT_CHOICE) -> None:
     """Raise :class:`PortInUse` if ``ip:port`` (TCP, or UDP) cannot be bound right now.
 
     Args:
@@ -401,10 +419,10 @@ def voila_arguments(
     preheating = (
         # A kernel per notebook starts and runs it before anyone asks for the page;
         # the Connect notebook then waits for the request (see app.page_query_string).
-        ["--VoilaConfiguration.preheat_kernel=True", "--VoilaConfiguration.default_pool_size=1"]
-        if preheat else []
+        ["--VoilaConfiguration.preheat_kernel=True", "--VoilaConfiguration.default_pool_size=1"] if preheat else []
     )
-    return [*preheating,
+    return [
+        *preheating,
         str(notebooks),
         f"--Voila.ip={ip}",
         f"--Voila.port={port}",
@@ -449,23 +467,33 @@ def serve(
         from connect_widgets.core.services import build_services
         from connect_widgets.demo.dns import start_demo_dns
 
-        check_port_free("127.0.0.1", settings.demo_dns_port, udp=True, purpose="the demo DNS zone",
-                        choice=DEMO_DNS_PORT_CHOICE)
+        check_port_free(
+            "127.0.0.1", settings.demo_dns_port, udp=True, purpose="the demo DNS zone", choice=DEMO_DNS_PORT_CHOICE
+        )
         start_demo_dns(build_services(settings), port=settings.demo_dns_port)
         print(f"Demo DNS zone served at 127.0.0.1:{settings.demo_dns_port} (UDP)", file=sys.stderr)
     os.environ.update(kernel_environment(settings))
     # Voila finds templates (HTML and their static files) under each Jupyter data
     # folder; the kit's own comes first.
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
-        [str(JUPYTER_DATA), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))])
-    print(f"{STARTING_LINE} on http://{ip}:{port} ... (this takes a few seconds: each page's kernel "
-          "starts before the first visitor arrives)" if preheat else f"{STARTING_LINE} on http://{ip}:{port} ...",
-          file=sys.stderr, flush=True)
+        [str(JUPYTER_DATA), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+    )
+    print(
+        f"{STARTING_LINE} on http://{ip}:{port} ... (this takes a few seconds: each page's kernel "
+        "starts before the first visitor arrives)"
+        if preheat
+        else f"{STARTING_LINE} on http://{ip}:{port} ...",
+        file=sys.stderr,
+        flush=True,
+    )
     app = ConnectVoila()
     app.settings_for_kit = settings
     app.started_at = started
-    app.initialize(voila_arguments(settings, notebooks=notebooks, ip=ip, port=port,
-                                   cull_after_seconds=cull_after_seconds, preheat=preheat))
+    app.initialize(
+        voila_arguments(
+            settings, notebooks=notebooks, ip=ip, port=port, cull_after_seconds=cull_after_seconds, preheat=preheat
+        )
+    )
     app.start()
     if app.pages_failed:
         raise PagesFailed("the pages cannot be served (see above); fix that and run connect-kit serve again")

@@ -92,20 +92,21 @@ class Settings(BaseSettings):
     )
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     sms_webhook_url: AnyHttpUrl | None = Field(
-        default=None, repr=False,  # some gateways take their key in the query string
-        description="SMS gateway endpoint for sms_transport=webhook: POST {to, body} as JSON."
+        default=None,
+        repr=False,  # some gateways take their key in the query string
+        description="SMS gateway endpoint for sms_transport=webhook: POST {to, body} as JSON.",
     )
     sms_webhook_token: SecretStr | None = Field(
         default=None, repr=False, description="Sent to the SMS gateway as 'Authorization: Bearer <token>'."
     )
     sms_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     sms_webhook_retries: int = Field(
-        default=3, ge=0, le=10,
+        default=3,
+        ge=0,
+        le=10,
         description="Further attempts after a 5xx answer, a refused connection or a timeout.",
     )
-    default_country: str = Field(
-        default="GB", description="Country pre-selected when an admin enrols a mobile phone."
-    )
+    default_country: str = Field(default="GB", description="Country pre-selected when an admin enrols a mobile phone.")
     dns_nameservers: str = Field(
         default="",
         description="Comma-separated DNS servers for the setup checks, each IP or IP:port; "
@@ -123,7 +124,9 @@ class Settings(BaseSettings):
         description="Turn the trainer notebook on (it shows demo accounts' passcodes to whoever opens it).",
     )
     demo_dns_port: int | None = Field(
-        default=None, ge=1, le=65535,
+        default=None,
+        ge=1,
+        le=65535,
         description="Serve the demo accounts' DNS zone on 127.0.0.1:<port> (connect-kit serve) and, unless "
         "dns_nameservers is set, resolve the setup checks against it.",
     )
@@ -174,9 +177,11 @@ class Settings(BaseSettings):
         try:
             Fernet(value.get_secret_value().strip().encode("ascii"))
         except (ValueError, UnicodeEncodeError):
-            raise ValueError("must be a Fernet key (44 characters of URL-safe base64); "
-                             "make one with: python -c 'from cryptography.fernet import Fernet; "
-                             "print(Fernet.generate_key().decode())'") from None
+            raise ValueError(
+                "must be a Fernet key (44 characters of URL-safe base64); "
+                "make one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'"
+            ) from None
         return SecretStr(value.get_secret_value().strip())
 
     @field_validator("dns_nameservers")
@@ -199,8 +204,9 @@ class Settings(BaseSettings):
         if info.field_name == "smtp_from" and text is not None:
             _, address = email.utils.parseaddr(text)
             if not _MAIL_ADDRESS_RE.match(address) or "\n" in text or "\r" in text:
-                raise ValueError("must be an email address such as connect@example.com "
-                                 "(or 'Connect <connect@example.com>')")
+                raise ValueError(
+                    "must be an email address such as connect@example.com (or 'Connect <connect@example.com>')"
+                )
         return text
 
     @field_validator("smtp_password", "sms_webhook_token")
@@ -212,19 +218,26 @@ class Settings(BaseSettings):
     def _transport_destinations(self) -> Settings:
         # No loc for a model-level error: the message names the variable (see load_settings).
         if self.email_transport == "smtp" and not self.smtp_host:
-            raise ValueError(f"{ENV_PREFIX}SMTP_HOST: set the mail server's name or address when "
-                             f"{ENV_PREFIX}EMAIL_TRANSPORT is smtp")
+            raise ValueError(
+                f"{ENV_PREFIX}SMTP_HOST: set the mail server's name or address when {ENV_PREFIX}EMAIL_TRANSPORT is smtp"
+            )
         if self.sms_transport == "webhook" and self.sms_webhook_url is None:
-            raise ValueError(f"{ENV_PREFIX}SMS_WEBHOOK_URL: set the SMS gateway's address (https://...) when "
-                             f"{ENV_PREFIX}SMS_TRANSPORT is webhook")
+            raise ValueError(
+                f"{ENV_PREFIX}SMS_WEBHOOK_URL: set the SMS gateway's address (https://...) when "
+                f"{ENV_PREFIX}SMS_TRANSPORT is webhook"
+            )
         # Secrets never cross a network in clear; plain text is for a server on this machine.
         url = self.sms_webhook_url
         if url is not None and url.scheme == "http" and self.sms_webhook_token and not _on_this_machine(url.host):
-            raise ValueError(f"{ENV_PREFIX}SMS_WEBHOOK_URL: use https:// so the token is not sent in clear "
-                             "(http:// only for a gateway on this machine)")
+            raise ValueError(
+                f"{ENV_PREFIX}SMS_WEBHOOK_URL: use https:// so the token is not sent in clear "
+                "(http:// only for a gateway on this machine)"
+            )
         if self.smtp_security == "none" and self.smtp_username and not _on_this_machine(self.smtp_host):
-            raise ValueError(f"{ENV_PREFIX}SMTP_SECURITY: none would send the mail password in clear; use "
-                             "starttls or ssl (none only for a mail relay on this machine)")
+            raise ValueError(
+                f"{ENV_PREFIX}SMTP_SECURITY: none would send the mail password in clear; use "
+                "starttls or ssl (none only for a mail relay on this machine)"
+            )
         return self
 
     @property

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings as hypothesis_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlmodel import col, select
 
 from connect_widgets.core.accounts.create import NewAccount, create_account
-from connect_widgets.core.clock import FrozenClock
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.clock import FrozenClock
 from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, Settings, load_settings
 from connect_widgets.store.engine import make_engine, new_session
@@ -82,9 +83,7 @@ def services(settings: Settings, clock: FrozenClock) -> Iterator[ConnectServices
 
 @pytest.fixture
 def account(services: ConnectServices) -> NewAccount:
-    return create_account(
-        services, code="ACME", company="Acme Ltd", primary_domain="acme.example", admin_name="jane"
-    )
+    return create_account(services, code="ACME", company="Acme Ltd", primary_domain="acme.example", admin_name="jane")
 
 
 @pytest.fixture
@@ -136,8 +135,9 @@ def reach_password(flow: LoginFlow, email: str) -> None:
     flow.choose_method("cloud")
 
 
-def first_login(flow: LoginFlow, services: ConnectServices, account: NewAccount,
-                *, new_password: str = NEW_PASSWORD) -> None:
+def first_login(
+    flow: LoginFlow, services: ConnectServices, account: NewAccount, *, new_password: str = NEW_PASSWORD
+) -> None:
     """Every step of a first login, ending signed in with the password changed."""
     reach_password(flow, account.admin_email)
     assert flow.submit_password(account.temporary_password) is LoginStep.ENROL_PHONE
@@ -150,8 +150,8 @@ def first_login(flow: LoginFlow, services: ConnectServices, account: NewAccount,
 
 def stopped_by_the_send_limit(services: ConnectServices, clock: FrozenClock, email: str, password: str) -> LoginFlow:
     """Log in and ask for new codes until "Too many codes were sent in the last 15 minutes"."""
-    from connect_widgets.core.errors import SendLimitReached
     from connect_widgets.core.auth.passcodes import RESEND_AFTER, SENDS_PER_WINDOW
+    from connect_widgets.core.errors import SendLimitReached
 
     flow = LoginFlow(services)
     flow.submit_email(email)

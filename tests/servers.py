@@ -202,18 +202,22 @@ def _self_signed_certificate(cert_file: Path, key_file: Path) -> None:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=7))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=7))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .sign(key, hashes.SHA256())
     )
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     key_file.chmod(0o600)
 
 
@@ -250,9 +254,15 @@ class Slapd:
         (folder / "db").mkdir(parents=True, exist_ok=True)
         _self_signed_certificate(folder / "server-cert.pem", folder / "server-key.pem")
         self.conf = folder / "slapd.conf"
-        self.conf.write_text(_SLAPD_CONF.format(
-            folder=folder, base_dn=self.base_dn, root_dn=self.root_dn, root_password=self.root_password,
-            limited_dn=self.limited_dn))
+        self.conf.write_text(
+            _SLAPD_CONF.format(
+                folder=folder,
+                base_dn=self.base_dn,
+                root_dn=self.root_dn,
+                root_password=self.root_password,
+                limited_dn=self.limited_dn,
+            )
+        )
         self.log = folder / "slapd.log"
 
     @property
@@ -275,8 +285,10 @@ class Slapd:
         if not self.running:
             return True  # stop waiting; start() reports the exit
         whoami = subprocess.run(
-            [LDAPWHOAMI, "-x", "-H", self.url, "-D", self.root_dn, "-w", self.root_password,
-             "-o", "nettimeout=1"], capture_output=True, timeout=10)
+            [LDAPWHOAMI, "-x", "-H", self.url, "-D", self.root_dn, "-w", self.root_password, "-o", "nettimeout=1"],
+            capture_output=True,
+            timeout=10,
+        )
         return whoami.returncode == 0
 
     def start(self) -> None:
@@ -287,7 +299,10 @@ class Slapd:
             # -d 0 keeps slapd from forking: the Popen handle is the server, and stop() cannot miss it.
             self._process = subprocess.Popen(
                 [SLAPD, "-f", str(self.conf), "-h", f"{self.url}/ {self.tls_url}/", "-d", "0"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         if not wait_until(self._answers, timeout=20) or not self.running:
             self.stop()
             raise RuntimeError(f"slapd did not start on {self.url}: {self.log.read_text(errors='replace')[-2000:]}")
@@ -301,13 +316,23 @@ class Slapd:
     def load(self) -> None:
         """Add the people and service accounts with ldapadd, as an operator would."""
         ldif = self.folder / "people.ldif"
-        ldif.write_text(_PEOPLE_LDIF.format(
-            base_dn=self.base_dn, passwords=self.users, bind_dn=self.bind_dn, bind_password=self.bind_password,
-            obrien_password=base64.b64encode(self.users["o'brien"].encode()).decode(),  # LDIF: non-ASCII as base64
-            limited_dn=self.limited_dn, limited_password=self.limited_password))
+        ldif.write_text(
+            _PEOPLE_LDIF.format(
+                base_dn=self.base_dn,
+                passwords=self.users,
+                bind_dn=self.bind_dn,
+                bind_password=self.bind_password,
+                obrien_password=base64.b64encode(self.users["o'brien"].encode()).decode(),  # LDIF: non-ASCII as base64
+                limited_dn=self.limited_dn,
+                limited_password=self.limited_password,
+            )
+        )
         added = subprocess.run(
             [LDAPADD, "-x", "-H", self.url, "-D", self.root_dn, "-w", self.root_password, "-f", str(ldif)],
-            capture_output=True, text=True, timeout=30)
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         if added.returncode != 0:
             raise RuntimeError(f"ldapadd failed ({added.returncode}): {added.stderr or added.stdout}")
 

@@ -19,8 +19,15 @@ def failure_record() -> logging.LogRecord:
     try:
         raise RuntimeError("first line of the cause\n[SQL: INSERT INTO audit_events ...]")
     except RuntimeError as exc:
-        return logging.LogRecord("connect_widgets.pages.connect", logging.ERROR, __file__, 1, "unexpected error in %s",
-                                 ("EmailScreen",), (type(exc), exc, exc.__traceback__))
+        return logging.LogRecord(
+            "connect_widgets.pages.connect",
+            logging.ERROR,
+            __file__,
+            1,
+            "unexpected error in %s",
+            ("EmailScreen",),
+            (type(exc), exc, exc.__traceback__),
+        )
 
 
 def handlers(path: Path) -> tuple[OwnerOnlyFileHandler, ServerStderrHandler, io.StringIO]:

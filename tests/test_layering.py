@@ -60,8 +60,7 @@ def layer_violations(layer: str, root: Path = PACKAGE_DIR) -> list[str]:
     problems: list[str] = []
     for path in sorted((root / layer).rglob("*.py")):
         module = _module_name(path, root)
-        names = imported_names(path.read_text(encoding="utf-8"), module=module,
-                               is_package=path.name == "__init__.py")
+        names = imported_names(path.read_text(encoding="utf-8"), module=module, is_package=path.name == "__init__.py")
         reported: set[tuple[int, str]] = set()
         # shortest name first, so `from ipywidgets import Button` reads "imports ipywidgets"
         for lineno, name in sorted(names, key=lambda item: (item[0], len(item[1]))):
@@ -78,9 +77,8 @@ def test_layer_imports_only_downwards(layer: str) -> None:
     """No module of core/, store/ or screens/ imports a layer above it (or a forbidden library)."""
     assert (PACKAGE_DIR / layer).is_dir(), f"connect_widgets/{layer}/ is missing"
     problems = layer_violations(layer)
-    assert not problems, (
-        f"connect_widgets/{layer}/ must not import {', '.join(FORBIDDEN[layer])}:\n  "
-        + "\n  ".join(problems)
+    assert not problems, f"connect_widgets/{layer}/ must not import {', '.join(FORBIDDEN[layer])}:\n  " + "\n  ".join(
+        problems
     )
 
 
@@ -101,9 +99,12 @@ def test_the_walk_sees_the_core_and_store_modules() -> None:
         ("import ipywidgets as w", "connect_widgets.core.x", "ipywidgets"),
         ("from ipywidgets import Button", "connect_widgets.core.x", "ipywidgets"),
         ("from connect_widgets import screens", "connect_widgets.core.x", "connect_widgets.screens"),
-        ("from ..screens.passcode import PasscodeScreen", "connect_widgets.core.x",
-         "connect_widgets.screens.login.passcode"),
-        ("from .. import app", "connect_widgets.core.x", "connect_widgets.pages.connect"),
+        (
+            "from ..screens.login.passcode import PasscodeScreen",
+            "connect_widgets.core.x",
+            "connect_widgets.screens.login.passcode",
+        ),
+        ("from ..pages import connect", "connect_widgets.core.x", "connect_widgets.pages.connect"),
         ("from ..store import models", "connect_widgets.screens.x", "connect_widgets.store"),
         ("def f():\n    import sqlalchemy.orm\n", "connect_widgets.screens.x", "sqlalchemy.orm"),
     ],
@@ -122,6 +123,5 @@ def test_a_violation_is_reported_with_its_file_line_and_import(tmp_path: Path) -
     (root / "core" / "clean.py").write_text("from connect_widgets.store.models import Account\n")
     (root / "core" / "leaky.py").write_text('"""Doc."""\n\nfrom ipywidgets import Button\n')
     assert layer_violations("core", root) == [
-        "connect_widgets/core/leaky.py:3 (connect_widgets.core.leaky) imports ipywidgets "
-        "(forbidden: ipywidgets)",
+        "connect_widgets/core/leaky.py:3 (connect_widgets.core.leaky) imports ipywidgets (forbidden: ipywidgets)",
     ]

@@ -59,7 +59,10 @@ def test_environment_overrides_every_setting(tmp_path: Path, monkeypatch: pytest
     assert settings.account_url("ACME") == "https://connect.example.com/voila/render/connect.ipynb?account=ACME"
     assert settings.default_country == "US"
     assert (settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism) == (
-        4, ARGON2_MIN_MEMORY_KIB, 2)
+        4,
+        ARGON2_MIN_MEMORY_KIB,
+        2,
+    )
 
 
 def test_database_url_from_the_environment_replaces_the_sqlite_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -144,8 +147,7 @@ def test_account_url_opens_the_connect_notebook_with_the_account_code() -> None:
 def test_account_url_keeps_a_base_path_without_doubling_slashes() -> None:
     """A base URL with a path prefix and trailing slash gives exactly one slash before voila."""
     settings = load_settings(base_url="https://tools.example.com/connect/")
-    assert settings.account_url("ACME") == (
-        "https://tools.example.com/connect/voila/render/connect.ipynb?account=ACME")
+    assert settings.account_url("ACME") == ("https://tools.example.com/connect/voila/render/connect.ipynb?account=ACME")
 
 
 def test_settings_are_frozen() -> None:

@@ -16,14 +16,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, or_, select
 
 from connect_widgets.core.accounts.create import PLATFORMS, REGIONS, WelcomeEmail, create_account, send_welcome
-from connect_widgets.demo.stages import STAGES as DEMO_STAGES
-from connect_widgets.demo.stages import reset_demo_account, seed_demo_accounts
-from connect_widgets.core.tasks.validate_domains import release_domain
-from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.auth.passwords import generate_temporary_password
+from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.core.staff.members import add_staff_member, ensure_name_free, read_staff_name, staff_personal_words
 from connect_widgets.core.staff.support import issue_temporary_password, reset_phone, unlock_user
+from connect_widgets.core.tasks.validate_domains import release_domain
+from connect_widgets.demo.stages import STAGES as DEMO_STAGES
+from connect_widgets.demo.stages import reset_demo_account, seed_demo_accounts
 from connect_widgets.paths import project_path
 from connect_widgets.settings import Settings, SettingsError, load_settings
 from connect_widgets.store.engine import make_engine, new_session
@@ -61,9 +61,7 @@ def _engine(settings: Settings) -> Engine:
             f"(missing module {exc.name}); for PostgreSQL: pip install 'connect-widgets[postgres]'"
         ) from None
     except OSError as exc:
-        raise CommandError(
-            f"cannot create the data folder {settings.data_dir}: {exc.strerror or exc}"
-        ) from None
+        raise CommandError(f"cannot create the data folder {settings.data_dir}: {exc.strerror or exc}") from None
 
 
 def _services() -> ConnectServices:
@@ -72,8 +70,7 @@ def _services() -> ConnectServices:
     engine = _engine(settings)
     if current_revision(engine) != head_revision():
         raise CommandError(
-            f"the database at {_where(settings)} is not initialised or is out of date; "
-            "run: connect-kit init"
+            f"the database at {_where(settings)} is not initialised or is out of date; run: connect-kit init"
         )
     return build_services(settings, engine=engine)
 
@@ -99,9 +96,7 @@ def create_account_command(
     company: Annotated[str, typer.Option(help="Company name.")],
     domain: Annotated[str, typer.Option(help="Primary email domain, e.g. acme.example.")],
     admin: Annotated[str, typer.Option(help="First admin's name: becomes <admin>@<code>.<suffix>.")],
-    contact_email: Annotated[
-        str | None, typer.Option(help="Real mailbox that receives the welcome email.")
-    ] = None,
+    contact_email: Annotated[str | None, typer.Option(help="Real mailbox that receives the welcome email.")] = None,
     platform: Annotated[str, typer.Option(help=f"One of: {', '.join(PLATFORMS)}.")] = "microsoft_365",
     region: Annotated[str, typer.Option(help=f"One of: {', '.join(REGIONS)}.")] = "uk",
 ) -> None:
@@ -145,7 +140,9 @@ def send_welcome_command(email: Annotated[str, typer.Argument(help="The admin's 
 def outbox(
     to: Annotated[
         str | None,
-        typer.Option(help="Only messages to this phone number or email (an admin's Connect address also finds their SMS)."),
+        typer.Option(
+            help="Only messages to this phone number or email (an admin's Connect address also finds their SMS)."
+        ),
     ] = None,
     last: Annotated[int, typer.Option(min=1, max=1000, help="How many messages to show.")] = 10,
     failed: Annotated[
@@ -256,8 +253,10 @@ def demo_account_command() -> None:
         created = create_account(services, **DEMO, actor="demo")
         password = created.temporary_password
     elif admin.must_change_password:
-        password = (f"unchanged: the supplied password printed when the account was created "
-                    f"(lost it? a new one: connect-kit issue-password {email})")
+        password = (
+            f"unchanged: the supplied password printed when the account was created "
+            f"(lost it? a new one: connect-kit issue-password {email})"
+        )
     else:
         password = f"unchanged: the one the admin chose (forgot it? connect-kit issue-password {email})"
     typer.echo(f"url: {settings.account_url(DEMO['code'])}")
@@ -312,8 +311,10 @@ def serve_command(
         int, typer.Option(min=30, help="Seconds before an idle kernel whose page is gone is shut down.")
     ] = 300,
     preheat: Annotated[
-        bool, typer.Option("--preheat/--no-preheat",
-                           help="Keep a kernel per notebook started ahead of requests (faster first screen).")
+        bool,
+        typer.Option(
+            "--preheat/--no-preheat", help="Keep a kernel per notebook started ahead of requests (faster first screen)."
+        ),
     ] = True,
 ) -> None:
     """Serve the Connect notebooks with Voila (sources hidden, kernels culled)."""
@@ -328,8 +329,7 @@ def serve_command(
     if not (folder / "connect.ipynb").is_file():
         raise CommandError(f"{folder} has no connect.ipynb")
     try:
-        serve(services.settings, notebooks=folder, ip=ip, port=port, cull_after_seconds=cull_after,
-              preheat=preheat)
+        serve(services.settings, notebooks=folder, ip=ip, port=port, cull_after_seconds=cull_after, preheat=preheat)
     except (PortInUse, PagesFailed) as exc:
         raise CommandError(str(exc)) from None
 
@@ -347,4 +347,3 @@ def main() -> None:
     except DBAPIError as exc:  # unreachable server, locked or corrupt file, ...
         typer.echo(f"error: the database could not be used: {exc.orig}", err=True)
         sys.exit(1)
-

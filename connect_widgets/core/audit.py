@@ -119,6 +119,13 @@ def record_admin_event(
     detail: str = "",
 ) -> AuditEvent:
     """An audit row for something ``admin`` did: the actor is their address, with their account and id."""
-    return record_event(db, action=action, now=now, actor=admin.email, outcome=outcome,
-                        account_id=admin.account_id, user_id=admin.id, detail=detail)
-
+    return record_event(
+        db,
+        action=action,
+        now=now,
+        actor=admin.email,
+        outcome=outcome,
+        account_id=admin.account_id,
+        user_id=admin.id,
+        detail=detail,
+    )

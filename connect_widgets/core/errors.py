@@ -42,8 +42,7 @@ class StepOutOfOrder(ConnectError):
 class MethodNotAvailable(ConnectError):
     code = "method_not_available"
     default_message = (
-        "Cloud authentication must be used until the Set Up Your Authentication task is "
-        'complete. Choose "Cloud".'
+        'Cloud authentication must be used until the Set Up Your Authentication task is complete. Choose "Cloud".'
     )
 
 
@@ -72,8 +71,7 @@ class InvalidCredentials(ConnectError):
 class TemporaryPasswordExpired(ConnectError):
     code = "temporary_password_expired"
     default_message = (
-        "Your supplied password has expired because it was not used within 7 days. "
-        "Ask Connect support for a new one."
+        "Your supplied password has expired because it was not used within 7 days. Ask Connect support for a new one."
     )
 
 
@@ -86,10 +84,7 @@ class HandoffRefused(ConnectError):
     """The Administration Console's link into Connect cannot sign anyone in (any reason)."""
 
     code = "handoff_refused"
-    default_message = (
-        "That link from the Administration Console has expired or was already used. "
-        "Log in to continue."
-    )
+    default_message = "That link from the Administration Console has expired or was already used. Log in to continue."
 
 
 # --- passcodes -------------------------------------------------------------------

@@ -54,9 +54,7 @@ def read_text(
     if required and not text:
         raise InvalidInput(f"Enter your {label}.", field=field)
     if len(text) > max_length:
-        raise InvalidInput(
-            f"The {label} is too long: use at most {max_length} characters.", field=field
-        )
+        raise InvalidInput(f"The {label} is too long: use at most {max_length} characters.", field=field)
     return text
 
 

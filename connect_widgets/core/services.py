@@ -13,11 +13,11 @@ from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
+from connect_widgets.core.adapters.secretbox import SecretBox
+from connect_widgets.core.auth.passwords import PasswordHasher
 from connect_widgets.core.clock import Clock, SystemClock
 from connect_widgets.core.delivery.courier import Courier
 from connect_widgets.core.errors import ConnectError, StorageUnavailable
-from connect_widgets.core.auth.passwords import PasswordHasher
-from connect_widgets.core.adapters.secretbox import SecretBox
 from connect_widgets.core.tasks.catalogue import TaskCatalogue, load_catalogue
 from connect_widgets.settings import Settings
 from connect_widgets.store.engine import IMMEDIATE, make_engine, new_session

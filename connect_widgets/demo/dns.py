@@ -69,8 +69,10 @@ class DemoZone(BaseResolver):
         domain, account = row
         if not getattr(account, "is_demo", False) or account.code not in published_accounts(self._services.settings):
             return None
-        texts = [f"{self._service.verification_prefix}{domain.verification_token}",
-                 f"v=spf1 include:{self._service.spf_include} ~all"]
+        texts = [
+            f"{self._service.verification_prefix}{domain.verification_token}",
+            f"v=spf1 include:{self._service.spf_include} ~all",
+        ]
         hosts = [(10 * (i + 1), host) for i, host in enumerate(self._service.mx_hosts)]
         return texts, hosts
 
@@ -98,7 +100,11 @@ class DemoZone(BaseResolver):
 
 def start_demo_dns(services: ConnectServices, *, port: int, address: str = "127.0.0.1") -> DNSServer:
     """Serve the demo zone over UDP on ``address:port`` in a daemon thread."""
-    server = DNSServer(DemoZone(services), port=port, address=address,
-                       logger=DNSLogger(log="-request,-reply,-truncated,-data", prefix=False))
+    server = DNSServer(
+        DemoZone(services),
+        port=port,
+        address=address,
+        logger=DNSLogger(log="-request,-reply,-truncated,-data", prefix=False),
+    )
     server.start_thread()
     return server

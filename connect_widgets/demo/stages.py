@@ -57,32 +57,32 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 
 from connect_widgets.core.accounts.create import PLATFORMS, REGIONS, NewAccount, create_account, parse_domain
-from connect_widgets.core.tasks.add_users import AddUsersTask
-from connect_widgets.core.tasks.add_users import REVIEW_KIND as USER_IMPORT
-from connect_widgets.core.audit import AuditAction, record_event
-from connect_widgets.core.clock import FrozenClock
-from connect_widgets.core.delivery.courier import Courier, OutboxTransport
-from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.core.adapters.dns import DnsChecker, DnsOutcome
-from connect_widgets.core.tasks.validate_domains import DomainBook
+from connect_widgets.core.adapters.service_values import ServiceValues, load_service_values
+from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.auth.addresses import is_account_code, is_admin_name, parse_contact_email
-from connect_widgets.core.errors import AccountExists, ConnectError, InvalidInput
-from connect_widgets.core.tasks.inbound_email import InboundTask, MxTask
-from connect_widgets.core.inputs import read_text
-from connect_widgets.core.tasks.journaling import JournalingTask
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
-from connect_widgets.core.tasks.outbound_email import OutboundTask, parse_ip_ranges
 from connect_widgets.core.auth.passcodes import SEND_WINDOW, revoke_live_passcodes
 from connect_widgets.core.auth.passwords import review_password
-from connect_widgets.core.tasks.permitted_senders import PermittedSendersTask
 from connect_widgets.core.auth.phones import parse_mobile
-from connect_widgets.core.tasks.board import TaskBoard, TaskStatus
-from connect_widgets.core.tasks.recipient_validation import RecipientValidationTask
+from connect_widgets.core.clock import FrozenClock
+from connect_widgets.core.delivery.courier import Courier, OutboxTransport
+from connect_widgets.core.errors import AccountExists, ConnectError, InvalidInput
+from connect_widgets.core.inputs import read_text
 from connect_widgets.core.review.queue import ReviewQueue
-from connect_widgets.core.adapters.service_values import ServiceValues, load_service_values
 from connect_widgets.core.services import ConnectServices
+from connect_widgets.core.tasks.add_users import REVIEW_KIND as USER_IMPORT
+from connect_widgets.core.tasks.add_users import AddUsersTask
+from connect_widgets.core.tasks.board import TaskBoard, TaskStatus
 from connect_widgets.core.tasks.catalogue import CatalogueError, TaskState, data_file
+from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.inbound_email import InboundTask, MxTask
+from connect_widgets.core.tasks.journaling import JournalingTask
+from connect_widgets.core.tasks.outbound_email import OutboundTask, parse_ip_ranges
+from connect_widgets.core.tasks.permitted_senders import PermittedSendersTask
+from connect_widgets.core.tasks.recipient_validation import RecipientValidationTask
 from connect_widgets.core.tasks.user_authentication import UserAuthTask
+from connect_widgets.core.tasks.validate_domains import DomainBook
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, Domain, Message, Passcode
 
@@ -156,8 +156,10 @@ def _demo_account(entry: dict[str, Any], *, where: str) -> DemoAccount:
             phone_number=str(phone.get("number", "7400123456")),
             outbound_ranges=tuple(parse_ip_ranges(" ".join(entry["outbound_ranges"]))),
             corrected_company=str(entry["corrected_company"]),
-            users=tuple(DemoUser(str(u["email"]), str(u.get("first_name", "")), str(u.get("last_name", "")))
-                        for u in entry.get("users", ())),
+            users=tuple(
+                DemoUser(str(u["email"]), str(u.get("first_name", "")), str(u.get("last_name", "")))
+                for u in entry.get("users", ())
+            ),
             permitted_senders=tuple(str(a) for a in entry.get("permitted_senders", ())),
         )
         parse_mobile(country=demo.phone_country, number=demo.phone_number)
@@ -175,8 +177,11 @@ def _demo_account(entry: dict[str, Any], *, where: str) -> DemoAccount:
     if demo.corrected_company in ("", demo.company):
         problems.append("corrected_company must differ from the company")
     words = (demo.admin_name, code.lower(), demo.company)
-    problems += [f"the password breaks the policy ({c.rule})"
-                 for c in review_password(demo.password, personal_words=words) if not c.met]
+    problems += [
+        f"the password breaks the policy ({c.rule})"
+        for c in review_password(demo.password, personal_words=words)
+        if not c.met
+    ]
     if problems:
         raise CatalogueError(f"{where}: {'; '.join(problems)}")
     return demo
@@ -189,8 +194,10 @@ def load_demo_accounts(path: Path | None = None) -> tuple[DemoAccount, ...]:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise CatalogueError(f"{path}: {exc}") from None
-    accounts = tuple(_demo_account(entry, where=f"{path}: demo account #{index}")
-                     for index, entry in enumerate(raw.get("accounts", []), start=1))
+    accounts = tuple(
+        _demo_account(entry, where=f"{path}: demo account #{index}")
+        for index, entry in enumerate(raw.get("accounts", []), start=1)
+    )
     codes = [a.code for a in accounts]
     if not accounts or len(set(codes)) != len(codes):
         raise CatalogueError(f"{path}: no demo accounts, or a code appears twice")
@@ -245,8 +252,7 @@ class DemoDnsChecker(DnsChecker):
     logic, unchanged: only the lookup is replaced.
     """
 
-    def __init__(self, services: ConnectServices, account_code: str, *,
-                 service: ServiceValues | None = None) -> None:
+    def __init__(self, services: ConnectServices, account_code: str, *, service: ServiceValues | None = None) -> None:
         # DnsChecker.__init__ is not called on purpose: it builds a resolver, and none is wanted.
         self._services = services
         self._code = _account_code(account_code)
@@ -262,19 +268,36 @@ class DemoDnsChecker(DnsChecker):
     def _lookup(self, name: str, record_type: str) -> tuple[DnsOutcome, tuple[str, ...], str]:
         wanted = name.lower().rstrip(".")
         with new_session(self._services.engine) as db:
-            row = db.exec(select(Domain, Account).where(Domain.name == wanted, Domain.account_id == Account.id,
-                                                        Account.code == self._code,
-                                                        col(Account.is_demo).is_(True))).first()
+            row = db.exec(
+                select(Domain, Account).where(
+                    Domain.name == wanted,
+                    Domain.account_id == Account.id,
+                    Account.code == self._code,
+                    col(Account.is_demo).is_(True),
+                )
+            ).first()
         if row is None:
-            return DnsOutcome.NO_SUCH_NAME, (), (
-                f"{name} does not exist in the demo DNS: it is not a domain of the demo account {self._code}.")
+            return (
+                DnsOutcome.NO_SUCH_NAME,
+                (),
+                (f"{name} does not exist in the demo DNS: it is not a domain of the demo account {self._code}."),
+            )
         domain, _account = row
         if record_type == "TXT":
-            return DnsOutcome.OK, (f"{self._service.verification_prefix}{domain.verification_token}",
-                                   f"v=spf1 include:{self._service.spf_include} ~all"), ""
+            return (
+                DnsOutcome.OK,
+                (
+                    f"{self._service.verification_prefix}{domain.verification_token}",
+                    f"v=spf1 include:{self._service.spf_include} ~all",
+                ),
+                "",
+            )
         if record_type == "MX":
-            return DnsOutcome.OK, tuple(f"{10 * (i + 1)} {host.lower().rstrip('.')}"
-                                        for i, host in enumerate(self._service.mx_hosts)), ""
+            return (
+                DnsOutcome.OK,
+                tuple(f"{10 * (i + 1)} {host.lower().rstrip('.')}" for i, host in enumerate(self._service.mx_hosts)),
+                "",
+            )
         return DnsOutcome.MISSING, (), f"{name} has no {record_type} record."
 
 
@@ -325,8 +348,14 @@ def delete_demo_account(services: ConnectServices, *, code: object, actor: str =
             return False
         if not account.is_demo:
             raise NotADemoAccount(f"{wanted} is not a demo account, so it cannot be reset or deleted here.")
-        record_event(db, action=AuditAction.DEMO_DELETED, now=services.clock.now(), actor=actor,
-                     account_id=account.id, detail=f"demo account {wanted} deleted")
+        record_event(
+            db,
+            action=AuditAction.DEMO_DELETED,
+            now=services.clock.now(),
+            actor=actor,
+            account_id=account.id,
+            detail=f"demo account {wanted} deleted",
+        )
         db.flush()
         db.execute(delete(Account).where(col(Account.id) == account.id))  # the database cascades
     return True
@@ -341,9 +370,17 @@ def _build_services(services: ConnectServices) -> tuple[ConnectServices, FrozenC
 
 def _create(services: ConnectServices, demo: DemoAccount) -> NewAccount:
     """Create the demo account through :func:`create_account` and mark it as a demo."""
-    created = create_account(services, code=demo.code, company=demo.company, primary_domain=demo.primary_domain,
-                             admin_name=demo.admin_name, contact_email=demo.contact_email,
-                             platform=demo.platform, region=demo.region, actor="demo")
+    created = create_account(
+        services,
+        code=demo.code,
+        company=demo.company,
+        primary_domain=demo.primary_domain,
+        admin_name=demo.admin_name,
+        contact_email=demo.contact_email,
+        platform=demo.platform,
+        region=demo.region,
+        actor="demo",
+    )
     with services.transaction() as db:
         account = db.exec(select(Account).where(Account.code == created.account_code)).one()
         account.is_demo = True
@@ -354,8 +391,14 @@ def _create(services: ConnectServices, demo: DemoAccount) -> NewAccount:
 def _audit_reset(services: ConnectServices, code: str, *, actor: str, detail: str) -> None:
     with services.transaction() as db:
         account = db.exec(select(Account).where(Account.code == code)).first()
-        record_event(db, action=AuditAction.DEMO_RESET, now=services.clock.now(), actor=actor,
-                     account_id=account.id if account else None, detail=detail)
+        record_event(
+            db,
+            action=AuditAction.DEMO_RESET,
+            now=services.clock.now(),
+            actor=actor,
+            account_id=account.id if account else None,
+            detail=detail,
+        )
 
 
 def seed_demo_accounts(services: ConnectServices, *, actor: str = "trainer") -> list[SeededAccount]:
@@ -371,25 +414,38 @@ def seed_demo_accounts(services: ConnectServices, *, actor: str = "trainer") -> 
         with new_session(services.engine) as db:
             existing = db.exec(select(Account).where(Account.code == demo.code)).first()
         if existing is not None:
-            note = ("already there; left as it is" if existing.is_demo
-                    else "an account that is not a demo account has this code; left alone")
+            note = (
+                "already there; left as it is"
+                if existing.is_demo
+                else "an account that is not a demo account has this code; left alone"
+            )
             outcomes.append(SeededAccount(demo.code, demo.company, email, created=False, note=note))
             continue
         build, _clock = _build_services(services)
         try:
             created = _create(build, demo)
         except AccountExists:  # created meanwhile by another trainer
-            outcomes.append(SeededAccount(demo.code, demo.company, email, created=False,
-                                          note="already there; left as it is"))
+            outcomes.append(
+                SeededAccount(demo.code, demo.company, email, created=False, note="already there; left as it is")
+            )
             continue
         _audit_reset(services, demo.code, actor=actor, detail=f"demo account {demo.code} seeded at fresh")
-        outcomes.append(SeededAccount(demo.code, demo.company, created.admin_email, created=True,
-                                      password=created.temporary_password, note="created at fresh"))
+        outcomes.append(
+            SeededAccount(
+                demo.code,
+                demo.company,
+                created.admin_email,
+                created=True,
+                password=created.temporary_password,
+                note="created at fresh",
+            )
+        )
     return outcomes
 
 
-def reset_demo_account(services: ConnectServices, code: object, stage: object, *,
-                       checker: DnsChecker | None = None, actor: str = "trainer") -> DemoReset:
+def reset_demo_account(
+    services: ConnectServices, code: object, stage: object, *, checker: DnsChecker | None = None, actor: str = "trainer"
+) -> DemoReset:
     """Delete a demo account and build it again at ``stage`` through Connect's own functions.
 
     A demo account in the data file that does not exist yet is simply built.
@@ -420,8 +476,13 @@ def reset_demo_account(services: ConnectServices, code: object, stage: object, *
         _DemoAdmin(build, clock, demo, created, checker or DemoDnsChecker(build, demo.code)).play(wanted)
         password = demo.password
     _audit_reset(services, demo.code, actor=actor, detail=f"demo account {demo.code} reset to {wanted}")
-    return DemoReset(account_code=created.account_code, admin_email=created.admin_email, password=password,
-                     stage=wanted, url=created.url)
+    return DemoReset(
+        account_code=created.account_code,
+        admin_email=created.admin_email,
+        password=password,
+        stage=wanted,
+        url=created.url,
+    )
 
 
 # --- passcode limits --------------------------------------------------------------------
@@ -476,8 +537,9 @@ def clear_passcode_limits(services: ConnectServices, *, code: object, actor: str
         ids = [admin.id for admin in admins]
         for admin_id in ids:  # the codes die: the demo phone's texts must not keep them
             revoke_live_passcodes(db, user_id=admin_id, now=now, reason="limits_cleared")  # type: ignore[arg-type]
-        recent = db.exec(select(Passcode).where(col(Passcode.user_id).in_(ids),
-                                                col(Passcode.sent_at) > now - SEND_WINDOW)).all()
+        recent = db.exec(
+            select(Passcode).where(col(Passcode.user_id).in_(ids), col(Passcode.sent_at) > now - SEND_WINDOW)
+        ).all()
         for passcode in recent:
             db.delete(passcode)
         lifted = False
@@ -485,11 +547,19 @@ def clear_passcode_limits(services: ConnectServices, *, code: object, actor: str
             lifted = lifted or (admin.locked_until is not None and admin.locked_until > now)
             admin.failed_logins, admin.lock_count, admin.locked_until = 0, 0, None
             db.add(admin)
-        record_event(db, action=AuditAction.DEMO_LIMITS_CLEARED, now=now, actor=actor, account_id=account.id,
-                     user_id=ids[0] if len(ids) == 1 else None,
-                     detail=(f"demo account {wanted}: {len(recent)} passcode(s) sent in the last "
-                             f"{int(SEND_WINDOW.total_seconds() // 60)} minutes cleared; "
-                             + ("password lockout lifted" if lifted else "no password lockout")))
+        record_event(
+            db,
+            action=AuditAction.DEMO_LIMITS_CLEARED,
+            now=now,
+            actor=actor,
+            account_id=account.id,
+            user_id=ids[0] if len(ids) == 1 else None,
+            detail=(
+                f"demo account {wanted}: {len(recent)} passcode(s) sent in the last "
+                f"{int(SEND_WINDOW.total_seconds() // 60)} minutes cleared; "
+                + ("password lockout lifted" if lifted else "no password lockout")
+            ),
+        )
     return LimitsCleared(account_code=wanted, codes_cleared=len(recent), lockout_lifted=lifted)
 
 
@@ -499,8 +569,9 @@ def clear_passcode_limits(services: ConnectServices, *, code: object, actor: str
 class _DemoAdmin:
     """Plays the demo account's admin through the login and the setup tasks, one step a minute."""
 
-    def __init__(self, services: ConnectServices, clock: FrozenClock, demo: DemoAccount, created: NewAccount,
-                 checker: DnsChecker) -> None:
+    def __init__(
+        self, services: ConnectServices, clock: FrozenClock, demo: DemoAccount, created: NewAccount, checker: DnsChecker
+    ) -> None:
         self._services = services
         self._clock = clock
         self._demo = demo
@@ -541,8 +612,11 @@ class _DemoAdmin:
     def _code_on_demo_phone(self) -> str:
         with new_session(self._services.engine) as db:
             user = db.exec(select(AdminUser).where(AdminUser.email == self._created.admin_email)).one()
-            text = db.exec(select(Message.body).where(Message.channel == "sms", Message.user_id == user.id)
-                           .order_by(col(Message.id).desc())).first()
+            text = db.exec(
+                select(Message.body)
+                .where(Message.channel == "sms", Message.user_id == user.id)
+                .order_by(col(Message.id).desc())
+            ).first()
         match = _PASSCODE_RE.search(text or "")
         if match is None:
             raise DemoStageFailed("No passcode reached the demo phone, so the demo admin could not log in.")
@@ -577,8 +651,13 @@ class _DemoAdmin:
         details = DetailsTask(self.board)
         status = self._start("confirm_details")
         now = details.details()
-        details.send_for_review(version=status.version, company=self._demo.corrected_company,
-                                primary_domain=now.primary_domain, platform=now.platform, region=now.region)
+        details.send_for_review(
+            version=status.version,
+            company=self._demo.corrected_company,
+            primary_domain=now.primary_domain,
+            platform=now.platform,
+            region=now.region,
+        )
 
     def confirm_details(self) -> None:
         status = self._start("confirm_details")
@@ -618,8 +697,9 @@ class _DemoAdmin:
         task = AddUsersTask(self.board)
         status = self._start("add_users")
         for user in self._demo.users:
-            status = task.add_user(version=status.version, email=user.email, first_name=user.first_name,
-                                   last_name=user.last_name)
+            status = task.add_user(
+                version=status.version, email=user.email, first_name=user.first_name, last_name=user.last_name
+            )
             self._step()
         task.submit(version=status.version)
         self._step()

@@ -26,18 +26,18 @@ from urllib.parse import parse_qs
 
 import ipywidgets as widgets
 
-from connect_widgets.core.clock import Clock
 from connect_widgets.core.auth.addresses import is_account_code, parse_connect_address
-from connect_widgets.core.errors import ConnectError, SessionExpired, StorageUnavailable
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
-from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.auth.reset import PasswordReset
+from connect_widgets.core.clock import Clock
+from connect_widgets.core.errors import ConnectError, SessionExpired, StorageUnavailable
 from connect_widgets.core.services import ConnectServices, build_services, is_storage_failure
+from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import load_resources
 from connect_widgets.kernel_log import keep_kernel_log_on_server
-from connect_widgets.screens.login.change_password import ChangePasswordScreen
 from connect_widgets.screens.console_home import ConsoleHomeScreen
-from connect_widgets.screens.tasks.dashboard import DashboardScreen
+from connect_widgets.screens.kit import Place, Screen
+from connect_widgets.screens.login.change_password import ChangePasswordScreen
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.enrol_phone import EnrolPhoneScreen
 from connect_widgets.screens.login.log_in import LogInScreen
@@ -45,13 +45,13 @@ from connect_widgets.screens.login.login_issues import LoginIssuesScreen
 from connect_widgets.screens.login.method import MethodScreen
 from connect_widgets.screens.login.passcode import PasscodeScreen
 from connect_widgets.screens.login.password import PasswordScreen
-from connect_widgets.screens.problem import ProblemScreen
 from connect_widgets.screens.login.returning import ReturningScreen
-from connect_widgets.screens.kit import Place, Screen
 from connect_widgets.screens.login.setup_complete import SetupCompleteScreen
-from connect_widgets.screens.style import STYLESHEET
-from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.screens.login.welcome import WelcomeScreen
+from connect_widgets.screens.problem import ProblemScreen
+from connect_widgets.screens.style import STYLESHEET
+from connect_widgets.screens.tasks.dashboard import DashboardScreen
+from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -121,9 +121,7 @@ class ConnectApp(widgets.VBox):
         self.signed_in_as.add_class("connect-user")
         self.log_out_button = widgets.Button(description="Log out", layout=widgets.Layout(width="auto"))
         self.log_out_button.on_click(lambda _b: self.log_out())
-        self.header = widgets.HBox(
-            [self.product, widgets.HBox([self.signed_in_as, self.log_out_button])]
-        )
+        self.header = widgets.HBox([self.product, widgets.HBox([self.signed_in_as, self.log_out_button])])
         self.header.add_class("connect-header")
         self.message = widgets.HTML()
         self.message.add_class("connect-message")
@@ -132,8 +130,12 @@ class ConnectApp(widgets.VBox):
         suffix = settings.holding_suffix
         self.login_screens: dict[LoginStep, Screen] = {
             LoginStep.EMAIL: EmailScreen(
-                self, self.flow, suffix=suffix, prefill=prefill_email,
-                title="Log in to the Administration Console" if console else "Log in to Connect"),
+                self,
+                self.flow,
+                suffix=suffix,
+                prefill=prefill_email,
+                title="Log in to the Administration Console" if console else "Log in to Connect",
+            ),
             LoginStep.METHOD: MethodScreen(self, self.flow),
             LoginStep.PASSWORD: PasswordScreen(self, self.flow),
             LoginStep.ENROL_PHONE: EnrolPhoneScreen(self, self.flow, default_country=settings.default_country),
@@ -151,8 +153,15 @@ class ConnectApp(widgets.VBox):
         self.problem = ProblemScreen(self)
         self.console_home = ConsoleHomeScreen(self, self.board)
         self.screens: tuple[Screen, ...] = (
-            *self.login_screens.values(), self.welcome, self.returning, self.login_issues,
-            self.dashboard, self.task, self.problem, self.console_home, self.setup_complete,
+            *self.login_screens.values(),
+            self.welcome,
+            self.returning,
+            self.login_issues,
+            self.dashboard,
+            self.task,
+            self.problem,
+            self.console_home,
+            self.setup_complete,
         )
         for screen in self.screens:
             self._focus_when_rendered(screen)

@@ -38,6 +38,8 @@ UNEXPECTED = "Something went wrong on our side and nothing was changed. Refresh 
 def words_for_failure(failed: BaseException) -> str:
     """What the member reads after an exception nobody planned for (it is logged, never shown)."""
     return StorageUnavailable.default_message if is_storage_failure(failed) else UNEXPECTED
+
+
 _TEAM_STYLE = """
 <style>
 .connect-review { border: 1px solid #d9e2ec; border-radius: 6px; padding: .6em .9em; margin: .5em 0; }
@@ -86,8 +88,11 @@ class ReviewCard(widgets.VBox):
         self.approve_button.on_click(lambda _b: console.approve(self.review_id))
         self.reject_button.on_click(lambda _b: console.reject(self.review_id, self.reason.value))
         self.show(summary)
-        self.children = (self.summary, widgets.HBox([self.approve_button]),
-                         widgets.HBox([self.reason, self.reject_button], layout=widgets.Layout(align_items="center")))
+        self.children = (
+            self.summary,
+            widgets.HBox([self.approve_button]),
+            widgets.HBox([self.reason, self.reject_button], layout=widgets.Layout(align_items="center")),
+        )
 
     def show(self, summary: ReviewSummary) -> None:
         self.described = summary
@@ -128,12 +133,17 @@ class StaffConsole(widgets.VBox):
         self.log_in_button.on_click(lambda _b: self.log_in())
         on_enter(self.name, self.log_in)
         on_enter(self.password, self.log_in)
-        self.login_form = widgets.VBox([
-            widgets.HTML("<h2>Staff log in</h2>"),
-            paragraph("For the Connect team only: log in with your own staff name and password "
-                      "to work the review queue."),
-            self.name, self.password, self.log_in_button,
-        ])
+        self.login_form = widgets.VBox(
+            [
+                widgets.HTML("<h2>Staff log in</h2>"),
+                paragraph(
+                    "For the Connect team only: log in with your own staff name and password to work the review queue."
+                ),
+                self.name,
+                self.password,
+                self.log_in_button,
+            ]
+        )
         self.login_form.add_class("connect-screen")
 
         self.queue_heading = widgets.HTML()

@@ -17,13 +17,13 @@ from typing import Any
 import ipywidgets as widgets
 from sqlmodel import col, or_, select
 
-from connect_widgets.core.clock import Clock
-from connect_widgets.demo.stages import STAGES, clear_passcode_limits, reset_demo_account, seed_demo_accounts
-from connect_widgets.core.errors import ConnectError, StorageUnavailable
 from connect_widgets.core.auth.passcodes import blank_dead_codes
+from connect_widgets.core.clock import Clock
+from connect_widgets.core.errors import ConnectError, StorageUnavailable
 from connect_widgets.core.services import ConnectServices, build_services, is_storage_failure
 from connect_widgets.core.tasks.catalogue import data_file
 from connect_widgets.demo.dns import published_accounts, set_published
+from connect_widgets.demo.stages import STAGES, clear_passcode_limits, reset_demo_account, seed_demo_accounts
 from connect_widgets.kernel_log import keep_kernel_log_on_server
 from connect_widgets.screens.kit import primary_button
 from connect_widgets.screens.style import STYLESHEET
@@ -90,23 +90,33 @@ class TrainerConsole(widgets.VBox):
         self.message = widgets.HTML()
         self.message.add_class("connect-message")
         if not services.settings.trainer_enabled:
-            self.children = (widgets.HTML(STYLESHEET), self.header, widgets.HTML(
-                "<p>Trainer tools are turned off on this server. They show demo passcodes to whoever opens "
-                "this page, so they run only where <code>CONNECT_TRAINER_ENABLED=true</code> (as "
-                "<code>make demo</code> sets).</p>"))
+            self.children = (
+                widgets.HTML(STYLESHEET),
+                self.header,
+                widgets.HTML(
+                    "<p>Trainer tools are turned off on this server. They show demo passcodes to whoever opens "
+                    "this page, so they run only where <code>CONNECT_TRAINER_ENABLED=true</code> (as "
+                    "<code>make demo</code> sets).</p>"
+                ),
+            )
             return
 
-        self.seed_button = widgets.Button(description="Create the demo accounts", icon="plus",
-                                          layout=widgets.Layout(width="auto"))
+        self.seed_button = widgets.Button(
+            description="Create the demo accounts", icon="plus", layout=widgets.Layout(width="auto")
+        )
         self.seed_button.on_click(lambda _b: self.run(self.seed))
-        self.account = widgets.Dropdown(description="Demo account", style={"description_width": "initial"},
-                                        layout=widgets.Layout(width="auto"))
+        self.account = widgets.Dropdown(
+            description="Demo account", style={"description_width": "initial"}, layout=widgets.Layout(width="auto")
+        )
         self.account.add_class("connect-account")
         self.account.observe(lambda _c: self.refresh(), "value")
         self.stage_buttons: dict[str, widgets.Button] = {}
         for stage in STAGES:
-            button = widgets.Button(description=stage, tooltip=f"Reset the account to {stage}",
-                                    layout=widgets.Layout(width="auto", min_width="7em"))
+            button = widgets.Button(
+                description=stage,
+                tooltip=f"Reset the account to {stage}",
+                layout=widgets.Layout(width="auto", min_width="7em"),
+            )
             button.on_click(lambda _b, stage=stage: self.run(lambda: self.reset(stage)))
             self.stage_buttons[stage] = button
         self.result = widgets.HTML()
@@ -116,38 +126,55 @@ class TrainerConsole(widgets.VBox):
         self.dns_button.on_click(lambda _b: self.run(self.toggle_dns))
         self.dns_state = widgets.HTML()
         self.clear_limits_button = widgets.Button(
-            description="Clear passcode limits", icon="unlock", layout=widgets.Layout(width="auto"),
-            tooltip="Let the admin be sent a passcode now, and lift a password lockout")
+            description="Clear passcode limits",
+            icon="unlock",
+            layout=widgets.Layout(width="auto"),
+            tooltip="Let the admin be sent a passcode now, and lift a password lockout",
+        )
         self.clear_limits_button.on_click(lambda _b: self.run(self.clear_limits))
         clear_limits_hint = widgets.HTML(
             "<p>Stuck on “Too many codes were sent in the last 15 minutes”, or locked out after "
-            "mistyped passwords? Clear the limits and the admin can be sent a new code at once.</p>")
+            "mistyped passwords? Clear the limits and the admin can be sent a new code at once.</p>"
+        )
         clear_limits_hint.add_class("connect-hint")
         self.phone = widgets.HTML()
         self.phone.add_class("connect-phone")
         self.inbox = widgets.HTML()
         self.inbox.add_class("connect-inbox")
         notes = load_presenter_notes()
-        self.notes = widgets.Accordion(children=[
-            widgets.HTML(f"<p><b>The admin sees:</b> {html.escape(sees)}</p>"
-                         f"<p><b>Point out:</b> {html.escape(point)}</p>") for _t, sees, point in notes
-        ], titles=tuple(t for t, _s, _p in notes))
+        self.notes = widgets.Accordion(
+            children=[
+                widgets.HTML(
+                    f"<p><b>The admin sees:</b> {html.escape(sees)}</p><p><b>Point out:</b> {html.escape(point)}</p>"
+                )
+                for _t, sees, point in notes
+            ],
+            titles=tuple(t for t, _s, _p in notes),
+        )
         self.notes.add_class("connect-notes")
         stages = _row(*self.stage_buttons.values())
         stages.add_class("connect-stages")
-        controls = widgets.VBox([
-            _row(self.account, self.seed_button),
-            widgets.HTML("<p>Reset the account to a stage (real data, made by Connect's own steps):</p>"),
-            stages, self.result,
-            _row(self.dns_button, self.dns_state),
-            _row(self.clear_limits_button, clear_limits_hint),
-        ])
+        controls = widgets.VBox(
+            [
+                _row(self.account, self.seed_button),
+                widgets.HTML("<p>Reset the account to a stage (real data, made by Connect's own steps):</p>"),
+                stages,
+                self.result,
+                _row(self.dns_button, self.dns_state),
+                _row(self.clear_limits_button, clear_limits_hint),
+            ]
+        )
         controls.add_class("connect-screen")
         devices = widgets.HBox([self.phone, self.inbox])
         devices.add_class("connect-devices")
         self.children = (
-            widgets.HTML(STYLESHEET + _TRAINER_STYLE), self.header, self.message, controls, devices,
-            widgets.HTML("<h3>Presenter notes</h3>"), self.notes,
+            widgets.HTML(STYLESHEET + _TRAINER_STYLE),
+            self.header,
+            self.message,
+            controls,
+            devices,
+            widgets.HTML("<h3>Presenter notes</h3>"),
+            self.notes,
         )
         self.load_accounts()
         self.refresh()
@@ -212,7 +239,8 @@ class TrainerConsole(widgets.VBox):
             f'<div class="connect-stage-result"><p><b>{html.escape(code)}</b> is now at <b>{html.escape(stage)}</b>.'
             f"</p><p>Email: <code>{html.escape(done.admin_email)}</code><br>Password: "
             f"<code>{html.escape(done.password)}</code></p><p>"
-            f'<a href="{html.escape(url)}" target="_blank">Open Connect for this account</a></p></div>')
+            f'<a href="{html.escape(url)}" target="_blank">Open Connect for this account</a></p></div>'
+        )
 
     def clear_limits(self, *, code: str | None = None) -> None:
         """Clear the chosen demo account's passcode send limit and password lockout (the core checks it is a demo)."""
@@ -224,18 +252,25 @@ class TrainerConsole(widgets.VBox):
         done = []
         if cleared.codes_cleared:
             several = cleared.codes_cleared != 1
-            done.append(f"{cleared.codes_cleared} code{'s' if several else ''} sent in the last 15 minutes "
-                        f"no longer count{'' if several else 's'}")
+            done.append(
+                f"{cleared.codes_cleared} code{'s' if several else ''} sent in the last 15 minutes "
+                f"no longer count{'' if several else 's'}"
+            )
         if cleared.lockout_lifted:
             done.append("the password lockout is lifted")
         if not done:
-            self.show_message(f"Nothing was holding {cleared.account_code} back: no codes were sent in the last "
-                              "15 minutes and its admin is not locked out.", kind="info")
+            self.show_message(
+                f"Nothing was holding {cleared.account_code} back: no codes were sent in the last "
+                "15 minutes and its admin is not locked out.",
+                kind="info",
+            )
             return
         self.show_message(
             f"Passcode limits cleared for {cleared.account_code}: {' and '.join(done)}. A new code can be sent "
             "now: on the Connect page click Resend code, or reload the page and log in again if it is still "
-            "counting down. Codes already on the demo phone no longer work.", kind="info")
+            "counting down. Codes already on the demo phone no longer work.",
+            kind="info",
+        )
 
     def toggle_dns(self) -> None:
         code = self.account.value
@@ -257,8 +292,11 @@ class TrainerConsole(widgets.VBox):
         if code:
             published = code in published_accounts(self.services.settings)
             self.dns_button.description = "Withdraw demo DNS records" if published else "Publish demo DNS records"
-            self.dns_state.value = ("<p>✔ Its domains' TXT, SPF and MX records are published.</p>" if published
-                                    else "<p>Its DNS checks fail until you publish its records.</p>")
+            self.dns_state.value = (
+                "<p>✔ Its domains' TXT, SPF and MX records are published.</p>"
+                if published
+                else "<p>Its DNS checks fail until you publish its records.</p>"
+            )
         try:
             self._timer = asyncio.get_running_loop().call_later(REFRESH_SECONDS, self.refresh)
         except RuntimeError:  # no event loop (tests): they call refresh() themselves
@@ -278,15 +316,30 @@ class TrainerConsole(widgets.VBox):
         except StorageUnavailable:
             log.warning("could not blank the expired codes of demo account %s (the database cannot be written)", code)
         with new_session(self.services.engine) as db:
-            texts = db.exec(select(Message).where(Message.channel == "sms", col(Message.user_id).in_(ids))
-                            .order_by(col(Message.id).desc()).limit(SHOWN_MESSAGES)).all()
-            mails = db.exec(select(Message).where(Message.channel == "email", or_(
-                col(Message.user_id).in_(ids), col(Message.recipient).in_(addresses)),
-                col(Message.created_at) >= account.created_at)  # not the mail of an earlier reset
-                .order_by(col(Message.id).desc()).limit(SHOWN_MESSAGES)).all()
-        sms = "".join(
-            f'<div class="connect-sms">{_with_code(m.body)}<br><small>{m.created_at:%H:%M:%S} UTC · '
-            f"{html.escape(m.status)}</small></div>" for m in texts) or "<p>No SMS yet.</p>"
+            texts = db.exec(
+                select(Message)
+                .where(Message.channel == "sms", col(Message.user_id).in_(ids))
+                .order_by(col(Message.id).desc())
+                .limit(SHOWN_MESSAGES)
+            ).all()
+            mails = db.exec(
+                select(Message)
+                .where(
+                    Message.channel == "email",
+                    or_(col(Message.user_id).in_(ids), col(Message.recipient).in_(addresses)),
+                    col(Message.created_at) >= account.created_at,
+                )  # not the mail of an earlier reset
+                .order_by(col(Message.id).desc())
+                .limit(SHOWN_MESSAGES)
+            ).all()
+        sms = (
+            "".join(
+                f'<div class="connect-sms">{_with_code(m.body)}<br><small>{m.created_at:%H:%M:%S} UTC · '
+                f"{html.escape(m.status)}</small></div>"
+                for m in texts
+            )
+            or "<p>No SMS yet.</p>"
+        )
         mail = "".join(_mail(m) for m in mails) or "<p>No email yet.</p>"
         return f"<h3>Demo phone</h3>{sms}", f"<h3>Inbox</h3>{mail}"
 
@@ -312,9 +365,11 @@ def _row(*children: widgets.Widget) -> widgets.HBox:
 def _mail(message: Message) -> str:
     """One email of the demo inbox: subject, addressee, time, then the text (wrapped in the box)."""
     body = message.body if len(message.body) <= MAIL_CHARACTERS else message.body[:MAIL_CHARACTERS] + "…"
-    return (f'<div class="connect-mail"><div class="subject">{html.escape(message.subject or "(no subject)")}</div>'
-            f'<div class="meta">To {html.escape(message.recipient)} · {message.created_at:%H:%M:%S} UTC</div>'
-            f'<div class="body">{html.escape(body.strip())}</div></div>')
+    return (
+        f'<div class="connect-mail"><div class="subject">{html.escape(message.subject or "(no subject)")}</div>'
+        f'<div class="meta">To {html.escape(message.recipient)} · {message.created_at:%H:%M:%S} UTC</div>'
+        f'<div class="body">{html.escape(body.strip())}</div></div>'
+    )
 
 
 def _with_code(body: str) -> str:

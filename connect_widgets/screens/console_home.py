@@ -23,11 +23,11 @@ from urllib.parse import urlencode
 import ipywidgets as widgets
 
 from connect_widgets.core.accounts.console import console_facts
-from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.auth.handoffs import Handoff
+from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.screens.polling import PagePoll
 from connect_widgets.screens.kit import Screen, ScreenHost
+from connect_widgets.screens.polling import PagePoll
 
 # Other applications of the Administration Console, shown so the switcher looks like the
 # real one; only Connect is part of this kit.
@@ -46,8 +46,7 @@ class ConsoleHomeScreen(Screen):
     def __init__(self, host: ScreenHost, board: TaskBoard) -> None:
         super().__init__(host, title="Your account")  # the header already names the console
         self.board = board
-        self.switcher_button = widgets.Button(icon="th", tooltip="Application Switcher",
-                                              description="Applications")
+        self.switcher_button = widgets.Button(icon="th", tooltip="Application Switcher", description="Applications")
         self.switcher_button.add_class("connect-switcher")
         self.switcher_button.on_click(lambda _b: self.toggle_switcher())
         self.applications = widgets.HTML()
@@ -63,10 +62,10 @@ class ConsoleHomeScreen(Screen):
     def on_show(self) -> None:
         facts = console_facts(self.board)
         self._admin_email = facts.admin_email
-        working = (", ".join(facts.in_progress) if facts.in_progress else "none")
+        working = ", ".join(facts.in_progress) if facts.in_progress else "none"
         self.facts.value = (
             f"<h3>{html.escape(facts.company)}</h3>"
-            f"<table class=\"connect-table\"><tr><th>Account code</th><td>{html.escape(facts.account_code)}</td></tr>"
+            f'<table class="connect-table"><tr><th>Account code</th><td>{html.escape(facts.account_code)}</td></tr>'
             f"<tr><th>Region</th><td>{html.escape(facts.region)}</td></tr>"
             f"<tr><th>Platform</th><td>{html.escape(facts.platform)}</td></tr>"
             f"<tr><th>Setup progress</th><td>{facts.required_done} of {facts.required_total} required "
@@ -81,8 +80,10 @@ class ConsoleHomeScreen(Screen):
             return
         # The email too: should the link be refused, Connect's login starts with it filled in.
         connect = "connect.ipynb?" + urlencode({"handoff": self._handoff.token, "email": self._admin_email})
-        others = "".join(f'<li class="connect-unavailable">{html.escape(name)} <span>(not part of this kit)'
-                         "</span></li>" for name in OTHER_APPLICATIONS)
+        others = "".join(
+            f'<li class="connect-unavailable">{html.escape(name)} <span>(not part of this kit)</span></li>'
+            for name in OTHER_APPLICATIONS
+        )
         self.applications.value = (
             f'<ul><li><a href="{html.escape(connect)}" target="_self">Connect</a> '
             f"<span>set up your account (you stay signed in)</span></li>{others}</ul>"

@@ -20,7 +20,6 @@ import ipywidgets as widgets
 
 from connect_widgets.core.tasks.catalogue import TaskState
 
-
 # Glyphs that every system font has (no emoji: they vanish without an emoji font).
 TASK_ICONS = {
     TaskState.COMPLETE: ("✔", "Complete"),

@@ -7,8 +7,9 @@ from connect_widgets.screens.kit import Screen, ScreenHost, primary_button
 
 class ProblemScreen(Screen):
     def __init__(self, host: ScreenHost) -> None:
-        super().__init__(host, title="This page could not be opened",
-                         intro="Nothing you entered was lost. Try again in a moment.")
+        super().__init__(
+            host, title="This page could not be opened", intro="Nothing you entered was lost. Try again in a moment."
+        )
         self.try_again_button = primary_button("Try again")
         self.try_again_button.on_click(lambda _b: self.submit(lambda: None))
         self.compose(self.try_again_button)

@@ -26,9 +26,7 @@ def _owner(table: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> 
     """A foreign key column to ``table.id``; audit rows use SET NULL to outlive users."""
     return Field(
         default=None,
-        sa_column=Column(
-            Integer, ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable, index=True
-        ),
+        sa_column=Column(Integer, ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable, index=True),
     )
 
 
@@ -173,8 +171,13 @@ class Domain(SQLModel, table=True):
     # and at most one verified claim (the owner) per name, so two checks cannot both win.
     __table_args__ = (
         UniqueConstraint("account_id", "name", name="uq_domains_account_id_name"),
-        Index("ux_domains_verified_name", "name", unique=True,
-              sqlite_where=text("verified_at IS NOT NULL"), postgresql_where=text("verified_at IS NOT NULL")),
+        Index(
+            "ux_domains_verified_name",
+            "name",
+            unique=True,
+            sqlite_where=text("verified_at IS NOT NULL"),
+            postgresql_where=text("verified_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -287,8 +290,11 @@ class Directory(SQLModel, table=True):
     __tablename__ = "directories"
 
     id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"),
-                                             nullable=False, unique=True, index=True))
+    account_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, unique=True, index=True
+        )
+    )
     method: str = Field(max_length=24)  # ldap | azure_ad | google_workspace | sync_engine
     url: str | None = Field(default=None, max_length=300)
     base_dn: str | None = Field(default=None, max_length=500)

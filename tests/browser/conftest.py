@@ -32,8 +32,14 @@ from tests.servers import free_port, require_program, serving_zone, stop_process
 
 CHROMIUM = os.environ.get("CONNECT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 SERVER_START_TIMEOUT = 180  # every page's kernel pre-heated, on 2 cores shared with other tests
@@ -59,22 +65,32 @@ class RunningServer:
             return int(json.load(answer)["kernels"])
 
 
-def start_server(data_dir: Path, *extra_args: str, dns_port: int | None = None,
-                 settings: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
+def start_server(
+    data_dir: Path, *extra_args: str, dns_port: int | None = None, settings: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], int]:
     """Start `connect-kit serve` and return once it says its pages are ready (kernels pre-heated).
 
     ``settings`` are more ``CONNECT_*`` variables for this server (e.g. a short LDAP timeout).
     """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
-    env.update({"CONNECT_DATA_DIR": str(data_dir), "CONNECT_TRAINER_ENABLED": "true",
-                **{f"CONNECT_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()}})
+    env.update(
+        {
+            "CONNECT_DATA_DIR": str(data_dir),
+            "CONNECT_TRAINER_ENABLED": "true",
+            **{f"CONNECT_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()},
+        }
+    )
     if dns_port is not None:
         env["CONNECT_DNS_NAMESERVERS"] = f"127.0.0.1:{dns_port}"
     env.update(settings or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "connect_widgets.cli", "serve", "--port", str(port), *extra_args],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=data_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=data_dir,
     )
     wait_until_ready(process)
     return process, port
@@ -121,8 +137,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     upgrade_schema(services.engine)
     with serving_zone() as (records, dns_port):
         process, port = start_server(data_dir, dns_port=dns_port)
-        yield RunningServer(f"http://127.0.0.1:{port}", data_dir, services, process, dns=records,
-                            dns_nameservers=f"127.0.0.1:{dns_port}")
+        yield RunningServer(
+            f"http://127.0.0.1:{port}",
+            data_dir,
+            services,
+            process,
+            dns=records,
+            dns_nameservers=f"127.0.0.1:{dns_port}",
+        )
         stop_process(process)
     services.engine.dispose()
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from connect_widgets.demo.stages import reset_demo_account, seed_demo_accounts
 from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.demo.stages import reset_demo_account, seed_demo_accounts
 from tests.browser.conftest import RunningServer, shoot
 from tests.browser.test_login_in_browser import email_to_password, last_message_id, latest_code, returning_admin
 from tests.browser.test_tasks_in_browser import log_in
@@ -49,8 +49,7 @@ def test_a_finished_account_lands_on_setup_complete(page: Page, server: RunningS
     shoot(page, "10-progress-complete")
 
 
-def test_a_rejection_reaches_the_open_task_page_with_the_reason_and_the_values_sent(page: Page,
-                                                                                  server: RunningServer):
+def test_a_rejection_reaches_the_open_task_page_with_the_reason_and_the_values_sent(page: Page, server: RunningServer):
     account = returning_admin(server, "OPENPAGE")
     page.set_default_navigation_timeout(90_000)  # a second visit may wait for a kernel to start
     log_in(page, server, account)

@@ -8,15 +8,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import RunningServer, shoot
-from tests.browser.test_tasks_in_browser import a_later_visit, log_in, open_from_progress, ready_for_tasks
 from tests.browser.test_login_in_browser import last_message_id, latest_code
-from tests.servers import slapd_fixture  # noqa: F401  (the slapd fixture)
+from tests.browser.test_tasks_in_browser import a_later_visit, log_in, open_from_progress, ready_for_tasks
 
 pytestmark = pytest.mark.browser
 
 
-def test_an_admin_connects_the_directory_enables_domain_and_logs_in_with_it(page: Page, server: RunningServer,
-                                                                            slapd):
+def test_an_admin_connects_the_directory_enables_domain_and_logs_in_with_it(page: Page, server: RunningServer, slapd):
     account = ready_for_tasks(server, "DOMAIN")
     log_in(page, server, account)
     page.get_by_role("button", name="Cancel").click()

@@ -36,11 +36,25 @@ class KernelClient:
 
     def send(self, msg_type: str, content: dict[str, Any], *, channel: str = "shell") -> str:
         msg_id = uuid.uuid4().hex
-        self.socket.send(json.dumps({
-            "header": {"msg_id": msg_id, "msg_type": msg_type, "username": "mallory", "session": self.session,
-                       "date": datetime.now(UTC).isoformat(), "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "content": content, "channel": channel, "buffers": [],
-        }))
+        self.socket.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "msg_type": msg_type,
+                        "username": "mallory",
+                        "session": self.session,
+                        "date": datetime.now(UTC).isoformat(),
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "content": content,
+                    "channel": channel,
+                    "buffers": [],
+                }
+            )
+        )
         return msg_id
 
     def replies(self, msg_id: str, *, msg_type: str, count: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
@@ -73,7 +87,6 @@ class KernelClient:
             [status] = self.replies(sent, msg_type="status")
             if status["content"]["execution_state"] == "idle":
                 return
-
 
 
 def the_one(states: dict[str, dict[str, Any]], model: str, description: str) -> str:
@@ -109,11 +122,20 @@ def test_a_forged_add_domain_on_the_locked_task_is_refused_and_claims_nothing(pa
 
     def refusals() -> int:
         with new_session(server.services.engine) as db:
-            return len(db.exec(select(AuditEvent).where(AuditEvent.action == "task_refused",
-                                                        AuditEvent.actor == account.admin_email)).all())
+            return len(
+                db.exec(
+                    select(AuditEvent).where(
+                        AuditEvent.action == "task_refused", AuditEvent.actor == account.admin_email
+                    )
+                ).all()
+            )
 
     assert wait_until(lambda: refusals() == 2, timeout=20), refusals()  # the click and the Enter
     with new_session(server.services.engine) as db:
         assert db.exec(select(Domain).where(Domain.name.in_(["eps.example"]))).all() == []  # type: ignore[attr-defined]
-        assert db.exec(select(AuditEvent).where(AuditEvent.action == "domain_added",
-                                                AuditEvent.actor == account.admin_email)).all() == []
+        assert (
+            db.exec(
+                select(AuditEvent).where(AuditEvent.action == "domain_added", AuditEvent.actor == account.admin_email)
+            ).all()
+            == []
+        )

@@ -36,8 +36,13 @@ INSTALL_TIMEOUT = 900
 
 def _copy_checkout(target: Path) -> int:
     """Copy the tracked and untracked-but-not-ignored files; return how many."""
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=CHECKOUT,
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=CHECKOUT, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     copied = 0
     for name in filter(None, listed):
         source = CHECKOUT / name
@@ -52,8 +57,11 @@ def _copy_checkout(target: Path) -> int:
 def _outside_env() -> dict[str, str]:
     """This environment without anything that points into the outer venv or configures the kit."""
     blocked = {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "PYTHONUSERBASE"}
-    env = {k: v for k, v in os.environ.items()
-           if k not in blocked and not k.startswith(("CONNECT_", "JUPYTER", "IPYTHON", "VOILA_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in blocked and not k.startswith(("CONNECT_", "JUPYTER", "IPYTHON", "VOILA_"))
+    }
     outer_bin = str(Path(sys.prefix) / "bin")
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p and p != outer_bin)
     return env
@@ -65,13 +73,19 @@ def _isolated_env(root: Path, venv: Path) -> dict[str, str]:
     home = root / "home"
     env.update(
         HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local" / "share"),
-        XDG_CACHE_HOME=str(home / ".cache"), XDG_RUNTIME_DIR=str(home / "run"),
-        JUPYTER_CONFIG_DIR=str(home / "jupyter-config"), JUPYTER_DATA_DIR=str(home / "jupyter-data"),
-        JUPYTER_RUNTIME_DIR=str(home / "jupyter-runtime"), IPYTHONDIR=str(home / "ipython"),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_RUNTIME_DIR=str(home / "run"),
+        JUPYTER_CONFIG_DIR=str(home / "jupyter-config"),
+        JUPYTER_DATA_DIR=str(home / "jupyter-data"),
+        JUPYTER_RUNTIME_DIR=str(home / "jupyter-runtime"),
+        IPYTHONDIR=str(home / "ipython"),
         PYTHONNOUSERSITE="1",
-        VIRTUAL_ENV=str(venv), PATH=os.pathsep.join([str(venv / "bin"), env["PATH"]]),
-        CONNECT_DATA_DIR=str(root / "data"), CONNECT_TRAINER_ENABLED="true",
+        VIRTUAL_ENV=str(venv),
+        PATH=os.pathsep.join([str(venv / "bin"), env["PATH"]]),
+        CONNECT_DATA_DIR=str(root / "data"),
+        CONNECT_TRAINER_ENABLED="true",
         **{f"CONNECT_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()},
     )
     for folder in ("HOME", "XDG_RUNTIME_DIR"):
@@ -108,18 +122,41 @@ def test_a_plain_pip_install_serves_every_page(browser, tmp_path: Path) -> None:
     timings["python3 -m venv"] = time.monotonic() - mark
     mark = time.monotonic()
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
-         "--disable-pip-version-check", "--no-input", "--quiet", str(checkout)],
-        env=pip_env, cwd=workdir, capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--quiet",
+            str(checkout),
+        ],
+        env=pip_env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT,
+    )
     assert install.returncode == 0, f"pip install . failed:\n{install.stdout}\n{install.stderr}"
     timings["pip install . (no extras)"] = time.monotonic() - mark
 
     env = _isolated_env(tmp_path, venv)
     where = subprocess.run(
-        [str(venv / "bin" / "python"), "-c",
-         "import connect_widgets, sys; from connect_widgets.serving import JUPYTER_DATA; "
-         "print(connect_widgets.__file__); print(JUPYTER_DATA / 'voila/templates/connect/index.html.j2')"],
-        env=env, cwd=workdir, capture_output=True, text=True, check=True).stdout.split()
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import connect_widgets, sys; from connect_widgets.serving import JUPYTER_DATA; "
+            "print(connect_widgets.__file__); print(JUPYTER_DATA / 'voila/templates/connect/index.html.j2')",
+        ],
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert where[0].startswith(str(venv)), f"connect_widgets came from {where[0]}, not the fresh venv"
     assert Path(where[1]).is_file(), "the page template is missing from the wheel"
 
@@ -131,8 +168,14 @@ def test_a_plain_pip_install_serves_every_page(browser, tmp_path: Path) -> None:
 
     port = free_port()
     mark = time.monotonic()
-    server = subprocess.Popen([kit, "serve", "--port", str(port)], env=env, cwd=workdir,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [kit, "serve", "--port", str(port)],
+        env=env,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_until_ready(server)
         timings["connect-kit serve until ready"] = time.monotonic() - mark
@@ -141,15 +184,17 @@ def test_a_plain_pip_install_serves_every_page(browser, tmp_path: Path) -> None:
         for notebook, first_control in FIRST_CONTROLS.items():
             page = context.new_page()
             page.set_default_timeout(60_000)
-            page.on("response", lambda answer: answer.status >= 500 and failures.append(
-                f"{answer.status} {answer.url}"))
+            page.on(
+                "response", lambda answer: answer.status >= 500 and failures.append(f"{answer.status} {answer.url}")
+            )
             mark = time.monotonic()
             page.goto(f"http://127.0.0.1:{port}/voila/render/{notebook}")
             expect(first_control(page)).to_be_visible(timeout=60_000)
             timings[f"first screen of {notebook}"] = time.monotonic() - mark
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"fresh-install-{notebook.removesuffix('.ipynb')}.png"),
-                            full_page=True)
+            page.screenshot(
+                path=str(ARTIFACTS / f"fresh-install-{notebook.removesuffix('.ipynb')}.png"), full_page=True
+            )
             page.goto("about:blank")
             page.close()
         context.close()

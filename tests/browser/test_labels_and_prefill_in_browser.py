@@ -12,7 +12,8 @@ from tests.conftest import GB_MOBILE
 pytestmark = pytest.mark.browser
 
 # Every visible form control, with the name a screen reader announces for it (its <label>).
-VISIBLE_CONTROLS = """() => [...document.querySelectorAll('.connect-app input, .connect-app select, .connect-app textarea')]
+VISIBLE_CONTROLS = """() => [...document.querySelectorAll(
+    '.connect-app input, .connect-app select, .connect-app textarea')]
   .filter(el => el.offsetParent !== null && el.type !== 'hidden' && el.type !== 'file')
   .map(el => ({type: el.type || el.tagName.toLowerCase(),
                name: [...(el.labels || [])].map(l => l.textContent.trim()).filter(Boolean).join(' ')
@@ -33,8 +34,9 @@ def assert_every_visible_control_is_labelled(page: Page) -> list[str]:
 
 
 def test_with_the_account_in_the_url_typing_a_name_at_once_reaches_the_next_step(page, server: RunningServer):
-    create_account(server.services, code="TYPEFAST", company="Typefast Ltd",
-                   primary_domain="typefast.example", admin_name="sam")
+    create_account(
+        server.services, code="TYPEFAST", company="Typefast Ltd", primary_domain="typefast.example", admin_name="sam"
+    )
     page.goto(server.page_url("account=TYPEFAST"))
     field = page.get_by_label("Email address", exact=True)
     expect(field).to_be_visible()
@@ -50,8 +52,9 @@ def test_with_the_account_in_the_url_typing_a_name_at_once_reaches_the_next_step
 
 
 def test_every_visible_field_of_the_first_login_has_a_label(page, server: RunningServer):
-    account = create_account(server.services, code="LABELS", company="Labels Ltd",
-                             primary_domain="labels.example", admin_name="jo")
+    account = create_account(
+        server.services, code="LABELS", company="Labels Ltd", primary_domain="labels.example", admin_name="jo"
+    )
     page.goto(server.page_url("account=LABELS"))
     expect(page.get_by_label("Email address", exact=True)).to_be_visible()
     assert assert_every_visible_control_is_labelled(page) == ["Email address"]

@@ -10,31 +10,41 @@ from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
 from connect_widgets.core.accounts.create import NewAccount, create_account
-from connect_widgets.core.clock import FrozenClock
 from connect_widgets.core.auth.flow import LoginFlow
-from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.clock import FrozenClock
 from connect_widgets.core.services import build_services
+from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Message
 from tests.browser.conftest import RunningServer, shoot
-from tests.servers import wait_until
 from tests.conftest import GB_MOBILE, NEW_PASSWORD, first_login
+from tests.servers import wait_until
 
 pytestmark = pytest.mark.browser
 
 
 def new_account(server: RunningServer, code: str) -> NewAccount:
-    return create_account(server.services, code=code, company=f"{code.title()} Ltd",
-                          primary_domain=f"{code.lower()}.example", admin_name="jane")
+    return create_account(
+        server.services,
+        code=code,
+        company=f"{code.title()} Ltd",
+        primary_domain=f"{code.lower()}.example",
+        admin_name="jane",
+    )
 
 
 def latest_code(server: RunningServer, email: str, *, after: int = 0) -> str:
     """The passcode from the newest SMS to the admin (what their phone shows)."""
+
     def newest() -> Message | None:
         with new_session(server.services.engine) as db:
             user = db.exec(select(AdminUser).where(AdminUser.email == email)).one()
-            return db.exec(select(Message).where(Message.user_id == user.id, Message.channel == "sms",
-                                                 col(Message.id) > after).order_by(col(Message.id).desc())).first()
+            return db.exec(
+                select(Message)
+                .where(Message.user_id == user.id, Message.channel == "sms", col(Message.id) > after)
+                .order_by(col(Message.id).desc())
+            ).first()
+
     assert wait_until(lambda: newest() is not None, timeout=15), "no SMS arrived"
     return re.search(r"\b(\d{6})\b", newest().body).group(1)  # type: ignore[union-attr]
 
@@ -47,9 +57,11 @@ def last_message_id(server: RunningServer) -> int:
 def returning_admin(server: RunningServer, code: str) -> NewAccount:
     """An admin who logged in once (an hour ago), changed the password and started a task."""
     account = new_account(server, code)
-    earlier = build_services(server.services.settings,
-                             clock=FrozenClock(datetime.now(UTC) - timedelta(hours=1)),
-                             engine=server.services.engine)
+    earlier = build_services(
+        server.services.settings,
+        clock=FrozenClock(datetime.now(UTC) - timedelta(hours=1)),
+        engine=server.services.engine,
+    )
     flow = LoginFlow(earlier)
     first_login(flow, earlier, account)
     TaskBoard(flow).start("confirm_details")
@@ -186,8 +198,13 @@ def test_login_issues_page_is_reachable_and_resets_a_password(page: Page, server
     page.goto(server.page_url())
     page.get_by_role("button", name="Login issues?").click()
     expect(page.get_by_role("heading", name="Login issues?")).to_be_visible()
-    for section in ("Forgot your password?", "Didn't get the code?", "Lost your phone?",
-                    "Account locked?", "Cloud or Domain password?"):
+    for section in (
+        "Forgot your password?",
+        "Didn't get the code?",
+        "Lost your phone?",
+        "Account locked?",
+        "Cloud or Domain password?",
+    ):
         expect(page.get_by_text(section, exact=True)).to_be_visible()
     page.get_by_text("Forgot your password?", exact=True).click()
     before = last_message_id(server)
@@ -227,7 +244,8 @@ def test_closed_pages_leave_no_kernels_behind(browser, server: RunningServer):  
     """
     idle = len(list(server.notebooks.glob("*.ipynb")))  # one pre-heated kernel per notebook
     assert wait_until(lambda: server.kernels() == idle, timeout=60), (
-        f"{server.kernels()} kernels before the test, expected the idle level {idle}")
+        f"{server.kernels()} kernels before the test, expected the idle level {idle}"
+    )
     for _ in range(4):
         context = browser.new_context()
         page = context.new_page()

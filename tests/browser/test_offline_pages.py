@@ -27,8 +27,11 @@ def _elsewhere(url: str, origin: str) -> bool:
 
 
 @pytest.mark.parametrize("notebook", sorted(FIRST_CONTROLS))
-def test_the_page_requests_nothing_outside_the_server(browser, server: RunningServer,  # type: ignore[no-untyped-def]
-                                                       notebook: str) -> None:
+def test_the_page_requests_nothing_outside_the_server(
+    browser,
+    server: RunningServer,  # type: ignore[no-untyped-def]
+    notebook: str,
+) -> None:
     origin = urlsplit(server.url)
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
@@ -49,12 +52,16 @@ def test_the_page_requests_nothing_outside_the_server(browser, server: RunningSe
         context.close()
 
 
-@pytest.mark.parametrize(("path", "shows"), [
-    # The notebook listing Voila prints as its own address: its file browser is drawn
-    # (its entries come later from the contents API, once slow in a full CI run).
-    ("/", lambda page: page.get_by_role("toolbar", name="file browser")),
-    ("/voila/render/no_such_page.ipynb", lambda page: page.get_by_text("404").first),  # Voila's error page
-], ids=["listing", "error-page"])
+@pytest.mark.parametrize(
+    ("path", "shows"),
+    [
+        # The notebook listing Voila prints as its own address: its file browser is drawn
+        # (its entries come later from the contents API, once slow in a full CI run).
+        ("/", lambda page: page.get_by_role("toolbar", name="file browser")),
+        ("/voila/render/no_such_page.ipynb", lambda page: page.get_by_text("404").first),  # Voila's error page
+    ],
+    ids=["listing", "error-page"],
+)
 def test_the_listing_and_error_pages_request_nothing_outside_the_server(  # type: ignore[no-untyped-def]
     browser, server: RunningServer, path: str, shows: Callable[[Page], Locator]
 ) -> None:

@@ -12,19 +12,19 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
-from connect_widgets.core.clock import FrozenClock
-from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.core.adapters.dns import DnsChecker
-from connect_widgets.core.tasks.validate_domains import DomainBook
-from connect_widgets.core.auth.flow import LoginFlow
-from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.adapters.service_values import load_service_values
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.clock import FrozenClock
+from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.services import build_services
 from connect_widgets.core.staff.members import add_staff_member
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.validate_domains import DomainBook
+from connect_widgets.settings import load_settings
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Domain, Passcode
-from connect_widgets.settings import load_settings
 from connect_widgets.store.schema import upgrade_schema
 from tests.browser.conftest import RunningServer, shoot, start_server
 from tests.browser.test_login_in_browser import new_account, returning_admin, returning_to_passcode
@@ -110,9 +110,11 @@ def test_details_domain_then_outbound_resumes_after_logging_out(page: Page, serv
 def ready_for_tasks(server: RunningServer, code: str):  # type: ignore[no-untyped-def]
     """An admin (logged in once before) whose details are confirmed and primary domain verified."""
     account = new_account(server, code)
-    earlier = build_services(server.services.settings.model_copy(update={"dns_nameservers": server.dns_nameservers}),
-                             clock=FrozenClock(datetime.now(UTC) - timedelta(hours=1)),
-                             engine=server.services.engine)
+    earlier = build_services(
+        server.services.settings.model_copy(update={"dns_nameservers": server.dns_nameservers}),
+        clock=FrozenClock(datetime.now(UTC) - timedelta(hours=1)),
+        engine=server.services.engine,
+    )
     flow = LoginFlow(earlier)
     first_login(flow, earlier, account)
     board = TaskBoard(flow)
@@ -181,8 +183,11 @@ def test_outbound_inbound_mx_recipients_and_journaling_end_to_end(page: Page, se
 STAFF_PASSWORD = "quartz ferry meadow 61"
 
 
-def test_a_correction_approved_in_the_team_notebook_reaches_the_admin_next_time(browser, page: Page,  # type: ignore[no-untyped-def]
-                                                                              server: RunningServer):
+def test_a_correction_approved_in_the_team_notebook_reaches_the_admin_next_time(
+    browser,
+    page: Page,  # type: ignore[no-untyped-def]
+    server: RunningServer,
+):
     add_staff_member(server.services, name="Priya Shah", password=STAFF_PASSWORD)
     account = returning_admin(server, "FIX")
     log_in(page, server, account)
@@ -238,11 +243,13 @@ def test_users_and_permitted_senders_are_imported_from_files(page: Page, server:
     page.get_by_role("button", name=re.compile("Add Users Manually")).click()
     page.get_by_role("button", name="Start task").click()
     expect(page.get_by_role("link", name=re.compile("CSV"))).to_be_visible()  # the template to download
-    users = ("email,first_name,last_name\n"
-             "ann@files.example,Ann,Lee\n"
-             "bob@elsewhere.example,Bob,Hay\n"
-             "ann@files.example,Ann,Again\n"
-             "cat@files.example,Cat,=SUM(A1)\n")
+    users = (
+        "email,first_name,last_name\n"
+        "ann@files.example,Ann,Lee\n"
+        "bob@elsewhere.example,Bob,Hay\n"
+        "ann@files.example,Ann,Again\n"
+        "cat@files.example,Cat,=SUM(A1)\n"
+    )
     upload(page, "users.csv", users)
     expect(page.locator("table.connect-errors")).to_contain_text("Duplicate of row 2")
     expect(page.locator("table.connect-errors tr")).to_have_count(4)  # the header and three bad rows
@@ -294,9 +301,12 @@ def shoot_at_widths(page: Page, name: str) -> None:
 
 def one_line(locator) -> bool:  # type: ignore[no-untyped-def]
     """The element's text is drawn on a single line (no wrap inside a token)."""
-    return bool(locator.evaluate(
-        "e => { const r = document.createRange(); r.selectNodeContents(e);"
-        " const tops = new Set([...r.getClientRects()].map(c => Math.round(c.top))); return tops.size === 1; }"))
+    return bool(
+        locator.evaluate(
+            "e => { const r = document.createRange(); r.selectNodeContents(e);"
+            " const tops = new Set([...r.getClientRects()].map(c => Math.round(c.top))); return tops.size === 1; }"
+        )
+    )
 
 
 def test_the_record_copies_whole_and_task_pages_at_1280_and_1024(browser, server: RunningServer):  # type: ignore[no-untyped-def]
@@ -320,8 +330,7 @@ def test_the_record_copies_whole_and_task_pages_at_1280_and_1024(browser, server
         page.get_by_role("button", name="Add domain").click()
         expect(page.get_by_role("button", name="Check now: copy-second-domain.example")).to_be_visible()  # added
         with new_session(server.services.engine) as db:
-            token = db.exec(select(Domain.verification_token)
-                            .where(Domain.name == "copy-second-domain.example")).one()
+            token = db.exec(select(Domain.verification_token).where(Domain.name == "copy-second-domain.example")).one()
         value = f"{SERVICE.verification_prefix}{token}"
         shown = page.locator(".connect-token", has_text=value)
         expect(shown).to_have_text(value)
@@ -344,7 +353,8 @@ def test_the_record_copies_whole_and_task_pages_at_1280_and_1024(browser, server
         expect(page.locator(".connect-message")).to_contain_text("3 entries need correcting")
         expect(page.locator(".connect-rejected li")).to_have_count(3)
         expect(page.get_by_label("Public IP ranges", exact=True)).to_have_value(
-            "10.0.0.0/8\n8.8.4.0/24\nmail.copy.example\n8.0.0.0/8")  # nothing typed is lost
+            "10.0.0.0/8\n8.8.4.0/24\nmail.copy.example\n8.0.0.0/8"
+        )  # nothing typed is lost
         shoot_at_widths(page, "16-outbound-bad-ranges")
         page.get_by_label("Public IP ranges", exact=True).fill("8.8.4.0/24")
         page.get_by_role("button", name="Next").click()
@@ -397,12 +407,18 @@ def short_ldap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runn
         services.engine.dispose()
 
 
-def test_a_directory_that_never_answers_shows_the_busy_state_then_a_timeout(browser, short_ldap_server,  # type: ignore[no-untyped-def]
-                                                                          silent_ldap):
+def test_a_directory_that_never_answers_shows_the_busy_state_then_a_timeout(
+    browser,
+    short_ldap_server,  # type: ignore[no-untyped-def]
+    silent_ldap,
+):
     server = short_ldap_server
     account = new_account(server, "HUNG")  # logged in once an hour ago, details confirmed
-    earlier = build_services(server.services.settings, clock=FrozenClock(datetime.now(UTC) - timedelta(hours=1)),
-                             engine=server.services.engine)
+    earlier = build_services(
+        server.services.settings,
+        clock=FrozenClock(datetime.now(UTC) - timedelta(hours=1)),
+        engine=server.services.engine,
+    )
     flow = LoginFlow(earlier)
     first_login(flow, earlier, account)
     board = TaskBoard(flow)
@@ -436,7 +452,8 @@ def test_a_directory_that_never_answers_shows_the_busy_state_then_a_timeout(brow
         shoot(page, "directory-test-busy-1280")  # mid-wait
 
         expect(page.get_by_text(f"✗ The directory at {url} did not answer in time")).to_be_visible(
-            timeout=LDAP_TIMEOUT * 1000 + 20_000)  # the test's result, on the page
+            timeout=LDAP_TIMEOUT * 1000 + 20_000
+        )  # the test's result, on the page
         expect(page.locator(".connect-spinner")).to_have_count(0)
         expect(page.get_by_role("button", name="Log out")).to_be_enabled()
         shoot(page, "directory-test-timeout-1280")

@@ -69,8 +69,9 @@ def check_layout(trainer: Page, name: str) -> None:
         shoot(trainer, name if width == WIDTHS[0] else f"{name}-{width}")
 
 
-def reset_from_the_trainer(trainer: Page, server: RunningServer, code: str, company: str,
-                           stage: str) -> tuple[str, str]:
+def reset_from_the_trainer(
+    trainer: Page, server: RunningServer, code: str, company: str, stage: str
+) -> tuple[str, str]:
     """Open the trainer page, reset a demo account to ``stage``; the email and password it shows."""
     trainer.goto(server.page_url(notebook="trainer.ipynb"))
     expect(trainer.get_by_role("heading", name="Connect Trainer")).to_be_visible()
@@ -81,8 +82,11 @@ def reset_from_the_trainer(trainer: Page, server: RunningServer, code: str, comp
     return result.locator("code").nth(0).inner_text(), result.locator("code").nth(1).inner_text()
 
 
-def test_reset_to_fresh_then_the_demo_phone_code_logs_the_admin_in(browser, page: Page,  # type: ignore[no-untyped-def]
-                                                                     server: RunningServer):
+def test_reset_to_fresh_then_the_demo_phone_code_logs_the_admin_in(
+    browser,
+    page: Page,  # type: ignore[no-untyped-def]
+    server: RunningServer,
+):
     demo = seed_demo_accounts(server.services)[0]
     code = demo.account_code
     context = browser.new_context(viewport={"width": WIDTHS[0], "height": 1000})
@@ -126,10 +130,18 @@ def mail_with_long_lines(server: RunningServer, email: str) -> None:
         user = db.exec(select(AdminUser).where(AdminUser.email == email)).one()
         url = "https://connect.example/voila/render/connect.ipynb?account=NORDLICHT&token=" + "a1b2c3" * 40
         body = f"Open {url}\n\n" + "Name | Type | Value | " * 12 + "\n" + "-" * 200 + "\n"
-        server.services.courier.send(db, OutgoingMessage(
-            Channel.EMAIL, user.contact_email or email, body, user_id=user.id,
-            subject="Your Connect account NORDLICHT needs a DNS record on nordlicht-maschinenbau-gmbh.example "
-                    "before the end of the demo"), now=server.services.clock.now())
+        server.services.courier.send(
+            db,
+            OutgoingMessage(
+                Channel.EMAIL,
+                user.contact_email or email,
+                body,
+                user_id=user.id,
+                subject="Your Connect account NORDLICHT needs a DNS record on nordlicht-maschinenbau-gmbh.example "
+                "before the end of the demo",
+            ),
+            now=server.services.clock.now(),
+        )
 
 
 def log_in_until_the_passcode(page: Page, server: RunningServer, code: str, email: str, password: str) -> None:
@@ -143,8 +155,11 @@ def log_in_until_the_passcode(page: Page, server: RunningServer, code: str, emai
     expect(page.get_by_role("heading", name="Enter your passcode")).to_be_visible()
 
 
-def test_clear_passcode_limits_lets_a_demo_stopped_by_the_send_limit_log_in(browser, page: Page,  # type: ignore[no-untyped-def]
-                                                                          server: RunningServer):
+def test_clear_passcode_limits_lets_a_demo_stopped_by_the_send_limit_log_in(
+    browser,
+    page: Page,  # type: ignore[no-untyped-def]
+    server: RunningServer,
+):
     seed_demo_accounts(server.services)
     demo = next(d for d in load_demo_accounts() if d.code == "NORDLICHT")
     code = demo.code
@@ -164,8 +179,9 @@ def test_clear_passcode_limits_lets_a_demo_stopped_by_the_send_limit_log_in(brow
 
         trainer.get_by_role("button", name="Clear passcode limits").click()
         message = trainer.locator(".connect-message")
-        expect(message).to_contain_text(f"Passcode limits cleared for {code}: 5 codes sent in the last 15 minutes "
-                                        "no longer count.")
+        expect(message).to_contain_text(
+            f"Passcode limits cleared for {code}: 5 codes sent in the last 15 minutes no longer count."
+        )
         expect(trainer.locator(".connect-inbox")).to_contain_text("a1b2c3a1b2c3")
         check_layout(trainer, "25-trainer-limits-cleared")
 

@@ -61,8 +61,16 @@ def test_a_50_mb_file_is_refused_in_the_page_with_the_core_message_and_the_page_
     expect(page.get_by_role("alertdialog")).to_have_count(0)  # the connection is still up
 
     # The same page goes on working: a file within the limit is read, and the refusal goes.
-    choose(page, [{"name": "users.csv", "mimeType": "text/csv",
-                   "buffer": b"email,first_name,last_name\nann@bigup.example,Ann,Lee\n"}])
+    choose(
+        page,
+        [
+            {
+                "name": "users.csv",
+                "mimeType": "text/csv",
+                "buffer": b"email,first_name,last_name\nann@bigup.example,Ann,Lee\n",
+            }
+        ],
+    )
     expect(page.locator(".connect-chosen")).to_have_text("users.csv, 1 row")
     expect(refusal).to_be_hidden()
     expect(page.get_by_role("alertdialog")).to_have_count(0)

@@ -22,10 +22,30 @@ from connect_widgets.store.schema import head_revision
 
 ACME_ADMIN = "jane@acme.mimecast.connect"
 GLOBEX_ADMIN = "hank@globex.mimecast.connect"
-ACME_CREATE = ["create-account", "--code", "ACME", "--company", "Acme Ltd", "--domain", "acme.example",
-               "--admin", "jane", "--contact-email", "it@acme.example"]
-GLOBEX_CREATE = ["create-account", "--code", "GLOBEX", "--company", "Globex Corporation",
-                 "--domain", "globex.example", "--admin", "hank"]
+ACME_CREATE = [
+    "create-account",
+    "--code",
+    "ACME",
+    "--company",
+    "Acme Ltd",
+    "--domain",
+    "acme.example",
+    "--admin",
+    "jane",
+    "--contact-email",
+    "it@acme.example",
+]
+GLOBEX_CREATE = [
+    "create-account",
+    "--code",
+    "GLOBEX",
+    "--company",
+    "Globex Corporation",
+    "--domain",
+    "globex.example",
+    "--admin",
+    "hank",
+]
 
 Run = subprocess.CompletedProcess[str]
 
@@ -96,8 +116,9 @@ def message_headers(stdout: str) -> list[list[str]]:
 
 
 def audit_rows(data_dir: Path, action: str) -> list[tuple]:
-    return query(data_dir, "SELECT actor, user_id, outcome, detail FROM audit_events WHERE action = ? "
-                           "ORDER BY id", action)
+    return query(
+        data_dir, "SELECT actor, user_id, outcome, detail FROM audit_events WHERE action = ? ORDER BY id", action
+    )
 
 
 def admin_id(data_dir: Path, email: str) -> int:
@@ -191,8 +212,8 @@ def test_create_account_prints_the_address_password_and_url(accounts: AcmeFolder
 def test_the_printed_password_logs_in_against_the_stored_argon2id_hash(accounts: AcmeFolder) -> None:
     """The stored hash is argon2id and verifies the printed password (and only it)."""
     [(password_hash, must_change)] = query(
-        accounts.data_dir, "SELECT password_hash, must_change_password FROM admin_users WHERE email = ?",
-        ACME_ADMIN)
+        accounts.data_dir, "SELECT password_hash, must_change_password FROM admin_users WHERE email = ?", ACME_ADMIN
+    )
     assert password_hash.startswith("$argon2id$")
     verifier = argon2.PasswordHasher()
     assert verifier.verify(password_hash, accounts.password)
@@ -214,8 +235,18 @@ def test_the_plain_password_is_nowhere_in_the_data_folder(accounts: AcmeFolder) 
 
 def test_a_taken_account_code_is_one_error_line(accounts: AcmeFolder) -> None:
     """Creating ACME again (any case) exits 1 with one error line and creates nothing."""
-    run = connect_kit("create-account", "--code", "acme", "--company", "Other", "--domain", "other.example",
-                      "--admin", "bob", data_dir=accounts.data_dir)
+    run = connect_kit(
+        "create-account",
+        "--code",
+        "acme",
+        "--company",
+        "Other",
+        "--domain",
+        "other.example",
+        "--admin",
+        "bob",
+        data_dir=accounts.data_dir,
+    )
     assert run.returncode == 1
     assert "ACME already exists" in one_error_line(run)
     assert "password" not in run.stdout
@@ -240,8 +271,7 @@ def test_bad_create_account_values_are_one_error_line_and_store_nothing(
     """Each unusable value exits 1 with an `error:` line that says what to fix."""
     values = {"--code": "NEWCO", "--company": "New Co", "--domain": "newco.example", "--admin": "sam"}
     values[option] = value
-    run = connect_kit("create-account", *[part for pair in values.items() for part in pair],
-                      data_dir=accounts.data_dir)
+    run = connect_kit("create-account", *[part for pair in values.items() for part in pair], data_dir=accounts.data_dir)
     assert run.returncode == 1
     assert complaint in one_error_line(run)
     assert "password" not in run.stdout
@@ -308,26 +338,35 @@ def test_outbox_of_an_empty_database_says_no_messages(empty_db: InitialisedFolde
 def test_unlock_clears_the_lock_and_writes_an_audit_row(accounts: AcmeFolder) -> None:
     """`unlock` resets failures and the lock of a locked admin; audited as user_unlocked."""
     jane = admin_id(accounts.data_dir, ACME_ADMIN)
-    execute(accounts.data_dir, "UPDATE admin_users SET failed_logins = 5, lock_count = 2, "
-                               "locked_until = '2099-01-01 00:00:00.000000' WHERE id = ?", jane)
+    execute(
+        accounts.data_dir,
+        "UPDATE admin_users SET failed_logins = 5, lock_count = 2, "
+        "locked_until = '2099-01-01 00:00:00.000000' WHERE id = ?",
+        jane,
+    )
     audited_before = audit_rows(accounts.data_dir, "user_unlocked")
 
     run = connect_kit("unlock", ACME_ADMIN, data_dir=accounts.data_dir)
 
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == f"unlocked: {ACME_ADMIN}"
-    assert query(accounts.data_dir, "SELECT failed_logins, lock_count, locked_until FROM admin_users "
-                                    "WHERE id = ?", jane) == [(0, 0, None)]
-    added = audit_rows(accounts.data_dir, "user_unlocked")[len(audited_before):]
+    assert query(
+        accounts.data_dir, "SELECT failed_logins, lock_count, locked_until FROM admin_users WHERE id = ?", jane
+    ) == [(0, 0, None)]
+    added = audit_rows(accounts.data_dir, "user_unlocked")[len(audited_before) :]
     assert added == [("support", jane, "ok", "was locked")]
 
 
 def test_reset_phone_forgets_the_phone_and_writes_an_audit_row(accounts: AcmeFolder) -> None:
     """`reset-phone` removes the admin's enrolled phone; audited as phone_reset."""
     jane = admin_id(accounts.data_dir, ACME_ADMIN)
-    execute(accounts.data_dir, "INSERT INTO phones (user_id, e164, otp_secret_encrypted, counter, verified_at, "
-                               "created_at) VALUES (?, '+447400123456', 'JBSWY3DPEHPK3PXP', 3, "
-                               "'2026-03-02 09:00:00.000000', '2026-03-02 09:00:00.000000')", jane)
+    execute(
+        accounts.data_dir,
+        "INSERT INTO phones (user_id, e164, otp_secret_encrypted, counter, verified_at, "
+        "created_at) VALUES (?, '+447400123456', 'JBSWY3DPEHPK3PXP', 3, "
+        "'2026-03-02 09:00:00.000000', '2026-03-02 09:00:00.000000')",
+        jane,
+    )
     audited_before = audit_rows(accounts.data_dir, "phone_reset")
 
     run = connect_kit("reset-phone", ACME_ADMIN, data_dir=accounts.data_dir)
@@ -335,7 +374,7 @@ def test_reset_phone_forgets_the_phone_and_writes_an_audit_row(accounts: AcmeFol
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == f"phone reset: {ACME_ADMIN}"
     assert query(accounts.data_dir, "SELECT count(*) FROM phones WHERE user_id = ?", jane) == [(0,)]
-    added = audit_rows(accounts.data_dir, "phone_reset")[len(audited_before):]
+    added = audit_rows(accounts.data_dir, "phone_reset")[len(audited_before) :]
     assert added == [("support", jane, "ok", "1 phone(s) removed")]
     assert not any("+447400123456" in row[3] or "JBSWY3DP" in row[3] for row in added)
 
@@ -413,8 +452,9 @@ def test_a_data_folder_that_cannot_be_created_is_one_error_line(tmp_path: Path) 
 
 def test_an_unusable_postgresql_url_is_one_error_line_without_the_password(tmp_path: Path) -> None:
     """A PostgreSQL URL that cannot be used (no driver, nothing listening) is one line, password hidden."""
-    run = connect_kit("init", data_dir=tmp_path / "data",
-                      CONNECT_DATABASE_URL="postgresql://kit:s3cretpw@127.0.0.1:1/connect")
+    run = connect_kit(
+        "init", data_dir=tmp_path / "data", CONNECT_DATABASE_URL="postgresql://kit:s3cretpw@127.0.0.1:1/connect"
+    )
     assert run.returncode in (1, 2)
     one_error_line(run)
     assert "s3cretpw" not in run.stderr + run.stdout

@@ -78,7 +78,8 @@ def test_a_web_port_in_use_names_the_option_and_the_make_variable(initialised: P
     assert result.returncode == 1
     assert one_error_line(result) == (
         f"error: port {port} on 127.0.0.1 is already in use (the Connect web pages); "
-        "choose another with --port N (make demo: PORT=N make demo)")
+        "choose another with --port N (make demo: PORT=N make demo)"
+    )
 
 
 def test_a_demo_dns_port_in_use_names_the_make_and_environment_variables(initialised: Path) -> None:
@@ -88,9 +89,11 @@ def test_a_demo_dns_port_in_use_names_the_make_and_environment_variables(initial
         free.close()
         taken.bind(("127.0.0.1", 0))
         dns_port = taken.getsockname()[1]
-        result = connect_kit("serve", "--port", str(web_port), data_dir=initialised,
-                             CONNECT_DEMO_DNS_PORT=str(dns_port))
+        result = connect_kit(
+            "serve", "--port", str(web_port), data_dir=initialised, CONNECT_DEMO_DNS_PORT=str(dns_port)
+        )
     assert result.returncode == 1
     assert one_error_line(result) == (
         f"error: UDP port {dns_port} on 127.0.0.1 is already in use (the demo DNS zone); "
-        "choose another with DEMO_DNS_PORT=N make demo (or CONNECT_DEMO_DNS_PORT=N connect-kit serve)")
+        "choose another with DEMO_DNS_PORT=N make demo (or CONNECT_DEMO_DNS_PORT=N connect-kit serve)"
+    )

@@ -45,7 +45,9 @@ def test_seed_creates_the_demo_accounts_once_and_prints_how_to_log_in(seeded):
     assert seeded.second.stdout.count("already there; left as it is") == len(DEMOS)
     assert "password: " not in seeded.second.stdout
     assert query(seeded.data_dir, "SELECT code, is_demo FROM accounts ORDER BY id") == [
-        ("ACME", 0), *((d.code, 1) for d in DEMOS)]
+        ("ACME", 0),
+        *((d.code, 1) for d in DEMOS),
+    ]
 
 
 def test_reset_to_mid_tasks_prints_the_login_and_builds_the_stage(seeded):
@@ -57,8 +59,12 @@ def test_reset_to_mid_tasks_prints_the_login_and_builds_the_stage(seeded):
     assert printed["email"] == f"{demo.admin_name}@{demo.code.lower()}.mimecast.connect"
     assert printed["password"] == demo.password
     assert printed["url"].endswith(f"/voila/render/connect.ipynb?account={demo.code}")
-    assert query(seeded.data_dir, "SELECT t.task_key, t.state, t.step FROM task_progress t JOIN accounts a "
-                                  "ON a.id = t.account_id WHERE a.code = ? ORDER BY t.id", demo.code) == [
+    assert query(
+        seeded.data_dir,
+        "SELECT t.task_key, t.state, t.step FROM task_progress t JOIN accounts a "
+        "ON a.id = t.account_id WHERE a.code = ? ORDER BY t.id",
+        demo.code,
+    ) == [
         ("confirm_details", "complete", "review"),
         ("validate_domains", "complete", "primary"),
         ("outbound_email", "in_progress", "spf"),
@@ -73,8 +79,11 @@ def test_reset_to_fresh_prints_a_new_supplied_password(seeded):
     assert result.returncode == 0, result.stderr
     password = fields(result.stdout)["password"]
     assert password != demo.password and password not in seeded.first.stdout
-    assert query(seeded.data_dir, "SELECT u.must_change_password FROM admin_users u JOIN accounts a "
-                                  "ON a.id = u.account_id WHERE a.code = ?", demo.code) == [(1,)]
+    assert query(
+        seeded.data_dir,
+        "SELECT u.must_change_password FROM admin_users u JOIN accounts a ON a.id = u.account_id WHERE a.code = ?",
+        demo.code,
+    ) == [(1,)]
 
 
 def test_reset_refuses_a_real_account_and_an_unknown_stage_in_one_line(seeded):

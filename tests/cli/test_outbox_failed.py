@@ -26,8 +26,12 @@ from tests.smtp_servers import smtp_server
 
 
 def smtp_env(port: int) -> dict[str, str]:
-    return {"CONNECT_EMAIL_TRANSPORT": "smtp", "CONNECT_SMTP_HOST": "127.0.0.1",
-            "CONNECT_SMTP_PORT": str(port), "CONNECT_SMTP_SECURITY": "none"}
+    return {
+        "CONNECT_EMAIL_TRANSPORT": "smtp",
+        "CONNECT_SMTP_HOST": "127.0.0.1",
+        "CONNECT_SMTP_PORT": str(port),
+        "CONNECT_SMTP_SECURITY": "none",
+    }
 
 
 @dataclass(frozen=True)
@@ -107,12 +111,18 @@ def test_send_welcome_to_an_unknown_admin_is_one_error_line(folder: Folder) -> N
     assert "No admin has the address bob@acme.mimecast.connect" in one_error_line(run)
 
 
-@pytest.mark.parametrize(("env", "variable"), [
-    ({"CONNECT_EMAIL_TRANSPORT": "smtp"}, "CONNECT_SMTP_HOST"),
-    ({"CONNECT_SMS_TRANSPORT": "webhook"}, "CONNECT_SMS_WEBHOOK_URL"),
-    ({"CONNECT_EMAIL_TRANSPORT": "smtp", "CONNECT_SMTP_HOST": "mail.example", "CONNECT_SMTP_SECURITY": "tls"},
-     "CONNECT_SMTP_SECURITY"),
-], ids=["smtp-without-host", "webhook-without-url", "unknown-security"])
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"CONNECT_EMAIL_TRANSPORT": "smtp"}, "CONNECT_SMTP_HOST"),
+        ({"CONNECT_SMS_TRANSPORT": "webhook"}, "CONNECT_SMS_WEBHOOK_URL"),
+        (
+            {"CONNECT_EMAIL_TRANSPORT": "smtp", "CONNECT_SMTP_HOST": "mail.example", "CONNECT_SMTP_SECURITY": "tls"},
+            "CONNECT_SMTP_SECURITY",
+        ),
+    ],
+    ids=["smtp-without-host", "webhook-without-url", "unknown-security"],
+)
 def test_a_transport_without_its_server_is_one_line_naming_the_variable(folder: Folder, env, variable) -> None:
     run = connect_kit("outbox", data_dir=folder.data_dir, **env)
     assert run.returncode == 2

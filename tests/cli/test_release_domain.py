@@ -18,15 +18,19 @@ def test_release_domain_removes_the_claim_audits_it_and_says_when_there_is_nothi
     data_dir = tmp_path / "data"
     assert connect_kit("init", data_dir=data_dir).returncode == 0
     assert connect_kit(*ACME_CREATE, data_dir=data_dir).returncode == 0
-    execute(data_dir, "INSERT INTO domains (account_id, name, verification_token, created_at) "
-                      "VALUES (1, 'eps.example', 'token', '2026-03-02 09:00:00.000000')")
+    execute(
+        data_dir,
+        "INSERT INTO domains (account_id, name, verification_token, created_at) "
+        "VALUES (1, 'eps.example', 'token', '2026-03-02 09:00:00.000000')",
+    )
 
     run = connect_kit("release-domain", "EPS.example", "--account", "acme", data_dir=data_dir)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "released: eps.example (unverified claim of ACME)"
     assert query(data_dir, "SELECT count(*) FROM domains") == [(0,)]
     assert audit_rows(data_dir, "domain_released") == [
-        ("support", None, "ok", "eps.example: unverified claim of ACME released")]
+        ("support", None, "ok", "eps.example: unverified claim of ACME released")
+    ]
 
     again = connect_kit("release-domain", "eps.example", "--account", "ACME", data_dir=data_dir)
     assert again.returncode == 1

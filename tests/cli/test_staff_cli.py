@@ -81,12 +81,14 @@ def test_before_init_it_says_to_run_init(tmp_path: Path) -> None:
 @pytest.fixture
 def runner(settings: Settings) -> CliRunner:
     """A CliRunner whose commands use the test's migrated database, with cheap argon2."""
-    return CliRunner(env={
-        "CONNECT_DATA_DIR": str(settings.data_dir),
-        "CONNECT_ARGON2_TIME_COST": str(settings.argon2_time_cost),
-        "CONNECT_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
-        "CONNECT_ARGON2_PARALLELISM": str(settings.argon2_parallelism),
-    })
+    return CliRunner(
+        env={
+            "CONNECT_DATA_DIR": str(settings.data_dir),
+            "CONNECT_ARGON2_TIME_COST": str(settings.argon2_time_cost),
+            "CONNECT_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
+            "CONNECT_ARGON2_PARALLELISM": str(settings.argon2_parallelism),
+        }
+    )
 
 
 def test_a_typed_password_is_asked_twice_never_echoed_and_logs_in(runner: CliRunner, services) -> None:

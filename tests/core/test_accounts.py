@@ -20,7 +20,13 @@ def test_account_admin_and_welcome_email_are_created(services, account):
         email = db.exec(select(Message)).one()
         audit = db.exec(select(AuditEvent)).one()
     assert (acme.code, acme.company, acme.primary_domain, acme.platform, acme.region, acme.auth_mode) == (
-        "ACME", "Acme Ltd", "acme.example", "microsoft_365", "uk", "cloud")
+        "ACME",
+        "Acme Ltd",
+        "acme.example",
+        "microsoft_365",
+        "uk",
+        "cloud",
+    )
     assert admin.must_change_password and admin.password_hash.startswith("$argon2id$")
     assert services.hasher.verify(admin.password_hash, account.temporary_password)
     assert email.channel == "email" and email.status == "sent"
@@ -30,9 +36,16 @@ def test_account_admin_and_welcome_email_are_created(services, account):
 
 
 def test_welcome_goes_to_the_contact_email_when_given(services):
-    create_account(services, code="globex", company="Globex", primary_domain="globex.example",
-                   admin_name="hank", contact_email="it@globex.example", platform="google-workspace",
-                   region="US")
+    create_account(
+        services,
+        code="globex",
+        company="Globex",
+        primary_domain="globex.example",
+        admin_name="hank",
+        contact_email="it@globex.example",
+        platform="google-workspace",
+        region="US",
+    )
     with new_session(services.engine) as db:
         assert db.exec(select(Message)).one().recipient == "it@globex.example"
         globex = db.exec(select(Account)).one()
@@ -41,14 +54,21 @@ def test_welcome_goes_to_the_contact_email_when_given(services):
 
 def test_a_taken_code_is_refused_whatever_its_case(services, account):
     with pytest.raises(errors.AccountExists, match="ACME already exists"):
-        create_account(services, code="acme", company="Other", primary_domain="other.example",
-                       admin_name="bob")
+        create_account(services, code="acme", company="Other", primary_domain="other.example", admin_name="bob")
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("code", "ac me"), ("code", "-acme"), ("primary_domain", "acme"), ("primary_domain", "acme..example"),
-     ("admin_name", "ja ne"), ("platform", "lotus"), ("region", "mars"), ("company", "")],
+    [
+        ("code", "ac me"),
+        ("code", "-acme"),
+        ("primary_domain", "acme"),
+        ("primary_domain", "acme..example"),
+        ("admin_name", "ja ne"),
+        ("platform", "lotus"),
+        ("region", "mars"),
+        ("company", ""),
+    ],
 )
 def test_bad_fields_are_refused_with_nothing_stored(services, field, value):
     fields = dict(code="ACME", company="Acme Ltd", primary_domain="acme.example", admin_name="jane")

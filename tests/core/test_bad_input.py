@@ -17,18 +17,20 @@ import unicodedata
 from collections.abc import Callable, Iterable
 
 import pytest
-from hypothesis import example, given, settings, strategies as st
-from sqlalchemy import func, select as sa_select, update
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, col, select
 
 from connect_widgets.core import errors
 from connect_widgets.core.accounts.create import create_account
 from connect_widgets.core.audit import AuditAction
 from connect_widgets.core.auth.addresses import parse_connect_address
-from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
 from connect_widgets.core.auth.phones import parse_mobile
 from connect_widgets.core.auth.reset import PasswordReset, ResetStep
+from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.staff.support import reset_phone, unlock_user
 from connect_widgets.store.engine import new_session
@@ -131,11 +133,19 @@ WINDOW = 8  # a long secret must not appear even in part: no 8-character run of 
 # "secret" that is also a run of these, as in a password typed as
 # "jane@acme.mimecast.connect' OR ..." next to an audit row naming jane, is no leak.
 PUBLIC_TEXT = " ".join(
-    ["jane@acme.mimecast.connect", "nobody@acme.mimecast.connect", f"@<account code>.{SUFFIX}",
-     "-password", "-passcode", " password ", " passcode ", "current password wrong",
-     # The audit trail's fixed vocabulary (action names, error codes) is no leak either.
-     *(action.value for action in AuditAction),
-     *(getattr(cls, "code", "") for cls in vars(errors).values() if isinstance(cls, type))]
+    [
+        "jane@acme.mimecast.connect",
+        "nobody@acme.mimecast.connect",
+        f"@<account code>.{SUFFIX}",
+        "-password",
+        "-passcode",
+        " password ",
+        " passcode ",
+        "current password wrong",
+        # The audit trail's fixed vocabulary (action names, error codes) is no leak either.
+        *(action.value for action in AuditAction),
+        *(getattr(cls, "code", "") for cls in vars(errors).values() if isinstance(cls, type)),
+    ]
 )
 
 
@@ -155,9 +165,7 @@ def _secret_parts(secret: object) -> set[str]:
 
 def assert_tells_no_secret(text: str, secrets: Iterable[object]) -> None:
     for secret in secrets:
-        leaked = sorted(
-            part for part in _secret_parts(secret) if part in text and part not in PUBLIC_TEXT
-        )
+        leaked = sorted(part for part in _secret_parts(secret) if part in text and part not in PUBLIC_TEXT)
         assert not leaked, f"a secret input shows through: {leaked[:3]!r} in {text[:300]!r}"
 
 
@@ -612,7 +620,10 @@ def test_create_account_refuses_junk_without_leaving_a_half_made_account(service
         error = attempt(lambda: create_account(services, **arguments))
         if error is None:
             assert ledger.grown(ignore=()) == {
-                "accounts": 1, "admin_users": 1, "messages": 1, "audit_events": 1,
+                "accounts": 1,
+                "admin_users": 1,
+                "messages": 1,
+                "audit_events": 1,
             }
         else:
             ledger.assert_refusal_left_no_rows(error)

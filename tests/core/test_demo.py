@@ -10,7 +10,13 @@ from sqlmodel import col, func, select
 
 from connect_widgets.core import errors
 from connect_widgets.core.accounts.create import create_account
+from connect_widgets.core.adapters.dns import DnsOutcome
+from connect_widgets.core.adapters.service_values import load_service_values
+from connect_widgets.core.auth.flow import MAX_FAILED_LOGINS, LoginFlow, LoginStep
 from connect_widgets.core.delivery.courier import Courier
+from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.demo.stages import (
     STAGES,
     DemoDnsChecker,
@@ -22,12 +28,6 @@ from connect_widgets.demo.stages import (
     reset_demo_account,
     seed_demo_accounts,
 )
-from connect_widgets.core.adapters.dns import DnsOutcome
-from connect_widgets.core.auth.flow import MAX_FAILED_LOGINS, LoginFlow, LoginStep
-from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.review.queue import ReviewQueue
-from connect_widgets.core.adapters.service_values import load_service_values
-from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import (
     Account,
@@ -39,7 +39,6 @@ from connect_widgets.store.models import (
     PermittedSender,
     Phone,
 )
-
 from tests.conftest import GB_MOBILE, NEW_PASSWORD, code_from_sms, last_sms, stopped_by_the_send_limit, user_by_email
 
 DEMOS = load_demo_accounts()
@@ -104,8 +103,9 @@ def test_seed_creates_every_demo_account_marked_demo_and_repeating_it_changes_no
 
 
 def test_seed_leaves_a_real_account_that_holds_a_demo_code_alone(services):
-    create_account(services, code="HARBOURSIDE", company="Real Harbour plc", primary_domain="realharbour.example",
-                   admin_name="kim")
+    create_account(
+        services, code="HARBOURSIDE", company="Real Harbour plc", primary_domain="realharbour.example", admin_name="kim"
+    )
     outcome = next(s for s in seed_demo_accounts(services) if s.account_code == "HARBOURSIDE")
     assert not outcome.created and "not a demo account" in outcome.note
     row = account_row(services, "HARBOURSIDE")
@@ -214,8 +214,9 @@ def test_a_real_account_is_never_reset_or_deleted(services, account):
 
 
 def test_a_real_account_holding_a_demo_code_is_refused_and_untouched(services):
-    create_account(services, code="HARBOURSIDE", company="Real Harbour plc", primary_domain="realharbour.example",
-                   admin_name="kim")
+    create_account(
+        services, code="HARBOURSIDE", company="Real Harbour plc", primary_domain="realharbour.example", admin_name="kim"
+    )
     with pytest.raises(NotADemoAccount):
         reset_demo_account(services, "HARBOURSIDE", "complete")
     assert account_row(services, "HARBOURSIDE").company == "Real Harbour plc"
@@ -359,12 +360,14 @@ def test_clearing_the_limits_refuses_a_real_account_and_leaves_its_limits_alone(
     with pytest.raises(errors.SendLimitReached):  # the real admin still waits out the 15 minutes
         real.resend_passcode()
     assert [e.detail for e in limits_cleared_events(services)] == [
-        "demo account HARBOURSIDE: 5 passcode(s) sent in the last 15 minutes cleared; no password lockout"]
+        "demo account HARBOURSIDE: 5 passcode(s) sent in the last 15 minutes cleared; no password lockout"
+    ]
 
 
 def test_a_real_account_holding_a_demo_code_never_has_its_limits_cleared(services, clock):
-    real = create_account(services, code="HARBOURSIDE", company="Real Harbour plc",
-                          primary_domain="realharbour.example", admin_name="kim")
+    real = create_account(
+        services, code="HARBOURSIDE", company="Real Harbour plc", primary_domain="realharbour.example", admin_name="kim"
+    )
     with pytest.raises(NotADemoAccount):
         clear_passcode_limits(services, code="HARBOURSIDE")
     assert limits_cleared_events(services) == []
@@ -380,7 +383,11 @@ def test_clearing_the_limits_is_audited_without_a_code_or_a_number(services, clo
     [event] = limits_cleared_events(services)
     user = user_by_email(services, done.admin_email)
     assert (event.actor, event.account_id, event.user_id, event.outcome) == (
-        "trainer:robin", user.account_id, user.id, "ok")
+        "trainer:robin",
+        user.account_id,
+        user.id,
+        "ok",
+    )
     assert event.at == clock.now()
     assert not any(code in event.detail for code in codes)
     assert GB_MOBILE not in event.detail and HARBOUR.password not in event.detail

@@ -6,10 +6,10 @@ import pytest
 from sqlmodel import select
 
 from connect_widgets.core import errors
-from connect_widgets.core.tasks.confirm_details import DetailsTask
-from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.review.queue import ReviewNotPending, ReviewQueue
+from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AuditEvent
 from tests.conftest import first_login
@@ -88,8 +88,10 @@ def test_a_page_opened_before_the_staff_decision_must_reload(board, details, que
         details.confirm(version=waiting.version)
 
 
-@pytest.mark.parametrize("field,value", [("company", ""), ("primary_domain", "not a domain"),
-                                         ("platform", "lotus notes"), ("region", "moon")])
+@pytest.mark.parametrize(
+    "field,value",
+    [("company", ""), ("primary_domain", "not a domain"), ("platform", "lotus notes"), ("region", "moon")],
+)
 def test_bad_corrections_are_refused_and_nothing_is_queued(board, details, queue, field, value):
     status = board.start("confirm_details")
     with pytest.raises(errors.InvalidInput):

@@ -13,22 +13,21 @@ from sqlmodel import col, select
 
 from connect_widgets.core import errors
 from connect_widgets.core.accounts.create import create_account
-from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.core.adapters.dns import DnsChecker
+from connect_widgets.core.adapters.service_values import load_service_values
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.core.tasks.validate_domains import (
     CLAIM_DAYS,
     DomainBook,
     DomainTaken,
     release_domain,
 )
-from connect_widgets.core.auth.flow import LoginFlow
-from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Domain
 from tests.conftest import first_login
 from tests.races import all_at_once, kernels
-from tests.servers import zone  # noqa: F401  (a fixture)
 
 SERVICE = load_service_values()
 
@@ -47,12 +46,11 @@ def domain_book(services, account, port: int, *, password: str = "harbour kettle
 @pytest.fixture
 def rival_account(services, account, clock):  # type: ignore[no-untyped-def]
     clock.advance(minutes=1)
-    return create_account(services, code="EPS", company="EPS Group", primary_domain="eps.example",
-                          admin_name="eve")
+    return create_account(services, code="EPS", company="EPS Group", primary_domain="eps.example", admin_name="eve")
 
 
 @pytest.fixture
-def books(services, account, rival_account, zone):  # type: ignore[no-untyped-def]  # noqa: F811
+def books(services, account, rival_account, zone):  # type: ignore[no-untyped-def]
     """(the squatter ACME's book, the real owner EPS's book, the zone)."""
     records, port = zone
     acme = domain_book(services, account, port)
@@ -62,8 +60,9 @@ def books(services, account, rival_account, zone):  # type: ignore[no-untyped-de
 
 def claims(services) -> list[tuple[int, str, bool]]:  # type: ignore[no-untyped-def]
     with new_session(services.engine) as db:
-        return [(d.account_id, d.name, d.verified_at is not None)
-                for d in db.exec(select(Domain).order_by(col(Domain.id)))]
+        return [
+            (d.account_id, d.name, d.verified_at is not None) for d in db.exec(select(Domain).order_by(col(Domain.id)))
+        ]
 
 
 def test_an_unverified_claim_does_not_block_the_real_owner(books, services):
@@ -90,7 +89,8 @@ def test_the_first_to_verify_owns_it_and_the_others_are_told(books, services):
     with pytest.raises(DomainTaken) as taken:
         squatter.check("eps.example")
     assert taken.value.message == (
-        "eps.example is verified by another Connect account. If it is yours, contact support.")
+        "eps.example is verified by another Connect account. If it is yours, contact support."
+    )
     assert squatter.domains()[0].last_message == taken.value.message
     # A new claim is refused on add, with the same words.
     with pytest.raises(DomainTaken, match="^eps.example is verified by another Connect account"):
@@ -98,13 +98,16 @@ def test_the_first_to_verify_owns_it_and_the_others_are_told(books, services):
     assert sum(v for _a, _n, v in claims(services)) == 1
 
 
-def test_two_accounts_checking_at_the_same_instant_make_exactly_one_owner(services, settings, clock, account,
-                                                                        rival_account, zone):  # noqa: F811
+def test_two_accounts_checking_at_the_same_instant_make_exactly_one_owner(
+    services, settings, clock, account, rival_account, zone
+):
     """Each round: both accounts publish their record for a fresh name and check at once, from two kernels."""
     records, port = zone
     with kernels(settings, clock, 2) as (one, two):
-        books = [domain_book(one, account, port),
-                 domain_book(two, rival_account, port, password="copper meadow lantern 88")]
+        books = [
+            domain_book(one, account, port),
+            domain_book(two, rival_account, port, password="copper meadow lantern 88"),
+        ]
         for round_ in range(12):
             name = f"race{round_}.example"
             records.txt[name] = [book.add(name).record_value for book in books]
@@ -136,7 +139,8 @@ def test_an_unverified_claim_expires_and_is_added_again(books, services):
         owner.check("eps.example")
     assert expired.value.message == (
         "Your claim on eps.example expired: a domain must pass its check within 14 days of being added. "
-        "Add eps.example again to get a new record to publish.")
+        "Add eps.example again to get a new record to publish."
+    )
     assert owner.domains() == []  # removed
     again = owner.add("eps.example")
     assert again.record_value != first.record_value and not again.expired
@@ -159,11 +163,14 @@ def test_staff_release_a_claim_and_the_audit_trail_says_who(books, services):
     with pytest.raises(DomainTaken):
         owner.add("eps.example")
 
-    assert release_domain(services, name="EPS.example", account_code="acme") == (
-        "eps.example (verified claim of ACME)")
+    assert release_domain(services, name="EPS.example", account_code="acme") == ("eps.example (verified claim of ACME)")
     with new_session(services.engine) as db:
         [event] = db.exec(select(AuditEvent).where(AuditEvent.action == "domain_released")).all()
-    assert (event.actor, event.outcome, event.detail) == ("support", "ok", "eps.example: verified claim of ACME released")
+    assert (event.actor, event.outcome, event.detail) == (
+        "support",
+        "ok",
+        "eps.example: verified claim of ACME released",
+    )
     assert squatter.domains() == []
     assert not owner.add("eps.example").taken  # the real owner can claim it now
 

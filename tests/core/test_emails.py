@@ -10,8 +10,7 @@ from connect_widgets.core.errors import InvalidInput
 
 def test_address_is_lower_cased_and_split():
     address = parse_connect_address("  Jane.Doe@ACME.Mimecast.Connect ", suffix="mimecast.connect")
-    assert (address.name, address.account_code, address.email) == (
-        "jane.doe", "acme", "jane.doe@acme.mimecast.connect")
+    assert (address.name, address.account_code, address.email) == ("jane.doe", "acme", "jane.doe@acme.mimecast.connect")
 
 
 def test_the_suffix_comes_from_settings():
@@ -22,8 +21,14 @@ def test_the_suffix_comes_from_settings():
 
 @pytest.mark.parametrize(
     "typed",
-    ["jane@acme.sub.mimecast.connect", "jane@-acme.mimecast.connect", "jane..doe@acme.mimecast.connect",
-     ".jane@acme.mimecast.connect", "jane.@acme.mimecast.connect", "jane@acme.mimecast.connect.evil.example"],
+    [
+        "jane@acme.sub.mimecast.connect",
+        "jane@-acme.mimecast.connect",
+        "jane..doe@acme.mimecast.connect",
+        ".jane@acme.mimecast.connect",
+        "jane.@acme.mimecast.connect",
+        "jane@acme.mimecast.connect.evil.example",
+    ],
 )
 def test_look_alike_addresses_are_refused(typed):
     with pytest.raises(InvalidInput):

@@ -12,7 +12,11 @@ from openpyxl import Workbook
 from sqlmodel import select
 
 from connect_widgets.core import errors
+from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.tasks.add_users import USER_COLUMNS, AddUsersTask, check_users
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.permitted_senders import SENDER_COLUMNS, PermittedSendersTask, check_senders
 from connect_widgets.core.tasks.uploads import (
     ERRORS_KEPT,
     MAX_ROWS,
@@ -22,10 +26,6 @@ from connect_widgets.core.tasks.uploads import (
     users_template_csv,
     users_template_xlsx,
 )
-from connect_widgets.core.tasks.permitted_senders import SENDER_COLUMNS, PermittedSendersTask, check_senders
-from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.review.queue import ReviewQueue
-from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Domain, MailUser, PermittedSender
 from tests.conftest import START, first_login
@@ -37,23 +37,23 @@ SQL_NAME = "Robert'); DROP TABLE mail_users;--"
 # Good rows and every kind of bad row; (spreadsheet row, column, message start) for each bad one.
 ROWS = [
     ("email", "first_name", "last_name"),
-    ("Jane.Smith@ACME.example", "Jane", "Smith"),             # 2 good (lower-cased)
-    ("not-an-address", "No", "At"),                           # 3
-    ("jo@other.example", "Jo", "Other"),                      # 4
-    ("jane.smith@acme.example", "Jane", "Again"),             # 5 duplicate of 2
-    ("already@acme.example", "Al", "Ready"),                  # 6
-    ("long@acme.example", "x" * 101, "Long"),                 # 7
+    ("Jane.Smith@ACME.example", "Jane", "Smith"),  # 2 good (lower-cased)
+    ("not-an-address", "No", "At"),  # 3
+    ("jo@other.example", "Jo", "Other"),  # 4
+    ("jane.smith@acme.example", "Jane", "Again"),  # 5 duplicate of 2
+    ("already@acme.example", "Al", "Ready"),  # 6
+    ("long@acme.example", "x" * 101, "Long"),  # 7
     ("markup@acme.example", "Mark", "<script>alert(1)</script>"),  # 8
-    ("formula@acme.example", "@SUM(1+1)", "F"),                # 9
-    ("two@@acme.example", "Two", "Ats"),                      # 10
-    ("has space@acme.example", "Has", "Space"),               # 11
-    ("", "", ""),                                             # 12 blank: skipped
-    ("", "Nobody", "Here"),                                   # 13
-    ("sam@sales.acme.example", "Sam", "Sub"),                 # 14 good: subdomain of a verified domain
-    ("o'brien@acme.example", SQL_NAME, "O'Brien"),            # 15 good: stored literally
-    ("nodot@acme", "No", "Tld"),                              # 16
-    ("zoe@acme.example", "Zoë", "Núñez"),                     # 17 good
-    ("jérôme@acme.example", "Jérôme", "Accent"),              # 18
+    ("formula@acme.example", "@SUM(1+1)", "F"),  # 9
+    ("two@@acme.example", "Two", "Ats"),  # 10
+    ("has space@acme.example", "Has", "Space"),  # 11
+    ("", "", ""),  # 12 blank: skipped
+    ("", "Nobody", "Here"),  # 13
+    ("sam@sales.acme.example", "Sam", "Sub"),  # 14 good: subdomain of a verified domain
+    ("o'brien@acme.example", SQL_NAME, "O'Brien"),  # 15 good: stored literally
+    ("nodot@acme", "No", "Tld"),  # 16
+    ("zoe@acme.example", "Zoë", "Núñez"),  # 17 good
+    ("jérôme@acme.example", "Jérôme", "Accent"),  # 18
 ]
 EXPECTED_ERRORS = [
     (3, "email", "Enter one email address with a single @"),
@@ -117,16 +117,19 @@ def test_good_rows_are_accepted_and_every_bad_row_is_reported_by_number(kind):
 
 def test_a_control_character_in_a_cell_is_a_row_error():
     rows = [("email", "first_name"), ("bell@acme.example", "Ding\x07dong"), ("ok@acme.example", "Ok")]
-    result = check_users(read_upload(csv_bytes(rows), "u.csv", columns=USER_COLUMNS),
-                         domains=DOMAINS, existing=())
+    result = check_users(read_upload(csv_bytes(rows), "u.csv", columns=USER_COLUMNS), domains=DOMAINS, existing=())
     assert_errors(result, [(2, "first_name", "The first name contains characters that can't be used")])
     assert [u["email"] for u in result.accepted] == ["ok@acme.example"]
 
 
 def test_a_user_added_by_hand_is_a_duplicate_for_the_file():
     rows = [("email",), ("hand@acme.example",)]
-    result = check_users(read_upload(csv_bytes(rows), "u.csv", columns=USER_COLUMNS),
-                         domains=DOMAINS, existing=(), staged=["hand@acme.example"])
+    result = check_users(
+        read_upload(csv_bytes(rows), "u.csv", columns=USER_COLUMNS),
+        domains=DOMAINS,
+        existing=(),
+        staged=["hand@acme.example"],
+    )
     assert reported(result) == [(2, "email", "Already added by hand.")]
 
 
@@ -146,29 +149,34 @@ def test_the_name_columns_are_optional():
 def test_the_templates_read_back_as_their_example_rows():
     for content, name in ((users_template_csv(), "t.csv"), (users_template_xlsx(), "t.xlsx")):
         upload = read_upload(content, name, columns=USER_COLUMNS)
-        assert [r.values["email"] for r in upload.rows] == ["jane.smith@your-domain.example",
-                                                            "sam.jones@your-domain.example"]
+        assert [r.values["email"] for r in upload.rows] == [
+            "jane.smith@your-domain.example",
+            "sam.jones@your-domain.example",
+        ]
     senders = read_upload(senders_template_csv(), "s.csv", columns=SENDER_COLUMNS)
     assert [r.values["address"] for r in senders.rows] == ["orders@supplier.example", "accounts@partner.example"]
 
 
-@pytest.mark.parametrize(("content", "name", "message"), [
-    ("email\njérôme@acme.example\n".encode("latin-1"), "users.csv", "users.csv is not UTF-8 text"),
-    (b"email\njane@acme.example\x00\n", "users.csv", "users.csv holds binary data"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "photo.csv", "photo.csv holds binary data"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "users.xlsx", "users.xlsx is not a valid Excel workbook"),
-    (b"PK\x03\x04 truncated zip", "users.xlsx", "users.xlsx is not a valid Excel workbook"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "users.xls", "users.xls is an old-style Excel file"),
-    (b"email\njane@acme.example\n", "users.txt", "users.txt is not a CSV or XLSX file"),
-    (b"", "users.csv", "users.csv is empty"),
-    (b"\r\n\r\n", "users.csv", "users.csv is empty"),
-    (b"email,first_name\r\n", "users.csv", "users.csv has a header row but no rows under it"),
-    (b"name,phone\r\nJane,0123\r\n", "users.csv", "users.csv has no email column"),
-    (b"email,Email\r\na@acme.example,b@acme.example\r\n", "users.csv", "users.csv has two email columns"),
-    (b"email\r\n\"" + b"x" * 200_000 + b"\"\r\n", "users.csv", "users.csv could not be read as CSV"),
-    (None, "users.csv", "Choose a file to upload."),
-    ("email\njane@acme.example", "users.csv", "Choose a file to upload."),
-])
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        ("email\njérôme@acme.example\n".encode("latin-1"), "users.csv", "users.csv is not UTF-8 text"),
+        (b"email\njane@acme.example\x00\n", "users.csv", "users.csv holds binary data"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "photo.csv", "photo.csv holds binary data"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "users.xlsx", "users.xlsx is not a valid Excel workbook"),
+        (b"PK\x03\x04 truncated zip", "users.xlsx", "users.xlsx is not a valid Excel workbook"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "users.xls", "users.xls is an old-style Excel file"),
+        (b"email\njane@acme.example\n", "users.txt", "users.txt is not a CSV or XLSX file"),
+        (b"", "users.csv", "users.csv is empty"),
+        (b"\r\n\r\n", "users.csv", "users.csv is empty"),
+        (b"email,first_name\r\n", "users.csv", "users.csv has a header row but no rows under it"),
+        (b"name,phone\r\nJane,0123\r\n", "users.csv", "users.csv has no email column"),
+        (b"email,Email\r\na@acme.example,b@acme.example\r\n", "users.csv", "users.csv has two email columns"),
+        (b'email\r\n"' + b"x" * 200_000 + b'"\r\n', "users.csv", "users.csv could not be read as CSV"),
+        (None, "users.csv", "Choose a file to upload."),
+        ("email\njane@acme.example", "users.csv", "Choose a file to upload."),
+    ],
+)
 def test_an_unusable_file_is_one_clear_error(content, name, message):
     with pytest.raises(errors.InvalidInput) as refused:
         read_upload(content, name, columns=USER_COLUMNS)
@@ -197,39 +205,65 @@ def test_a_file_over_5_mb_and_a_list_over_the_row_cap_are_refused_with_what_to_d
     assert len(read_upload(many.rsplit(b"u", 1)[0], "users.csv", columns=USER_COLUMNS).rows) == MAX_ROWS
 
 
-@pytest.mark.parametrize(("typed", "address"), [
-    ("Jane.Smith@Acme.Example", "jane.smith@acme.example"),
-    ("o'brien+news@mail.acme.example", "o'brien+news@mail.acme.example"),
-    (" jane@bücher.example ", "jane@xn--bcher-kva.example"),
-])
+@pytest.mark.parametrize(
+    ("typed", "address"),
+    [
+        ("Jane.Smith@Acme.Example", "jane.smith@acme.example"),
+        ("o'brien+news@mail.acme.example", "o'brien+news@mail.acme.example"),
+        (" jane@bücher.example ", "jane@xn--bcher-kva.example"),
+    ],
+)
 def test_an_address_is_lower_cased_and_its_domain_idna_encoded(typed, address):
     assert parse_mail_address(typed) == address
 
 
-@pytest.mark.parametrize("typed", [
-    "jane", "@acme.example", "jane@", ".jane@acme.example", "jane.@acme.example", "ja..ne@acme.example",
-    "\"jane\"@acme.example", "jane@acme", "jane@-acme.example", "x" * 65 + "@acme.example",
-    "jane@" + "a" * 250 + ".example", "jane,doe@acme.example",
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "jane",
+        "@acme.example",
+        "jane@",
+        ".jane@acme.example",
+        "jane.@acme.example",
+        "ja..ne@acme.example",
+        '"jane"@acme.example',
+        "jane@acme",
+        "jane@-acme.example",
+        "x" * 65 + "@acme.example",
+        "jane@" + "a" * 250 + ".example",
+        "jane,doe@acme.example",
+    ],
+)
 def test_a_malformed_address_is_refused(typed):
     with pytest.raises(errors.InvalidInput):
         parse_mail_address(typed)
 
 
 def test_permitted_senders_must_be_external_unique_and_new():
-    rows = [("Address",), ("orders@supplier.example",), ("me@acme.example",), ("it@mail.acme.example",),
-            ("Orders@Supplier.example",), ("old@partner.example",), ("not an address",), ("",),
-            ("new@partner.example",)]
+    rows = [
+        ("Address",),
+        ("orders@supplier.example",),
+        ("me@acme.example",),
+        ("it@mail.acme.example",),
+        ("Orders@Supplier.example",),
+        ("old@partner.example",),
+        ("not an address",),
+        ("",),
+        ("new@partner.example",),
+    ]
     upload = read_upload(csv_bytes(rows), "senders.csv", columns=SENDER_COLUMNS)
     result = check_senders(upload, own_domains=DOMAINS, existing={"old@partner.example"})
     assert [r["address"] for r in result.accepted] == ["orders@supplier.example", "new@partner.example"]
-    assert_errors(result, [
-        (3, "Address", "acme.example is one of your own domains"),
-        (4, "Address", "mail.acme.example is one of your own domains"),
-        (5, "Address", "Duplicate of row 2."),
-        (6, "Address", "Already a permitted sender."),
-        (7, "Address", "Enter one email address with a single @"),
-    ])
+    assert_errors(
+        result,
+        [
+            (3, "Address", "acme.example is one of your own domains"),
+            (4, "Address", "mail.acme.example is one of your own domains"),
+            (5, "Address", "Duplicate of row 2."),
+            (6, "Address", "Already a permitted sender."),
+            (7, "Address", "Enter one email address with a single @"),
+        ],
+    )
 
 
 # --- through the tasks, with the database -----------------------------------------------
@@ -251,8 +285,11 @@ def account_id(services) -> int:
 def verify_domain(services, name: str) -> None:
     """Test setup: mark a domain verified without a DNS lookup."""
     with new_session(services.engine) as db:
-        db.add(Domain(account_id=account_id(services), name=name, verification_token="t",
-                      created_at=START, verified_at=START))
+        db.add(
+            Domain(
+                account_id=account_id(services), name=name, verification_token="t", created_at=START, verified_at=START
+            )
+        )
         db.commit()
 
 
@@ -264,8 +301,14 @@ def test_a_10000_row_file_completes_and_reports_exactly_its_errors(board, servic
         number = i + 2
         if i % 1000 == 7:
             rows.append((f"user{i}@elsewhere.example", "Bad", "Domain"))
-            expected.append((number, "email", "elsewhere.example is not one of your verified domains. Verify it "
-                                              "in Validate Your Domains, or correct the address."))
+            expected.append(
+                (
+                    number,
+                    "email",
+                    "elsewhere.example is not one of your verified domains. Verify it "
+                    "in Validate Your Domains, or correct the address.",
+                )
+            )
         elif i % 1000 == 500:
             rows.append((f"user{i - 1}@acme.example", "Dup", "Licate"))
             expected.append((number, "email", f"Duplicate of row {number - 1}."))
@@ -305,8 +348,7 @@ def test_sql_looking_text_is_stored_literally(board, services):
         db.add(MailUser(account_id=account_id(services), email="already@acme.example", created_at=START))
         db.commit()
     task = AddUsersTask(board)
-    status = task.check_file(version=board.start("add_users").version, filename="users.xlsx",
-                             content=xlsx_bytes(ROWS))
+    status = task.check_file(version=board.start("add_users").version, filename="users.xlsx", content=xlsx_bytes(ROWS))
     task.submit(version=status.version)
     queue = ReviewQueue(services, staff="Priya")
     queue.approve(queue.pending()[0].id)
@@ -326,12 +368,21 @@ def test_permitted_senders_import_stores_the_good_rows_and_completes_with_the_co
     version = board.start("permitted_senders").version
     with pytest.raises(errors.InvalidInput, match="No addresses are ready"):
         task.import_senders(version=version)
-    rows = [("address",), ("orders@supplier.example",), ("boss@acme.example",), ("old@partner.example",),
-            ("new@partner.example",), ("orders@supplier.example",)]
+    rows = [
+        ("address",),
+        ("orders@supplier.example",),
+        ("boss@acme.example",),
+        ("old@partner.example",),
+        ("new@partner.example",),
+        ("orders@supplier.example",),
+    ]
     status = task.check_file(version=version, filename="senders.csv", content=csv_bytes(rows))
     batch = task.batch()
     assert (status.step, batch.addresses, batch.error_count) == (
-        "review", ("orders@supplier.example", "new@partner.example"), 3)
+        "review",
+        ("orders@supplier.example", "new@partner.example"),
+        3,
+    )
     done = task.import_senders(version=status.version)
     assert done.state is TaskState.COMPLETE and task.batch().imported == 2
     assert task.sender_count() == 3

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from connect_widgets.core.errors import InvalidCredentials
-from connect_widgets.core.auth.lockout import MAX_FAILED_LOGINS, lock_duration
 from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.auth.lockout import MAX_FAILED_LOGINS, lock_duration
+from connect_widgets.core.errors import InvalidCredentials
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.staff.members import (
     LOCK_DURATION,
@@ -101,11 +101,11 @@ def test_ten_pages_of_one_admin_get_five_checks_and_one_lock_per_round(settings,
     wrong = [e for e in events(services, "login_failed") if e.detail.startswith("wrong password (")]
     assert len(wrong) == ROUNDS * MAX_FAILED_LOGINS
     assert sorted(e.detail for e in wrong[:MAX_FAILED_LOGINS]) == [
-        f"wrong password ({n} in a row)" for n in range(1, MAX_FAILED_LOGINS + 1)]
+        f"wrong password ({n} in a row)" for n in range(1, MAX_FAILED_LOGINS + 1)
+    ]
 
 
-def test_a_right_password_racing_wrong_ones_leaves_the_budget_as_one_after_another(settings, clock, services,
-                                                                                    enrolled):
+def test_a_right_password_racing_wrong_ones_leaves_the_budget_as_one_after_another(settings, clock, services, enrolled):
     """One page types the right password while eleven type wrong ones.
 
     The right password clears the count, so wrong tries in flight with it (at most
@@ -142,8 +142,7 @@ def test_ten_staff_pages_get_five_checks_and_one_lock_per_round(settings, clock,
         for round_number in range(1, STAFF_ROUNDS + 1):
             doors = [StaffDoor(kernel) for kernel in built]
             counter.checks = 0
-            results = all_at_once([lambda door=door: door.log_in(name="Priya Shah", password=WRONG)
-                                   for door in doors])
+            results = all_at_once([lambda door=door: door.log_in(name="Priya Shah", password=WRONG) for door in doors])
             assert all(isinstance(r, StaffCredentialsRefused) for r in results), results
             assert counter.checks == MAX_FAILED_LOGINS, f"round {round_number}: {counter.checks} checked"
             with new_session(services.engine) as db:

@@ -70,8 +70,14 @@ def test_first_login_walks_every_step_of_the_seed(flow, services, account):
         phones = db.exec(select(Phone).where(Phone.user_id == user.id)).all()
     assert [(p.e164, p.verified_at is not None) for p in phones] == [(GB_MOBILE_E164, True)]
     assert audit_actions(services) == [
-        "account_created", "email_submitted", "password_accepted", "code_sent",
-        "code_verified", "phone_enrolled", "login", "password_changed",
+        "account_created",
+        "email_submitted",
+        "password_accepted",
+        "code_sent",
+        "code_verified",
+        "phone_enrolled",
+        "login",
+        "password_changed",
     ]
 
 
@@ -344,8 +350,7 @@ def test_a_used_code_cannot_be_used_again(flow, services, account, clock):
 
         user = user_by_email(services, account.admin_email)
         with pytest.raises(errors.PasscodeUsed):
-            verify_passcode(db, user=user, purpose=Purpose.LOGIN, code=right, now=clock.now(),
-                            box=secret_box(services))
+            verify_passcode(db, user=user, purpose=Purpose.LOGIN, code=right, now=clock.now(), box=secret_box(services))
 
 
 def test_logging_in_again_within_30_seconds_explains_the_wait(flow, services, account, clock):
@@ -372,8 +377,10 @@ def test_reaching_the_passcode_page_again_reuses_a_code_sent_moments_ago(service
     clock.advance(seconds=10)
     second_page = second_login_to_passcode(services, account)  # e.g. a reload
     assert second_page.code_sent is not None
-    assert second_page.notice == ("We didn't send a new code. The last code we sent to the number ending 56 "
-                                  "is still valid for 5 more minutes: enter it below.")
+    assert second_page.notice == (
+        "We didn't send a new code. The last code we sent to the number ending 56 "
+        "is still valid for 5 more minutes: enter it below."
+    )
     second_page.verify_passcode(code)
     with pytest.raises(errors.PasscodeUsed):
         first_page.verify_passcode(code)
@@ -534,8 +541,7 @@ def test_change_password_needs_the_current_one(must_change, account):
 
 def test_change_password_needs_matching_confirmation(must_change, account):
     with pytest.raises(errors.PasswordsDoNotMatch):
-        must_change.change_password(current=account.temporary_password, new=NEW_PASSWORD,
-                                    confirm=NEW_PASSWORD + "!")
+        must_change.change_password(current=account.temporary_password, new=NEW_PASSWORD, confirm=NEW_PASSWORD + "!")
 
 
 @pytest.mark.parametrize(
@@ -557,15 +563,17 @@ def test_policy_rejections_say_why(must_change, account, new, reason):
 
 def test_new_password_must_differ_from_the_supplied_one(must_change, account):
     with pytest.raises(errors.PasswordRejected) as refused:
-        must_change.change_password(current=account.temporary_password, new=account.temporary_password,
-                                    confirm=account.temporary_password)
+        must_change.change_password(
+            current=account.temporary_password, new=account.temporary_password, confirm=account.temporary_password
+        )
     assert "different from your current one" in refused.value.message
 
 
 def test_changed_password_is_nfkc_normalised(must_change, services, account):
     """A fullwidth 'Ａ' typed today matches an 'A' typed tomorrow on another keyboard."""
-    must_change.change_password(current=account.temporary_password, new="Ｈarbour kettle violin 42",
-                                confirm="Ｈarbour kettle violin 42")
+    must_change.change_password(
+        current=account.temporary_password, new="Ｈarbour kettle violin 42", confirm="Ｈarbour kettle violin 42"
+    )
     must_change.log_out()
     again = LoginFlow(services)
     reach_password(again, account.admin_email)
@@ -596,15 +604,20 @@ def test_wrong_current_passwords_count_and_the_fifth_locks_and_signs_out(must_ch
         must_change.change_password(current="not it at all 99", new=NEW_PASSWORD, confirm=NEW_PASSWORD)
     assert locked.value.message == (
         "That was the 5th wrong current password in a row, so your account is locked for 15 minutes and you "
-        'have been logged out. Use "Login issues?" to reset your password.')
+        'have been logged out. Use "Login issues?" to reset your password.'
+    )
     assert must_change.step is LoginStep.EMAIL and not must_change.signed_in
     user = user_by_email(services, account.admin_email)
     assert (user.failed_logins, user.lock_count) == (0, 1)
     assert user.locked_until == clock.now() + timedelta(minutes=15)
     with new_session(services.engine) as db:
         assert all(s.ended_at is not None for s in db.exec(select(LoginSession)))
-        refusals = [e.detail for e in db.exec(select(AuditEvent).where(AuditEvent.action == "password_change_refused")
-                                              .order_by(col(AuditEvent.id)))]
+        refusals = [
+            e.detail
+            for e in db.exec(
+                select(AuditEvent).where(AuditEvent.action == "password_change_refused").order_by(col(AuditEvent.id))
+            )
+        ]
     assert refusals == [f"current password wrong ({n} in a row)" for n in range(1, 6)]
     assert audit_actions(services).count("account_locked") == 1 and audit_actions(services)[-1] == "logout"
     again = LoginFlow(services)  # locked: even the right password waits
@@ -631,11 +644,13 @@ def test_wrong_login_and_wrong_current_passwords_share_one_count(flow, services,
         with pytest.raises(errors.InvalidCredentials):
             other.submit_password("wrong password 123")
     with pytest.raises(errors.CurrentPasswordWrong):
-        flow.change_password(current="wrong password 123", new="other harbour kettle 7",
-                             confirm="other harbour kettle 7")
+        flow.change_password(
+            current="wrong password 123", new="other harbour kettle 7", confirm="other harbour kettle 7"
+        )
     with pytest.raises(errors.SignedOutByLock):
-        flow.change_password(current="wrong password 123", new="other harbour kettle 7",
-                             confirm="other harbour kettle 7")
+        flow.change_password(
+            current="wrong password 123", new="other harbour kettle 7", confirm="other harbour kettle 7"
+        )
     assert flow.step is LoginStep.EMAIL
     assert user_by_email(services, account.admin_email).locked_until == clock.now() + timedelta(minutes=15)
 

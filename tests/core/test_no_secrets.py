@@ -23,10 +23,10 @@ from sqlalchemy import MetaData
 from sqlmodel import SQLModel, col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
 from connect_widgets.core.auth.passcodes import otp_secret, secret_box
 from connect_widgets.core.auth.reset import PasswordReset, ResetStep
+from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.staff.support import unlock_user
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, AuditEvent, Message, Phone
@@ -100,8 +100,12 @@ def evidence(services, account, clock, caplog) -> Evidence:
     email = account.admin_email
     found = Evidence(
         passwords=[
-            account.temporary_password, NEW_PASSWORD, RESET_PASSWORD,
-            MISMATCHED_CONFIRMATION, REJECTED_NEW_PASSWORD, *WRONG_PASSWORDS,
+            account.temporary_password,
+            NEW_PASSWORD,
+            RESET_PASSWORD,
+            MISMATCHED_CONFIRMATION,
+            REJECTED_NEW_PASSWORD,
+            *WRONG_PASSWORDS,
         ]
     )
 
@@ -136,15 +140,28 @@ def evidence(services, account, clock, caplog) -> Evidence:
     first.verify_passcode(sms_code())
     assert first.log_in() is LoginStep.CHANGE_PASSWORD
     found.tokens.append(first._token)  # type: ignore[arg-type]
-    refused(errors.CurrentPasswordWrong, lambda: first.change_password(
-        current=WRONG_PASSWORDS[1], new=NEW_PASSWORD, confirm=NEW_PASSWORD))
-    refused(errors.PasswordsDoNotMatch, lambda: first.change_password(
-        current=account.temporary_password, new=NEW_PASSWORD, confirm=MISMATCHED_CONFIRMATION))
-    refused(errors.PasswordRejected, lambda: first.change_password(
-        current=account.temporary_password, new=REJECTED_NEW_PASSWORD, confirm=REJECTED_NEW_PASSWORD))
-    refused(errors.PasswordRejected, lambda: first.change_password(
-        current=account.temporary_password, new=account.temporary_password,
-        confirm=account.temporary_password))
+    refused(
+        errors.CurrentPasswordWrong,
+        lambda: first.change_password(current=WRONG_PASSWORDS[1], new=NEW_PASSWORD, confirm=NEW_PASSWORD),
+    )
+    refused(
+        errors.PasswordsDoNotMatch,
+        lambda: first.change_password(
+            current=account.temporary_password, new=NEW_PASSWORD, confirm=MISMATCHED_CONFIRMATION
+        ),
+    )
+    refused(
+        errors.PasswordRejected,
+        lambda: first.change_password(
+            current=account.temporary_password, new=REJECTED_NEW_PASSWORD, confirm=REJECTED_NEW_PASSWORD
+        ),
+    )
+    refused(
+        errors.PasswordRejected,
+        lambda: first.change_password(
+            current=account.temporary_password, new=account.temporary_password, confirm=account.temporary_password
+        ),
+    )
     first.change_password(current=account.temporary_password, new=NEW_PASSWORD, confirm=NEW_PASSWORD)
     found.reprs.append(repr(first))
     first.landing()
@@ -155,7 +172,7 @@ def evidence(services, account, clock, caplog) -> Evidence:
     locked = LoginFlow(services)
     reach_password(locked, email)
     for wrong in WRONG_PASSWORDS[2:7]:
-        refused(errors.InvalidCredentials, lambda: locked.submit_password(wrong))
+        refused(errors.InvalidCredentials, lambda wrong=wrong: locked.submit_password(wrong))
     refused(errors.InvalidCredentials, lambda: locked.submit_password(NEW_PASSWORD))
     found.reprs.append(repr(locked))
     unlock_user(services, email=email)
@@ -182,8 +199,7 @@ def evidence(services, account, clock, caplog) -> Evidence:
     reset.request(email)
     typed_wrong(reset.verify_code, wrong_code(sms_code()))
     reset.verify_code(sms_code())
-    refused(errors.PasswordsDoNotMatch, lambda: reset.set_password(
-        new=RESET_PASSWORD, confirm=MISMATCHED_CONFIRMATION))
+    refused(errors.PasswordsDoNotMatch, lambda: reset.set_password(new=RESET_PASSWORD, confirm=MISMATCHED_CONFIRMATION))
     refused(errors.PasswordRejected, lambda: reset.set_password(new=NEW_PASSWORD, confirm=NEW_PASSWORD))
     reset.set_password(new=RESET_PASSWORD, confirm=RESET_PASSWORD)
     assert reset.step is ResetStep.DONE

@@ -76,7 +76,8 @@ def test_eight_kernels_guessing_one_code_get_exactly_five_tries(settings, servic
             guesses = [wrong_code(f"{(int(code) + i) % 1_000_000:06d}") for i in range(PAGES)]
             assert code not in guesses
 
-            outcomes = kinds(all_at_once([lambda p=p, g=g: p.verify_passcode(g) for p, g in zip(pages, guesses)]))
+            tries = [lambda p=p, g=g: p.verify_passcode(g) for p, g in zip(pages, guesses, strict=True)]
+            outcomes = kinds(all_at_once(tries))
 
             rejected = audit_details(services, after=before, action="code_rejected")
             compared = [d for d in rejected if "wrong, try" in d]
@@ -110,7 +111,8 @@ def test_eight_kernels_with_the_right_code_at_once_let_exactly_one_in(settings, 
 
 
 def test_eight_kernels_asking_for_codes_at_once_respect_30_seconds_and_5_per_15_minutes(
-        settings, services, clock, enrolled):
+    settings, services, clock, enrolled
+):
     """Bursts of 8 Resends: one code per burst while the window allows, none after the 5th; counters distinct."""
     with kernels(settings, clock, PAGES) as kernel_services:
         for round_number in range(ROUNDS):
@@ -125,16 +127,16 @@ def test_eight_kernels_asking_for_codes_at_once_respect_30_seconds_and_5_per_15_
             # 1 on arrival + 4 resends = 5 in the window; the 5th and 6th bursts are refused whole.
             assert sent_per_burst == [1, 1, 1, 1, 0, 0], f"round {round_number}: {sent_per_burst}"
             with new_session(services.engine) as db:
-                window = db.exec(select(Passcode).where(Passcode.purpose == "login",
-                                                        Passcode.sent_at > clock.now() - SEND_WINDOW)).all()
+                window = db.exec(
+                    select(Passcode).where(Passcode.purpose == "login", Passcode.sent_at > clock.now() - SEND_WINDOW)
+                ).all()
             assert len(window) == SENDS_PER_WINDOW
     with new_session(services.engine) as db:
         counters = db.exec(select(Passcode.counter)).all()
     assert len(counters) == len(set(counters)) == 1 + ROUNDS * SENDS_PER_WINDOW  # the enrolment's code too
 
 
-def test_eight_pages_using_one_reset_code_at_once_open_the_new_password_step_once(
-        settings, services, clock, enrolled):
+def test_eight_pages_using_one_reset_code_at_once_open_the_new_password_step_once(settings, services, clock, enrolled):
     """The right reset code typed on 8 pages at once opens the new-password step on one page only."""
     with kernels(settings, clock, PAGES) as kernel_services:
         for round_number in range(ROUNDS):

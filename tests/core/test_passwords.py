@@ -71,10 +71,16 @@ def test_live_indicator_lists_rules_in_a_stable_order():
 
 
 def test_enforce_returns_the_nfkc_form(hasher):
-    assert enforce_password_policy(
-        "ｈarbour kettle violin 42", "ｈarbour kettle violin 42",
-        personal_words=WORDS, current_hash=None, hasher=hasher,
-    ) == "harbour kettle violin 42"
+    assert (
+        enforce_password_policy(
+            "ｈarbour kettle violin 42",
+            "ｈarbour kettle violin 42",
+            personal_words=WORDS,
+            current_hash=None,
+            hasher=hasher,
+        )
+        == "harbour kettle violin 42"
+    )
 
 
 def test_enforce_refuses_mismatch_before_policy(hasher):
@@ -90,8 +96,13 @@ def test_enforce_collects_every_problem(hasher):
 
 def test_enforce_refuses_control_characters(hasher):
     with pytest.raises(errors.InvalidInput):
-        enforce_password_policy("harbour\x00kettle violin", "harbour\x00kettle violin",
-                                personal_words=WORDS, current_hash=None, hasher=hasher)
+        enforce_password_policy(
+            "harbour\x00kettle violin",
+            "harbour\x00kettle violin",
+            personal_words=WORDS,
+            current_hash=None,
+            hasher=hasher,
+        )
 
 
 def test_temporary_passwords_pass_the_policy_and_differ():

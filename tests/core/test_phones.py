@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connect_widgets.core.errors import InvalidInput
 from connect_widgets.core.auth.phones import country_choices, number_ending, parse_mobile
+from connect_widgets.core.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

@@ -33,8 +33,9 @@ def second_board(services, account, clock) -> TaskBoard:
 
 
 def test_a_locked_task_is_refused_and_names_what_comes_first(board):
-    with pytest.raises(errors.TaskLocked,
-                       match="^Validate Your Domains is locked until Confirm Your Details is complete.$"):
+    with pytest.raises(
+        errors.TaskLocked, match="^Validate Your Domains is locked until Confirm Your Details is complete.$"
+    ):
         board.start("validate_domains")
     with pytest.raises(errors.TaskLocked):
         board.save("validate_domains", version=0, step="primary")
@@ -51,8 +52,9 @@ def test_an_unknown_task_or_step_is_refused(board):
 def test_every_step_is_saved_and_a_new_session_resumes_there(board, flow, services, account, clock):
     status = board.start("confirm_details")
     assert (status.state, status.step, status.version) == (TaskState.IN_PROGRESS, "review", 1)
-    status = board.save("confirm_details", version=status.version, step="confirm",
-                        data={"company": "Acme Ltd", "region": "uk"})
+    status = board.save(
+        "confirm_details", version=status.version, step="confirm", data={"company": "Acme Ltd", "region": "uk"}
+    )
     flow.log_out()
     clock.advance(hours=20)  # another day, another page
     again = LoginFlow(services)
@@ -62,7 +64,10 @@ def test_every_step_is_saved_and_a_new_session_resumes_there(board, flow, servic
     again.log_in()
     resumed = TaskBoard(again).overview().get("confirm_details")
     assert (resumed.state, resumed.step, resumed.data) == (
-        TaskState.IN_PROGRESS, "confirm", {"company": "Acme Ltd", "region": "uk"})
+        TaskState.IN_PROGRESS,
+        "confirm",
+        {"company": "Acme Ltd", "region": "uk"},
+    )
     assert again.landing().kind == "returning"
 
 
@@ -75,8 +80,12 @@ def test_data_is_merged_step_by_step(board):
 
 def test_awaiting_validation_then_complete_unlocks_the_next_tasks(board):
     status = board.start("confirm_details")
-    status = board.save("confirm_details", version=status.version, state=TaskState.AWAITING_VALIDATION,
-                        data={"correction": {"company": "Acme Group"}})
+    status = board.save(
+        "confirm_details",
+        version=status.version,
+        state=TaskState.AWAITING_VALIDATION,
+        data={"correction": {"company": "Acme Group"}},
+    )
     assert status.state is TaskState.AWAITING_VALIDATION
     assert board.overview().get("validate_domains").state is TaskState.LOCKED
     status = board.save("confirm_details", version=status.version, state=TaskState.COMPLETE)
@@ -112,8 +121,11 @@ def test_each_change_is_audited_with_the_admin_who_made_it(board, second_board, 
     with pytest.raises(errors.TaskConflict):
         second_board.save("confirm_details", version=status.version - 1, data={"x": 1})
     with new_session(services.engine) as db:
-        events = db.exec(select(AuditEvent).where(col(AuditEvent.action).in_(["task_saved", "task_conflict"]))
-                         .order_by(col(AuditEvent.id))).all()
+        events = db.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.action).in_(["task_saved", "task_conflict"]))
+            .order_by(col(AuditEvent.id))
+        ).all()
     assert [(e.action, e.actor, e.outcome) for e in events] == [
         ("task_saved", "jane@acme.mimecast.connect", "ok"),
         ("task_conflict", "sam@acme.mimecast.connect", "refused"),

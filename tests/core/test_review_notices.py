@@ -6,11 +6,11 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core.accounts.create import create_account
-from connect_widgets.core.tasks.add_users import AddUsersTask
-from connect_widgets.core.tasks.confirm_details import DetailsTask
-from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.core.tasks.add_users import AddUsersTask
+from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Domain, LoginSession, Message
 from tests.conftest import NEW_PASSWORD, START, first_login
@@ -23,8 +23,14 @@ REASON = "The domain is registered to another company; send proof of ownership."
 @pytest.fixture
 def account(services):
     """ACME, whose admin has a real contact mailbox."""
-    return create_account(services, code="ACME", company="Acme Ltd", primary_domain="acme.example",
-                          admin_name="jane", contact_email=CONTACT)
+    return create_account(
+        services,
+        code="ACME",
+        company="Acme Ltd",
+        primary_domain="acme.example",
+        admin_name="jane",
+        contact_email=CONTACT,
+    )
 
 
 @pytest.fixture
@@ -79,8 +85,11 @@ def test_an_approved_user_import_says_how_many_users_were_added(board, queue, se
     board.save("confirm_details", version=0, state=TaskState.COMPLETE)
     with new_session(services.engine) as db:
         account_id = db.exec(select(AdminUser)).one().account_id
-        db.add(Domain(account_id=account_id, name="acme.example", verification_token="t",
-                      created_at=START, verified_at=START))  # test setup: verified without DNS
+        db.add(
+            Domain(
+                account_id=account_id, name="acme.example", verification_token="t", created_at=START, verified_at=START
+            )
+        )  # test setup: verified without DNS
         db.commit()
     task = AddUsersTask(board)
     status = task.add_user(version=board.start("add_users").version, email="sam@acme.example")
@@ -92,13 +101,17 @@ def test_an_approved_user_import_says_how_many_users_were_added(board, queue, se
 
 
 def test_an_admin_without_a_contact_mailbox_gets_no_email_but_the_decision_stands(flow, services, queue):
-    plain = create_account(services, code="BETA", company="Beta Ltd", primary_domain="beta.example",
-                           admin_name="sam")
+    plain = create_account(services, code="BETA", company="Beta Ltd", primary_domain="beta.example", admin_name="sam")
     first_login(flow, services, plain)
     board = TaskBoard(flow)
     status = board.start("confirm_details")
-    DetailsTask(board).send_for_review(version=status.version, company="Beta Group",
-                                       primary_domain="beta.example", platform="microsoft_365", region="uk")
+    DetailsTask(board).send_for_review(
+        version=status.version,
+        company="Beta Group",
+        primary_domain="beta.example",
+        platform="microsoft_365",
+        region="uk",
+    )
     queue.reject(queue.pending()[0].id, reason="Use the registered company name, please.")
     assert decision_mail(services) == []
     assert DetailsTask(board).details().rejection == "Use the registered company name, please."

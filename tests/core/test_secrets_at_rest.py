@@ -20,9 +20,9 @@ from alembic import command
 from sqlalchemy import text
 
 from connect_widgets.core import errors
+from connect_widgets.core.adapters.secretbox import KEY_FILE, SecretBox
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
 from connect_widgets.core.auth.passcodes import LIFETIME, MAX_TRIES, RESEND_AFTER, Purpose, otp_secret, secret_box
-from connect_widgets.core.adapters.secretbox import KEY_FILE, SecretBox
 from connect_widgets.settings import load_settings
 from connect_widgets.store.engine import make_engine, new_session
 from connect_widgets.store.models import Phone
@@ -100,25 +100,40 @@ def test_migration_0008_seals_existing_secrets_and_blanks_old_sms_codes(tmp_path
         command.upgrade(alembic_config(engine), "0007")
         secret = pyotp.random_base32()
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO accounts (code, company, primary_domain, platform, region, auth_mode, created_at, "
-                "is_demo) VALUES ('ACME', 'Acme', 'acme.example', 'microsoft365', 'uk', 'cloud', "
-                "'2026-03-02 09:00:00.000000', 0)"))
-            connection.execute(text(
-                "INSERT INTO admin_users (account_id, email, password_hash, must_change_password, password_set_at, "
-                "failed_logins, lock_count, created_at) VALUES (1, 'jane@acme.mimecast.connect', 'x', 0, "
-                "'2026-03-02 09:00:00.000000', 0, 0, '2026-03-02 09:00:00.000000')"))
-            connection.execute(text(
-                "INSERT INTO phones (user_id, e164, otp_secret, counter, verified_at, created_at) VALUES "
-                "(1, '+447400123456', :secret, 1, '2026-03-02 09:00:00.000000', '2026-03-02 09:00:00.000000')"),
-                {"secret": secret})
-            connection.execute(text(
-                "INSERT INTO passcodes (user_id, phone_id, purpose, counter, sent_at, expires_at, tries) VALUES "
-                "(1, 1, 'login', 0, '2026-03-02 09:00:00.000000', '2026-03-02 09:05:00.000000', 0)"))
-            connection.execute(text(
-                "INSERT INTO messages (user_id, channel, recipient, body, transport, status, created_at) VALUES "
-                "(1, 'sms', '+447400123456', 'Your Connect passcode is 314159. It expires in 5 minutes.', "
-                "'outbox', 'sent', '2026-03-02 09:00:00.000000')"))
+            connection.execute(
+                text(
+                    "INSERT INTO accounts (code, company, primary_domain, platform, region, auth_mode, created_at, "
+                    "is_demo) VALUES ('ACME', 'Acme', 'acme.example', 'microsoft365', 'uk', 'cloud', "
+                    "'2026-03-02 09:00:00.000000', 0)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO admin_users (account_id, email, password_hash, must_change_password, password_set_at, "
+                    "failed_logins, lock_count, created_at) VALUES (1, 'jane@acme.mimecast.connect', 'x', 0, "
+                    "'2026-03-02 09:00:00.000000', 0, 0, '2026-03-02 09:00:00.000000')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO phones (user_id, e164, otp_secret, counter, verified_at, created_at) VALUES "
+                    "(1, '+447400123456', :secret, 1, '2026-03-02 09:00:00.000000', '2026-03-02 09:00:00.000000')"
+                ),
+                {"secret": secret},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO passcodes (user_id, phone_id, purpose, counter, sent_at, expires_at, tries) VALUES "
+                    "(1, 1, 'login', 0, '2026-03-02 09:00:00.000000', '2026-03-02 09:05:00.000000', 0)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO messages (user_id, channel, recipient, body, transport, status, created_at) VALUES "
+                    "(1, 'sms', '+447400123456', 'Your Connect passcode is 314159. It expires in 5 minutes.', "
+                    "'outbox', 'sent', '2026-03-02 09:00:00.000000')"
+                )
+            )
 
         before, after = upgrade_schema(engine)
     finally:
@@ -131,7 +146,8 @@ def test_migration_0008_seals_existing_secrets_and_blanks_old_sms_codes(tmp_path
     assert (tmp_path / KEY_FILE).exists()
     assert raw(settings, "SELECT phone_id FROM passcodes") == [(1,)]  # the table copy kept the link
     assert raw(settings, "SELECT body FROM messages") == [
-        ("Your Connect passcode is ●●●●●●. It expires in 5 minutes.",)]
+        ("Your Connect passcode is ●●●●●●. It expires in 5 minutes.",)
+    ]
 
 
 # --- (b) the SMS keeps the code only while it is live ----------------------------------
@@ -144,7 +160,8 @@ def test_the_sms_shows_the_code_while_live_and_blanks_it_once_used(settings, ser
     code = _CODE.search(body).group()  # type: ignore[union-attr]
     page.verify_passcode(code)
     assert raw(settings, "SELECT body FROM messages WHERE id = ?", message_id) == [
-        ("Your Connect passcode is ●●●●●●. It expires in 5 minutes. Never share it.",)]
+        ("Your Connect passcode is ●●●●●●. It expires in 5 minutes. Never share it.",)
+    ]
     assert not any(code in body for _, body in sms_rows(settings))
 
 

@@ -9,9 +9,7 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.core.auth.passwords import review_password
-from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.staff.members import (
     StaffCredentialsRefused,
@@ -21,6 +19,8 @@ from connect_widgets.core.staff.members import (
     StaffSessionExpired,
     add_staff_member,
 )
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, StaffMember
 from tests.conftest import first_login
@@ -184,10 +184,10 @@ def test_each_attempt_is_audited_and_no_row_or_log_holds_a_password(services, do
 
     events = [(e.action, e.actor, e.outcome, e.detail) for e in audit(services) if e.action != "staff_created"]
     assert events[0] == ("staff_login_failed", "staff:?", "refused", "unknown staff name")
-    assert events[1:6] == [("staff_login_failed", "staff:Priya Shah", "refused", f"wrong password ({n} in a row)")
-                           for n in range(1, 6)]
-    assert events[6] == ("staff_locked", "staff:Priya Shah", "locked",
-                         "locked for 15 minutes after 5 wrong passwords")
+    assert events[1:6] == [
+        ("staff_login_failed", "staff:Priya Shah", "refused", f"wrong password ({n} in a row)") for n in range(1, 6)
+    ]
+    assert events[6] == ("staff_locked", "staff:Priya Shah", "locked", "locked for 15 minutes after 5 wrong passwords")
     assert events[7] == ("staff_login_failed", "staff:Priya Shah", "refused", "staff account locked")
     assert events[8] == ("staff_login", "staff:Priya Shah", "ok", "")
     secrets = (PRIYA_PASSWORD, WRONG, typed_as_name)
@@ -215,8 +215,13 @@ def correction(flow, services, account) -> int:
     first_login(flow, services, account)
     board = TaskBoard(flow)
     status = board.start("confirm_details")
-    DetailsTask(board).send_for_review(version=status.version, company="Acme Group plc",
-                                       primary_domain="acme.example", platform="microsoft_365", region="uk")
+    DetailsTask(board).send_for_review(
+        version=status.version,
+        company="Acme Group plc",
+        primary_domain="acme.example",
+        platform="microsoft_365",
+        region="uk",
+    )
     [pending] = ReviewQueue(services, staff="setup").pending()
     return pending.id
 
@@ -257,8 +262,11 @@ def test_a_logged_out_session_refuses_everything(services, door, priya, correcti
     session = door.log_in(name="Priya Shah", password=PRIYA_PASSWORD)
     session.log_out()
     session.log_out()
-    for call in (session.pending, lambda: session.approve(correction),
-                 lambda: session.reject(correction, reason="Not a real company name.")):
+    for call in (
+        session.pending,
+        lambda: session.approve(correction),
+        lambda: session.reject(correction, reason="Not a real company name."),
+    ):
         with pytest.raises(StaffSessionExpired):
             call()
     assert [e.actor for e in audit(services, "logout")] == ["staff:Priya Shah"]

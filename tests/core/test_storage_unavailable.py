@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from connect_widgets.core.errors import InvalidInput, StorageUnavailable
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.errors import InvalidInput, StorageUnavailable
 from connect_widgets.core.services import ConnectServices, build_services, is_storage_failure
 from connect_widgets.store import engine as engine_module
 from connect_widgets.store.models import AuditEvent
@@ -61,8 +61,10 @@ def assert_says_nothing_of_the_cause(error: StorageUnavailable) -> None:
 def test_a_read_only_database_refuses_the_email_step_and_saves_nothing(read_only, services, account, caplog):
     audit_rows = count_rows(services, AuditEvent)
     flow = LoginFlow(read_only)
-    with caplog.at_level(logging.ERROR, logger="connect_widgets.core.services"), \
-            pytest.raises(StorageUnavailable) as refused:
+    with (
+        caplog.at_level(logging.ERROR, logger="connect_widgets.core.services"),
+        pytest.raises(StorageUnavailable) as refused,
+    ):
         flow.submit_email(account.admin_email)
     assert_says_nothing_of_the_cause(refused.value)
     assert flow.step is LoginStep.EMAIL

@@ -7,14 +7,14 @@ import pytest
 from sqlmodel import func, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.core.adapters.dns import DnsChecker
-from connect_widgets.core.tasks.validate_domains import DomainBook
+from connect_widgets.core.adapters.service_values import load_service_values
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.core.tasks.journaling import JournalingTask
 from connect_widgets.core.tasks.outbound_email import OutboundTask
-from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.adapters.service_values import load_service_values
-from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.validate_domains import DomainBook
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Domain, Review, TaskProgress
 from tests.conftest import first_login
@@ -54,8 +54,9 @@ def test_a_domain_cannot_be_added_while_validate_your_domains_is_locked(board, f
 
 def test_a_stepped_task_refuses_every_step_while_locked(board, services):
     outbound = OutboundTask(board, service=load_service_values())
-    with pytest.raises(errors.TaskLocked, match="^Set Up Your Outbound Email is locked until Validate Your "
-                                                "Domains is complete.$"):
+    with pytest.raises(
+        errors.TaskLocked, match="^Set Up Your Outbound Email is locked until Validate Your Domains is complete.$"
+    ):
         outbound.save_ranges(version=0, ranges="203.0.113.0/28")
     with pytest.raises(errors.TaskLocked):
         outbound.back(version=0)
@@ -69,7 +70,8 @@ def test_complete_details_cannot_be_reopened_by_sending_corrections(board, servi
     with pytest.raises(errors.TaskComplete) as refused:
         details.send_for_review(version=done.version, **{**SAME, "company": "Mallory plc"})
     assert refused.value.message == (
-        "Confirm Your Details is complete; to change your details now, contact Connect support.")
+        "Confirm Your Details is complete; to change your details now, contact Connect support."
+    )
     with pytest.raises(errors.TaskComplete):
         details.confirm(version=done.version)
     status = board.overview().get("confirm_details")
@@ -93,8 +95,9 @@ def test_an_action_for_another_step_is_refused_in_words(board):
     assert status.step == "address"
     with pytest.raises(errors.StepNotOpen) as refused:
         journaling.confirm_rule(version=status.version, confirmed=True)
-    assert refused.value.message == ("That step is not open: Journaling is not at that step (it is at address). "
-                                     "The page shows where it is now.")
+    assert refused.value.message == (
+        "That step is not open: Journaling is not at that step (it is at address). The page shows where it is now."
+    )
     assert board.overview().get("journaling").state is TaskState.IN_PROGRESS
 
 

@@ -11,8 +11,16 @@ from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, TaskProgress
 
 ORDER = [
-    "confirm_details", "validate_domains", "directory_sync", "add_users", "user_authentication",
-    "outbound_email", "inbound_email", "mx_records", "permitted_senders", "recipient_validation",
+    "confirm_details",
+    "validate_domains",
+    "directory_sync",
+    "add_users",
+    "user_authentication",
+    "outbound_email",
+    "inbound_email",
+    "mx_records",
+    "permitted_senders",
+    "recipient_validation",
     "journaling",
 ]
 
@@ -39,8 +47,16 @@ def test_catalogue_refuses_a_prerequisite_listed_later(tmp_path: Path):
 def record(services, account_id: int, key: str, state: str, *, minutes: int = 0) -> None:
     now = services.clock.now()
     with services.transaction() as db:
-        db.add(TaskProgress(account_id=account_id, task_key=key, state=state, created_at=now,
-                            updated_at=now, completed_at=now if state == "complete" else None))
+        db.add(
+            TaskProgress(
+                account_id=account_id,
+                task_key=key,
+                state=state,
+                created_at=now,
+                updated_at=now,
+                completed_at=now if state == "complete" else None,
+            )
+        )
     services.clock.advance(minutes=1)
 
 
@@ -48,6 +64,7 @@ def record(services, account_id: int, key: str, state: str, *, minutes: int = 0)
 def acme_id(services, account) -> int:
     with new_session(services.engine) as db:
         from sqlmodel import select
+
         return db.exec(select(Account)).one().id
 
 

@@ -6,16 +6,18 @@ import pytest
 from sqlmodel import select
 
 from connect_widgets.core import errors
+from connect_widgets.core.review.queue import ReviewNotPending, ReviewQueue
 from connect_widgets.core.tasks.add_users import AddUsersTask
 from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.review.queue import ReviewNotPending, ReviewQueue
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, AuditEvent, Domain, MailUser, Review
 from tests.conftest import START, first_login
 
-FILE = b"email,first_name,last_name\r\njane@acme.example,Jane,Smith\r\nsam@acme.example,Sam,Jones\r\n" \
-       b"bad@other.example,Bad,Domain\r\n"
+FILE = (
+    b"email,first_name,last_name\r\njane@acme.example,Jane,Smith\r\nsam@acme.example,Sam,Jones\r\n"
+    b"bad@other.example,Bad,Domain\r\n"
+)
 
 
 @pytest.fixture
@@ -25,8 +27,11 @@ def board(flow, services, account) -> TaskBoard:
     board.save("confirm_details", version=0, state=TaskState.COMPLETE)
     with new_session(services.engine) as db:
         account_id = db.exec(select(AdminUser)).first().account_id
-        db.add(Domain(account_id=account_id, name="acme.example", verification_token="t",
-                      created_at=START, verified_at=START))  # test setup: verified without DNS
+        db.add(
+            Domain(
+                account_id=account_id, name="acme.example", verification_token="t", created_at=START, verified_at=START
+            )
+        )  # test setup: verified without DNS
         db.commit()
     return board
 
@@ -73,12 +78,17 @@ def test_submitting_waits_for_staff_whose_approval_adds_the_users_and_completes_
     done = task.status()
     assert done.state is TaskState.COMPLETE and task.batch().users_added == 3
     assert mail_users(services) == {
-        "jane@acme.example": ("Jane", "Smith", pending.id), "sam@acme.example": ("Sam", "Jones", pending.id),
-        "kim@acme.example": ("Kim", "Lee", pending.id)}
+        "jane@acme.example": ("Jane", "Smith", pending.id),
+        "sam@acme.example": ("Sam", "Jones", pending.id),
+        "kim@acme.example": ("Kim", "Lee", pending.id),
+    }
     actions = audit(services)
     assert any(a == "users_submitted" and d == f"3 users sent for review {pending.id}" for a, _, d in actions)
-    assert ("users_added", "staff:Priya (Connect team)",
-            f"3 users added from review {pending.id} (0 already there)") in actions
+    assert (
+        "users_added",
+        "staff:Priya (Connect team)",
+        f"3 users added from review {pending.id} (0 already there)",
+    ) in actions
     assert any(a == "review_approved" for a, _, _ in actions)
     with pytest.raises(errors.StepOutOfOrder, match="complete"):
         task.check_file(version=done.version, filename="users.csv", content=FILE)
@@ -119,9 +129,11 @@ def test_a_rejection_returns_the_batch_with_the_reason_and_it_can_be_corrected_a
 
 def test_users_added_by_hand_get_the_same_checks_and_stay_when_a_new_file_arrives(task, services):
     version = task.status().version
-    for email, message in [("not an address", "Enter one email address"),
-                           ("x@other.example", "other.example is not one of your verified domains"),
-                           ("", "Enter your email address.")]:
+    for email, message in [
+        ("not an address", "Enter one email address"),
+        ("x@other.example", "other.example is not one of your verified domains"),
+        ("", "Enter your email address."),
+    ]:
         with pytest.raises(errors.InvalidInput, match=message):
             task.add_user(version=version, email=email)
     with pytest.raises(errors.InvalidInput, match="can't start with ="):
@@ -134,8 +146,12 @@ def test_users_added_by_hand_get_the_same_checks_and_stay_when_a_new_file_arrive
     assert staged(task) == ["jane@acme.example", "sam@acme.example"]
     assert [(e["row"], e["message"]) for e in batch.errors] == [
         (2, "Already added by hand."),
-        (4, "other.example is not one of your verified domains. Verify it in Validate Your Domains, or correct "
-            "the address.")]
+        (
+            4,
+            "other.example is not one of your verified domains. Verify it in Validate Your Domains, or correct "
+            "the address.",
+        ),
+    ]
     status = task.check_file(version=status.version, filename="fixed.csv", content=b"email\r\nkim@acme.example\r\n")
     assert staged(task) == ["jane@acme.example", "kim@acme.example"]  # the last file's rows replaced
     assert task.batch().error_count == 0 and task.batch().filename == "fixed.csv"
@@ -162,7 +178,10 @@ def test_the_review_payload_holds_only_the_staged_users_and_the_audit_no_address
     task.submit(version=status.version)
     with new_session(services.engine) as db:
         review = db.exec(select(Review)).one()
-    assert review.payload == {"users": [
-        {"email": "jane@acme.example", "first_name": "Jane", "last_name": "Smith", "row": 2},
-        {"email": "sam@acme.example", "first_name": "Sam", "last_name": "Jones", "row": 3}]}
+    assert review.payload == {
+        "users": [
+            {"email": "jane@acme.example", "first_name": "Jane", "last_name": "Smith", "row": 2},
+            {"email": "sam@acme.example", "first_name": "Sam", "last_name": "Jones", "row": 3},
+        ]
+    }
     assert not any("jane@acme.example" in detail for _, _, detail in audit(services))

@@ -13,7 +13,10 @@ import pytest
 from dnslib import QTYPE, RCODE, RR, TXT
 from dnslib.server import BaseResolver, DNSServer
 
-from tests.servers import free_port, require_program, wait_until, zone  # noqa: F401  (zone: a fixture)
+from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.tasks.directory_sync import DirectorySyncTask
+from connect_widgets.core.tasks.user_authentication import UserAuthTask
+from tests.servers import free_port, require_program, wait_until
 
 DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
 
@@ -54,9 +57,19 @@ def dnsmasq() -> Iterator[int]:
     """dnsmasq from the distribution serving ZONE on a free loopback port."""
     require_program(DNSMASQ, "dnsmasq-base")
     port = free_port()
-    args = [DNSMASQ, "--keep-in-foreground", f"--port={port}", "--listen-address=127.0.0.1",
-            "--bind-interfaces", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
-            "--local=/example/", "--user=root", "--pid-file="]
+    args = [
+        DNSMASQ,
+        "--keep-in-foreground",
+        f"--port={port}",
+        "--listen-address=127.0.0.1",
+        "--bind-interfaces",
+        "--no-resolv",
+        "--no-hosts",
+        "--conf-file=/dev/null",
+        "--local=/example/",
+        "--user=root",
+        "--pid-file=",
+    ]
     args += [f"--txt-record={name},{text}" for name, text in ZONE["txt"]]  # no shell: no quotes
     args += [f"--mx-host={name},{host},{pref}" for name, host, pref in ZONE["mx"]]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -100,13 +113,13 @@ def troublesome_dns() -> Iterator[int]:
 
 
 @pytest.fixture
-def ready(zone, services, flow, account):  # noqa: F811  (zone: the fixture)
+def ready(zone, services, flow, account):
     """An admin whose details are confirmed and whose primary domain is verified (against live DNS)."""
-    from connect_widgets.core.tasks.confirm_details import DetailsTask
     from connect_widgets.core.adapters.dns import DnsChecker
-    from connect_widgets.core.tasks.validate_domains import DomainBook
-    from connect_widgets.core.tasks.board import TaskBoard
     from connect_widgets.core.adapters.service_values import load_service_values
+    from connect_widgets.core.tasks.board import TaskBoard
+    from connect_widgets.core.tasks.confirm_details import DetailsTask
+    from connect_widgets.core.tasks.validate_domains import DomainBook
     from tests.conftest import first_login
 
     records, port = zone
@@ -119,3 +132,42 @@ def ready(zone, services, flow, account):  # noqa: F811  (zone: the fixture)
     assert book.check("acme.example").ok
     book.finish(board=board, version=board.start("validate_domains").version, primary_domain="acme.example")
     return board, checker, records, book
+
+
+# The directory and Domain login, set up as an admin would (shared by the Domain tests).
+def connect_directory(board, slapd, *, password: str | None = None):
+    task = DirectorySyncTask(board)
+    status = task.choose_method(version=board.start("directory_sync").version, method="ldap")
+    status = task.save_ldap(
+        version=status.version,
+        url=slapd.url,
+        base_dn=slapd.base_dn,
+        bind_dn=slapd.bind_dn,
+        bind_password=password or slapd.bind_password,
+    )
+    return task, task.run_test(version=status.version)
+
+
+def enable_domain(board, slapd, logon: str = "jane"):
+    connect_directory(board, slapd)
+    task = UserAuthTask(board)
+    status = task.choose_mode(version=board.start("user_authentication").version, mode="domain")
+    status = task.test_login(version=status.version, logon=logon, password=slapd.users[logon])
+    return task.enable(version=status.version)
+
+
+@pytest.fixture
+def domain_enabled(ready, slapd, flow, services, account, clock):
+    board, *_ = ready
+    enable_domain(board, slapd)
+    flow.log_out()
+    clock.advance(minutes=2)
+    return account
+
+
+def domain_password_page(services, email: str) -> LoginFlow:
+    flow = LoginFlow(services)
+    flow.submit_email(email)
+    flow.choose_method("domain")
+    assert flow.step is LoginStep.PASSWORD
+    return flow

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from connect_widgets.demo.stages import seed_demo_accounts
 from connect_widgets.core.adapters.dns import DnsChecker, DnsOutcome
 from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.demo.dns import set_published, start_demo_dns
+from connect_widgets.demo.stages import seed_demo_accounts
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, Domain
 from tests.servers import free_port
@@ -20,10 +20,22 @@ def test_the_demo_zone_answers_for_published_demo_domains_only(services, account
     code = seeded[0].account_code
     with new_session(services.engine) as db:
         demo = db.exec(select(Account).where(Account.code == code)).one()
-        db.add(Domain(account_id=demo.id, name=demo.primary_domain, verification_token="tok123",
-                      created_at=services.clock.now()))
-        db.add(Domain(account_id=db.exec(select(Account).where(Account.code == "ACME")).one().id,
-                      name="acme.example", verification_token="real", created_at=services.clock.now()))
+        db.add(
+            Domain(
+                account_id=demo.id,
+                name=demo.primary_domain,
+                verification_token="tok123",
+                created_at=services.clock.now(),
+            )
+        )
+        db.add(
+            Domain(
+                account_id=db.exec(select(Account).where(Account.code == "ACME")).one().id,
+                name="acme.example",
+                verification_token="real",
+                created_at=services.clock.now(),
+            )
+        )
         db.commit()
         domain = demo.primary_domain
     port = free_port()

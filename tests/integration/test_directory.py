@@ -25,14 +25,20 @@ from connect_widgets.core.adapters.ldap import (
 )
 from connect_widgets.core.adapters.ldap import test_connection as run_connection_test
 from connect_widgets.core.errors import InvalidInput
-from tests.servers import Slapd, free_port, running_slapd, slapd_fixture  # noqa: F401  (the `slapd` fixture)
+from tests.servers import Slapd, free_port, running_slapd
 
 JANE_PASSWORD = "Directory-Pass-1"
 
 
 def connect(server: Slapd, **changes: str) -> DirectoryConnection:
-    fields = {"url": server.url, "base_dn": server.base_dn, "bind_dn": server.bind_dn,
-              "bind_password": server.bind_password, "user_filter": "", "ca_certificate": ""}
+    fields = {
+        "url": server.url,
+        "base_dn": server.base_dn,
+        "bind_dn": server.bind_dn,
+        "bind_password": server.bind_password,
+        "user_filter": "",
+        "ca_certificate": "",
+    }
     return parse_connection(**{**fields, **changes})
 
 
@@ -173,8 +179,22 @@ def test_wrong_password_unknown_user_and_shared_address_get_the_same_answer(slap
     assert len(messages) == 1
 
 
-@pytest.mark.parametrize("logon", ["*", ")(uid=*", "jane)(|(uid=*", "\\00", "jane\x00", "*)(objectClass=*", "jane*",
-                                   "j*e", "(uid=jane)", "jane\\", "\\2a"])
+@pytest.mark.parametrize(
+    "logon",
+    [
+        "*",
+        ")(uid=*",
+        "jane)(|(uid=*",
+        "\\00",
+        "jane\x00",
+        "*)(objectClass=*",
+        "jane*",
+        "j*e",
+        "(uid=jane)",
+        "jane\\",
+        "\\2a",
+    ],
+)
 def test_filter_injection_in_the_logon_never_logs_anyone_in(slapd: Slapd, logon: str) -> None:
     for password in slapd.users.values():
         with pytest.raises(DirectoryLoginRefused):
@@ -257,45 +277,53 @@ def test_no_password_reaches_an_error_a_repr_or_a_log(slapd: Slapd, caplog: pyte
 # --- parse_connection ------------------------------------------------------------------
 
 
-GOOD = {"url": "ldaps://dc1.acme.com:636", "base_dn": "dc=acme,dc=com",
-        "bind_dn": "cn=connect-sync,ou=service,dc=acme,dc=com", "bind_password": "Sync-Pass-1", "user_filter": ""}
+GOOD = {
+    "url": "ldaps://dc1.acme.com:636",
+    "base_dn": "dc=acme,dc=com",
+    "bind_dn": "cn=connect-sync,ou=service,dc=acme,dc=com",
+    "bind_password": "Sync-Pass-1",
+    "user_filter": "",
+}
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("url", "http://dc1.acme.com"),
-    ("url", "dc1.acme.com"),
-    ("url", "ldap://"),
-    ("url", "ldap://:389"),
-    ("url", "ldap://dc1.acme.com:0"),
-    ("url", "ldap://dc1.acme.com:70000"),
-    ("url", "ldap://dc1.acme.com:port"),
-    ("url", "ldap://dc1.acme.com/dc=acme,dc=com"),
-    ("url", "ldap://dc1.acme.com?uid"),
-    ("url", "ldap://svc:secret@dc1.acme.com"),
-    ("url", "ldap://dc1 acme.com"),
-    ("url", "ldap://dc1\x00.acme.com"),
-    ("url", None),
-    ("base_dn", ""),
-    ("base_dn", "acme.com"),
-    ("base_dn", "dc=acme,,dc=com"),
-    ("base_dn", "dc=acme\x00,dc=com"),
-    ("bind_dn", "connect-sync"),
-    ("bind_dn", "cn=connect-sync;dc=acme"),
-    ("bind_dn", 42),
-    ("bind_password", ""),
-    ("bind_password", None),
-    ("bind_password", "Sync\x00Pass"),
-    ("user_filter", "(uid=jane"),
-    ("user_filter", "uid=jane"),
-    ("user_filter", "(uid=jane))(uid=sam"),
-    ("user_filter", "(uid=jane)(uid=sam)"),
-    ("user_filter", "(=jane)"),
-    ("user_filter", "(&)"),
-    ("user_filter", "(cn=a\\zz)"),
-    ("user_filter", "(uid=\x00)"),
-    ("ca_certificate", "not a certificate"),
-    ("ca_certificate", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("url", "http://dc1.acme.com"),
+        ("url", "dc1.acme.com"),
+        ("url", "ldap://"),
+        ("url", "ldap://:389"),
+        ("url", "ldap://dc1.acme.com:0"),
+        ("url", "ldap://dc1.acme.com:70000"),
+        ("url", "ldap://dc1.acme.com:port"),
+        ("url", "ldap://dc1.acme.com/dc=acme,dc=com"),
+        ("url", "ldap://dc1.acme.com?uid"),
+        ("url", "ldap://svc:secret@dc1.acme.com"),
+        ("url", "ldap://dc1 acme.com"),
+        ("url", "ldap://dc1\x00.acme.com"),
+        ("url", None),
+        ("base_dn", ""),
+        ("base_dn", "acme.com"),
+        ("base_dn", "dc=acme,,dc=com"),
+        ("base_dn", "dc=acme\x00,dc=com"),
+        ("bind_dn", "connect-sync"),
+        ("bind_dn", "cn=connect-sync;dc=acme"),
+        ("bind_dn", 42),
+        ("bind_password", ""),
+        ("bind_password", None),
+        ("bind_password", "Sync\x00Pass"),
+        ("user_filter", "(uid=jane"),
+        ("user_filter", "uid=jane"),
+        ("user_filter", "(uid=jane))(uid=sam"),
+        ("user_filter", "(uid=jane)(uid=sam)"),
+        ("user_filter", "(=jane)"),
+        ("user_filter", "(&)"),
+        ("user_filter", "(cn=a\\zz)"),
+        ("user_filter", "(uid=\x00)"),
+        ("ca_certificate", "not a certificate"),
+        ("ca_certificate", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"),
+    ],
+)
 def test_parse_connection_refuses_each_field(field: str, value: object) -> None:
     with pytest.raises(InvalidInput) as refused:
         parse_connection(**{**GOOD, field: value})
@@ -305,8 +333,15 @@ def test_parse_connection_refuses_each_field(field: str, value: object) -> None:
 
 
 def test_parse_connection_normalises_what_servers_accept() -> None:
-    connection = parse_connection(**{**GOOD, "url": " LDAPS://DC1.Acme.com:636/ ", "base_dn": "dc=acme, dc=com",
-                                     "bind_password": " Pass²word ﬁ ", "user_filter": " (uid=jane) "})
+    connection = parse_connection(
+        **{
+            **GOOD,
+            "url": " LDAPS://DC1.Acme.com:636/ ",
+            "base_dn": "dc=acme, dc=com",
+            "bind_password": " Pass²word ﬁ ",
+            "user_filter": " (uid=jane) ",
+        }
+    )
     assert connection.url == "ldaps://dc1.acme.com:636"
     assert connection.base_dn == "dc=acme,dc=com"
     assert connection.bind_password == " Pass²word ﬁ "  # the directory compares exactly what was typed

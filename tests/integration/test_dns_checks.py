@@ -12,14 +12,14 @@ SERVICE_MX = ("mx1.service.example", "mx2.service.example")
 
 @pytest.fixture
 def checker(dnsmasq: int, tmp_path) -> DnsChecker:
-    return DnsChecker(load_settings(data_dir=tmp_path, dns_nameservers=f"127.0.0.1:{dnsmasq}",
-                                    dns_timeout_seconds=2))
+    return DnsChecker(load_settings(data_dir=tmp_path, dns_nameservers=f"127.0.0.1:{dnsmasq}", dns_timeout_seconds=2))
 
 
 @pytest.fixture
 def troubled(troublesome_dns: int, tmp_path) -> DnsChecker:
-    return DnsChecker(load_settings(data_dir=tmp_path, dns_nameservers=f"127.0.0.1:{troublesome_dns}",
-                                    dns_timeout_seconds=1))
+    return DnsChecker(
+        load_settings(data_dir=tmp_path, dns_nameservers=f"127.0.0.1:{troublesome_dns}", dns_timeout_seconds=1)
+    )
 
 
 def test_the_published_verification_record_is_found(checker):

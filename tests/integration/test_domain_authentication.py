@@ -7,32 +7,16 @@ from sqlmodel import col, select
 
 from connect_widgets.core import errors
 from connect_widgets.core.adapters.ldap import DirectoryLoginRefused
-from connect_widgets.core.tasks.directory_sync import DirectorySyncTask
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
-from connect_widgets.core.tasks.recipient_validation import RecipientValidationTask
 from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.directory_sync import DirectorySyncTask
+from connect_widgets.core.tasks.recipient_validation import RecipientValidationTask
 from connect_widgets.core.tasks.user_authentication import UserAuthTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, AuditEvent
 from tests.conftest import NEW_PASSWORD, code_from_sms, reach_password
-from tests.servers import slapd_fixture  # noqa: F401  (the slapd fixture)
-
-
-def connect_directory(board, slapd, *, password: str | None = None):
-    task = DirectorySyncTask(board)
-    status = task.choose_method(version=board.start("directory_sync").version, method="ldap")
-    status = task.save_ldap(version=status.version, url=slapd.url, base_dn=slapd.base_dn, bind_dn=slapd.bind_dn,
-                            bind_password=password or slapd.bind_password)
-    return task, task.run_test(version=status.version)
-
-
-def enable_domain(board, slapd, logon: str = "jane"):
-    connect_directory(board, slapd)
-    task = UserAuthTask(board)
-    status = task.choose_mode(version=board.start("user_authentication").version, mode="domain")
-    status = task.test_login(version=status.version, logon=logon, password=slapd.users[logon])
-    return task.enable(version=status.version)
+from tests.integration.conftest import connect_directory, domain_password_page
 
 
 def everything_stored(services) -> str:
@@ -40,8 +24,12 @@ def everything_stored(services) -> str:
     from sqlmodel import SQLModel
 
     with services.engine.connect() as connection:
-        return " ".join(str(value) for table in SQLModel.metadata.sorted_tables
-                        for row in connection.execute(table.select()) for value in row)
+        return " ".join(
+            str(value)
+            for table in SQLModel.metadata.sorted_tables
+            for row in connection.execute(table.select())
+            for value in row
+        )
 
 
 def test_a_failed_test_says_why_and_stays_then_the_right_password_completes_the_task(ready, slapd, services):
@@ -50,8 +38,13 @@ def test_a_failed_test_says_why_and_stays_then_the_right_password_completes_the_
     assert status.state is TaskState.IN_PROGRESS and status.step == "test"
     assert status.data["last_test"]["ok"] is False and status.data["last_test"]["message"]
     status = task.back(version=status.version)
-    status = task.save_ldap(version=status.version, url=slapd.url, base_dn=slapd.base_dn, bind_dn=slapd.bind_dn,
-                            bind_password=slapd.bind_password)
+    status = task.save_ldap(
+        version=status.version,
+        url=slapd.url,
+        base_dn=slapd.base_dn,
+        bind_dn=slapd.bind_dn,
+        bind_password=slapd.bind_password,
+    )
     status = task.run_test(version=status.version)
     assert status.state is TaskState.COMPLETE and status.data["user_count"] >= 3
     stored = everything_stored(services)
@@ -76,8 +69,9 @@ def test_a_cloud_directory_waits_for_staff_and_a_rejection_shows_the_reason(read
     task = DirectorySyncTask(board)
     status = task.choose_method(version=board.start("directory_sync").version, method="azure_ad")
     with pytest.raises(errors.StepOutOfOrder):
-        task.save_ldap(version=status.version, url="ldap://x.example", base_dn="dc=x", bind_dn="cn=x",
-                       bind_password="pw")
+        task.save_ldap(
+            version=status.version, url="ldap://x.example", base_dn="dc=x", bind_dn="cn=x", bind_password="pw"
+        )
     status = task.save_cloud(version=status.version, tenant="7f3c2a9e-1b2d-4c5e-8f90-123456789abc")
     assert status.state is TaskState.AWAITING_VALIDATION
     queue = ReviewQueue(services, staff="Priya")
@@ -122,23 +116,6 @@ def test_directory_users_only_becomes_possible_once_the_directory_syncs(ready, s
     task = RecipientValidationTask(board)
     status = task.choose(version=board.start("recipient_validation").version, mode="directory")
     assert status.state is TaskState.COMPLETE and status.data["mode"] == "directory"
-
-
-@pytest.fixture
-def domain_enabled(ready, slapd, flow, services, account, clock):
-    board, *_ = ready
-    enable_domain(board, slapd)
-    flow.log_out()
-    clock.advance(minutes=2)
-    return account
-
-
-def domain_password_page(services, email: str) -> LoginFlow:
-    flow = LoginFlow(services)
-    flow.submit_email(email)
-    flow.choose_method("domain")
-    assert flow.step is LoginStep.PASSWORD
-    return flow
 
 
 def test_a_full_domain_login_with_the_directory_password_and_the_passcode(domain_enabled, slapd, services):

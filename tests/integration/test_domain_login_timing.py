@@ -16,11 +16,7 @@ import pytest
 
 from connect_widgets.core import errors
 from connect_widgets.core.auth.flow import LoginStep
-from tests.integration.test_domain_authentication import (  # noqa: F401
-    domain_enabled,
-    domain_password_page,
-)
-from tests.servers import slapd_fixture  # noqa: F401  (the slapd fixture)
+from tests.integration.conftest import domain_password_page
 
 WRONG = "Wrong-Directory-Pass-9"
 
@@ -59,8 +55,13 @@ SAME_WORK = {"argon2": 1, "bind": 2, "search": 1}
 
 
 @pytest.mark.parametrize("case", ["unknown address", "wrong password", "another's logon", "locked", "right"])
-def test_every_domain_outcome_costs_one_argon2_and_one_directory_round(domain_enabled, slapd, services,  # noqa: F811
-                                                                        monkeypatch, case):
+def test_every_domain_outcome_costs_one_argon2_and_one_directory_round(
+    domain_enabled,
+    slapd,
+    services,
+    monkeypatch,
+    case,
+):
     email = "nobody@acme.mimecast.connect" if case == "unknown address" else domain_enabled.admin_email
     if case == "locked":
         for _ in range(5):
@@ -81,8 +82,12 @@ def test_every_domain_outcome_costs_one_argon2_and_one_directory_round(domain_en
     assert dict(work.counts) == SAME_WORK
 
 
-def test_an_unknown_address_or_a_wrong_logon_never_binds_as_a_real_entry(domain_enabled, slapd, services,  # noqa: F811
-                                                                         monkeypatch):
+def test_an_unknown_address_or_a_wrong_logon_never_binds_as_a_real_entry(
+    domain_enabled,
+    slapd,
+    services,
+    monkeypatch,
+):
     """The equalising round looks for and binds as nobody: no directory account counts a failure for it."""
     seen: list[str] = []
     original = ldap3.Connection.bind

@@ -7,12 +7,12 @@ from sqlmodel import select
 
 from connect_widgets.core import errors
 from connect_widgets.core.accounts.create import create_account
-from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.core.adapters.dns import DnsChecker, DnsOutcome
-from connect_widgets.core.tasks.validate_domains import DomainBook, DomainTaken
+from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.adapters.service_values import load_service_values
+from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.validate_domains import DomainBook, DomainTaken
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Domain
 from tests.conftest import first_login
@@ -71,8 +71,7 @@ def test_a_domain_another_account_verified_is_refused(book, services, clock, zon
     records, _port = zone
     records.txt["acme.example"] = [book.add("acme.example").record_value]
     assert book.check("acme.example").ok
-    rival = create_account(services, code="RIVAL", company="Rival", primary_domain="rival.example",
-                           admin_name="rob")
+    rival = create_account(services, code="RIVAL", company="Rival", primary_domain="rival.example", admin_name="rob")
     clock.advance(minutes=1)
     flow = LoginFlow(services)
     first_login(flow, services, rival, new_password="copper meadow lantern 88")

@@ -6,13 +6,13 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.tasks.validate_domains import SHARES_PER_HOUR, TooManyShares
+from connect_widgets.core.adapters.service_values import load_service_values
+from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.inbound_email import InboundTask, MxTask
 from connect_widgets.core.tasks.journaling import JournalingTask
 from connect_widgets.core.tasks.outbound_email import OutboundTask, parse_ip_ranges
 from connect_widgets.core.tasks.recipient_validation import RecipientValidationTask
-from connect_widgets.core.adapters.service_values import load_service_values
-from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.validate_domains import SHARES_PER_HOUR, TooManyShares
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Message
 
@@ -24,19 +24,22 @@ def audit(services, action: str) -> list[AuditEvent]:
         return list(db.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))))
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("", "Enter the public IP ranges"),
-    ("   \n ", "Enter the public IP ranges"),
-    ("203.0.113.5/24", "did you mean 203.0.113.0/24"),
-    ("10.0.0.0/8", "private or reserved"),
-    ("192.168.1.1", "private or reserved"),
-    ("8.0.0.0/8", "too wide"),
-    ("mail.acme.example", "is not an IP address"),
-    ("8.8.8.0/28; DROP TABLE domains", "DROP is not an IP address"),
-    ("203.0.113.0/28", "private or reserved"),
-    ("1.2.3.4\x00", "characters that can't be used"),
-    (" ".join(f"8.8.{i}.0/24" for i in range(51)), "at most 50"),
-])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "Enter the public IP ranges"),
+        ("   \n ", "Enter the public IP ranges"),
+        ("203.0.113.5/24", "did you mean 203.0.113.0/24"),
+        ("10.0.0.0/8", "private or reserved"),
+        ("192.168.1.1", "private or reserved"),
+        ("8.0.0.0/8", "too wide"),
+        ("mail.acme.example", "is not an IP address"),
+        ("8.8.8.0/28; DROP TABLE domains", "DROP is not an IP address"),
+        ("203.0.113.0/28", "private or reserved"),
+        ("1.2.3.4\x00", "characters that can't be used"),
+        (" ".join(f"8.8.{i}.0/24" for i in range(51)), "at most 50"),
+    ],
+)
 def test_outbound_ranges_refuse_what_is_not_a_public_range(typed, message):
     with pytest.raises(errors.InvalidInput, match=message):
         parse_ip_ranges(typed)
@@ -44,7 +47,10 @@ def test_outbound_ranges_refuse_what_is_not_a_public_range(typed, message):
 
 def test_outbound_ranges_accept_addresses_ranges_and_ipv6_once_each():
     assert parse_ip_ranges("8.8.8.8\n8.8.4.0/24, 2001:4860:4860::8888 8.8.8.8") == [
-        "8.8.8.8/32", "8.8.4.0/24", "2001:4860:4860::8888/128"]
+        "8.8.8.8/32",
+        "8.8.4.0/24",
+        "2001:4860:4860::8888/128",
+    ]
 
 
 def test_outbound_end_to_end_with_a_real_spf_lookup(ready, services):

@@ -39,8 +39,9 @@ def _current_db(folder: Path) -> Engine:
 
 
 def _health(kernels: KernelSpecManager, engine: Engine) -> ServingHealth:
-    return check_serving_health(kernel_spec_manager=kernels, engine=engine, database="the test database",
-                                head=head_revision())
+    return check_serving_health(
+        kernel_spec_manager=kernels, engine=engine, database="the test database", head=head_revision()
+    )
 
 
 def _set_revision(database: Path, revision: str) -> None:
@@ -69,10 +70,21 @@ def test_unavailable_without_a_python_kernel_says_to_install_ipykernel(
 def test_unavailable_when_the_kernel_program_is_gone(tmp_path: Path) -> None:
     spec = tmp_path / "kernels" / "python3"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(tmp_path / "removed-venv" / "bin" / "python"), "-m", "ipykernel_launcher", "-f",
-                 "{connection_file}"],
-        "display_name": "Python 3", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [
+                    str(tmp_path / "removed-venv" / "bin" / "python"),
+                    "-m",
+                    "ipykernel_launcher",
+                    "-f",
+                    "{connection_file}",
+                ],
+                "display_name": "Python 3",
+                "language": "python",
+            }
+        )
+    )
     kernels = KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")], ensure_native_kernel=False)
     health = _health(kernels, _current_db(tmp_path))
     assert not health.ok
@@ -98,8 +110,11 @@ def test_unavailable_with_an_old_schema_names_both_revisions(tmp_path: Path) -> 
     engine = _current_db(tmp_path)
     _set_revision(tmp_path / "connect.db", "0001")
     health = _health(KernelSpecManager(), engine)
-    assert health == ServingHealth(False, "the database at the test database is at schema revision 0001, this "
-                                          f"version of the kit needs {head_revision()}; run: connect-kit init")
+    assert health == ServingHealth(
+        False,
+        "the database at the test database is at schema revision 0001, this "
+        f"version of the kit needs {head_revision()}; run: connect-kit init",
+    )
 
 
 def _get(url: str) -> tuple[int, dict]:
@@ -120,8 +135,10 @@ def test_a_served_health_check_answers_503_with_the_reason_once_the_schema_is_be
         status, body = _get(f"http://127.0.0.1:{port}/connect/health")
         assert status == 503
         assert body["status"] == "unavailable"
-        assert body["reason"] == (f"the database at sqlite:///{tmp_path / 'connect.db'} is at schema revision "
-                                  f"0001, this version of the kit needs {head_revision()}; run: connect-kit init")
+        assert body["reason"] == (
+            f"the database at sqlite:///{tmp_path / 'connect.db'} is at schema revision "
+            f"0001, this version of the kit needs {head_revision()}; run: connect-kit init"
+        )
     finally:
         stop_process(process)
 
@@ -137,15 +154,31 @@ def test_serve_stops_with_one_line_saying_why_when_a_page_cannot_start_its_kerne
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
     env["CONNECT_DATA_DIR"] = str(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "connect_widgets.cli", "serve", "--port", str(free_port()),
-         "--notebooks", str(notebooks)],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "connect_widgets.cli",
+            "serve",
+            "--port",
+            str(free_port()),
+            "--notebooks",
+            str(notebooks),
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1
-    assert "error: cannot start the kernel of connect.ipynb: No Jupyter kernel for language 'cobol' found; " \
-           "install ipykernel into the environment that runs connect-kit: pip install ipykernel" in result.stderr
+    assert (
+        "error: cannot start the kernel of connect.ipynb: No Jupyter kernel for language 'cobol' found; "
+        "install ipykernel into the environment that runs connect-kit: pip install ipykernel" in result.stderr
+    )
     assert "Connect is ready" not in result.stderr
     assert result.stderr.rstrip().endswith(
-        "error: the pages cannot be served (see above); fix that and run connect-kit serve again")
+        "error: the pages cannot be served (see above); fix that and run connect-kit serve again"
+    )
 
 
 @contextmanager
@@ -165,10 +198,13 @@ def read_only(folder: Path) -> Iterator[None]:
             folder.chmod(mode)
         return
     mount = shutil.which("mount")
-    if mount is None or subprocess.run([mount, "--bind", str(folder), str(folder)], capture_output=True,
-                                           check=False).returncode:
+    if (
+        mount is None
+        or subprocess.run([mount, "--bind", str(folder), str(folder)], capture_output=True, check=False).returncode
+    ):
         (pytest.fail if os.environ.get("CI") else pytest.skip)(
-            "running as root without permission to mount: cannot make a folder or file read-only")
+            "running as root without permission to mount: cannot make a folder or file read-only"
+        )
     try:
         subprocess.run([mount, "-o", "remount,bind,ro", str(folder)], check=True, capture_output=True)
         yield
@@ -181,12 +217,18 @@ def test_a_read_only_data_folder_is_unavailable_with_the_reason(tmp_path: Path) 
     engine = _current_db(data)
     assert data_folder_problem(data, data / "connect.db") is None
     with read_only(data):
-        health = check_serving_health(kernel_spec_manager=KernelSpecManager(), engine=engine,
-                                      database="the test database", head=head_revision(), data_dir=data)
+        health = check_serving_health(
+            kernel_spec_manager=KernelSpecManager(),
+            engine=engine,
+            database="the test database",
+            head=head_revision(),
+            data_dir=data,
+        )
     assert not health.ok
     assert health.reason.startswith(f"data folder not writable: {data} (")
-    assert health.reason.endswith("let the user running connect-kit write there, or set CONNECT_DATA_DIR to a "
-                                  "folder it can write")
+    assert health.reason.endswith(
+        "let the user running connect-kit write there, or set CONNECT_DATA_DIR to a folder it can write"
+    )
     assert list(data.glob(".connect-write-probe-*")) == []  # the probe leaves nothing behind
 
 
@@ -196,7 +238,8 @@ def test_a_read_only_database_file_is_unavailable_with_the_reason(tmp_path: Path
         problem = data_folder_problem(tmp_path, tmp_path / "connect.db")
     assert problem == (
         f"data folder not writable: the database file {tmp_path / 'connect.db'} is read-only; let the user "
-        "running connect-kit write there, or set CONNECT_DATA_DIR to a folder it can write")
+        "running connect-kit write there, or set CONNECT_DATA_DIR to a folder it can write"
+    )
 
 
 def test_a_served_health_check_answers_503_once_the_data_folder_is_read_only(tmp_path: Path) -> None:
@@ -225,7 +268,13 @@ def test_serve_refuses_to_start_on_a_read_only_data_folder_with_one_line(tmp_pat
     with read_only(data):
         result = subprocess.run(
             [sys.executable, "-m", "connect_widgets.cli", "serve", "--port", str(free_port()), "--no-preheat"],
-            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -18,16 +18,16 @@ from sqlmodel import col, select
 
 from connect_widgets.core import errors
 from connect_widgets.core.accounts.create import create_account, send_welcome
-from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
-from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.core.adapters.dns import DnsChecker
-from connect_widgets.core.tasks.validate_domains import DomainBook
-from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.auth.reset import PasswordReset, ResetStep
 from connect_widgets.core.adapters.service_values import load_service_values
+from connect_widgets.core.auth.reset import PasswordReset, ResetStep
+from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
+from connect_widgets.core.delivery.transports import SmtpTransport
 from connect_widgets.core.services import build_services
 from connect_widgets.core.staff.support import reset_phone
-from connect_widgets.core.delivery.transports import SmtpTransport
+from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.validate_domains import DomainBook
 from connect_widgets.settings import load_settings
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Message
@@ -52,7 +52,9 @@ NOTE = OutgoingMessage(Channel.EMAIL, CONTACT, "A short note.", subject="Hello")
 
 def _accept_only_the_mailer(server, session, envelope, mechanism, auth_data) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        SMTP_USER.encode(), SMTP_PASSWORD.encode())
+        SMTP_USER.encode(),
+        SMTP_PASSWORD.encode(),
+    )
     return AuthResult(success=ok, handled=False)
 
 
@@ -70,15 +72,27 @@ def mailbox(mail_server) -> Mailbox:
 @pytest.fixture
 def settings(settings, mail_server):
     """The test database, with email going to the loopback SMTP server: settings alone."""
-    return load_settings(data_dir=settings.data_dir, **FAST_ARGON2, email_transport="smtp",
-                         smtp_host="127.0.0.1", smtp_port=mail_server[1], smtp_security="none")
+    return load_settings(
+        data_dir=settings.data_dir,
+        **FAST_ARGON2,
+        email_transport="smtp",
+        smtp_host="127.0.0.1",
+        smtp_port=mail_server[1],
+        smtp_security="none",
+    )
 
 
 @pytest.fixture
 def account(services):
     """ACME, whose admin has a real contact mailbox (the welcome and notices go there)."""
-    return create_account(services, code="ACME", company="Acme Ltd", primary_domain="acme.example",
-                          admin_name="jane", contact_email=CONTACT)
+    return create_account(
+        services,
+        code="ACME",
+        company="Acme Ltd",
+        primary_domain="acme.example",
+        admin_name="jane",
+        contact_email=CONTACT,
+    )
 
 
 def emails(services) -> list[Message]:
@@ -120,11 +134,18 @@ def test_the_welcome_email_arrives_with_the_dedicated_url(services, mailbox, acc
 
 
 def test_the_from_address_comes_from_settings(settings, clock, mailbox):
-    custom = build_services(settings.model_copy(update={"smtp_from": "Acme Onboarding <onboarding@acme.example>"}),
-                            clock=clock)
+    custom = build_services(
+        settings.model_copy(update={"smtp_from": "Acme Onboarding <onboarding@acme.example>"}), clock=clock
+    )
     try:
-        create_account(custom, code="GLOBEX", company="Globex", primary_domain="globex.example",
-                       admin_name="hank", contact_email="hank@globex.example")
+        create_account(
+            custom,
+            code="GLOBEX",
+            company="Globex",
+            primary_domain="globex.example",
+            admin_name="hank",
+            contact_email="hank@globex.example",
+        )
     finally:
         custom.engine.dispose()
     [mail] = mailbox.received
@@ -176,8 +197,7 @@ def test_support_removing_the_phone_sends_a_notice(services, mailbox, flow, acco
 
 def test_an_admin_without_a_contact_email_gets_no_notice(services, mailbox, flow):
     """The Connect address is a login name, not a mailbox: notices go to a contact email or nowhere."""
-    plain = create_account(services, code="ACME", company="Acme Ltd", primary_domain="acme.example",
-                           admin_name="jane")
+    plain = create_account(services, code="ACME", company="Acme Ltd", primary_domain="acme.example", admin_name="jane")
     first_login(flow, services, plain)
     assert [m["Subject"] for m in mailbox.received] == ["Your Connect account is ready"]
 
@@ -205,11 +225,19 @@ def test_a_notice_that_cannot_be_sent_never_undoes_the_reset(services, mailbox, 
 def test_a_refused_recipient_is_a_stored_failure_with_a_clear_reason(services, mailbox):
     """A 550 for the contact address: the account exists, the welcome is 'failed' with the server's words."""
     mailbox.refuse.add(CONTACT)
-    created = create_account(services, code="ACME", company="Acme Ltd", primary_domain="acme.example",
-                             admin_name="jane", contact_email=CONTACT)
+    created = create_account(
+        services,
+        code="ACME",
+        company="Acme Ltd",
+        primary_domain="acme.example",
+        admin_name="jane",
+        contact_email=CONTACT,
+    )
     port = services.settings.smtp_port
-    expected = (f"The mail server at 127.0.0.1:{port} refused the recipient it@acme.example: "
-                "550 5.1.1 <it@acme.example>: Recipient address rejected: User unknown")
+    expected = (
+        f"The mail server at 127.0.0.1:{port} refused the recipient it@acme.example: "
+        "550 5.1.1 <it@acme.example>: Recipient address rejected: User unknown"
+    )
     [row] = emails(services)
     assert (row.status, row.error, row.sent_at) == ("failed", expected, None)
     assert services.settings.account_url("ACME") in row.body  # kept whole, so nothing is lost
@@ -229,14 +257,21 @@ def test_a_mail_server_that_is_down_is_a_stored_failure(settings, clock):
     closed = free_port()
     down = build_services(settings.model_copy(update={"smtp_port": closed}), clock=clock)
     try:
-        created = create_account(down, code="ACME", company="Acme Ltd", primary_domain="acme.example",
-                                 admin_name="jane", contact_email=CONTACT)
+        created = create_account(
+            down,
+            code="ACME",
+            company="Acme Ltd",
+            primary_domain="acme.example",
+            admin_name="jane",
+            contact_email=CONTACT,
+        )
         [row] = emails(down)
     finally:
         down.engine.dispose()
     assert row.status == "failed"
-    assert row.error == (f"Could not connect to the mail server at 127.0.0.1:{closed}: "
-                         "the connection was refused (is it running?).")
+    assert row.error == (
+        f"Could not connect to the mail server at 127.0.0.1:{closed}: the connection was refused (is it running?)."
+    )
     assert created.welcome is not None and created.welcome.error == row.error
 
 
@@ -268,8 +303,13 @@ def test_a_dns_record_that_cannot_be_emailed_tells_the_admin_to_try_again(servic
 def test_starttls_is_used_when_configured(certificate):
     """A server that refuses mail before STARTTLS accepts the kit's: the channel was encrypted first."""
     with smtp_server(tls_context=server_tls(certificate), require_starttls=True) as (mailbox, port):
-        transport = SmtpTransport(host="127.0.0.1", port=port, security="starttls", sender="connect@example.com",
-                                  ssl_context=ssl.create_default_context(cafile=str(certificate[0])))
+        transport = SmtpTransport(
+            host="127.0.0.1",
+            port=port,
+            security="starttls",
+            sender="connect@example.com",
+            ssl_context=ssl.create_default_context(cafile=str(certificate[0])),
+        )
         transport.deliver(NOTE)
     assert [m["Subject"] for m in mailbox.received] == ["Hello"]
 
@@ -290,13 +330,19 @@ def test_starttls_against_a_server_without_it_says_what_to_change():
             transport.deliver(NOTE)
     assert failed.value.message == (
         f"The mail server at 127.0.0.1:{port} does not offer STARTTLS; check CONNECT_SMTP_SECURITY and "
-        "CONNECT_SMTP_PORT (465 is usually ssl, 587 starttls).")
+        "CONNECT_SMTP_PORT (465 is usually ssl, 587 starttls)."
+    )
 
 
 def test_smtps_delivers_over_implicit_tls(certificate):
     with smtp_server(ssl_context=server_tls(certificate)) as (mailbox, port):
-        transport = SmtpTransport(host="127.0.0.1", port=port, security="ssl", sender="connect@example.com",
-                                  ssl_context=ssl.create_default_context(cafile=str(certificate[0])))
+        transport = SmtpTransport(
+            host="127.0.0.1",
+            port=port,
+            security="ssl",
+            sender="connect@example.com",
+            ssl_context=ssl.create_default_context(cafile=str(certificate[0])),
+        )
         transport.deliver(NOTE)
     assert len(mailbox.received) == 1
 
@@ -306,11 +352,20 @@ _PLAIN_AUTH = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requir
 
 @_PLAIN_AUTH
 def test_the_login_from_settings_is_used(settings, clock):
-    with smtp_server(authenticator=_accept_only_the_mailer, auth_required=True,
-                     auth_require_tls=False) as (mailbox, port):
-        configured = load_settings(data_dir=settings.data_dir, **FAST_ARGON2, email_transport="smtp",
-                                   smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
-                                   smtp_username=SMTP_USER, smtp_password=SMTP_PASSWORD)
+    with smtp_server(authenticator=_accept_only_the_mailer, auth_required=True, auth_require_tls=False) as (
+        mailbox,
+        port,
+    ):
+        configured = load_settings(
+            data_dir=settings.data_dir,
+            **FAST_ARGON2,
+            email_transport="smtp",
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_security="none",
+            smtp_username=SMTP_USER,
+            smtp_password=SMTP_PASSWORD,
+        )
         SmtpTransport.from_settings(configured).deliver(NOTE)
     assert len(mailbox.received) == 1
 
@@ -319,14 +374,23 @@ def test_the_login_from_settings_is_used(settings, clock):
 def test_a_refused_login_is_reported_without_the_password(caplog):
     """535 for a wrong password: the error names the user and the settings to check, never the password."""
     caplog.set_level(logging.DEBUG)
-    with smtp_server(authenticator=_accept_only_the_mailer, auth_required=True,
-                     auth_require_tls=False) as (mailbox, port):
-        transport = SmtpTransport(host="127.0.0.1", port=port, security="none", sender="connect@example.com",
-                                  username=SMTP_USER, password=SecretStr("Wrong-" + SMTP_PASSWORD))
+    with smtp_server(authenticator=_accept_only_the_mailer, auth_required=True, auth_require_tls=False) as (
+        mailbox,
+        port,
+    ):
+        transport = SmtpTransport(
+            host="127.0.0.1",
+            port=port,
+            security="none",
+            sender="connect@example.com",
+            username=SMTP_USER,
+            password=SecretStr("Wrong-" + SMTP_PASSWORD),
+        )
         with pytest.raises(errors.DeliveryFailed) as failed:
             transport.deliver(NOTE)
     assert failed.value.message == (
         f"The mail server at 127.0.0.1:{port} did not accept the login of {SMTP_USER} (535); "
-        "check CONNECT_SMTP_USERNAME and CONNECT_SMTP_PASSWORD.")
+        "check CONNECT_SMTP_USERNAME and CONNECT_SMTP_PASSWORD."
+    )
     assert SMTP_PASSWORD not in repr(transport) and SMTP_PASSWORD not in caplog.text
     assert mailbox.received == []

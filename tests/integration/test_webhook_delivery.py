@@ -20,12 +20,12 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import col, select
 
-from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.core import errors
-from connect_widgets.core.delivery.courier import Channel, Courier, OutboxTransport, OutgoingMessage
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
-from connect_widgets.core.services import build_services
+from connect_widgets.core.delivery.courier import Channel, Courier, OutboxTransport, OutgoingMessage
 from connect_widgets.core.delivery.transports import WebhookTransport
+from connect_widgets.core.services import build_services
+from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.screens.login.log_in import LogInScreen
 from connect_widgets.screens.login.passcode import PasscodeScreen
 from connect_widgets.settings import load_settings
@@ -133,15 +133,23 @@ def naps() -> list[float]:
 @pytest.fixture
 def settings(settings, gateway):
     """The test database, with SMS going to the loopback gateway: settings alone."""
-    return load_settings(data_dir=settings.data_dir, **FAST_ARGON2, sms_transport="webhook",
-                         sms_webhook_url=gateway.url, sms_webhook_token=TOKEN)
+    return load_settings(
+        data_dir=settings.data_dir,
+        **FAST_ARGON2,
+        sms_transport="webhook",
+        sms_webhook_url=gateway.url,
+        sms_webhook_token=TOKEN,
+    )
 
 
 @pytest.fixture
 def services(settings, clock, naps):
     """Services as build_services makes them, except that back-off waits are recorded, not slept."""
-    built = build_services(settings, clock=clock, courier=Courier(
-        sms=WebhookTransport.from_settings(settings, sleep=naps.append), email=OutboxTransport()))
+    built = build_services(
+        settings,
+        clock=clock,
+        courier=Courier(sms=WebhookTransport.from_settings(settings, sleep=naps.append), email=OutboxTransport()),
+    )
     yield built
     built.engine.dispose()
 
@@ -234,8 +242,9 @@ def test_a_400_is_not_retried(services, gateway, naps):
         row = services.courier.send(db, SMS, now=services.clock.now())
     assert len(gateway.requests) == 1 and naps == []
     assert row.status == "failed"
-    assert row.error == (f"The SMS gateway at {where(gateway)} answered 400 Bad Request; not retried, "
-                         "the same request would fail again.")
+    assert row.error == (
+        f"The SMS gateway at {where(gateway)} answered 400 Bad Request; not retried, the same request would fail again."
+    )
 
 
 def test_a_refused_token_says_which_setting_to_check(gateway, naps):
@@ -263,12 +272,14 @@ def test_a_slow_gateway_times_out(gateway, naps):
 
 def test_a_gateway_that_is_down_is_retried_then_failed(naps):
     closed = free_port()
-    down = WebhookTransport(url=f"http://127.0.0.1:{closed}/v1/sms", token=SecretStr(TOKEN), sleep=naps.append,
-                            retries=2)
+    down = WebhookTransport(
+        url=f"http://127.0.0.1:{closed}/v1/sms", token=SecretStr(TOKEN), sleep=naps.append, retries=2
+    )
     with pytest.raises(errors.DeliveryFailed) as failed:
         down.deliver(SMS)
-    assert failed.value.message == (f"Could not connect to the SMS gateway at http://127.0.0.1:{closed}: "
-                                    "the connection was refused (3 attempts).")
+    assert failed.value.message == (
+        f"Could not connect to the SMS gateway at http://127.0.0.1:{closed}: the connection was refused (3 attempts)."
+    )
     assert naps == [0.5, 1.0]
 
 
@@ -287,15 +298,15 @@ def test_no_failure_reason_or_log_line_holds_the_token_the_url_key_or_the_text(g
 # --- the admin is told, and Resend works once the gateway is back --------------------------------
 
 
-def test_a_failed_first_code_is_told_and_resend_works_once_the_gateway_is_back(services, gateway, flow, account,
-                                                                               clock):
+def test_a_failed_first_code_is_told_and_resend_works_once_the_gateway_is_back(services, gateway, flow, account, clock):
     gateway.answers = [503] * 4
     reach_password(flow, account.admin_email)
     flow.submit_password(account.temporary_password)
     sent = flow.enrol_phone(country="GB", number=GB_MOBILE)
     assert sent is not None and not sent.delivered
-    assert flow.notice == ('We could not send the SMS to the number ending 56. Use Resend in 30 seconds, '
-                           'or choose "Login issues?".')
+    assert flow.notice == (
+        'We could not send the SMS to the number ending 56. Use Resend in 30 seconds, or choose "Login issues?".'
+    )
     [failed] = sms_rows(services)
     assert failed.status == "failed" and "answered 503" in failed.error
     with pytest.raises(errors.NoActivePasscode):  # the undelivered code is dead
@@ -336,8 +347,9 @@ def test_the_passcode_page_says_the_code_could_not_be_sent_and_resend_delivers(s
     gateway.answers = [503] * 4
     app = ConnectApp(services)
     screen = reach_first_passcode(app, account)
-    assert intro(screen) == ('We could not send the SMS to the number ending 56. Use Resend in 30 seconds, '
-                             'or choose "Login issues?".')
+    assert intro(screen) == (
+        'We could not send the SMS to the number ending 56. Use Resend in 30 seconds, or choose "Login issues?".'
+    )
     clock.advance(seconds=30)
     screen.resend_button.click()
     assert shown_message(app) == ""

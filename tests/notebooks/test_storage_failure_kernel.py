@@ -36,8 +36,19 @@ from tests.screens.conftest import count_rows
 
 STORAGE_MESSAGE = "Connect cannot save right now; nothing was changed — try again in a minute."
 UNEXPECTED_START = "Something went wrong on our side and nothing was changed."
-LEAKS = ("Traceback", 'File "', "[SQL:", "INSERT INTO", "SELECT ", "sqlite3", "OperationalError", "sqlalchemy",
-         "RuntimeError", "ZeroDivisionError", "connect.db")
+LEAKS = (
+    "Traceback",
+    'File "',
+    "[SQL:",
+    "INSERT INTO",
+    "SELECT ",
+    "sqlite3",
+    "OperationalError",
+    "sqlalchemy",
+    "RuntimeError",
+    "ZeroDivisionError",
+    "connect.db",
+)
 TIMEOUT = 120.0  # a kernel start on 2 busy cores
 
 # unshare: a private mount namespace (as a user namespace when not root), the data folder
@@ -47,16 +58,24 @@ READ_ONLY_SCRIPT = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && e
 
 def read_only_prefix(folder: Path) -> list[str]:
     user_namespace = [] if os.geteuid() == 0 else ["--map-root-user"]
-    return ["unshare", "--mount", "--propagation", "private", *user_namespace,
-            "sh", "-c", READ_ONLY_SCRIPT, str(folder)]
+    return [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        *user_namespace,
+        "sh",
+        "-c",
+        READ_ONLY_SCRIPT,
+        str(folder),
+    ]
 
 
 def can_make_read_only(folder: Path) -> bool:
     if shutil.which("unshare") is None or not sys.platform.startswith("linux"):
         return False
     probe = f"touch {folder}/probe 2>/dev/null && exit 1 || exit 0"
-    done = subprocess.run([*read_only_prefix(folder), "sh", "-c", probe], capture_output=True, timeout=30,
-                          check=False)
+    done = subprocess.run([*read_only_prefix(folder), "sh", "-c", probe], capture_output=True, timeout=30, check=False)
     return done.returncode == 0 and not (folder / "probe").exists()
 
 
@@ -90,8 +109,14 @@ class PageKernel:
         raise AssertionError(f"the kernel did not finish {what}")
 
     def wait_idle(self, msg_id: str, what: str) -> None:
-        self.pump(lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] == "idle"
-                  and m["parent_header"].get("msg_id") == msg_id, what)
+        self.pump(
+            lambda m: (
+                m["msg_type"] == "status"
+                and m["content"]["execution_state"] == "idle"
+                and m["parent_header"].get("msg_id") == msg_id
+            ),
+            what,
+        )
 
     def execute(self, code: str) -> None:
         self.wait_idle(self.client.execute(code), f"running {code[:40]!r}")
@@ -107,8 +132,10 @@ class PageKernel:
 
         Also proves that the kernel forwards descriptor 2 to the page, as a served kernel does.
         """
-        self.client.execute("import os, sys\nsys.stderr.write('drained-python\\n')\nsys.stderr.flush()\n"
-                            "_ = os.write(2, b'drained-descriptor\\n')")
+        self.client.execute(
+            "import os, sys\nsys.stderr.write('drained-python\\n')\nsys.stderr.flush()\n"
+            "_ = os.write(2, b'drained-descriptor\\n')"
+        )
         seen: set[str] = set()
 
         def both(message: dict[str, Any]) -> bool:
@@ -137,9 +164,12 @@ class PageKernel:
 
     def leaks(self) -> list[str]:
         """Every iopub message that carries traceback, source or SQL text."""
-        return [json.dumps(m["content"])[:300] for m in self.messages
-                if m["msg_type"] != "execute_input"  # the test's own code, echoed
-                and any(leak in json.dumps(m["content"], ensure_ascii=False) for leak in LEAKS)]
+        return [
+            json.dumps(m["content"])[:300]
+            for m in self.messages
+            if m["msg_type"] != "execute_input"  # the test's own code, echoed
+            and any(leak in json.dumps(m["content"], ensure_ascii=False) for leak in LEAKS)
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +182,8 @@ def data_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     if not can_make_read_only(folder):
         # CI must not pass by skipping: this machine kind (root, Debian) can do it.
         (pytest.fail if os.environ.get("CI") else pytest.skip)(
-            "cannot make a read-only mount here (needs unshare and mount namespaces)")
+            "cannot make a read-only mount here (needs unshare and mount namespaces)"
+        )
     yield folder
 
 
@@ -167,9 +198,12 @@ def kernel(data_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     argv = [*read_only_prefix(data_folder), sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Connect", "language": "python"}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_") and k != "PYTEST_CURRENT_TEST"}
-    env.update({"CONNECT_DATA_DIR": str(data_folder), **{f"CONNECT_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()}})
-    manager = KernelManager(kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec.parent)]),
-                            kernel_name="connect-read-only")
+    env.update(
+        {"CONNECT_DATA_DIR": str(data_folder), **{f"CONNECT_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()}}
+    )
+    manager = KernelManager(
+        kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec.parent)]), kernel_name="connect-read-only"
+    )
     server_log = (outside / "server-stderr.log").open("w")
     # PYTEST_CURRENT_TEST is left out: ipykernel does not capture descriptor 2 under pytest, a served kernel does.
     manager.start_kernel(env=env, cwd=str(outside), stderr=server_log)
@@ -190,8 +224,12 @@ def kernel(data_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
 def type_and_click_next(page: PageKernel, text: str) -> None:
     screen = page.screen_titled("Log in to Connect")
     parts = page.children(screen)
-    row = next(p for p in parts if page.models[p].get("_model_name") == "HBoxModel"
-               and any(page.models[c].get("_model_name") == "TextModel" for c in page.children(p)))
+    row = next(
+        p
+        for p in parts
+        if page.models[p].get("_model_name") == "HBoxModel"
+        and any(page.models[c].get("_model_name") == "TextModel" for c in page.children(p))
+    )
     field = next(c for c in page.children(row) if page.models[c].get("_model_name") == "TextModel")
     next_button = next(p for p in parts if page.models[p].get("description") == "Next")
     page.send(field, {"method": "update", "state": {"value": text}, "buffer_paths": []}, "typing the address")
@@ -212,12 +250,14 @@ def test_a_read_only_data_folder_says_connect_cannot_save_and_sends_no_traceback
 
 
 def test_an_unexpected_error_in_a_step_or_a_widget_callback_sends_no_traceback(kernel):
-    kernel.execute("import gc\nfrom connect_widgets.pages.connect import ConnectApp\n"
-                   "app = next(o for o in gc.get_objects() if isinstance(o, ConnectApp))\n"
-                   "def _broken(*_args, **_kwargs):\n"
-                   "    raise RuntimeError('broken at /srv/connect/secret/place')\n"
-                   "app.flow.submit_email = _broken\n"
-                   "app.log_out_button.on_click(lambda _b: 1 / 0)")
+    kernel.execute(
+        "import gc\nfrom connect_widgets.pages.connect import ConnectApp\n"
+        "app = next(o for o in gc.get_objects() if isinstance(o, ConnectApp))\n"
+        "def _broken(*_args, **_kwargs):\n"
+        "    raise RuntimeError('broken at /srv/connect/secret/place')\n"
+        "app.flow.submit_email = _broken\n"
+        "app.log_out_button.on_click(lambda _b: 1 / 0)"
+    )
     type_and_click_next(kernel, "jane@acme.mimecast.connect")
     assert kernel.message_text().startswith(f'<p role="alert">{UNEXPECTED_START}')
     log_out = kernel.model(lambda s: s.get("description") == "Log out")
@@ -235,7 +275,8 @@ def test_a_screen_selected_by_the_page_is_put_back_by_the_kernel(kernel):
     stack = kernel.model(lambda s: s.get("_model_name") == "StackModel")
     shown = kernel.models[stack]["selected_index"]
     forged = (shown + 6) % len(kernel.children(stack))
-    kernel.send(stack, {"method": "update", "state": {"selected_index": forged}, "buffer_paths": []},
-                "a forged selected_index")
+    kernel.send(
+        stack, {"method": "update", "state": {"selected_index": forged}, "buffer_paths": []}, "a forged selected_index"
+    )
     kernel.drain()
     assert kernel.models[stack]["selected_index"] == shown

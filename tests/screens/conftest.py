@@ -18,26 +18,26 @@ import ipywidgets as widgets
 import pytest
 from sqlmodel import func, select
 
-from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.core.accounts.create import NewAccount
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.screens.login.change_password import ChangePasswordScreen
+from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.screens.console_home import ConsoleHomeScreen
+from connect_widgets.screens.kit import Place
+from connect_widgets.screens.login.change_password import ChangePasswordScreen
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.enrol_phone import EnrolPhoneScreen
 from connect_widgets.screens.login.log_in import LogInScreen
 from connect_widgets.screens.login.passcode import PasscodeScreen
 from connect_widgets.screens.login.password import PasswordScreen
 from connect_widgets.screens.login.returning import ReturningScreen
-from connect_widgets.screens.kit import Place
 from connect_widgets.screens.login.setup_complete import SetupCompleteScreen
-from connect_widgets.screens.tasks.steps import StepView
-from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.screens.login.welcome import WelcomeScreen
+from connect_widgets.screens.tasks.page import TaskScreen
+from connect_widgets.screens.tasks.steps import StepView
 from connect_widgets.store.engine import new_session
-from tests.conftest import GB_MOBILE, NEW_PASSWORD, code_from_sms
-from tests.servers import zone  # noqa: F401  (a fixture)
+from connect_widgets.store.models import AdminUser, Domain
+from tests.conftest import GB_MOBILE, NEW_PASSWORD, START, code_from_sms
 
 # --- fixtures ------------------------------------------------------------------------
 
@@ -209,8 +209,7 @@ def verify_code(app: ConnectApp, services: ConnectServices) -> LogInScreen:
     return log_in
 
 
-def reach_change_password(app: ConnectApp, services: ConnectServices,
-                          account: NewAccount) -> ChangePasswordScreen:
+def reach_change_password(app: ConnectApp, services: ConnectServices, account: NewAccount) -> ChangePasswordScreen:
     reach_first_passcode(app, account)
     verify_code(app, services).log_in_button.click()
     screen = app.current
@@ -230,8 +229,7 @@ def log_in_first_time(app: ConnectApp, services: ConnectServices, account: NewAc
     return welcome
 
 
-def log_in_again(app: ConnectApp, services: ConnectServices, email: str,
-                 password: str = NEW_PASSWORD) -> Any:
+def log_in_again(app: ConnectApp, services: ConnectServices, email: str, password: str = NEW_PASSWORD) -> Any:
     """A later login (phone saved, password changed); returns the landing screen."""
     screen = reach_password(app, email)
     screen.password.value = password
@@ -267,7 +265,7 @@ def step_line(view: StepView) -> str:
 
 
 @pytest.fixture
-def ready_app(services, account, zone):  # noqa: F811  (zone: the fixture)
+def ready_app(services, account, zone):
     """Signed in, details confirmed, primary domain verified through the page."""
     records, port = zone
     services.settings = services.settings.model_copy(update={"dns_nameservers": f"127.0.0.1:{port}"})
@@ -283,3 +281,20 @@ def ready_app(services, account, zone):  # noqa: F811  (zone: the fixture)
     domains.finish_button.click()
     assert state(app, "validate_domains") is TaskState.COMPLETE
     return app, records
+
+
+@pytest.fixture
+def signed_in(services, account) -> ConnectApp:
+    """A first login done, details confirmed and a domain verified: the import tasks are open."""
+    app = ConnectApp(services)
+    log_in_first_time(app, services, account)
+    app.board.save("confirm_details", version=0, state=TaskState.COMPLETE)
+    with new_session(services.engine) as db:  # test setup: a domain verified without DNS
+        account_id = db.exec(select(AdminUser)).first().account_id
+        db.add(
+            Domain(
+                account_id=account_id, name="acme.example", verification_token="t", created_at=START, verified_at=START
+            )
+        )
+        db.commit()
+    return app

@@ -21,7 +21,8 @@ def test_the_fifth_wrong_current_password_locks_logs_out_and_shows_the_login(app
     assert isinstance(app.current, EmailScreen)
     assert shown_message(app) == (
         "That was the 5th wrong current password in a row, so your account is locked for 15 minutes and you "
-        'have been logged out. Use "Login issues?" to reset your password.')
+        'have been logged out. Use "Login issues?" to reset your password.'
+    )
     assert app.signed_in_as.value == "" and app.log_out_button.layout.display == "none"
     assert user_by_email(services, account.admin_email).lock_count == 1
     assert isinstance(screen, ChangePasswordScreen) and screen.current.value == screen.new.value == ""

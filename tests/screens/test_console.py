@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 from urllib.parse import parse_qs, urlsplit
 
-from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.screens.console_home import ConsoleHomeScreen
 from connect_widgets.screens.login.email import EmailScreen
 from tests.screens.conftest import log_in_again, log_in_first_time, plain, widget_texts

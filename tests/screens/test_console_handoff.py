@@ -48,7 +48,8 @@ def token_of(query: str) -> str:
 
 
 def test_following_the_link_arrives_signed_in_and_a_second_visit_is_refused(
-        console, services, settings, account, clock):
+    console, services, settings, account, clock
+):
     _, query = open_switcher(console)
     token = token_of(query)
     clock.advance(seconds=3)
@@ -78,8 +79,16 @@ def test_a_link_older_than_a_minute_is_refused(console, settings, clock):
     assert isinstance(connect.current, EmailScreen) and shown_message(connect) == REFUSED
 
 
-@pytest.mark.parametrize("query", ["handoff=", "handoff=nonsense", "handoff=%00%ff&handoff=x",
-                                   "handoff=" + "A" * 43, "email=x&handoff=" + "x" * 5000])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "handoff=",
+        "handoff=nonsense",
+        "handoff=%00%ff&handoff=x",
+        "handoff=" + "A" * 43,
+        "email=x&handoff=" + "x" * 5000,
+    ],
+)
 def test_a_broken_hand_off_shows_the_email_screen_and_no_traceback(account, settings, clock, query):
     connect = build_app(settings, query_string=query, clock=clock)
     assert isinstance(connect.current, EmailScreen)

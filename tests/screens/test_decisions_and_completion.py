@@ -10,16 +10,16 @@ import pytest
 from sqlmodel import select
 
 from connect_widgets.core.auth.flow import LoginFlow
-from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.review.queue import ReviewQueue
+from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.screens.kit import Place
+from connect_widgets.screens.login.returning import ReturningScreen
+from connect_widgets.screens.login.setup_complete import SetupCompleteScreen
+from connect_widgets.screens.polling import PagePoll
 from connect_widgets.screens.tasks.confirm_details import ConfirmDetailsView
 from connect_widgets.screens.tasks.dashboard import DashboardScreen
 from connect_widgets.screens.tasks.directory_sync import DirectorySyncView
-from connect_widgets.screens.polling import PagePoll
-from connect_widgets.screens.login.returning import ReturningScreen
-from connect_widgets.screens.kit import Place
-from connect_widgets.screens.login.setup_complete import SetupCompleteScreen
 from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, TaskProgress
@@ -35,8 +35,17 @@ def progress(services, states: dict[str, str]) -> None:
     with new_session(services.engine) as db:
         account = db.exec(select(Account).where(Account.code == "ACME")).one()
         for key, value in states.items():
-            db.add(TaskProgress(account_id=account.id, task_key=key, state=value, step=None, created_at=now,
-                                updated_at=now, completed_at=now if value == "complete" else None))
+            db.add(
+                TaskProgress(
+                    account_id=account.id,
+                    task_key=key,
+                    state=value,
+                    step=None,
+                    created_at=now,
+                    updated_at=now,
+                    completed_at=now if value == "complete" else None,
+                )
+            )
         db.commit()
 
 
@@ -53,8 +62,7 @@ def later_visit(app, services, account, clock):  # type: ignore[no-untyped-def]
 # --- Setup complete --------------------------------------------------------------------
 
 
-def test_a_finished_account_lands_on_setup_complete_with_what_was_done_and_what_next(app, services, account,
-                                                                                      clock):
+def test_a_finished_account_lands_on_setup_complete_with_what_was_done_and_what_next(app, services, account, clock):
     log_in_first_time(app, services, account)
     progress(services, {**{k: "complete" for k in required_keys(services)}, "journaling": "complete"})
     landing = later_visit(app, services, account, clock)
@@ -79,8 +87,10 @@ def test_complete_plus_awaiting_with_nothing_to_do_says_what_waits(app, services
     landing = later_visit(app, services, account, clock)
     assert isinstance(landing, ReturningScreen)
     words = plain(landing.next_task.value)
-    assert words == ("Nothing to do right now: Add Users Manually is waiting for validation by the Connect "
-                     "team. Their answer appears on the task's page.")
+    assert words == (
+        "Nothing to do right now: Add Users Manually is waiting for validation by the Connect "
+        "team. Their answer appears on the task's page."
+    )
 
 
 def test_a_task_awaiting_says_the_tasks_behind_it_open_afterwards(app, services, account, clock):

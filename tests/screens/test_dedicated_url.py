@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connect_widgets.pages.connect import ConnectApp, build_app, prefill_from_query
 from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.pages.connect import ConnectApp, build_app, prefill_from_query
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.method import MethodScreen
 
@@ -40,8 +40,20 @@ def test_a_full_connect_address_prefills_it_lower_cased():
         "",
         "&&&==",
     ],
-    ids=["script", "encoded-script", "33-chars", "huge", "leading-hyphen", "nul", "other-domain",
-         "suffix-in-the-middle", "long-email", "markup-email", "empty", "separators"],
+    ids=[
+        "script",
+        "encoded-script",
+        "33-chars",
+        "huge",
+        "leading-hyphen",
+        "nul",
+        "other-domain",
+        "suffix-in-the-middle",
+        "long-email",
+        "markup-email",
+        "empty",
+        "separators",
+    ],
 )
 def test_junk_in_the_query_prefills_nothing(query):
     assert prefill_from_query(query, suffix=SUFFIX) == ""

@@ -6,7 +6,6 @@ import pytest
 
 from connect_widgets.core.tasks.catalogue import TaskState
 from tests.screens.conftest import open_task, shown_message, state, widget_texts
-from tests.servers import slapd_fixture  # noqa: F401  (the slapd fixture)
 
 
 @pytest.fixture

@@ -183,7 +183,7 @@ def test_a_forged_change_number_after_the_phone_is_saved_is_refused(app, service
 
 
 def test_set_new_password_forged_before_the_reset_code_is_verified_is_refused(app, services, enrolled):
-    """"Login issues?" shows only the code form; a forged Set new password changes nothing."""
+    """ "Login issues?" shows only the code form; a forged Set new password changes nothing."""
     app.current.login_issues_link.click()
     issues = app.current
     issues.reset_email.value = enrolled.admin_email

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.core.tasks.catalogue import TaskState, load_catalogue
+from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.screens.kit import Place
 from connect_widgets.screens.tasks.page import TaskScreen, TaskView
 from connect_widgets.store.engine import new_session
@@ -85,8 +85,14 @@ def snapshot(services) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def
             "senders": [(s.address,) for s in db.exec(select(PermittedSender))],
             "directories": [(d.method, d.url) for d in db.exec(select(Directory))],
             "accounts": [(a.code, a.company, a.primary_domain, a.auth_mode) for a in db.exec(select(Account))],
-            "audit": [(e.action, e.detail) for e in db.exec(select(AuditEvent).where(
-                col(AuditEvent.action).not_in(["task_refused", "dns_check"])).order_by(col(AuditEvent.id)))],
+            "audit": [
+                (e.action, e.detail)
+                for e in db.exec(
+                    select(AuditEvent)
+                    .where(col(AuditEvent.action).not_in(["task_refused", "dns_check"]))
+                    .order_by(col(AuditEvent.id))
+                )
+            ],
         }
 
 
@@ -122,7 +128,8 @@ def test_a_forged_primary_action_on_a_locked_task_is_refused_and_writes_nothing(
 
     waiting = " and ".join(status.waiting_for)
     assert shown_message(app) == (
-        f"{status.task.title} is locked until {waiting} {'is' if len(status.waiting_for) == 1 else 'are'} complete.")
+        f"{status.task.title} is locked until {waiting} {'is' if len(status.waiting_for) == 1 else 'are'} complete."
+    )
     assert snapshot(services) == before
     assert refused_rows(services) == 1
     assert isinstance(app.current, TaskScreen)
@@ -148,6 +155,8 @@ def test_forged_corrections_on_complete_details_do_not_reopen_them(app, services
     details.company.value = "Mallory plc"  # the hidden form's field, set by the browser
     details.review_button.click()
 
-    assert shown_message(app) == "Confirm Your Details is complete; to change your details now, contact Connect support."
+    assert (
+        shown_message(app) == "Confirm Your Details is complete; to change your details now, contact Connect support."
+    )
     assert snapshot(services) == before
     assert app.board.overview().get("confirm_details").state is TaskState.COMPLETE

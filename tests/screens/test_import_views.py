@@ -6,38 +6,25 @@ import base64
 import io
 import re
 
-import pytest
 from openpyxl import Workbook
 from sqlmodel import select
 
-from connect_widgets.pages.connect import ConnectApp
-from connect_widgets.core.tasks.uploads import users_template_csv
 from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.screens.tasks.add_users import AddUsersView
-from connect_widgets.screens.tasks.permitted_senders import PermittedSendersView
+from connect_widgets.core.tasks.uploads import users_template_csv
+from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.screens.kit import Place
+from connect_widgets.screens.tasks.add_users import AddUsersView
 from connect_widgets.screens.tasks.page import TaskScreen
+from connect_widgets.screens.tasks.permitted_senders import PermittedSendersView
 from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import AdminUser, Domain, MailUser, PermittedSender
-from tests.conftest import START
-from tests.screens.conftest import log_in_first_time, plain, shown_message
+from connect_widgets.store.models import MailUser, PermittedSender
+from tests.screens.conftest import plain, shown_message
 
-USERS = (b"email,first_name,last_name\r\njane@acme.example,Jane,Smith\r\nsam@acme.example,Sam,O'Neil & Co\r\n"
-         b"jane@acme.example,Jane,Twice\r\nbob@elsewhere.example,Bob,Out\r\n")
-
-
-@pytest.fixture
-def signed_in(services, account) -> ConnectApp:
-    app = ConnectApp(services)
-    log_in_first_time(app, services, account)
-    app.board.save("confirm_details", version=0, state=TaskState.COMPLETE)
-    with new_session(services.engine) as db:  # test setup: a domain verified without DNS
-        account_id = db.exec(select(AdminUser)).first().account_id
-        db.add(Domain(account_id=account_id, name="acme.example", verification_token="t",
-                      created_at=START, verified_at=START))
-        db.commit()
-    return app
+USERS = (
+    b"email,first_name,last_name\r\njane@acme.example,Jane,Smith\r\nsam@acme.example,Sam,O'Neil & Co\r\n"
+    b"jane@acme.example,Jane,Twice\r\nbob@elsewhere.example,Bob,Out\r\n"
+)
 
 
 def open_view(app: ConnectApp, key: str):
@@ -51,8 +38,19 @@ def open_view(app: ConnectApp, key: str):
 
 def upload(view, name: str, data: bytes) -> None:
     """What the browser sends when the admin picks a file (a state update, deserialized as ipywidgets does)."""
-    view.upload.set_state({"value": [{"name": name, "type": "", "size": len(data), "content": memoryview(data),
-                                      "last_modified": 1_767_225_600_000}]})
+    view.upload.set_state(
+        {
+            "value": [
+                {
+                    "name": name,
+                    "type": "",
+                    "size": len(data),
+                    "content": memoryview(data),
+                    "last_modified": 1_767_225_600_000,
+                }
+            ]
+        }
+    )
 
 
 def xlsx(rows) -> bytes:
@@ -154,15 +152,17 @@ def test_permitted_senders_shows_the_count_and_imports(signed_in, services):
     view = open_view(app, "permitted_senders")
     assert isinstance(view, PermittedSendersView)
     assert view.import_button not in view.children  # nothing to import before a file
-    upload(view, "senders.csv", b"address\r\norders@supplier.example\r\nme@acme.example\r\n"
-                                b"billing@partner.example\r\n")
+    upload(view, "senders.csv", b"address\r\norders@supplier.example\r\nme@acme.example\r\nbilling@partner.example\r\n")
     assert view.upload.value == ()
     assert plain(view.ready.value) == "2 addresses ready to import."
     assert "3 address acme.example is one of your own domains" in plain(view.errors.value)
     view.import_button.click()
     assert state(app, "permitted_senders") is TaskState.COMPLETE
-    assert plain(view.summary.value) == ("✔ 2 addresses were imported from senders.csv. "
-                                         "Your account has 2 permitted senders.")
+    assert plain(view.summary.value) == (
+        "✔ 2 addresses were imported from senders.csv. Your account has 2 permitted senders."
+    )
     with new_session(services.engine) as db:
         assert sorted(s.address for s in db.exec(select(PermittedSender))) == [
-            "billing@partner.example", "orders@supplier.example"]
+            "billing@partner.example",
+            "orders@supplier.example",
+        ]

@@ -1,4 +1,4 @@
-""""Login issues?": reachable from every login screen, help sections, and the reset."""
+""" "Login issues?": reachable from every login screen, help sections, and the reset."""
 
 from __future__ import annotations
 
@@ -44,11 +44,16 @@ def _to_step(app, services, account, step: LoginStep) -> None:
 
 @pytest.mark.parametrize(
     "step",
-    [LoginStep.EMAIL, LoginStep.METHOD, LoginStep.PASSWORD, LoginStep.ENROL_PHONE, LoginStep.PASSCODE,
-     LoginStep.LOG_IN],
+    [
+        LoginStep.EMAIL,
+        LoginStep.METHOD,
+        LoginStep.PASSWORD,
+        LoginStep.ENROL_PHONE,
+        LoginStep.PASSCODE,
+        LoginStep.LOG_IN,
+    ],
 )
-def test_login_issues_link_at_the_bottom_opens_it_and_back_returns_to_the_same_step(app, services, account,
-                                                                                     step):
+def test_login_issues_link_at_the_bottom_opens_it_and_back_returns_to_the_same_step(app, services, account, step):
     _to_step(app, services, account, step)
     screen = app.current
     footer = screen.children[-1]

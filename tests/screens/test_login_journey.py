@@ -7,7 +7,6 @@ from sqlmodel import col, select
 from connect_widgets.core.auth.flow import LoginStep
 from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.screens.login.change_password import ChangePasswordScreen
-from connect_widgets.screens.tasks.dashboard import DashboardScreen
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.enrol_phone import EnrolPhoneScreen
 from connect_widgets.screens.login.log_in import LogInScreen
@@ -15,8 +14,9 @@ from connect_widgets.screens.login.method import MethodScreen
 from connect_widgets.screens.login.passcode import PasscodeScreen
 from connect_widgets.screens.login.password import PasswordScreen
 from connect_widgets.screens.login.returning import ReturningScreen
-from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.screens.login.welcome import WelcomeScreen
+from connect_widgets.screens.tasks.dashboard import DashboardScreen
+from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, LoginSession, Phone, TaskProgress
 from tests.conftest import GB_MOBILE, GB_MOBILE_E164, NEW_PASSWORD, code_from_sms
@@ -165,10 +165,17 @@ def _account_progress(services, account_code: str, states: dict[str, str]) -> No
     with new_session(services.engine) as db:
         acct = db.exec(select(Account).where(Account.code == account_code)).one()
         for key, state in states.items():
-            db.add(TaskProgress(
-                account_id=acct.id, task_key=key, state=state, step=None, created_at=now, updated_at=now,
-                completed_at=now if state == "complete" else None,
-            ))
+            db.add(
+                TaskProgress(
+                    account_id=acct.id,
+                    task_key=key,
+                    state=state,
+                    step=None,
+                    created_at=now,
+                    updated_at=now,
+                    completed_at=now if state == "complete" else None,
+                )
+            )
         db.commit()
 
 
@@ -176,8 +183,7 @@ def test_returning_shows_last_completed_next_task_and_in_progress_links(app, ser
     log_in_first_time(app, services, account)
     app.log_out_button.click()
     clock.advance(minutes=1)  # a later visit
-    _account_progress(services, account.account_code,
-                      {"confirm_details": "complete", "add_users": "in_progress"})
+    _account_progress(services, account.account_code, {"confirm_details": "complete", "add_users": "in_progress"})
 
     returning = log_in_again(app, services, account.admin_email)
     assert isinstance(returning, ReturningScreen)
@@ -232,8 +238,7 @@ def test_returning_cancel_opens_connect_progress_grouped_by_area_with_a_key(app,
 
 def test_dashboard_counts_complete_required_tasks(app, services, account):
     log_in_first_time(app, services, account)
-    _account_progress(services, account.account_code,
-                      {"confirm_details": "complete", "directory_sync": "complete"})
+    _account_progress(services, account.account_code, {"confirm_details": "complete", "directory_sync": "complete"})
     app.current.all_tasks_link.click()
     assert plain(app.current.summary.value) == "1 of 8 required tasks complete"  # optional one not counted
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.core.tasks.catalogue import TaskState, load_catalogue
 from connect_widgets.screens.tasks.page import TASK_VIEWS, load_view

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import col, select
 
-from connect_widgets.pages.connect import ConnectApp
+from connect_widgets.core.auth.flow import LoginStep
 from connect_widgets.core.delivery.courier import Courier, OutboxTransport, OutgoingMessage
 from connect_widgets.core.errors import DeliveryFailed
-from connect_widgets.core.auth.flow import LoginStep
 from connect_widgets.core.services import build_services
+from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.screens.login.change_password import ChangePasswordScreen
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.enrol_phone import EnrolPhoneScreen
@@ -52,18 +52,39 @@ GENERIC_LOGIN_REFUSAL = (
         ("jane.acme.mimecast.connect", "Enter an email address like jane@acme.mimecast.connect."),
         ("jane@@acme.mimecast.connect", "Enter an email address like jane@acme.mimecast.connect."),
         ("@acme.mimecast.connect", "Enter an email address like jane@acme.mimecast.connect."),
-        ("jane@acme.example", ("Use your Connect address, which ends in @<account code>.mimecast.connect "
-                              "(for example jane@acme.mimecast.connect).")),
-        ("jane@ac_me.mimecast.connect", ("The part between @ and .mimecast.connect must be your account "
-                                        "code (letters, digits and hyphens).")),
-        ("ja ne@acme.mimecast.connect", ("The name before @ can use letters, digits, dots, hyphens, "
-                                        "underscores and plus signs.")),
-        ("jane\x00@acme.mimecast.connect", ("The email address contains characters that can't be used "
-                                           "(such as control characters).")),
+        (
+            "jane@acme.example",
+            (
+                "Use your Connect address, which ends in @<account code>.mimecast.connect "
+                "(for example jane@acme.mimecast.connect)."
+            ),
+        ),
+        (
+            "jane@ac_me.mimecast.connect",
+            ("The part between @ and .mimecast.connect must be your account code (letters, digits and hyphens)."),
+        ),
+        (
+            "ja ne@acme.mimecast.connect",
+            ("The name before @ can use letters, digits, dots, hyphens, underscores and plus signs."),
+        ),
+        (
+            "jane\x00@acme.mimecast.connect",
+            ("The email address contains characters that can't be used (such as control characters)."),
+        ),
         ("j" * 300 + "@acme.mimecast.connect", "The email address is too long: use at most 254 characters."),
     ],
-    ids=["empty", "blank", "no-at", "two-ats", "no-name", "other-domain", "bad-code", "space-in-name",
-         "control-char", "too-long"],
+    ids=[
+        "empty",
+        "blank",
+        "no-at",
+        "two-ats",
+        "no-name",
+        "other-domain",
+        "bad-code",
+        "space-in-name",
+        "control-char",
+        "too-long",
+    ],
 )
 def test_a_malformed_email_is_refused_with_what_to_fix(app, typed, message):
     submit_email(app, typed)
@@ -149,8 +170,10 @@ def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(app, s
 
 @pytest.mark.parametrize(
     ("typed", "message"),
-    [("", "Enter your password."),
-     ("abc\x00def", "The password contains characters that can't be used (such as control characters).")],
+    [
+        ("", "Enter your password."),
+        ("abc\x00def", "The password contains characters that can't be used (such as control characters)."),
+    ],
     ids=["empty", "control-char"],
 )
 def test_an_unusable_password_is_refused_without_counting_a_failure(app, services, account, typed, message):
@@ -200,8 +223,7 @@ def test_an_unused_supplied_password_expires_after_seven_days(app, account, cloc
     screen.next_button.click()
     assert isinstance(app.current, PasswordScreen)
     assert shown_message(app) == (
-        "Your supplied password has expired because it was not used within 7 days. "
-        "Ask Connect support for a new one."
+        "Your supplied password has expired because it was not used within 7 days. Ask Connect support for a new one."
     )
 
 
@@ -217,15 +239,12 @@ def test_an_unused_supplied_password_expires_after_seven_days(app, account, cloc
         ("GB", "740012345678901", "That number is too long."),
         ("GB", "2071234567", "That is not a mobile number. Enter a mobile number that can receive SMS."),
         ("US", GB_MOBILE, "That is not a valid number for the country chosen. Check the country and the number."),
-        ("GB", "+447400123456",
-         "Enter the number without the country code; choose the country from the list instead."),
+        ("GB", "+447400123456", "Enter the number without the country code; choose the country from the list instead."),
         ("GB", "", "Enter your mobile number."),
     ],
-    ids=["leading-zero", "letters", "too-short", "too-long", "landline", "wrong-country", "country-code",
-         "empty"],
+    ids=["leading-zero", "letters", "too-short", "too-long", "landline", "wrong-country", "country-code", "empty"],
 )
-def test_an_unusable_phone_number_is_refused_with_one_clear_reason(app, services, account, country, number,
-                                                                   message):
+def test_an_unusable_phone_number_is_refused_with_one_clear_reason(app, services, account, country, number, message):
     screen = reach_enrol(app, account)
     screen.country.value = country
     screen.number.value = number
@@ -338,9 +357,11 @@ def test_a_passcode_page_reached_too_soon_counts_down_to_resend(app, services, a
     app.log_out_button.click()
     clock.advance(seconds=10)
     passcode = again_to_passcode(app, account)
-    assert intro(passcode) == ("We didn't send a new code: one went out less than 30 seconds ago. "
-                               "Use Resend code when the countdown ends. "
-                               "Codes go to the number ending 56.")
+    assert intro(passcode) == (
+        "We didn't send a new code: one went out less than 30 seconds ago. "
+        "Use Resend code when the countdown ends. "
+        "Codes go to the number ending 56."
+    )
     assert passcode.resend_button.description == "Resend code in 20 s"
     assert passcode.resend_button.disabled is True
 
@@ -380,8 +401,10 @@ def test_a_second_login_within_30_seconds_says_the_previous_code_is_still_valid(
     app.log_out()  # e.g. the page reloaded before the code was typed
     clock.advance(seconds=10)
     passcode = again_to_passcode(app, account)
-    assert intro(passcode) == ("We didn't send a new code. The last code we sent to the number ending 56 "
-                               "is still valid for 5 more minutes: enter it below.")
+    assert intro(passcode) == (
+        "We didn't send a new code. The last code we sent to the number ending 56 "
+        "is still valid for 5 more minutes: enter it below."
+    )
     assert passcode.resend_button.description == "Resend code in 20 s"
     sent = count_rows(services, Passcode)
     passcode.code.value = code_from_sms(services)
@@ -451,8 +474,10 @@ def test_change_password_refuses_a_confirmation_that_differs(app, services, acco
     [
         ("", "Enter your new password."),
         ("short words", "Use at least 12 characters. Choose something hard to guess, such as a few unrelated words."),
-        ("harbour kettle " * 9, ("Use at most 128 characters. "
-                                "Choose something hard to guess, such as a few unrelated words.")),
+        (
+            "harbour kettle " * 9,
+            ("Use at most 128 characters. Choose something hard to guess, such as a few unrelated words."),
+        ),
         ("jane harbour kettle violin", "Don't include your name or account code."),
         ("harbour ACME kettle violin", "Don't include your name or account code."),
         ("password1234", "Choose something harder to guess."),
@@ -488,19 +513,24 @@ def test_session_rows_stay_open_while_the_password_change_is_refused(app, servic
     assert count_rows(services, LoginSession, col(LoginSession.ended_at).is_(None)) == 1
 
 
-@pytest.mark.parametrize(("region", "country", "example"), [
-    ("ca", "CA", "(506) 234-5678"),
-    ("uk", "GB", "7400 123456"),
-    ("eu", "GB", "7400 123456"),  # Europe names no one country: the server's default
-])
+@pytest.mark.parametrize(
+    ("region", "country", "example"),
+    [
+        ("ca", "CA", "(506) 234-5678"),
+        ("uk", "GB", "7400 123456"),
+        ("eu", "GB", "7400 123456"),  # Europe names no one country: the server's default
+    ],
+)
 def test_the_phone_country_follows_the_account_region(app, services, region, country, example):
     from connect_widgets.core.accounts.create import create_account
 
-    maple = create_account(services, code="MAPLE", company="Maple Ltd", primary_domain="maple.example",
-                           admin_name="lee", region=region)
+    maple = create_account(
+        services, code="MAPLE", company="Maple Ltd", primary_domain="maple.example", admin_name="lee", region=region
+    )
     enrol = reach_enrol(app, maple)
     assert enrol.country.value == country
     assert plain(enrol.hint.value) == (
-        f"Enter the number with no leading zero and no country code, for example {example}.")
+        f"Enter the number with no leading zero and no country code, for example {example}."
+    )
     enrol.country.value = "AU"
     assert "412 345 678" in plain(enrol.hint.value)

@@ -102,8 +102,7 @@ def test_after_log_out_the_next_admin_does_not_find_the_last_ones_number(app, se
     log_in_first_time(app, services, account)
     app.log_out_button.click()
     assert isinstance(app.current, EmailScreen)
-    other = create_account(services, code="BETA", company="Beta Ltd", primary_domain="beta.example",
-                           admin_name="bob")
+    other = create_account(services, code="BETA", company="Beta Ltd", primary_domain="beta.example", admin_name="bob")
     clock.advance(minutes=1)
     enrol = reach_enrol(app, other)
     assert enrol.number.value == ""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import create_engine
 
-from connect_widgets.pages.connect import STORAGE_UNAVAILABLE, UNEXPECTED
 from connect_widgets.core.auth.flow import LoginStep
-from connect_widgets.screens.tasks.dashboard import DashboardScreen
+from connect_widgets.pages.connect import STORAGE_UNAVAILABLE, UNEXPECTED
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.method import MethodScreen
 from connect_widgets.screens.login.passcode import PasscodeScreen
 from connect_widgets.screens.login.password import PasswordScreen
+from connect_widgets.screens.tasks.dashboard import DashboardScreen
 from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.store.models import LoginSession, TaskProgress
 from tests.conftest import NEW_PASSWORD
@@ -145,8 +145,9 @@ def test_an_unexpected_error_in_a_step_shows_the_generic_message_not_a_traceback
     assert app.busy is False
 
 
-def test_an_unusable_database_at_the_password_step_says_connect_cannot_save(app, services, account,
-                                                                             monkeypatch, tmp_path):
+def test_an_unusable_database_at_the_password_step_says_connect_cannot_save(
+    app, services, account, monkeypatch, tmp_path
+):
     screen = reach_password(app, account.admin_email)
     services.engine.dispose()
     monkeypatch.setattr(services, "engine", create_engine(f"sqlite:///{tmp_path}/missing/dir/connect.db"))
@@ -180,8 +181,9 @@ def test_an_unexpected_error_in_change_password_shows_the_generic_message(app, s
     assert_no_traceback(app)
 
 
-def test_a_database_failure_when_opening_connect_progress_shows_the_generic_message(app, services, account,
-                                                                                    monkeypatch):
+def test_a_database_failure_when_opening_connect_progress_shows_the_generic_message(
+    app, services, account, monkeypatch
+):
     """Opening a page is an action too: the admin must see why nothing opened."""
     welcome = log_in_first_time(app, services, account)
     monkeypatch.setattr(app.board, "overview", _boom)
@@ -190,8 +192,7 @@ def test_a_database_failure_when_opening_connect_progress_shows_the_generic_mess
     assert_no_traceback(app)
 
 
-def test_a_failure_while_drawing_the_landing_page_shows_the_generic_message(app, services, account, clock,
-                                                                            monkeypatch):
+def test_a_failure_while_drawing_the_landing_page_shows_the_generic_message(app, services, account, clock, monkeypatch):
     """Log In succeeded but the landing page could not be read: say so, don't freeze on Log In."""
     log_in_first_time(app, services, account)
     app.log_out_button.click()

@@ -7,8 +7,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.screens.login.change_password import ChangePasswordScreen
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.password import PasswordScreen
@@ -20,8 +20,7 @@ from tests.screens.conftest import count_rows, log_in_first_time, press_enter, r
 
 def browser_sets(widget: widgets.Widget, **state: Any) -> None:
     """What the page's JavaScript sends when it changes a synced trait (a forged message looks the same)."""
-    widget._handle_msg({"content": {"data": {"method": "update", "state": state, "buffer_paths": []}},
-                        "buffers": []})
+    widget._handle_msg({"content": {"data": {"method": "update", "state": state, "buffer_paths": []}}, "buffers": []})
 
 
 def select_in_browser(app: ConnectApp, screen: Any) -> None:

@@ -9,11 +9,16 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from connect_widgets.core.tasks.confirm_details import DetailsTask
-from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.review.queue import ReviewQueue
-from connect_widgets.core.staff.members import NotLoggedIn, StaffCredentialsRefused, StaffSessionExpired, add_staff_member
+from connect_widgets.core.staff.members import (
+    NotLoggedIn,
+    StaffCredentialsRefused,
+    StaffSessionExpired,
+    add_staff_member,
+)
+from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.pages.team import ReviewCard, StaffConsole, build_console
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, Review
@@ -35,8 +40,13 @@ def board(flow, services, account) -> TaskBoard:
 def correction(board, services) -> int:
     """ACME's admin asked to rename the company; returns the pending review's id."""
     status = board.start("confirm_details")
-    DetailsTask(board).send_for_review(version=status.version, company="Acme Group plc",
-                                       primary_domain="acme.example", platform="microsoft_365", region="uk")
+    DetailsTask(board).send_for_review(
+        version=status.version,
+        company="Acme Group plc",
+        primary_domain="acme.example",
+        platform="microsoft_365",
+        region="uk",
+    )
     [review_id] = _pending_ids(services)
     return review_id
 
@@ -121,8 +131,14 @@ def test_enter_in_the_password_field_logs_in_and_shows_the_queue(console, correc
     card = only_card(console)
     assert card.review_id == correction
     text = plain(card.summary.value)
-    for expected in ("ACME", "Acme Ltd", "Confirm Your Details", "Details correction", "2026-03-02 09:00 UTC",
-                     "Company name: Acme Group plc (now: Acme Ltd)"):
+    for expected in (
+        "ACME",
+        "Acme Ltd",
+        "Confirm Your Details",
+        "Details correction",
+        "2026-03-02 09:00 UTC",
+        "Company name: Acme Group plc (now: Acme Ltd)",
+    ):
         assert expected in text
     assert "Reviews waiting (1)" in plain(console.queue_heading.value)
 
@@ -179,8 +195,13 @@ def test_refresh_shows_reviews_sent_since(console, board):
     log_in(console)
     assert console.queue_list.children == ()
     status = board.start("confirm_details")
-    DetailsTask(board).send_for_review(version=status.version, company="Acme Ltd", primary_domain="acme.example",
-                                       platform="google_workspace", region="uk")
+    DetailsTask(board).send_for_review(
+        version=status.version,
+        company="Acme Ltd",
+        primary_domain="acme.example",
+        platform="google_workspace",
+        region="uk",
+    )
     console.refresh_button.click()
     assert "Platform: Google Workspace (now: Microsoft 365)" in plain(only_card(console).summary.value)
 
@@ -191,8 +212,9 @@ def test_refresh_shows_reviews_sent_since(console, board):
 def _file_review(services, kind: str, payload: dict) -> int:
     with new_session(services.engine) as db:
         account = db.exec(select(Account).where(Account.code == "ACME")).one()
-        review = Review(account_id=account.id, task_key="add_users", kind=kind, payload=payload,
-                        submitted_at=services.clock.now())
+        review = Review(
+            account_id=account.id, task_key="add_users", kind=kind, payload=payload, submitted_at=services.clock.now()
+        )
         db.add(review)
         db.commit()
         return review.id

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from connect_widgets.pages.connect import STORAGE_UNAVAILABLE, ConnectApp
 from connect_widgets.core.staff.members import add_staff_member
-from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.pages.connect import STORAGE_UNAVAILABLE, ConnectApp
 from connect_widgets.pages.team import StaffConsole
-from connect_widgets.store.models import AuditEvent
 from connect_widgets.pages.trainer import TrainerConsole
+from connect_widgets.screens.login.email import EmailScreen
+from connect_widgets.store.models import AuditEvent
 from tests.screens.conftest import count_rows, plain, shown_message, submit_email, widget_texts
 
 STAFF_PASSWORD = "quartz meadow lantern 81 and more"
@@ -59,8 +59,7 @@ def test_a_staff_login_on_a_read_only_database_says_connect_cannot_save(services
     services.engine.dispose()
 
 
-def test_creating_demo_accounts_on_a_read_only_database_says_connect_cannot_save(services, account,
-                                                                                 read_only_engine):
+def test_creating_demo_accounts_on_a_read_only_database_says_connect_cannot_save(services, account, read_only_engine):
     services.settings = services.settings.model_copy(update={"trainer_enabled": True})
     trainer = TrainerConsole(services)
     assert trainer.run(trainer.seed) is False

@@ -7,14 +7,14 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.screens.kit import Place
 from connect_widgets.screens.style import STYLESHEET
 from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.store.models import TaskProgress
 from tests.screens.conftest import count_rows, log_in_first_time, open_task, plain, shown_message, state, step_line
-from tests.screens.test_import_views import USERS, signed_in, upload  # noqa: F401  (signed_in: a fixture)
+from tests.screens.test_import_views import USERS, upload
 
 
 def watch(app: ConnectApp, target: Any, name: str) -> list[tuple[str, bool]]:
@@ -106,8 +106,10 @@ def test_corrections_sent_say_which_tasks_open_next_and_what_runs_meanwhile(app,
     assert seen == busy("Sending your corrections to the Connect team…")
     note = plain(view.note.value)
     assert "nothing else" not in note
-    assert ("Once your details are confirmed, Validate Your Domains, Synchronize Your Directory and "
-            "Add Users Manually open.") in note
+    assert (
+        "Once your details are confirmed, Validate Your Domains, Synchronize Your Directory and "
+        "Add Users Manually open."
+    ) in note
 
 
 # --- Validate Your Domains -------------------------------------------------------------
@@ -151,7 +153,8 @@ def test_every_bad_range_is_named_with_its_line_and_nothing_typed_is_lost(ready_
     assert [plain(li) for li in re.findall(r"<li>(.*?)</li>", view.range_problems.value)] == [
         "Line 1: 10.0.0.0/8 is a private or reserved range, not a public one",
         "Line 3: mail.acme.example is not an IP address or range",
-        "Line 4: 8.0.0.0/8 is too wide (wider than /16): list only your mail servers' ranges"]
+        "Line 4: 8.0.0.0/8 is too wide (wider than /16): list only your mail servers' ranges",
+    ]
     assert view.ranges.value == typed and state(app, "outbound_email") is TaskState.IN_PROGRESS
 
     view.ranges.value = "8.8.4.0/24"
@@ -194,7 +197,7 @@ def test_the_mx_check_lists_each_domain_on_its_own_line_with_busy_words(ready_ap
 # --- Add Users Manually and Import Permitted Senders ------------------------------------------
 
 
-def test_the_chosen_file_is_named_beside_the_button_with_its_row_count(signed_in):  # noqa: F811
+def test_the_chosen_file_is_named_beside_the_button_with_its_row_count(signed_in):
     app = signed_in
     view = open_task(app, "add_users")
     assert view.upload.icon == ""  # no Font Awesome: pages work offline
@@ -211,7 +214,7 @@ def test_the_chosen_file_is_named_beside_the_button_with_its_row_count(signed_in
     assert "2 rows have problems and were left out. Correct them in your file" in plain(view.errors.value)
 
 
-def test_a_new_file_clears_the_last_files_results_even_when_it_cannot_be_used(signed_in):  # noqa: F811
+def test_a_new_file_clears_the_last_files_results_even_when_it_cannot_be_used(signed_in):
     app = signed_in
     view = open_task(app, "add_users")
     upload(view, "users.csv", USERS)
@@ -233,7 +236,7 @@ def test_a_new_file_clears_the_last_files_results_even_when_it_cannot_be_used(si
     assert senders.errors not in senders.children and senders.import_button not in senders.children
 
 
-def test_sending_users_to_the_connect_team_shows_busy_words(signed_in):  # noqa: F811
+def test_sending_users_to_the_connect_team_shows_busy_words(signed_in):
     app = signed_in
     view = open_task(app, "add_users")
     upload(view, "users.csv", USERS)

@@ -8,12 +8,12 @@ import re
 import pytest
 from sqlmodel import select
 
-from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
 from connect_widgets.core.services import build_services
+from connect_widgets.pages.trainer import TrainerConsole, load_presenter_notes
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, AuditEvent
-from connect_widgets.pages.trainer import TrainerConsole, load_presenter_notes
 from tests.conftest import stopped_by_the_send_limit
 from tests.screens.conftest import plain
 
@@ -87,8 +87,9 @@ def test_clear_passcode_limits_lets_a_stuck_demo_send_a_new_code_at_once(trainer
     trainer.clear_limits_button.click()
     message = plain(trainer.message.value)
     assert "info" in trainer.message._dom_classes
-    assert message.startswith("Passcode limits cleared for HARBOURSIDE: 5 codes sent in the last 15 minutes "
-                              "no longer count.")
+    assert message.startswith(
+        "Passcode limits cleared for HARBOURSIDE: 5 codes sent in the last 15 minutes no longer count."
+    )
     assert "click Resend code" in message
     flow.resend_passcode()  # at once: no 30-second wait, no 15-minute limit
     with new_session(services.engine) as db:
@@ -116,9 +117,17 @@ def test_the_demo_inbox_shows_each_mail_whole_and_escaped(trainer, services, clo
     url = "https://connect.example/voila/render/connect.ipynb?account=HARBOURSIDE&" + "x" * 300
     with services.transaction() as db:
         user = db.exec(select(AdminUser).where(AdminUser.email.startswith("sam@"))).one()
-        services.courier.send(db, OutgoingMessage(Channel.EMAIL, "it@harbourside.example", f"Open <{url}>\nEnd.",
-                                                  subject="A <b>very</b> long subject " * 8, user_id=user.id),
-                              now=clock.now())
+        services.courier.send(
+            db,
+            OutgoingMessage(
+                Channel.EMAIL,
+                "it@harbourside.example",
+                f"Open <{url}>\nEnd.",
+                subject="A <b>very</b> long subject " * 8,
+                user_id=user.id,
+            ),
+            now=clock.now(),
+        )
     trainer.refresh()
     first = trainer.inbox.value.split('<div class="connect-mail">')[1]
     assert html.escape(url) in first and first.count("…") == 0  # not cut at a few hundred characters

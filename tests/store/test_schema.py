@@ -17,26 +17,36 @@ from connect_widgets.settings import Settings, load_settings
 from connect_widgets.store.engine import make_engine, new_session
 from connect_widgets.store.models import Account, AdminUser, ConsoleHandoff, LoginSession, Message, Phone
 from connect_widgets.store.schema import current_revision, head_revision, upgrade_schema
-
 from tests.conftest import FAST_ARGON2
 
 TABLES = {
-    "accounts", "admin_users", "phones", "passcodes", "login_sessions",
-    "task_progress", "messages", "audit_events", "console_handoffs",
+    "accounts",
+    "admin_users",
+    "phones",
+    "passcodes",
+    "login_sessions",
+    "task_progress",
+    "messages",
+    "audit_events",
+    "console_handoffs",
 }
 
 
 def _schema_sql(engine) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     with engine.connect() as connection:
-        return list(connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name"
-        ).all())
+        return list(
+            connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name").all()
+        )
 
 
 def _account(**overrides: object) -> Account:
     fields: dict[str, object] = dict(
-        code="ACME", company="Acme Ltd", primary_domain="acme.example", platform="microsoft_365",
-        region="uk", created_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+        code="ACME",
+        company="Acme Ltd",
+        primary_domain="acme.example",
+        platform="microsoft_365",
+        region="uk",
+        created_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
     )
     fields.update(overrides)
     return Account(**fields)
@@ -79,9 +89,8 @@ def test_migrations_and_models_describe_the_same_schema(settings: Settings) -> N
             differences = compare_metadata(context, SQLModel.metadata)
     finally:
         engine.dispose()
-    assert differences == [], (
-        "the models and the migrations disagree; write a migration for: "
-        + "; ".join(repr(d) for d in differences)
+    assert differences == [], "the models and the migrations disagree; write a migration for: " + "; ".join(
+        repr(d) for d in differences
     )
 
 
@@ -128,8 +137,15 @@ def test_foreign_keys_are_enforced(settings: Settings) -> None:
     try:
         with new_session(engine) as db:
             now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-            db.add(AdminUser(account_id=999, email="ghost@acme.mimecast.connect", password_hash="x",
-                             password_set_at=now, created_at=now))
+            db.add(
+                AdminUser(
+                    account_id=999,
+                    email="ghost@acme.mimecast.connect",
+                    password_hash="x",
+                    password_set_at=now,
+                    created_at=now,
+                )
+            )
             with pytest.raises(IntegrityError, match="FOREIGN KEY"):
                 db.commit()
     finally:
@@ -188,12 +204,20 @@ SECRETS = {
 @pytest.mark.parametrize(
     ("row", "secret_fields"),
     [
-        (AdminUser(id=1, account_id=1, email="jane@acme.mimecast.connect",
-                   password_hash=SECRETS["password_hash"]), ["password_hash"]),
-        (Phone(id=1, user_id=1, e164=SECRETS["e164"], otp_secret_encrypted=SECRETS["otp_secret_encrypted"]),
-         ["e164", "otp_secret_encrypted"]),
-        (Message(id=1, channel="sms", recipient="+447400000042", body=SECRETS["body"],
-                 transport="outbox", status="sent"), ["body"]),
+        (
+            AdminUser(id=1, account_id=1, email="jane@acme.mimecast.connect", password_hash=SECRETS["password_hash"]),
+            ["password_hash"],
+        ),
+        (
+            Phone(id=1, user_id=1, e164=SECRETS["e164"], otp_secret_encrypted=SECRETS["otp_secret_encrypted"]),
+            ["e164", "otp_secret_encrypted"],
+        ),
+        (
+            Message(
+                id=1, channel="sms", recipient="+447400000042", body=SECRETS["body"], transport="outbox", status="sent"
+            ),
+            ["body"],
+        ),
         (LoginSession(id=1, token_hash=SECRETS["token_hash"], user_id=1), ["token_hash"]),
         (ConsoleHandoff(id=1, token_hash=SECRETS["token_hash"], user_id=1), ["token_hash"]),
     ],
@@ -215,11 +239,29 @@ def test_database_errors_do_not_echo_bound_values(settings: Settings) -> None:
 
     engine = make_engine(settings)
     with new_session(engine) as db:
-        db.add(Message(id=1, channel="sms", recipient="+447400123456", body="Your passcode is 314159",
-                       transport="outbox", status="sent", created_at=datetime.now(UTC)))
+        db.add(
+            Message(
+                id=1,
+                channel="sms",
+                recipient="+447400123456",
+                body="Your passcode is 314159",
+                transport="outbox",
+                status="sent",
+                created_at=datetime.now(UTC),
+            )
+        )
         db.commit()
-        db.add(Message(id=1, channel="sms", recipient="+447400123456", body="Your passcode is 271828",
-                       transport="outbox", status="sent", created_at=datetime.now(UTC)))
+        db.add(
+            Message(
+                id=1,
+                channel="sms",
+                recipient="+447400123456",
+                body="Your passcode is 271828",
+                transport="outbox",
+                status="sent",
+                created_at=datetime.now(UTC),
+            )
+        )
         with pytest.raises(IntegrityError) as failed:
             db.commit()
     assert "271828" not in str(failed.value) and "+447400123456" not in str(failed.value)

@@ -29,9 +29,12 @@ def console_facts(board: TaskBoard) -> ConsoleFacts:
         account = db.get(Account, user.account_id)
         assert account is not None
         return ConsoleFacts(
-            company=account.company, account_code=account.code,
+            company=account.company,
+            account_code=account.code,
             region=REGIONS.get(account.region, account.region),
-            platform=PLATFORMS.get(account.platform, account.platform), admin_email=user.email,
-            required_done=overview.required_done, required_total=overview.required_total,
+            platform=PLATFORMS.get(account.platform, account.platform),
+            admin_email=user.email,
+            required_done=overview.required_done,
+            required_total=overview.required_total,
             in_progress=tuple(s.task.title for s in overview.tasks if s.state is TaskState.IN_PROGRESS),
         )

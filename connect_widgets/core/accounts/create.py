@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from connect_widgets.core.audit import AuditAction, record_event
-from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
 from connect_widgets.core.auth.addresses import is_account_code, is_admin_name, parse_contact_email
+from connect_widgets.core.auth.passwords import generate_temporary_password
+from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
 from connect_widgets.core.errors import AccountExists, InvalidInput, UserNotFound
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.auth.passwords import generate_temporary_password
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.models import Account, AdminUser
 
@@ -107,9 +107,7 @@ def create_account(
     """
     code_text = read_text(code, field="code", label="account code", max_length=32)
     if not is_account_code(code_text):
-        raise InvalidInput(
-            "The account code uses letters, digits and inner hyphens (up to 32).", field="code"
-        )
+        raise InvalidInput("The account code uses letters, digits and inner hyphens (up to 32).", field="code")
     company_text = read_text(company, field="company", label="company name", max_length=200)
     domain = parse_domain(primary_domain, label="primary domain")
     name = read_text(admin_name, field="admin", label="admin name", max_length=64).lower()
@@ -164,13 +162,12 @@ def create_account(
         )
     with services.transaction() as db:  # after the commit: no database lock is held while the mail server works
         welcome = _send_welcome(services, db, admin=admin, company=company_text, url=url)
-    return NewAccount(account_code=account_code, admin_email=email, temporary_password=password, url=url,
-                      welcome=welcome)
+    return NewAccount(
+        account_code=account_code, admin_email=email, temporary_password=password, url=url, welcome=welcome
+    )
 
 
-def _send_welcome(
-    services: ConnectServices, db: Session, *, admin: AdminUser, company: str, url: str
-) -> WelcomeEmail:
+def _send_welcome(services: ConnectServices, db: Session, *, admin: AdminUser, company: str, url: str) -> WelcomeEmail:
     body = (
         f"Welcome to Connect, {company}.\n\n"
         "Your email-security account has been created. Set it up in the Connect "
@@ -210,12 +207,17 @@ def send_welcome(services: ConnectServices, *, email: object) -> WelcomeEmail:
         account = db.get(Account, admin.account_id) if admin is not None else None
         if admin is None or account is None:
             raise UserNotFound(f"No admin has the address {address}.")
-        return _send_welcome(services, db, admin=admin, company=account.company,
-                             url=services.settings.account_url(account.code))
+        return _send_welcome(
+            services, db, admin=admin, company=account.company, url=services.settings.account_url(account.code)
+        )
 
 
 def add_admin(
-    services: ConnectServices, *, account_code: object, admin_name: object, contact_email: object = None,
+    services: ConnectServices,
+    *,
+    account_code: object,
+    admin_name: object,
+    contact_email: object = None,
     actor: str = "support",
 ) -> NewAccount:
     """Another admin for an existing account (progress is shared by all its admins).
@@ -241,14 +243,27 @@ def add_admin(
         if db.exec(select(AdminUser).where(AdminUser.email == email)).first():
             raise AccountExists(f"{email} is already an admin.")
         password = generate_temporary_password(personal_words=(name, code.lower(), account.company))
-        admin = AdminUser(account_id=account.id, email=email, contact_email=contact,  # type: ignore[arg-type]
-                          password_hash=services.hasher.hash(password), must_change_password=True,
-                          password_set_at=now, created_at=now)
+        admin = AdminUser(
+            account_id=account.id,
+            email=email,
+            contact_email=contact,  # type: ignore[arg-type]
+            password_hash=services.hasher.hash(password),
+            must_change_password=True,
+            password_set_at=now,
+            created_at=now,
+        )
         db.add(admin)
         db.flush()
         url = settings.account_url(code)
-        record_event(db, action=AuditAction.ACCOUNT_CREATED, now=now, actor=actor, account_id=account.id,
-                     user_id=admin.id, detail=f"admin {email} added")
+        record_event(
+            db,
+            action=AuditAction.ACCOUNT_CREATED,
+            now=now,
+            actor=actor,
+            account_id=account.id,
+            user_id=admin.id,
+            detail=f"admin {email} added",
+        )
     with services.transaction() as db:  # after the commit, as in create_account
         welcome = _send_welcome(services, db, admin=admin, company=account.company, url=url)
     return NewAccount(account_code=code, admin_email=email, temporary_password=password, url=url, welcome=welcome)

@@ -15,8 +15,8 @@ from enum import StrEnum
 
 import dns.exception
 import dns.nameserver
-import dns.resolver
 import dns.rdatatype
+import dns.resolver
 
 from connect_widgets.settings import Settings
 
@@ -63,20 +63,30 @@ class DnsChecker:
         try:
             answer = self._resolver.resolve(name, record_type, search=False)
         except dns.resolver.NXDOMAIN:
-            return DnsOutcome.NO_SUCH_NAME, (), (
-                f"{name} does not exist in DNS yet. Check the spelling, or wait for your DNS "
-                "change to be published, then check again."
+            return (
+                DnsOutcome.NO_SUCH_NAME,
+                (),
+                (
+                    f"{name} does not exist in DNS yet. Check the spelling, or wait for your DNS "
+                    "change to be published, then check again."
+                ),
             )
         except dns.resolver.NoAnswer:
             return DnsOutcome.MISSING, (), f"{name} has no {record_type} record yet."
         except dns.resolver.NoNameservers:
-            return DnsOutcome.SERVER_FAILURE, (), (
-                f"The DNS servers for {name} answered with an error (SERVFAIL). This is "
-                "usually a problem at your DNS provider; check again later."
+            return (
+                DnsOutcome.SERVER_FAILURE,
+                (),
+                (
+                    f"The DNS servers for {name} answered with an error (SERVFAIL). This is "
+                    "usually a problem at your DNS provider; check again later."
+                ),
             )
         except dns.exception.Timeout:
-            return DnsOutcome.TIMEOUT, (), (
-                f"The DNS lookup for {name} took too long and was stopped. Check again in a minute."
+            return (
+                DnsOutcome.TIMEOUT,
+                (),
+                (f"The DNS lookup for {name} took too long and was stopped. Check again in a minute."),
             )
         if record_type == "TXT":
             found = tuple(b"".join(r.strings).decode("utf-8", "replace") for r in answer)
@@ -98,7 +108,8 @@ class DnsChecker:
                 near = [t for t in found if t.startswith(prefix)]
                 message = (
                     f"{name} has {near[0]} but needs {expected}. Correct the value and check again."
-                    if near else f"{name} has TXT records, but not {expected}. Add it and check again."
+                    if near
+                    else f"{name} has TXT records, but not {expected}. Add it and check again."
                 )
         return DnsCheck(name, "TXT", outcome, found, message)
 
@@ -109,18 +120,25 @@ class DnsChecker:
             spf = [t for t in found if t.lower().startswith("v=spf1")]
             wanted = f"include:{include}".lower()
             if not spf:
-                outcome, message = DnsOutcome.MISSING, (
-                    f"{domain} has no SPF record. Publish one with include:{include}."
+                outcome, message = (
+                    DnsOutcome.MISSING,
+                    (f"{domain} has no SPF record. Publish one with include:{include}."),
                 )
             elif len(spf) > 1:
-                outcome, message = DnsOutcome.WRONG, (
-                    f"{domain} has {len(spf)} SPF records; it must have exactly one. "
-                    f"Merge them into one that has include:{include}."
+                outcome, message = (
+                    DnsOutcome.WRONG,
+                    (
+                        f"{domain} has {len(spf)} SPF records; it must have exactly one. "
+                        f"Merge them into one that has include:{include}."
+                    ),
                 )
             elif wanted not in spf[0].lower().split():
-                outcome, message = DnsOutcome.WRONG, (
-                    f"Your SPF record ({spf[0]}) does not include {include}. Add include:{include} "
-                    "before the final all."
+                outcome, message = (
+                    DnsOutcome.WRONG,
+                    (
+                        f"Your SPF record ({spf[0]}) does not include {include}. Add include:{include} "
+                        "before the final all."
+                    ),
                 )
             else:
                 outcome, message = DnsOutcome.OK, f"Your SPF record includes {include}."

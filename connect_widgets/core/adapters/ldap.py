@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ldap3 import NONE, NO_ATTRIBUTES, SIMPLE, SUBTREE, SYNC, Connection, Server, Tls
+from ldap3 import NO_ATTRIBUTES, NONE, SIMPLE, SUBTREE, SYNC, Connection, Server, Tls
 from ldap3.core.exceptions import (
     LDAPCertificateError,
     LDAPCommunicationError,
@@ -164,7 +164,12 @@ class ConnectionTest:
 
 
 def parse_connection(
-    *, url: object, base_dn: object, bind_dn: object, bind_password: object, user_filter: object = "",
+    *,
+    url: object,
+    base_dn: object,
+    bind_dn: object,
+    bind_password: object,
+    user_filter: object = "",
     ca_certificate: object = "",
 ) -> DirectoryConnection:
     """Check what the admin typed and return a usable :class:`DirectoryConnection`.
@@ -180,8 +185,9 @@ def parse_connection(
     return DirectoryConnection(
         url=_read_url(url),
         base_dn=_read_dn(base_dn, field="base_dn", label="base DN", example="dc=acme,dc=com"),
-        bind_dn=_read_dn(bind_dn, field="bind_dn", label="bind account DN",
-                         example="cn=connect-sync,ou=service,dc=acme,dc=com"),
+        bind_dn=_read_dn(
+            bind_dn, field="bind_dn", label="bind account DN", example="cn=connect-sync,ou=service,dc=acme,dc=com"
+        ),
         bind_password=_read_bind_password(bind_password),
         user_filter=_read_user_filter(user_filter),
         ca_certificate=_read_ca_certificate(ca_certificate),
@@ -195,30 +201,34 @@ def _read_url(value: object) -> str:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        raise InvalidInput(f"The port in the server address must be a number from 1 to 65535 ({example}).",
-                           field="url") from None
+        raise InvalidInput(
+            f"The port in the server address must be a number from 1 to 65535 ({example}).", field="url"
+        ) from None
     scheme = parts.scheme.lower()
     if scheme not in ("ldap", "ldaps") or not text.lower().startswith(f"{scheme}://"):
         raise InvalidInput(f"The server address must start with ldap:// or ldaps:// ({example}).", field="url")
     if parts.username is not None or parts.password is not None:
-        raise InvalidInput("Put the bind account and its password in their own fields, not in the server "
-                           "address.", field="url")
+        raise InvalidInput(
+            "Put the bind account and its password in their own fields, not in the server address.", field="url"
+        )
     if parts.path not in ("", "/") or parts.query or parts.fragment or text.endswith(("?", "#")):
-        raise InvalidInput(f"The server address is only ldap:// or ldaps://, the server name and an optional "
-                           f"port, with nothing after it ({example}).", field="url")
+        raise InvalidInput(
+            f"The server address is only ldap:// or ldaps://, the server name and an optional "
+            f"port, with nothing after it ({example}).",
+            field="url",
+        )
     host = parts.hostname or ""
     if not host:
-        raise InvalidInput(f"Add the directory server's name or IP address after {scheme}:// ({example}).",
-                           field="url")
+        raise InvalidInput(f"Add the directory server's name or IP address after {scheme}:// ({example}).", field="url")
     if port is not None and not 1 <= port <= 65535:
-        raise InvalidInput(f"The port in the server address must be a number from 1 to 65535 ({example}).",
-                           field="url")
+        raise InvalidInput(f"The port in the server address must be a number from 1 to 65535 ({example}).", field="url")
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         if not _HOST_NAME.match(host):
-            raise InvalidInput(f"The server name can hold only letters, digits, dots and hyphens ({example}).",
-                               field="url") from None
+            raise InvalidInput(
+                f"The server name can hold only letters, digits, dots and hyphens ({example}).", field="url"
+            ) from None
         netloc = host
     else:
         netloc = f"[{address.compressed}]" if address.version == 6 else address.compressed
@@ -235,8 +245,11 @@ def _read_dn(value: object, *, field: str, label: str, example: str) -> str:
     try:  # "dc=acme, dc=com": accepted by servers (RFC 2253 allowed the spaces); write it without them
         parts = parse_dn(text, strip=True)
     except (LDAPInvalidDnError, ValueError, IndexError, TypeError):
-        raise InvalidInput(f"The {label} is not a valid distinguished name. Write it as name=value pairs "
-                           f"separated by commas, for example {example}.", field=field) from None
+        raise InvalidInput(
+            f"The {label} is not a valid distinguished name. Write it as name=value pairs "
+            f"separated by commas, for example {example}.",
+            field=field,
+        ) from None
     return "".join(f"{attribute}={rdn_value}{separator}" for attribute, rdn_value, separator in parts)
 
 
@@ -246,14 +259,15 @@ def _read_bind_password(value: object) -> str:
     read_secret(value, field="bind_password", label="bind account password")
     assert isinstance(value, str)
     if len(value) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(f"The bind account password is too long: use at most {MAX_PASSWORD_LENGTH} "
-                           "characters.", field="bind_password")
+        raise InvalidInput(
+            f"The bind account password is too long: use at most {MAX_PASSWORD_LENGTH} characters.",
+            field="bind_password",
+        )
     return value
 
 
 def _read_user_filter(value: object) -> str:
-    text = read_text(value, field="user_filter", label="user filter", max_length=MAX_FILTER_LENGTH,
-                     required=False)
+    text = read_text(value, field="user_filter", label="user filter", max_length=MAX_FILTER_LENGTH, required=False)
     if not text:
         return ""
     example = "for example (objectClass=inetOrgPerson) or (&(objectClass=user)(memberOf=cn=staff,dc=acme,dc=com))"
@@ -265,11 +279,17 @@ def _read_user_filter(value: object) -> str:
         if depth < 0:
             break
     if depth != 0:
-        raise InvalidInput("The user filter's parentheses do not pair up: every ( needs its ). Write a "
-                           r"parenthesis inside a value as \28 or \29.", field="user_filter")
+        raise InvalidInput(
+            "The user filter's parentheses do not pair up: every ( needs its ). Write a "
+            r"parenthesis inside a value as \28 or \29.",
+            field="user_filter",
+        )
     if _BAD_FILTER_ESCAPE.search(text):
-        raise InvalidInput(r"In the user filter a backslash must start an escape of two hex digits, such as "
-                           r"\2a for * or \5c for a backslash.", field="user_filter")
+        raise InvalidInput(
+            r"In the user filter a backslash must start an escape of two hex digits, such as "
+            r"\2a for * or \5c for a backslash.",
+            field="user_filter",
+        )
     try:
         root = parse_filter(text, None, False, False, None, False)
         compile_filter(root.elements[0])
@@ -280,16 +300,19 @@ def _read_user_filter(value: object) -> str:
 
 
 def _read_ca_certificate(value: object) -> str:
-    text = read_text(value, field="ca_certificate", label="CA certificate", max_length=MAX_CA_LENGTH,
-                     required=False, multiline=True)
+    text = read_text(
+        value, field="ca_certificate", label="CA certificate", max_length=MAX_CA_LENGTH, required=False, multiline=True
+    )
     if not text:
         return ""
     try:
         ssl.create_default_context(cadata=text)
     except (ssl.SSLError, ValueError, TypeError):
-        raise InvalidInput("The CA certificate is not a PEM certificate. Paste the whole text from "
-                           "-----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.",
-                           field="ca_certificate") from None
+        raise InvalidInput(
+            "The CA certificate is not a PEM certificate. Paste the whole text from "
+            "-----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.",
+            field="ca_certificate",
+        ) from None
     return text
 
 
@@ -307,8 +330,9 @@ def _check_attribute_names(node: object) -> None:
 # --- talking to the server -----------------------------------------------------------
 
 
-def test_connection(connection: DirectoryConnection, *, timeout: float = 5.0,
-                    page_size: int = PAGE_SIZE) -> ConnectionTest:
+def test_connection(
+    connection: DirectoryConnection, *, timeout: float = 5.0, page_size: int = PAGE_SIZE
+) -> ConnectionTest:
     """Bind as the bind account and count the user entries under the base DN.
 
     Args:
@@ -328,8 +352,10 @@ def test_connection(connection: DirectoryConnection, *, timeout: float = 5.0,
         count, limited = _count_users(ldap, connection, page_size=max(1, page_size))
     entries = "user entry" if count == 1 else "user entries"
     if limited:
-        message = (f"Connected to {connection.url} and found at least {count} {entries} under "
-                   f"{connection.base_dn}; the directory's size limit for the bind account stopped the count.")
+        message = (
+            f"Connected to {connection.url} and found at least {count} {entries} under "
+            f"{connection.base_dn}; the directory's size limit for the bind account stopped the count."
+        )
     else:
         message = f"Connected to {connection.url} and found {count} {entries} under {connection.base_dn}."
     return ConnectionTest(user_count=count, message=message, limited=limited)
@@ -339,8 +365,7 @@ def test_connection(connection: DirectoryConnection, *, timeout: float = 5.0,
 test_connection.__test__ = False  # type: ignore[attr-defined]
 
 
-def authenticate_user(connection: DirectoryConnection, *, logon: object, password: object,
-                      timeout: float = 5.0) -> str:
+def authenticate_user(connection: DirectoryConnection, *, logon: object, password: object, timeout: float = 5.0) -> str:
     """Check a user's directory logon and password; return the user's DN.
 
     The logon may be the uid, the email address (mail), the sAMAccountName or the
@@ -417,8 +442,13 @@ def _logon_filter(connection: DirectoryConnection, logon: str) -> str:
 
 
 def _find_user(ldap: Connection, connection: DirectoryConnection, logon: str) -> str:
-    ldap.search(connection.base_dn, _logon_filter(connection, logon), search_scope=SUBTREE,
-                attributes=NO_ATTRIBUTES, size_limit=2)
+    ldap.search(
+        connection.base_dn,
+        _logon_filter(connection, logon),
+        search_scope=SUBTREE,
+        attributes=NO_ATTRIBUTES,
+        size_limit=2,
+    )
     result = ldap.result or {}
     code = result.get("result")
     if code == _NO_SUCH_OBJECT:
@@ -438,8 +468,9 @@ def _bind_as_user(connection: DirectoryConnection, user_dn: str, password: str, 
     try:
         if not ldap.bind():
             # Wrong password, disabled or expired account: one answer for all of them.
-            logger.info("Directory %s refused a user bind (result %s)", connection.url,
-                        (ldap.result or {}).get("result"))
+            logger.info(
+                "Directory %s refused a user bind (result %s)", connection.url, (ldap.result or {}).get("result")
+            )
             raise DirectoryLoginRefused()
     except LDAPException as error:
         raise _transport_error(connection, error, purpose="login") from error
@@ -461,7 +492,8 @@ def _service_session(connection: DirectoryConnection, *, timeout: float, purpose
             if result.get("result") == _INVALID_CREDENTIALS:
                 raise DirectoryBindRefused(
                     f"The directory at {connection.url} refused the bind account {connection.bind_dn}. Check the "
-                    "bind DN and its password, and that the account is not disabled, locked or expired.")
+                    "bind DN and its password, and that the account is not disabled, locked or expired."
+                )
             raise _refused(connection, result, doing="bind as the bind account")
         try:
             yield ldap
@@ -478,8 +510,9 @@ def _connection(connection: DirectoryConnection, *, user: str, password: str, ti
     try:
         port = parts.port or (636 if use_ssl else 389)
     except ValueError:
-        raise DirectoryUnreachable(f"The directory address {connection.url} has no usable port. Correct it in "
-                                   "Synchronize Your Directory.") from None
+        raise DirectoryUnreachable(
+            f"The directory address {connection.url} has no usable port. Correct it in Synchronize Your Directory."
+        ) from None
     # Verify the server's certificate and name against the system's trusted authorities or
     # the admin's CA (ldap3's default would accept any certificate).
     tls = None
@@ -490,16 +523,31 @@ def _connection(connection: DirectoryConnection, *, user: str, password: str, ti
     # character mapping, and an exception for some characters), while directories compare
     # the password exactly as it was set. ldap3 hands receive_timeout to
     # setsockopt(SO_RCVTIMEO) packed as integers: a float fails there.
-    return Connection(server, user=user, password=password.encode("utf-8"), authentication=SIMPLE,
-                      client_strategy=SYNC, auto_bind=False, raise_exceptions=False, read_only=True,
-                      auto_referrals=False, receive_timeout=max(1, math.ceil(timeout)))
+    return Connection(
+        server,
+        user=user,
+        password=password.encode("utf-8"),
+        authentication=SIMPLE,
+        client_strategy=SYNC,
+        auto_bind=False,
+        raise_exceptions=False,
+        read_only=True,
+        auto_referrals=False,
+        receive_timeout=max(1, math.ceil(timeout)),
+    )
 
 
 def _count_users(ldap: Connection, connection: DirectoryConnection, *, page_size: int) -> tuple[int, bool]:
     count, cookie = 0, None
     while True:
-        ldap.search(connection.base_dn, connection.search_filter, search_scope=SUBTREE, attributes=NO_ATTRIBUTES,
-                    paged_size=page_size, paged_cookie=cookie)
+        ldap.search(
+            connection.base_dn,
+            connection.search_filter,
+            search_scope=SUBTREE,
+            attributes=NO_ATTRIBUTES,
+            paged_size=page_size,
+            paged_cookie=cookie,
+        )
         result = ldap.result or {}
         count += sum(1 for entry in ldap.response or [] if entry.get("type") == "searchResEntry")
         code = result.get("result")
@@ -529,7 +577,8 @@ def _base_not_found(connection: DirectoryConnection, result: dict) -> DirectoryB
     hint = f" The nearest entry that exists is {matched}." if matched else ""
     return DirectoryBaseNotFound(
         f"The base DN {connection.base_dn} does not exist on {connection.url}, or the bind account "
-        f"{connection.bind_dn} may not read it.{hint} Check the spelling, for example dc=acme,dc=com.")
+        f"{connection.bind_dn} may not read it.{hint} Check the spelling, for example dc=acme,dc=com."
+    )
 
 
 def _refused(connection: DirectoryConnection, result: dict, *, doing: str) -> DirectoryError:
@@ -538,10 +587,12 @@ def _refused(connection: DirectoryConnection, result: dict, *, doing: str) -> Di
     if code in (_STRONGER_AUTH_REQUIRED, _CONFIDENTIALITY_REQUIRED):
         return DirectoryTlsFailed(
             f"The directory at {connection.url} requires an encrypted connection. Use an ldaps:// address "
-            "(usually port 636).")
+            "(usually port 636)."
+        )
     return DirectoryError(
         f"The directory at {connection.url} refused to {doing} (LDAP result {code}: {description}). Check the "
-        "bind account's permissions and the base DN.")
+        "bind account's permissions and the base DN."
+    )
 
 
 def _transport_error(connection: DirectoryConnection, error: LDAPException, *, purpose: str) -> DirectoryError:
@@ -556,28 +607,36 @@ def _transport_error(connection: DirectoryConnection, error: LDAPException, *, p
             if isinstance(error, LDAPCertificateError):
                 reason = f"it is not issued for {host}"
             else:
-                reason = getattr(error, "verify_message", "") or (found.group(1).strip() if found else
-                                                                  "it could not be verified")
+                reason = getattr(error, "verify_message", "") or (
+                    found.group(1).strip() if found else "it could not be verified"
+                )
             return DirectoryTlsFailed(
                 f"The server at {connection.url} presented a certificate Connect does not trust ({reason}). "
                 f"Use a certificate issued for {host}, and add your CA certificate if a private authority "
-                "issued it.")
+                "issued it."
+            )
         handshake = "ssl wrapping" in str(error).lower()
         if isinstance(error, ssl.SSLError | LDAPSSLConfigurationError | LDAPStartTLSError) or (
-                connection.uses_tls and handshake):
+            connection.uses_tls and handshake
+        ):
             return DirectoryTlsFailed(
                 f"The secure (TLS) connection to {connection.url} failed: the server did not complete the TLS "
                 "handshake. Check that this port serves LDAPS (usually 636) and that the server has a valid "
-                "certificate, or use ldap:// with the plain LDAP port.")
+                "certificate, or use ldap:// with the plain LDAP port."
+            )
     if purpose == "login":
         return DirectoryUnreachable(f"The directory at {connection.url} did not answer; use Cloud to log in for now.")
     if timed_out:
         return DirectoryUnreachable(
             f"The directory at {connection.url} did not answer in time. Check that the server is running and "
-            "that Connect may reach it (firewall, VPN), then try again.")
+            "that Connect may reach it (firewall, VPN), then try again."
+        )
     if isinstance(error, LDAPCommunicationError | OSError):
         return DirectoryUnreachable(
             f"Connect could not reach the directory at {connection.url}. Check the server name and port, that "
-            "the server is running, and that it accepts connections from Connect (firewall).")
-    return DirectoryError(f"Talking to the directory at {connection.url} failed ({type(error).__name__}). "
-                          "Check the connection details and try again.")
+            "the server is running, and that it accepts connections from Connect (firewall)."
+        )
+    return DirectoryError(
+        f"Talking to the directory at {connection.url} failed ({type(error).__name__}). "
+        "Check the connection details and try again."
+    )

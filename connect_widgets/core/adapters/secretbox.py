@@ -22,9 +22,7 @@ KEY_FILE = "secret.key"
 
 class SecretUnreadable(ConnectError):
     code = "secret_unreadable"
-    default_message = (
-        "A stored password can no longer be read (the server's secret key changed). Enter it again."
-    )
+    default_message = "A stored password can no longer be read (the server's secret key changed). Enter it again."
 
 
 class SecretBox:

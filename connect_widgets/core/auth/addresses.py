@@ -53,21 +53,18 @@ def parse_connect_address(value: object, *, suffix: str) -> ConnectAddress:
         raise InvalidInput(f"Enter an email address like {example}.", field="email")
     if not domain.endswith("." + suffix):
         raise InvalidInput(
-            f"Use your Connect address, which ends in @<account code>.{suffix} "
-            f"(for example {example}).",
+            f"Use your Connect address, which ends in @<account code>.{suffix} (for example {example}).",
             field="email",
         )
     code = domain[: -len(suffix) - 1]
     if not _CODE_RE.match(code):
         raise InvalidInput(
-            f"The part between @ and .{suffix} must be your account code (letters, digits and "
-            "hyphens).",
+            f"The part between @ and .{suffix} must be your account code (letters, digits and hyphens).",
             field="email",
         )
     if not _NAME_RE.match(name):
         raise InvalidInput(
-            "The name before @ can use letters, digits, dots, hyphens, underscores and plus "
-            "signs.",
+            "The name before @ can use letters, digits, dots, hyphens, underscores and plus signs.",
             field="email",
         )
     return ConnectAddress(name=name, account_code=code, suffix=suffix)

@@ -48,28 +48,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from connect_widgets.core.auth import notices
-from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.accounts.create import REGION_PHONE_COUNTRY
+from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.auth import notices
 from connect_widgets.core.auth.addresses import parse_connect_address
 from connect_widgets.core.auth.handoffs import Handoff, issue_handoff, redeem_handoff, revoke_handoffs
-from connect_widgets.core.errors import (
-    ConnectError,
-    CurrentPasswordWrong,
-    DeliveryFailed,
-    DirectoryUnavailable,
-    HandoffRefused,
-    InvalidCredentials,
-    InvalidInput,
-    MethodNotAvailable,
-    ResendTooSoon,
-    SendLimitReached,
-    SessionExpired,
-    SignedOutByLock,
-    StepOutOfOrder,
-    TemporaryPasswordExpired,
-)
-from connect_widgets.core.inputs import read_text
 from connect_widgets.core.auth.lockout import (  # noqa: F401 - lock_duration and MAX_FAILED_LOGINS are read from here
     ADMIN_LOCKOUT,
     MAX_FAILED_LOGINS,
@@ -98,8 +81,25 @@ from connect_widgets.core.auth.passwords import (
     review_password,
 )
 from connect_widgets.core.auth.phones import number_ending, parse_mobile
-from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.auth.sessions import end_session, live_session, resume_session, start_session
+from connect_widgets.core.errors import (
+    ConnectError,
+    CurrentPasswordWrong,
+    DeliveryFailed,
+    DirectoryUnavailable,
+    HandoffRefused,
+    InvalidCredentials,
+    InvalidInput,
+    MethodNotAvailable,
+    ResendTooSoon,
+    SendLimitReached,
+    SessionExpired,
+    SignedOutByLock,
+    StepOutOfOrder,
+    TemporaryPasswordExpired,
+)
+from connect_widgets.core.inputs import read_text
+from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.tasks.catalogue import Landing, landing_for
 from connect_widgets.store.models import Account, AdminUser, Phone
 
@@ -170,8 +170,16 @@ class LoginFlow:
             raise StepOutOfOrder()
         return user
 
-    def _audit(self, db: Session, action: AuditAction, *, user: AdminUser | None = None,
-               outcome: str = "ok", detail: str = "", actor: str | None = None) -> None:
+    def _audit(
+        self,
+        db: Session,
+        action: AuditAction,
+        *,
+        user: AdminUser | None = None,
+        outcome: str = "ok",
+        detail: str = "",
+        actor: str | None = None,
+    ) -> None:
         record_event(
             db,
             action=action,
@@ -210,8 +218,7 @@ class LoginFlow:
             self._account_code = address.account_code.upper()
             self._user_id = user.id if user else None
             self.method = AuthMethod.CLOUD
-            self._audit(db, AuditAction.EMAIL_SUBMITTED, user=user,
-                        outcome="ok" if user else "unknown")
+            self._audit(db, AuditAction.EMAIL_SUBMITTED, user=user, outcome="ok" if user else "unknown")
         self.step = LoginStep.METHOD
 
     # -- 2. method ----------------------------------------------------------------
@@ -233,8 +240,9 @@ class LoginFlow:
             raise MethodNotAvailable('Choose "Cloud" or "Domain" from the list.') from None
         if method is AuthMethod.DOMAIN and not self.domain_available():
             with self._services.transaction() as db:
-                self._audit(db, AuditAction.METHOD_REFUSED, outcome="refused",
-                            detail="domain authentication is not enabled")
+                self._audit(
+                    db, AuditAction.METHOD_REFUSED, outcome="refused", detail="domain authentication is not enabled"
+                )
             raise MethodNotAvailable()
         self.method = method
         self.step = LoginStep.PASSWORD
@@ -335,20 +343,29 @@ class LoginFlow:
                 box = services.secret_box
                 connection = load_connection(db, account.id, box)  # type: ignore[union-attr,arg-type]
                 if connection is None:  # the whole account's state: it says nothing about the address
-                    self._audit(db, AuditAction.DIRECTORY_UNAVAILABLE, user=user, outcome="refused",
-                                detail="no directory connection saved")
+                    self._audit(
+                        db,
+                        AuditAction.DIRECTORY_UNAVAILABLE,
+                        user=user,
+                        outcome="refused",
+                        detail="no directory connection saved",
+                    )
                     raise DirectoryUnavailable()
             user_id = user.id if user is not None and domain else None
-            own_logon = bool(user_id is not None and user.directory_logon  # type: ignore[union-attr]
-                             and user.directory_logon.casefold() == typed.casefold())  # type: ignore[union-attr]
+            own_logon = bool(
+                user_id is not None
+                and user.directory_logon  # type: ignore[union-attr]
+                and user.directory_logon.casefold() == typed.casefold()
+            )  # type: ignore[union-attr]
             attempt = ADMIN_LOCKOUT.reserve(db, user_id, now=now) if user_id is not None else None
         # No transaction is held over argon2 or the network.
         services.hasher.burn_time(password[:MAX_LENGTH])
         correct = False
         try:
             if connection is not None and attempt is not None and own_logon:
-                authenticate_user(connection, logon=typed, password=password,
-                                  timeout=services.settings.ldap_timeout_seconds)
+                authenticate_user(
+                    connection, logon=typed, password=password, timeout=services.settings.ldap_timeout_seconds
+                )
                 correct = True
             elif connection is not None:
                 pretend_login(connection, timeout=services.settings.ldap_timeout_seconds)
@@ -358,14 +375,24 @@ class LoginFlow:
             with services.transaction(immediate=True) as db:
                 if user_id is not None and attempt is not None:
                     ADMIN_LOCKOUT.release(db, user_id)  # nothing was checked: nothing counts
-                self._audit(db, AuditAction.DIRECTORY_UNAVAILABLE, user=user, outcome="failed",
-                            detail=f"{connection.url if connection else ''} ({failed.code})")
+                self._audit(
+                    db,
+                    AuditAction.DIRECTORY_UNAVAILABLE,
+                    user=user,
+                    outcome="failed",
+                    detail=f"{connection.url if connection else ''} ({failed.code})",
+                )
             raise DirectoryUnavailable() from None
         with services.transaction(immediate=True) as db:
             user = db.get(AdminUser, user_id) if user_id is not None else None
             if user is None:
-                self._audit(db, AuditAction.LOGIN_FAILED, user=db.get(AdminUser, self._user_id or 0),
-                            outcome="refused", detail="domain: unknown address")
+                self._audit(
+                    db,
+                    AuditAction.LOGIN_FAILED,
+                    user=db.get(AdminUser, self._user_id or 0),
+                    outcome="refused",
+                    detail="domain: unknown address",
+                )
                 raise InvalidCredentials()
             if not correct or not ADMIN_LOCKOUT.accept(db, user.id, now=now):  # type: ignore[arg-type]
                 how = "domain password refused by the directory" if own_logon else "domain logon not this admin's"
@@ -375,8 +402,16 @@ class LoginFlow:
             phone = saved_phone(db, user_id=user.id)  # type: ignore[arg-type]
         return self._after_password(phone is None)
 
-    def _count_failure(self, db: Session, user: AdminUser, attempt: int | None, now: datetime, *,
-                       how: str = "wrong password", action: AuditAction = AuditAction.LOGIN_FAILED) -> Lock | None:
+    def _count_failure(
+        self,
+        db: Session,
+        user: AdminUser,
+        attempt: int | None,
+        now: datetime,
+        *,
+        how: str = "wrong password",
+        action: AuditAction = AuditAction.LOGIN_FAILED,
+    ) -> Lock | None:
         """Record a refused password whose try was counted by :meth:`Lockout.reserve`.
 
         Args:
@@ -393,8 +428,13 @@ class LoginFlow:
             return None
         lock = ADMIN_LOCKOUT.lock_if_due(db, user.id, now=now)  # type: ignore[arg-type]
         if lock is not None:
-            self._audit(db, AuditAction.ACCOUNT_LOCKED, user=user, outcome="locked",
-                        detail=f"locked for {lock.minutes} minutes (lock {lock.number})")
+            self._audit(
+                db,
+                AuditAction.ACCOUNT_LOCKED,
+                user=user,
+                outcome="locked",
+                detail=f"locked for {lock.minutes} minutes (lock {lock.number})",
+            )
         return lock
 
     # -- 4. phone enrolment -------------------------------------------------------
@@ -434,12 +474,14 @@ class LoginFlow:
         """From the passcode page during enrolment: back to type another number."""
         self._require(LoginStep.PASSCODE)
         if self._pending_phone_id is None:
-            raise StepOutOfOrder(
-                "Your phone is already saved. If you lost it, choose \"Login issues?\"."
-            )
+            raise StepOutOfOrder('Your phone is already saved. If you lost it, choose "Login issues?".')
         with self._services.transaction() as db:
-            revoke_live_passcodes(db, user_id=self._user_id, now=self._services.clock.now(),  # type: ignore[arg-type]
-                                  reason="number_changed")
+            revoke_live_passcodes(
+                db,
+                user_id=self._user_id,
+                now=self._services.clock.now(),  # type: ignore[arg-type]
+                reason="number_changed",
+            )
         self.code_sent = None
         self.step = LoginStep.ENROL_PHONE
 
@@ -469,7 +511,7 @@ class LoginFlow:
         if not sent.delivered:
             raise DeliveryFailed(
                 f"We could not send the SMS to the number ending {sent.ending}. "
-                "Use Resend in 30 seconds, or choose \"Login issues?\"."
+                'Use Resend in 30 seconds, or choose "Login issues?".'
             )
         return sent
 
@@ -490,22 +532,33 @@ class LoginFlow:
                 user = self._user(db)
                 phone = self._phone_for_codes(db, user)
                 live = latest_passcode(db, user_id=user.id, purpose=Purpose.LOGIN)  # type: ignore[arg-type]
-                if (live and live.phone_id == phone.id and not (live.used_at or live.revoked_at)
-                        and live.expires_at > now):
+                if (
+                    live
+                    and live.phone_id == phone.id
+                    and not (live.used_at or live.revoked_at)
+                    and live.expires_at > now
+                ):
                     ending = number_ending(phone.e164)
-                    self.code_sent = CodeSent(ending=ending, expires_at=live.expires_at,
-                                              resend_at=self.resend_at, delivered=True)
+                    self.code_sent = CodeSent(
+                        ending=ending, expires_at=live.expires_at, resend_at=self.resend_at, delivered=True
+                    )
                     minutes = max(1, math.ceil((live.expires_at - now).total_seconds() / 60))
-                    still_valid = (f"The last code we sent to the number ending {ending} is still "
-                                   f"valid for {minutes} more minute{'s' if minutes != 1 else ''}: enter it below.")
-                    self.notice = (f"We didn't send a new code. {still_valid}" if isinstance(refused, ResendTooSoon)
-                                   else f"{refused.message} {still_valid}")
+                    still_valid = (
+                        f"The last code we sent to the number ending {ending} is still "
+                        f"valid for {minutes} more minute{'s' if minutes != 1 else ''}: enter it below."
+                    )
+                    self.notice = (
+                        f"We didn't send a new code. {still_valid}"
+                        if isinstance(refused, ResendTooSoon)
+                        else f"{refused.message} {still_valid}"
+                    )
                     return
             self.code_sent = None
             self.notice = (
                 "We didn't send a new code: one went out less than 30 seconds ago. "
                 "Use Resend code when the countdown ends."
-                if isinstance(refused, ResendTooSoon) else refused.message
+                if isinstance(refused, ResendTooSoon)
+                else refused.message
             )
         except DeliveryFailed as failed:
             self.notice = failed.message
@@ -531,8 +584,7 @@ class LoginFlow:
         box = secret_box(self._services)
         with self._services.transaction(immediate=True) as db:  # tries and single use hold across kernels
             user = self._user(db)
-            verify_passcode(db, user=user, purpose=Purpose.LOGIN, code=code,
-                            now=self._services.clock.now(), box=box)
+            verify_passcode(db, user=user, purpose=Purpose.LOGIN, code=code, now=self._services.clock.now(), box=box)
         self.step = LoginStep.LOG_IN
 
     # -- 6. log in ----------------------------------------------------------------
@@ -571,7 +623,8 @@ class LoginFlow:
         """Start the admin's session: what every way of logging in ends with."""
         account = db.get(Account, user.account_id)
         self._personal_words = (
-            user.email.split("@")[0], account.code.lower() if account else "",
+            user.email.split("@")[0],
+            account.code.lower() if account else "",
             account.company if account else "",
         )
         self._token = start_session(db, user=user, now=now)
@@ -598,8 +651,12 @@ class LoginFlow:
         with self._services.transaction() as db:
             user = self._session_user(db, activity=activity)
             handoff = issue_handoff(db, user=user, now=self._services.clock.now())
-            self._audit(db, AuditAction.HANDOFF_CREATED, user=user,
-                        detail=f"link to Connect valid until {handoff.expires_at:%H:%M:%S} UTC")
+            self._audit(
+                db,
+                AuditAction.HANDOFF_CREATED,
+                user=user,
+                detail=f"link to Connect valid until {handoff.expires_at:%H:%M:%S} UTC",
+            )
         return handoff
 
     def sign_in_with_handoff(self, token: object) -> LoginStep:
@@ -635,8 +692,14 @@ class LoginFlow:
                 elif saved_phone(db, user_id=user.id) is None:  # type: ignore[arg-type]
                     refused = "no phone saved"
             if refused is not None:
-                self._audit(db, AuditAction.HANDOFF_REFUSED, user=user, outcome="refused",
-                            detail=refused, actor=user.email if user else None)
+                self._audit(
+                    db,
+                    AuditAction.HANDOFF_REFUSED,
+                    user=user,
+                    outcome="refused",
+                    detail=refused,
+                    actor=user.email if user else None,
+                )
                 raise HandoffRefused()
             assert user is not None
             account = db.get(Account, user.account_id)
@@ -674,8 +737,7 @@ class LoginFlow:
 
     def _session_user(self, db: Session, *, activity: bool = True) -> AdminUser:
         try:
-            return resume_session(db, token=self._token or "", now=self._services.clock.now(),
-                                  activity=activity)
+            return resume_session(db, token=self._token or "", now=self._services.clock.now(), activity=activity)
         except SessionExpired:
             self._audit(db, AuditAction.SESSION_EXPIRED, outcome="ended")
             self._reset_state()
@@ -708,8 +770,9 @@ class LoginFlow:
             user = self._user(db)
             if not correct or not ADMIN_LOCKOUT.accept(db, user_id, now=now):  # type: ignore[arg-type]
                 counted = None if correct else attempt  # None: refused unchecked, the account is locked
-                lock = self._count_failure(db, user, counted, now, how="current password wrong",
-                                           action=AuditAction.PASSWORD_CHANGE_REFUSED)
+                lock = self._count_failure(
+                    db, user, counted, now, how="current password wrong", action=AuditAction.PASSWORD_CHANGE_REFUSED
+                )
                 if counted is not None and lock is None:
                     raise CurrentPasswordWrong()
                 signed_out = True
@@ -718,15 +781,17 @@ class LoginFlow:
             raise SignedOutByLock(self._signed_out_by_lock(lock))
         try:
             password = enforce_password_policy(
-                new, confirm,
+                new,
+                confirm,
                 personal_words=self._personal_words,
                 current_hash=current_hash,
                 hasher=hasher,
             )
         except ConnectError as exc:
             with services.transaction() as db:
-                self._audit(db, AuditAction.PASSWORD_CHANGE_REFUSED, user=self._user(db), outcome="refused",
-                            detail=exc.code)
+                self._audit(
+                    db, AuditAction.PASSWORD_CHANGE_REFUSED, user=self._user(db), outcome="refused", detail=exc.code
+                )
             raise
         new_hash = hasher.hash(password)
         with services.transaction() as db:
@@ -741,12 +806,16 @@ class LoginFlow:
     @staticmethod
     def _signed_out_by_lock(lock: Lock | None) -> str:
         if lock is None:
-            return ("Your account is locked after too many wrong passwords, so you have been logged out. "
-                    'Use "Login issues?" to reset your password, or log in again when the lock ends.')
+            return (
+                "Your account is locked after too many wrong passwords, so you have been logged out. "
+                'Use "Login issues?" to reset your password, or log in again when the lock ends.'
+            )
         hours, minutes = divmod(lock.minutes, 60)
         length = f"{hours} hour{'s' if hours != 1 else ''}" if hours and not minutes else f"{lock.minutes} minutes"
-        return (f"That was the {MAX_FAILED_LOGINS}th wrong current password in a row, so your account is locked "
-                f"for {length} and you have been logged out. Use \"Login issues?\" to reset your password.")
+        return (
+            f"That was the {MAX_FAILED_LOGINS}th wrong current password in a row, so your account is locked "
+            f'for {length} and you have been logged out. Use "Login issues?" to reset your password.'
+        )
 
     def review_new_password(self, candidate: object) -> list[PolicyCheck]:
         """The policy's rules, met or not, for a live indicator as the admin types."""

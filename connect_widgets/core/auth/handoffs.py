@@ -82,14 +82,19 @@ def redeem_handoff(db: Session, *, token: object, now: datetime) -> Redemption:
     if not well_formed(token):
         return Redemption(user_id=None, refused="malformed")
     digest = _digest(token)  # type: ignore[arg-type]  (well_formed: a str)
-    won = db.execute(
-        update(ConsoleHandoff)
-        .where(col(ConsoleHandoff.token_hash) == digest,
-               col(ConsoleHandoff.used_at).is_(None),
-               col(ConsoleHandoff.revoked_at).is_(None),
-               col(ConsoleHandoff.expires_at) > now)
-        .values(used_at=now)
-    ).rowcount == 1
+    won = (
+        db.execute(
+            update(ConsoleHandoff)
+            .where(
+                col(ConsoleHandoff.token_hash) == digest,
+                col(ConsoleHandoff.used_at).is_(None),
+                col(ConsoleHandoff.revoked_at).is_(None),
+                col(ConsoleHandoff.expires_at) > now,
+            )
+            .values(used_at=now)
+        ).rowcount
+        == 1
+    )
     row = db.exec(select(ConsoleHandoff).where(ConsoleHandoff.token_hash == digest)).first()
     if row is None:
         return Redemption(user_id=None, refused="unknown")
@@ -108,9 +113,11 @@ def revoke_handoffs(db: Session, *, user_id: int, now: datetime) -> int:
     """Stop every live link of ``user_id`` (the admin logged out); returns how many."""
     return db.execute(
         update(ConsoleHandoff)
-        .where(col(ConsoleHandoff.user_id) == user_id,
-               col(ConsoleHandoff.used_at).is_(None),
-               col(ConsoleHandoff.revoked_at).is_(None),
-               col(ConsoleHandoff.expires_at) > now)
+        .where(
+            col(ConsoleHandoff.user_id) == user_id,
+            col(ConsoleHandoff.used_at).is_(None),
+            col(ConsoleHandoff.revoked_at).is_(None),
+            col(ConsoleHandoff.expires_at) > now,
+        )
         .values(revoked_at=now)
     ).rowcount

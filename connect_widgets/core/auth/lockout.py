@@ -127,8 +127,7 @@ class Lockout:
         if self._doubles:
             values["lock_count"] = 0
         row = db.exec(
-            self._update().where(self._row(row_id), self._unlocked(now)).values(**values)
-            .returning(col(self._table.id))
+            self._update().where(self._row(row_id), self._unlocked(now)).values(**values).returning(col(self._table.id))
         ).first()
         return row is not None
 
@@ -146,7 +145,9 @@ class Lockout:
             # The duration follows the row's own lock count, in the same statement.
             values["locked_until"] = case(
                 {count: _when(now + lock_duration(count + 1)) for count in range(_DOUBLINGS)},
-                value=lock_count, else_=_when(now + LONGEST_LOCK))
+                value=lock_count,
+                else_=_when(now + LONGEST_LOCK),
+            )
             values["lock_count"] = lock_count + 1
             returned = lock_count
         else:
@@ -164,8 +165,9 @@ class Lockout:
         return Lock(until=until, duration=until - now, number=number)
 
 
-def check_reserved(hasher: PasswordHasher, attempt: int | None, password_hash: str,
-                   password: str) -> tuple[bool, str | None]:
+def check_reserved(
+    hasher: PasswordHasher, attempt: int | None, password_hash: str, password: str
+) -> tuple[bool, str | None]:
     """Step 2: check a password whose try :meth:`Lockout.reserve` counted, outside any transaction.
 
     Every case costs one argon2 verification: a try refused unchecked (``attempt`` is

@@ -59,7 +59,9 @@ def notify_contact(services: ConnectServices, *, user: AdminUser, subject: str, 
 def phone_enrolled(services: ConnectServices, *, user: AdminUser, ending: str, when: datetime) -> Message | None:
     """The admin saved a mobile phone for 2-step authentication (first login, or after a reset)."""
     return notify_contact(
-        services, user=user, subject="A phone was enrolled for your Connect login",
+        services,
+        user=user,
+        subject="A phone was enrolled for your Connect login",
         body=(
             f"The mobile phone ending {ending} was enrolled for 2-step authentication of the "
             f"Connect admin {user.email} on {_when(when)}. Passcodes for {user.email} now go to "
@@ -71,7 +73,9 @@ def phone_enrolled(services: ConnectServices, *, user: AdminUser, ending: str, w
 def phone_removed(services: ConnectServices, *, user: AdminUser, when: datetime) -> Message | None:
     """Support removed the admin's phone (lost phone): the next login enrols a new one."""
     return notify_contact(
-        services, user=user, subject="The phone of your Connect login was removed",
+        services,
+        user=user,
+        subject="The phone of your Connect login was removed",
         body=(
             f"Connect support removed the mobile phone enrolled for {user.email} on {_when(when)}. "
             "At the next login with the password, a new mobile phone is enrolled.\n\n" + _NOT_YOU + "\n"
@@ -82,7 +86,9 @@ def phone_removed(services: ConnectServices, *, user: AdminUser, when: datetime)
 def password_reset(services: ConnectServices, *, user: AdminUser, when: datetime) -> Message | None:
     """The admin set a new password through "Forgot your password?"."""
     return notify_contact(
-        services, user=user, subject="Your Connect password was reset",
+        services,
+        user=user,
+        subject="Your Connect password was reset",
         body=(
             f"The password of the Connect admin {user.email} was reset on {_when(when)} with a "
             "code sent to the enrolled phone. Every open session was signed out.\n\n" + _NOT_YOU + "\n"
@@ -90,8 +96,16 @@ def password_reset(services: ConnectServices, *, user: AdminUser, when: datetime
     )
 
 
-def review_decided(services: ConnectServices, *, user: AdminUser, task_title: str, approved: bool,
-                   outcome: str, reason: str | None, url: str) -> Message | None:
+def review_decided(
+    services: ConnectServices,
+    *,
+    user: AdminUser,
+    task_title: str,
+    approved: bool,
+    outcome: str,
+    reason: str | None,
+    url: str,
+) -> Message | None:
     """The Connect team approved or rejected what the admin sent for ``task_title``.
 
     Args:
@@ -101,11 +115,15 @@ def review_decided(services: ConnectServices, *, user: AdminUser, task_title: st
     """
     if approved:
         subject = f"Connect: the Connect team approved {task_title}"
-        body = (f"The Connect team approved what you sent for {task_title}. {outcome}\n\n"
-                f"Log in to Connect to see it: {url}\n")
+        body = (
+            f"The Connect team approved what you sent for {task_title}. {outcome}\n\n"
+            f"Log in to Connect to see it: {url}\n"
+        )
     else:
         subject = f"Connect: {task_title} needs a change"
-        body = (f"The Connect team could not accept what you sent for {task_title}.\n\n"
-                f"Their reason: {reason}\n\n{outcome}\n\n"
-                f"Log in to Connect to correct it and send it again: {url}\n")
+        body = (
+            f"The Connect team could not accept what you sent for {task_title}.\n\n"
+            f"Their reason: {reason}\n\n{outcome}\n\n"
+            f"Log in to Connect to correct it and send it again: {url}\n"
+        )
     return notify_contact(services, user=user, subject=subject, body=body)

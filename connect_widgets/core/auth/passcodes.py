@@ -39,7 +39,9 @@ import pyotp
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from connect_widgets.core.adapters.secretbox import SecretBox
 from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.auth.phones import number_ending
 from connect_widgets.core.delivery.courier import Channel, OutgoingMessage, blank_codes
 from connect_widgets.core.errors import (
     InvalidInput,
@@ -52,8 +54,6 @@ from connect_widgets.core.errors import (
     SendLimitReached,
 )
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.auth.phones import number_ending
-from connect_widgets.core.adapters.secretbox import SecretBox
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.models import AdminUser, Message, Passcode, Phone
 
@@ -113,9 +113,7 @@ def new_phone(db: Session, *, user: AdminUser, e164: str, now: datetime, box: Se
 
     Any earlier pending phone of the user is dropped: the latest number typed wins.
     """
-    for stale in db.exec(
-        select(Phone).where(Phone.user_id == user.id, col(Phone.verified_at).is_(None))
-    ):
+    for stale in db.exec(select(Phone).where(Phone.user_id == user.id, col(Phone.verified_at).is_(None))):
         db.delete(stale)
     phone = Phone(user_id=user.id, e164=e164, otp_secret_encrypted=box.seal(pyotp.random_base32()), created_at=now)
     db.add(phone)
@@ -204,26 +202,50 @@ def issue_passcode(
     check_can_send(db, user_id=user.id, now=now, purpose=purpose)
     db.exec(
         update(Passcode)
-        .where(col(Passcode.user_id) == user.id, col(Passcode.purpose) == purpose.value,
-               col(Passcode.used_at).is_(None), col(Passcode.revoked_at).is_(None))
+        .where(
+            col(Passcode.user_id) == user.id,
+            col(Passcode.purpose) == purpose.value,
+            col(Passcode.used_at).is_(None),
+            col(Passcode.revoked_at).is_(None),
+        )
         .values(revoked_at=now, revoked_reason="replaced")
         .execution_options(**_UNCHANGED)
     )
     blank_dead_codes(db, user_ids=[user.id], now=now)
     # One statement: two kernels can never be given the same counter (and so the same code).
-    counter = db.exec(
-        update(Phone).where(col(Phone.id) == phone.id).values(counter=Phone.counter + 1)
-        .returning(Phone.counter).execution_options(**_UNCHANGED)
-    ).scalar_one() - 1
-    passcode = Passcode(user_id=user.id, phone_id=phone.id, purpose=purpose.value, counter=counter,
-                        sent_at=now, expires_at=now + LIFETIME[purpose])
+    counter = (
+        db.exec(
+            update(Phone)
+            .where(col(Phone.id) == phone.id)
+            .values(counter=Phone.counter + 1)
+            .returning(Phone.counter)
+            .execution_options(**_UNCHANGED)
+        ).scalar_one()
+        - 1
+    )
+    passcode = Passcode(
+        user_id=user.id,
+        phone_id=phone.id,
+        purpose=purpose.value,
+        counter=counter,
+        sent_at=now,
+        expires_at=now + LIFETIME[purpose],
+    )
     db.add(passcode)
     db.flush()
     assert passcode.id is not None
     code = pyotp.HOTP(otp_secret(phone, box), digits=DIGITS).at(counter)
-    return IssuedCode(passcode_id=passcode.id, user_id=user.id, account_id=user.account_id, actor=user.email,
-                      purpose=purpose, expires_at=passcode.expires_at, ending=number_ending(phone.e164),
-                      recipient=phone.e164, text=_sms_text(code, purpose))
+    return IssuedCode(
+        passcode_id=passcode.id,
+        user_id=user.id,
+        account_id=user.account_id,
+        actor=user.email,
+        purpose=purpose,
+        expires_at=passcode.expires_at,
+        ending=number_ending(phone.e164),
+        recipient=phone.e164,
+        text=_sms_text(code, purpose),
+    )
 
 
 def deliver_passcode(services: ConnectServices, issued: IssuedCode, *, now: datetime) -> CodeSent:
@@ -236,18 +258,28 @@ def deliver_passcode(services: ConnectServices, issued: IssuedCode, *, now: date
     with services.transaction() as db:
         message = services.courier.send(
             db,
-            OutgoingMessage(channel=Channel.SMS, recipient=issued.recipient, body=issued.text,
-                            user_id=issued.user_id),
+            OutgoingMessage(channel=Channel.SMS, recipient=issued.recipient, body=issued.text, user_id=issued.user_id),
             now=now,
         )
         delivered = message.status == "sent"
         if not delivered:
-            db.exec(update(Passcode).where(col(Passcode.id) == issued.passcode_id, col(Passcode.used_at).is_(None),
-                                           col(Passcode.revoked_at).is_(None))
-                    .values(revoked_at=now, revoked_reason="not_delivered").execution_options(**_UNCHANGED))
+            db.exec(
+                update(Passcode)
+                .where(
+                    col(Passcode.id) == issued.passcode_id,
+                    col(Passcode.used_at).is_(None),
+                    col(Passcode.revoked_at).is_(None),
+                )
+                .values(revoked_at=now, revoked_reason="not_delivered")
+                .execution_options(**_UNCHANGED)
+            )
         if message.body == issued.text:  # the stored text shows the code (outbox): link it while the code lives
-            linked = db.exec(update(Passcode).where(col(Passcode.id) == issued.passcode_id, *_live(now))
-                             .values(message_id=message.id).execution_options(**_UNCHANGED)).rowcount
+            linked = db.exec(
+                update(Passcode)
+                .where(col(Passcode.id) == issued.passcode_id, *_live(now))
+                .values(message_id=message.id)
+                .execution_options(**_UNCHANGED)
+            ).rowcount
             if linked != 1:  # already dead (used up, replaced, failed): the text must not keep it
                 message.body = blank_codes(message.body)
                 db.add(message)
@@ -261,8 +293,9 @@ def deliver_passcode(services: ConnectServices, issued: IssuedCode, *, now: date
             user_id=issued.user_id,
             detail=f"{issued.purpose.value} code to the number ending {issued.ending}",
         )
-    return CodeSent(ending=issued.ending, expires_at=issued.expires_at, resend_at=now + RESEND_AFTER,
-                    delivered=delivered)
+    return CodeSent(
+        ending=issued.ending, expires_at=issued.expires_at, resend_at=now + RESEND_AFTER, delivered=delivered
+    )
 
 
 def blank_dead_codes(db: Session, *, user_ids: Iterable[int], now: datetime) -> int:
@@ -277,16 +310,29 @@ def blank_dead_codes(db: Session, *, user_ids: Iterable[int], now: datetime) -> 
     dead = db.exec(
         select(Passcode.id, Message.id, Message.body)
         .join(Message, col(Message.id) == col(Passcode.message_id))
-        .where(col(Passcode.user_id).in_(ids),
-               or_(col(Passcode.used_at).is_not(None), col(Passcode.revoked_at).is_not(None),
-                   col(Passcode.expires_at) <= now))
+        .where(
+            col(Passcode.user_id).in_(ids),
+            or_(
+                col(Passcode.used_at).is_not(None),
+                col(Passcode.revoked_at).is_not(None),
+                col(Passcode.expires_at) <= now,
+            ),
+        )
     ).all()
     for _passcode_id, message_id, body in dead:
-        db.exec(update(Message).where(col(Message.id) == message_id).values(body=blank_codes(body))
-                .execution_options(**_UNCHANGED))
+        db.exec(
+            update(Message)
+            .where(col(Message.id) == message_id)
+            .values(body=blank_codes(body))
+            .execution_options(**_UNCHANGED)
+        )
     if dead:
-        db.exec(update(Passcode).where(col(Passcode.id).in_([row[0] for row in dead])).values(message_id=None)
-                .execution_options(**_UNCHANGED))
+        db.exec(
+            update(Passcode)
+            .where(col(Passcode.id).in_([row[0] for row in dead]))
+            .values(message_id=None)
+            .execution_options(**_UNCHANGED)
+        )
     return len(dead)
 
 
@@ -362,8 +408,7 @@ def verify_passcode(
     if pyotp.HOTP(otp_secret(phone, box), digits=DIGITS).verify(typed, passcode.counter):
         won = db.exec(
             update(Passcode)
-            .where(col(Passcode.id) == passcode.id, col(Passcode.used_at).is_(None),
-                   col(Passcode.revoked_at).is_(None))
+            .where(col(Passcode.id) == passcode.id, col(Passcode.used_at).is_(None), col(Passcode.revoked_at).is_(None))
             .values(used_at=now, tries=Passcode.tries - 1)  # a right code costs no try
             .execution_options(**_UNCHANGED)
         ).rowcount
@@ -384,8 +429,7 @@ def verify_passcode(
     if tries >= MAX_TRIES:  # this page took the last try: the code dies, once
         db.exec(
             update(Passcode)
-            .where(col(Passcode.id) == passcode.id, col(Passcode.used_at).is_(None),
-                   col(Passcode.revoked_at).is_(None))
+            .where(col(Passcode.id) == passcode.id, col(Passcode.used_at).is_(None), col(Passcode.revoked_at).is_(None))
             .values(revoked_at=now, revoked_reason="too_many_tries")
             .execution_options(**_UNCHANGED)
         )

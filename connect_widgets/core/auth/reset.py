@@ -27,15 +27,9 @@ from enum import StrEnum
 
 from sqlmodel import col, select
 
-from connect_widgets.core.auth import notices
 from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.auth import notices
 from connect_widgets.core.auth.addresses import parse_connect_address
-from connect_widgets.core.errors import (
-    ConnectError,
-    PasscodeLocked,
-    PasscodeWrong,
-    StepOutOfOrder,
-)
 from connect_widgets.core.auth.passcodes import (
     LIFETIME,
     MAX_TRIES,
@@ -49,6 +43,12 @@ from connect_widgets.core.auth.passcodes import (
     verify_passcode,
 )
 from connect_widgets.core.auth.passwords import PolicyCheck, enforce_password_policy, review_password
+from connect_widgets.core.errors import (
+    ConnectError,
+    PasscodeLocked,
+    PasscodeWrong,
+    StepOutOfOrder,
+)
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.models import Account, AdminUser, LoginSession
 
@@ -154,8 +154,14 @@ class PasswordReset:
         if len(self._requested_at) >= REQUESTS_PER_PAGE:
             wait = self._requested_at[-REQUESTS_PER_PAGE] + PAGE_WINDOW - now
             with self._services.transaction() as db:
-                record_event(db, action=AuditAction.RESET_REQUESTED, outcome="refused", now=now, actor=address,
-                             detail="too many requests from one page")
+                record_event(
+                    db,
+                    action=AuditAction.RESET_REQUESTED,
+                    outcome="refused",
+                    now=now,
+                    actor=address,
+                    detail="too many requests from one page",
+                )
             raise TooManyResetRequests(wait_seconds=max(1, math.ceil(wait.total_seconds())))
         self._requested_at.append(now)
 
@@ -176,8 +182,11 @@ class PasswordReset:
                 raise StepOutOfOrder()
             verify_passcode(db, user=user, purpose=Purpose.RESET, code=code, now=now, box=box)
             account = db.get(Account, user.account_id)
-            self._words = (user.email.split("@")[0], account.code.lower() if account else "",
-                           account.company if account else "")
+            self._words = (
+                user.email.split("@")[0],
+                account.code.lower() if account else "",
+                account.company if account else "",
+            )
         self._verified_at, self.step = now, ResetStep.NEW_PASSWORD
 
     def review_new_password(self, candidate: object) -> list[PolicyCheck]:
@@ -200,7 +209,8 @@ class PasswordReset:
             if user is None or account is None:
                 raise StepOutOfOrder()
             password = enforce_password_policy(
-                new, confirm,
+                new,
+                confirm,
                 personal_words=self._words,
                 current_hash=user.password_hash,
                 hasher=services.hasher,
@@ -215,8 +225,13 @@ class PasswordReset:
             ):
                 open_session.ended_at, open_session.end_reason = now, "password_reset"
                 db.add(open_session)
-            record_event(db, action=AuditAction.RESET_COMPLETED, now=now, actor=user.email,
-                         account_id=user.account_id, user_id=user.id)
+            record_event(
+                db,
+                action=AuditAction.RESET_COMPLETED,
+                now=now,
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+            )
         self.step = ResetStep.DONE
         notices.password_reset(services, user=user, when=now)  # after the commit: a mail outage undoes nothing
-

@@ -157,33 +157,37 @@ class SmtpTransport:
                 "and CONNECT_SMTP_PORT (465 is usually ssl, 587 starttls)."
             ) from None
         except smtplib.SMTPServerDisconnected:
-            raise DeliveryFailed(f"The mail server at {self.where} closed the connection before "
-                                 "the email was accepted.") from None
+            raise DeliveryFailed(
+                f"The mail server at {self.where} closed the connection before the email was accepted."
+            ) from None
         except smtplib.SMTPResponseException as exc:
             raise DeliveryFailed(
-                f"The mail server at {self.where} answered {exc.smtp_code} "
-                f"{_one_line(exc.smtp_error, password)}"
+                f"The mail server at {self.where} answered {exc.smtp_code} {_one_line(exc.smtp_error, password)}"
             ) from None
         except smtplib.SMTPException as exc:
-            raise DeliveryFailed(f"The mail server at {self.where} did not take the email: "
-                                 f"{_one_line(str(exc), password)}") from None
+            raise DeliveryFailed(
+                f"The mail server at {self.where} did not take the email: {_one_line(str(exc), password)}"
+            ) from None
         except ssl.SSLCertVerificationError as exc:
             raise DeliveryFailed(
                 f"The mail server at {self.where} sent a certificate that could not be trusted "
                 f"({exc.verify_message}); check CONNECT_SMTP_HOST is the name on its certificate."
             ) from None
         except ssl.SSLError as exc:
-            raise DeliveryFailed(f"A TLS connection to the mail server at {self.where} failed "
-                                 f"({exc.reason or exc}); check CONNECT_SMTP_SECURITY.") from None
+            raise DeliveryFailed(
+                f"A TLS connection to the mail server at {self.where} failed "
+                f"({exc.reason or exc}); check CONNECT_SMTP_SECURITY."
+            ) from None
         except TimeoutError:
-            raise DeliveryFailed(f"The mail server at {self.where} did not answer within "
-                                 f"{self.timeout:g} s.") from None
+            raise DeliveryFailed(f"The mail server at {self.where} did not answer within {self.timeout:g} s.") from None
         except ConnectionRefusedError:
-            raise DeliveryFailed(f"Could not connect to the mail server at {self.where}: "
-                                 "the connection was refused (is it running?).") from None
+            raise DeliveryFailed(
+                f"Could not connect to the mail server at {self.where}: the connection was refused (is it running?)."
+            ) from None
         except OSError as exc:  # unknown name, no route, reset
-            raise DeliveryFailed(f"Could not reach the mail server at {self.where}: "
-                                 f"{exc.strerror or type(exc).__name__}.") from None
+            raise DeliveryFailed(
+                f"Could not reach the mail server at {self.where}: {exc.strerror or type(exc).__name__}."
+            ) from None
         log.debug("email accepted by %s", self.where)
 
 
@@ -257,8 +261,7 @@ class WebhookTransport:
         )
 
     def _request(self, message: OutgoingMessage) -> urllib.request.Request:
-        headers = {"Content-Type": "application/json", "Accept": "application/json",
-                   "User-Agent": "connect-widgets"}
+        headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "connect-widgets"}
         if self._token is not None:
             headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"
         payload = json.dumps({"to": message.recipient, "body": message.body}).encode("utf-8")
@@ -281,18 +284,24 @@ class WebhookTransport:
             if status >= 500:
                 return said
             if 300 <= status < 400:
-                raise DeliveryFailed(f"{said} (a redirect, not followed); set CONNECT_SMS_WEBHOOK_URL "
-                                     "to the address it redirects to.") from None
-            hint = {401: "; check CONNECT_SMS_WEBHOOK_TOKEN", 403: "; check CONNECT_SMS_WEBHOOK_TOKEN",
-                    404: "; check CONNECT_SMS_WEBHOOK_URL"}.get(status, "")
+                raise DeliveryFailed(
+                    f"{said} (a redirect, not followed); set CONNECT_SMS_WEBHOOK_URL to the address it redirects to."
+                ) from None
+            hint = {
+                401: "; check CONNECT_SMS_WEBHOOK_TOKEN",
+                403: "; check CONNECT_SMS_WEBHOOK_TOKEN",
+                404: "; check CONNECT_SMS_WEBHOOK_URL",
+            }.get(status, "")
             raise DeliveryFailed(f"{said}; not retried, the same request would fail again{hint}.") from None
         except urllib.error.URLError as exc:
             reason = exc.reason
             if isinstance(reason, TimeoutError):
                 return f"The SMS gateway at {self.where} did not answer within {self.timeout:g} s"
             if isinstance(reason, ssl.SSLCertVerificationError):
-                raise DeliveryFailed(f"The SMS gateway at {self.where} sent a certificate that could not be "
-                                     f"trusted ({reason.verify_message}).") from None
+                raise DeliveryFailed(
+                    f"The SMS gateway at {self.where} sent a certificate that could not be "
+                    f"trusted ({reason.verify_message})."
+                ) from None
             if isinstance(reason, ConnectionRefusedError):
                 return f"Could not connect to the SMS gateway at {self.where}: the connection was refused"
             text = reason.strerror if isinstance(reason, OSError) and reason.strerror else str(reason)

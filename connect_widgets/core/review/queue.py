@@ -19,16 +19,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from connect_widgets.core.auth import notices
-from connect_widgets.core.tasks.add_users import REVIEW_KIND as USER_IMPORT
-from connect_widgets.core.tasks.add_users import add_approved_users
 from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.auth import notices
 from connect_widgets.core.errors import ConnectError, InvalidInput
 from connect_widgets.core.inputs import read_text
 from connect_widgets.core.services import ConnectServices
+from connect_widgets.core.tasks.add_users import REVIEW_KIND as USER_IMPORT
+from connect_widgets.core.tasks.add_users import add_approved_users
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.models import Account, AdminUser, Review, TaskProgress
-
 
 DIRECTORY_DETAILS = "directory_details"  # a cloud directory's tenant, checked by staff
 
@@ -58,11 +57,23 @@ class ReviewQueue:
 
     def pending(self) -> list[PendingReview]:
         with self._services.transaction() as db:
-            rows = db.exec(select(Review, Account).where(Review.state == "pending",
-                                                         Review.account_id == Account.id)
-                           .order_by(col(Review.submitted_at), col(Review.id))).all()
-            return [PendingReview(r.id, a.code, a.company, r.task_key, r.kind, dict(r.payload),  # type: ignore[arg-type]
-                                  r.submitted_at) for r, a in rows]
+            rows = db.exec(
+                select(Review, Account)
+                .where(Review.state == "pending", Review.account_id == Account.id)
+                .order_by(col(Review.submitted_at), col(Review.id))
+            ).all()
+            return [
+                PendingReview(
+                    r.id,
+                    a.code,
+                    a.company,
+                    r.task_key,
+                    r.kind,
+                    dict(r.payload),  # type: ignore[arg-type]
+                    r.submitted_at,
+                )
+                for r, a in rows
+            ]
 
     def _take(self, db: Session, review_id: int) -> Review:
         review = db.get(Review, review_id)
@@ -75,12 +86,25 @@ class ReviewQueue:
         sender = db.get(AdminUser, review.submitted_by_id) if review.submitted_by_id is not None else None
         if sender is not None and sender.contact_email:
             return sender
-        return db.exec(select(AdminUser).where(AdminUser.account_id == review.account_id,
-                                               col(AdminUser.contact_email).is_not(None))
-                       .order_by(col(AdminUser.id))).first() or sender
+        return (
+            db.exec(
+                select(AdminUser)
+                .where(AdminUser.account_id == review.account_id, col(AdminUser.contact_email).is_not(None))
+                .order_by(col(AdminUser.id))
+            ).first()
+            or sender
+        )
 
-    def _notify(self, *, user: AdminUser | None, account_code: str, task_key: str, approved: bool,
-                outcome: str, reason: str | None = None) -> None:
+    def _notify(
+        self,
+        *,
+        user: AdminUser | None,
+        account_code: str,
+        task_key: str,
+        approved: bool,
+        outcome: str,
+        reason: str | None = None,
+    ) -> None:
         """Email the decision (its own unit of work: a mail outage never undoes the decision)."""
         if user is None:
             return
@@ -88,15 +112,32 @@ class ReviewQueue:
             title = self._services.catalogue.get(task_key).title
         except KeyError:
             title = task_key
-        notices.review_decided(self._services, user=user, task_title=title, approved=approved,
-                               outcome=outcome.format(task=title), reason=reason,
-                               url=self._services.settings.account_url(account_code))
+        notices.review_decided(
+            self._services,
+            user=user,
+            task_title=title,
+            approved=approved,
+            outcome=outcome.format(task=title),
+            reason=reason,
+            url=self._services.settings.account_url(account_code),
+        )
 
-    def _hand_back(self, db: Session, review: Review, data: dict[str, Any], now: datetime, *,
-                   state: TaskState = TaskState.IN_PROGRESS, step: str | None = None) -> None:
+    def _hand_back(
+        self,
+        db: Session,
+        review: Review,
+        data: dict[str, Any],
+        now: datetime,
+        *,
+        state: TaskState = TaskState.IN_PROGRESS,
+        step: str | None = None,
+    ) -> None:
         """Move the review's task to ``state`` (and ``step``, if given), merging ``data``."""
-        row = db.exec(select(TaskProgress).where(TaskProgress.account_id == review.account_id,
-                                                 TaskProgress.task_key == review.task_key)).first()
+        row = db.exec(
+            select(TaskProgress).where(
+                TaskProgress.account_id == review.account_id, TaskProgress.task_key == review.task_key
+            )
+        ).first()
         if row is not None:
             row.state, row.data = state.value, {**row.data, **data}
             row.step = step or row.step
@@ -121,20 +162,40 @@ class ReviewQueue:
             db.add(review)
             if review.kind == USER_IMPORT:
                 added, skipped = add_approved_users(db, review, now=now)
-                self._hand_back(db, review, {"review": "approved", "users_added": added, "users_skipped": skipped},
-                                now, state=TaskState.COMPLETE)
-                record_event(db, action=AuditAction.USERS_ADDED, now=now, actor=actor, account_id=review.account_id,
-                             detail=f"{added} users added from review {review.id} ({skipped} already there)")
-                outcome = (f"{added} {'user was' if added == 1 else 'users were'} added to your account"
-                           + (f" ({skipped} already there)" if skipped else "") + ", and {task} is complete.")
+                self._hand_back(
+                    db,
+                    review,
+                    {"review": "approved", "users_added": added, "users_skipped": skipped},
+                    now,
+                    state=TaskState.COMPLETE,
+                )
+                record_event(
+                    db,
+                    action=AuditAction.USERS_ADDED,
+                    now=now,
+                    actor=actor,
+                    account_id=review.account_id,
+                    detail=f"{added} users added from review {review.id} ({skipped} already there)",
+                )
+                outcome = (
+                    f"{added} {'user was' if added == 1 else 'users were'} added to your account"
+                    + (f" ({skipped} already there)" if skipped else "")
+                    + ", and {task} is complete."
+                )
             elif review.kind == DIRECTORY_DETAILS:  # staff checked the tenant: the directory task is done
                 self._hand_back(db, review, {"review": "approved"}, now, state=TaskState.COMPLETE)
                 outcome = "Your directory is connected, and {task} is complete."
             else:
                 self._hand_back(db, review, {"correction": None, "review": "approved"}, now)
                 outcome = "Your corrections are applied to the account: open {task} to check them and confirm."
-            record_event(db, action=AuditAction.REVIEW_APPROVED, now=now, actor=actor,
-                         account_id=review.account_id, detail=f"review {review.id} ({review.kind})")
+            record_event(
+                db,
+                action=AuditAction.REVIEW_APPROVED,
+                now=now,
+                actor=actor,
+                account_id=review.account_id,
+                detail=f"review {review.id} ({review.kind})",
+            )
             recipient, task_key = self._recipient(db, review), review.task_key
             code = account.code if account is not None else ""
         self._notify(user=recipient, account_code=code, task_key=task_key, approved=True, outcome=outcome)
@@ -158,12 +219,19 @@ class ReviewQueue:
                 outcome = "The tenant you sent is still in {task}: correct it there and send it again."
             else:
                 self._hand_back(db, review, {"correction": None, "review": "rejected"}, now)
-                outcome = ("Nothing was changed. {task} keeps the values you sent: correct them there and "
-                           "send them again, or confirm the details as they are.")
-            record_event(db, action=AuditAction.REVIEW_REJECTED, now=now, actor=f"staff:{self._staff}",
-                         account_id=review.account_id, detail=f"review {review.id} ({review.kind})")
+                outcome = (
+                    "Nothing was changed. {task} keeps the values you sent: correct them there and "
+                    "send them again, or confirm the details as they are."
+                )
+            record_event(
+                db,
+                action=AuditAction.REVIEW_REJECTED,
+                now=now,
+                actor=f"staff:{self._staff}",
+                account_id=review.account_id,
+                detail=f"review {review.id} ({review.kind})",
+            )
             recipient, task_key = self._recipient(db, review), review.task_key
             account = db.get(Account, review.account_id)
             code = account.code if account is not None else ""
-        self._notify(user=recipient, account_code=code, task_key=task_key, approved=False, outcome=outcome,
-                     reason=text)
+        self._notify(user=recipient, account_code=code, task_key=task_key, approved=False, outcome=outcome, reason=text)

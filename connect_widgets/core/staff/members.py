@@ -28,6 +28,8 @@ from sqlmodel import Session, col, select
 
 from connect_widgets.core.accounts.create import PLATFORMS, REGIONS
 from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.auth.lockout import FIRST_LOCK, MAX_FAILED_LOGINS, STAFF_LOCKOUT, check_reserved
+from connect_widgets.core.auth.passwords import MAX_LENGTH, read_password, review_password
 from connect_widgets.core.errors import (
     ConnectError,
     InvalidCredentials,
@@ -36,8 +38,6 @@ from connect_widgets.core.errors import (
     SessionExpired,
 )
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.auth.lockout import FIRST_LOCK, MAX_FAILED_LOGINS, STAFF_LOCKOUT, check_reserved
-from connect_widgets.core.auth.passwords import MAX_LENGTH, read_password, review_password
 from connect_widgets.core.review.queue import PendingReview, ReviewQueue
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.models import Account, StaffMember
@@ -93,8 +93,7 @@ def read_staff_name(value: object) -> str:
     text = _SPACES.sub(" ", read_text(value, field="name", label="staff name", max_length=NAME_MAX))
     if len(text) < NAME_MIN or not all(ch.isalnum() or ch in NAME_PUNCTUATION for ch in text):
         raise InvalidInput(
-            f"The staff name uses {NAME_MIN} to {NAME_MAX} letters, digits, spaces, dots, hyphens "
-            "and underscores.",
+            f"The staff name uses {NAME_MIN} to {NAME_MAX} letters, digits, spaces, dots, hyphens and underscores.",
             field="name",
         )
     return text
@@ -127,20 +126,25 @@ def enforce_staff_password(password: object, *, staff_name: str) -> str:
         PasswordRejected: with every rule it breaks, each in plain words.
     """
     secret = read_password(password, field="password", label="password")
-    problems = [check.message for check in review_password(secret, personal_words=staff_personal_words(staff_name))
-                if not check.met and check.rule != "length"]
+    problems = [
+        check.message
+        for check in review_password(secret, personal_words=staff_personal_words(staff_name))
+        if not check.met and check.rule != "length"
+    ]
     if len(secret) > MAX_LENGTH:
         problems.insert(0, f"Use at most {MAX_LENGTH} characters.")
     elif len(secret) < STAFF_MIN_LENGTH:
-        problems.insert(0, f"Use at least {STAFF_MIN_LENGTH} characters: the staff login has no second step "
-                           "(no passcode), so its password must be longer than an admin's.")
+        problems.insert(
+            0,
+            f"Use at least {STAFF_MIN_LENGTH} characters: the staff login has no second step "
+            "(no passcode), so its password must be longer than an admin's.",
+        )
     if problems:
         raise PasswordRejected(problems)
     return secret
 
 
-def add_staff_member(services: ConnectServices, *, name: object, password: object,
-                     actor: str = "support") -> str:
+def add_staff_member(services: ConnectServices, *, name: object, password: object, actor: str = "support") -> str:
     """Create a staff member who may work the review queue; returns the name as stored.
 
     The password must pass the admins' policy, with the name as a personal word,
@@ -161,8 +165,9 @@ def add_staff_member(services: ConnectServices, *, name: object, password: objec
             if existing is not None:
                 raise _taken(existing.name)
             db.add(StaffMember(name=staff_name, password_hash=password_hash, created_at=now))
-            record_event(db, action=AuditAction.STAFF_CREATED, now=now, actor=actor,
-                         detail=f"staff member {staff_name}")
+            record_event(
+                db, action=AuditAction.STAFF_CREATED, now=now, actor=actor, detail=f"staff member {staff_name}"
+            )
     except IntegrityError:  # added by someone else between the check and the insert
         raise _taken(staff_name) from None
     return staff_name
@@ -219,8 +224,14 @@ class StaffDoor:
             member = db.get(StaffMember, staff_id) if staff_id is not None else None
             if member is None:
                 # What was typed as a name is not recorded: people type passwords there.
-                record_event(db, action=AuditAction.STAFF_LOGIN_FAILED, now=now, actor="staff:?",
-                             outcome="refused", detail="unknown staff name")
+                record_event(
+                    db,
+                    action=AuditAction.STAFF_LOGIN_FAILED,
+                    now=now,
+                    actor="staff:?",
+                    outcome="refused",
+                    detail="unknown staff name",
+                )
                 raise StaffCredentialsRefused()
             actor = f"staff:{member.name}"
             if not correct or not STAFF_LOCKOUT.accept(db, member.id, now=now):  # type: ignore[arg-type]
@@ -239,14 +250,19 @@ class StaffDoor:
     def _count_failure(db: Session, member: StaffMember, attempt: int | None, actor: str, now: datetime) -> None:
         """Audit a refused try counted by :meth:`Lockout.reserve`; the 5th in a row locks (once)."""
         detail = "staff account locked" if attempt is None else f"wrong password ({attempt} in a row)"
-        record_event(db, action=AuditAction.STAFF_LOGIN_FAILED, now=now, actor=actor, outcome="refused",
-                     detail=detail)
+        record_event(db, action=AuditAction.STAFF_LOGIN_FAILED, now=now, actor=actor, outcome="refused", detail=detail)
         if attempt is not None and attempt < MAX_FAILED_LOGINS:
             return
         lock = STAFF_LOCKOUT.lock_if_due(db, member.id, now=now)  # type: ignore[arg-type]
         if lock is not None:
-            record_event(db, action=AuditAction.STAFF_LOCKED, now=now, actor=actor, outcome="locked",
-                         detail=f"locked for {lock.minutes} minutes after {MAX_FAILED_LOGINS} wrong passwords")
+            record_event(
+                db,
+                action=AuditAction.STAFF_LOCKED,
+                now=now,
+                actor=actor,
+                outcome="locked",
+                detail=f"locked for {lock.minutes} minutes after {MAX_FAILED_LOGINS} wrong passwords",
+            )
 
 
 @dataclass(frozen=True)
@@ -270,11 +286,18 @@ class ReviewSummary:
     users_shown: tuple[str, ...] = ()  # its first addresses
 
 
-_DETAIL_LABELS = {"company": "Company name", "primary_domain": "Primary domain",
-                  "platform": "Platform", "region": "Region"}
+_DETAIL_LABELS = {
+    "company": "Company name",
+    "primary_domain": "Primary domain",
+    "platform": "Platform",
+    "region": "Region",
+}
 _DETAIL_CHOICES = {"platform": PLATFORMS, "region": REGIONS}
-_KIND_LABELS = {"details_correction": "Details correction", "user_import": "User import",
-                "directory_details": "Directory details"}
+_KIND_LABELS = {
+    "details_correction": "Details correction",
+    "user_import": "User import",
+    "directory_details": "Directory details",
+}
 
 
 def _shown(field: str, value: object) -> str:
@@ -289,12 +312,15 @@ def _summarise(review: PendingReview, account: Account | None, task_title: str) 
         users = payload.get("users")
         users = users if isinstance(users, list) else []
         emails = [str(u.get("email", "")) if isinstance(u, dict) else str(u) for u in users]
-        return ReviewSummary(review, task_title, kind_label, user_count=len(emails),
-                             users_shown=tuple(emails[:USERS_SHOWN]))
+        return ReviewSummary(
+            review, task_title, kind_label, user_count=len(emails), users_shown=tuple(emails[:USERS_SHOWN])
+        )
     changes = tuple(
-        FieldChange(label=_DETAIL_LABELS.get(field, field.replace("_", " ").capitalize()),
-                    current=_shown(field, getattr(account, field, None)) if field in _DETAIL_LABELS else "",
-                    new=_shown(field, value))
+        FieldChange(
+            label=_DETAIL_LABELS.get(field, field.replace("_", " ").capitalize()),
+            current=_shown(field, getattr(account, field, None)) if field in _DETAIL_LABELS else "",
+            new=_shown(field, value),
+        )
         for field, value in payload.items()
     )
     return ReviewSummary(review, task_title, kind_label, changes=changes)
@@ -344,8 +370,14 @@ class StaffSession:
                 reason = "staff member removed"
             if reason is not None:
                 self._ended = True
-                record_event(db, action=AuditAction.SESSION_EXPIRED, now=now, actor=f"staff:{self.name}",
-                             outcome="ended", detail=reason)
+                record_event(
+                    db,
+                    action=AuditAction.SESSION_EXPIRED,
+                    now=now,
+                    actor=f"staff:{self.name}",
+                    outcome="ended",
+                    detail=reason,
+                )
         if reason is not None:
             raise StaffSessionExpired()
         self._last_seen = now
@@ -356,8 +388,7 @@ class StaffSession:
             return
         self._ended = True
         with self._services.transaction() as db:
-            record_event(db, action=AuditAction.LOGOUT, now=self._services.clock.now(),
-                         actor=f"staff:{self.name}")
+            record_event(db, action=AuditAction.LOGOUT, now=self._services.clock.now(), actor=f"staff:{self.name}")
 
     def pending(self) -> list[PendingReview]:
         """Pending reviews across accounts, oldest first."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from connect_widgets.core.auth import notices
 from connect_widgets.core.audit import AuditAction, record_event
-from connect_widgets.core.errors import UserNotFound
-from connect_widgets.core.inputs import read_text
+from connect_widgets.core.auth import notices
 from connect_widgets.core.auth.passcodes import revoke_live_passcodes
 from connect_widgets.core.auth.passwords import generate_temporary_password
+from connect_widgets.core.errors import UserNotFound
+from connect_widgets.core.inputs import read_text
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.models import Account, AdminUser, Phone
 
@@ -85,6 +85,13 @@ def issue_temporary_password(services: ConnectServices, *, email: object, actor:
         user.must_change_password, user.password_set_at = True, now
         user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
         db.add(user)
-        record_event(db, action=AuditAction.PASSWORD_ISSUED, now=now, actor=actor,
-                     account_id=user.account_id, user_id=user.id, detail="new supplied password")
+        record_event(
+            db,
+            action=AuditAction.PASSWORD_ISSUED,
+            now=now,
+            actor=actor,
+            account_id=user.account_id,
+            user_id=user.id,
+            detail="new supplied password",
+        )
         return password

@@ -23,6 +23,10 @@ from sqlmodel import Session, col, select
 
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.errors import InvalidInput, StepNotOpen
+from connect_widgets.core.inputs import read_text
+from connect_widgets.core.tasks.board import OPEN, TaskStatus, latest_review
+from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.core.tasks.uploads import (
     MAX_EMAIL_LENGTH,
     MAX_NAME_LENGTH,
@@ -37,10 +41,6 @@ from connect_widgets.core.tasks.uploads import (
     read_upload,
     within,
 )
-from connect_widgets.core.inputs import read_text
-from connect_widgets.core.tasks.board import OPEN, latest_review, TaskStatus
-from connect_widgets.core.tasks.stepped import SteppedTask
-from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.models import AdminUser, Domain, MailUser, Review
 
 TASK = "add_users"
@@ -68,8 +68,9 @@ class UserBatch:
     users_skipped: int
 
 
-def check_users(upload: Upload, *, domains: Iterable[str], existing: Iterable[str],
-                staged: Iterable[str] = ()) -> CheckedRows:
+def check_users(
+    upload: Upload, *, domains: Iterable[str], existing: Iterable[str], staged: Iterable[str] = ()
+) -> CheckedRows:
     """Check every row of an uploaded user list.
 
     Args:
@@ -99,8 +100,11 @@ def check_users(upload: Upload, *, domains: Iterable[str], existing: Iterable[st
             elif email in existing:
                 problems.append(RowError(row.number, header["email"], "Already a user of your account."))
             elif first != row.number:
-                problems.append(RowError(row.number, header["email"],
-                                         f"Duplicate of row {first}." if first else "Already added by hand."))
+                problems.append(
+                    RowError(
+                        row.number, header["email"], f"Duplicate of row {first}." if first else "Already added by hand."
+                    )
+                )
         names: dict[str, str] = {}
         for key, label in _NAMES:
             try:
@@ -115,8 +119,10 @@ def check_users(upload: Upload, *, domains: Iterable[str], existing: Iterable[st
 
 
 def _not_verified(email: str) -> str:
-    return (f"{domain_of(email)} is not one of your verified domains. Verify it in Validate Your Domains, "
-            "or correct the address.")
+    return (
+        f"{domain_of(email)} is not one of your verified domains. Verify it in Validate Your Domains, "
+        "or correct the address."
+    )
 
 
 class AddUsersTask(SteppedTask):
@@ -132,11 +138,14 @@ class AddUsersTask(SteppedTask):
             rejection = latest.staff_note if latest is not None and latest.state == "rejected" else None
         file = data.get("file") or {}
         return UserBatch(
-            users=tuple(data.get("users") or ()), errors=tuple(data.get("errors") or ()),
-            error_count=int(data.get("error_count") or 0), filename=file.get("name"),
+            users=tuple(data.get("users") or ()),
+            errors=tuple(data.get("errors") or ()),
+            error_count=int(data.get("error_count") or 0),
+            filename=file.get("name"),
             rows_read=int(file.get("rows") or 0),
             rejection=rejection if status.state is TaskState.IN_PROGRESS else None,
-            users_added=data.get("users_added"), users_skipped=int(data.get("users_skipped") or 0),
+            users_added=data.get("users_added"),
+            users_skipped=int(data.get("users_skipped") or 0),
         )
 
     def verified_domains(self) -> list[str]:
@@ -144,8 +153,9 @@ class AddUsersTask(SteppedTask):
             return _verified_domains(db, user)
 
     def _editable(self) -> TaskStatus:
-        status = self._board.require(TASK, allowed=OPEN | {TaskState.AWAITING_VALIDATION},
-                                     complete="these users were added already.")
+        status = self._board.require(
+            TASK, allowed=OPEN | {TaskState.AWAITING_VALIDATION}, complete="these users were added already."
+        )
         if status.state is TaskState.AWAITING_VALIDATION:
             raise StepNotOpen("Your users are with the Connect team. Wait for their answer before changing them.")
         return status
@@ -155,8 +165,11 @@ class AddUsersTask(SteppedTask):
             domains = _verified_domains(db, user)
             existing = set(db.exec(select(MailUser.email).where(MailUser.account_id == user.account_id)))
         if not domains:
-            raise InvalidInput("Your account has no verified domain yet. Verify your domain in Validate Your "
-                               "Domains first: users' addresses must be in a verified domain.", field="file")
+            raise InvalidInput(
+                "Your account has no verified domain yet. Verify your domain in Validate Your "
+                "Domains first: users' addresses must be in a verified domain.",
+                field="file",
+            )
         return domains, existing
 
     def check_file(self, *, version: int, filename: object, content: object) -> TaskStatus:
@@ -172,10 +185,14 @@ class AddUsersTask(SteppedTask):
         by_hand = [u for u in status.data.get("users") or () if u.get("row") is None]
         checked = check_users(upload, domains=domains, existing=existing, staged=[u["email"] for u in by_hand])
         if len(by_hand) + len(checked.accepted) > MAX_ROWS:
-            raise InvalidInput(f"That would stage more than {MAX_ROWS:,} users. Submit these in smaller batches.",
-                               field="file")
-        data = {"users": [*by_hand, *checked.accepted], **checked.saved_errors(),
-                "file": {"name": upload.filename, "rows": checked.rows_read, "accepted": len(checked.accepted)}}
+            raise InvalidInput(
+                f"That would stage more than {MAX_ROWS:,} users. Submit these in smaller batches.", field="file"
+            )
+        data = {
+            "users": [*by_hand, *checked.accepted],
+            **checked.saved_errors(),
+            "file": {"name": upload.filename, "rows": checked.rows_read, "accepted": len(checked.accepted)},
+        }
         return self._board.save(TASK, version=version, step="review", data=data)
 
     def add_user(self, *, version: int, email: object, first_name: object = "", last_name: object = "") -> TaskStatus:
@@ -186,11 +203,15 @@ class AddUsersTask(SteppedTask):
             StepOutOfOrder: the batch is with the Connect team, or the task is complete.
         """
         status = self._editable()
-        address = parse_mail_address(read_text(email, field="email", label="email address",
-                                               max_length=MAX_EMAIL_LENGTH))
+        address = parse_mail_address(
+            read_text(email, field="email", label="email address", max_length=MAX_EMAIL_LENGTH)
+        )
         names = {
-            key: parse_person_name(read_text(value, field=key, label=label, max_length=MAX_NAME_LENGTH,
-                                             required=False), label=label, field=key)
+            key: parse_person_name(
+                read_text(value, field=key, label=label, max_length=MAX_NAME_LENGTH, required=False),
+                label=label,
+                field=key,
+            )
             for (key, label), value in zip(_NAMES, (first_name, last_name), strict=True)
         }
         domains, existing = self._domains_and_users()
@@ -202,8 +223,7 @@ class AddUsersTask(SteppedTask):
         if any(u["email"] == address for u in users):
             raise InvalidInput(f"{address} is already in this batch.", field="email")
         if len(users) >= MAX_ROWS:
-            raise InvalidInput(f"The batch already holds {MAX_ROWS:,} users. Submit it, then add more.",
-                               field="email")
+            raise InvalidInput(f"The batch already holds {MAX_ROWS:,} users. Submit it, then add more.", field="email")
         users.append({"email": address, **names, "row": None})
         return self._board.save(TASK, version=version, step="review", data={"users": users})
 
@@ -217,8 +237,9 @@ class AddUsersTask(SteppedTask):
         users = list(status.data.get("users") or ())
         kept = [u for u in users if u["email"] != email]
         if len(kept) == len(users):
-            raise InvalidInput("That user is not in the batch any more. The page now shows the batch as it is.",
-                               field="email")
+            raise InvalidInput(
+                "That user is not in the batch any more. The page now shows the batch as it is.", field="email"
+            )
         return self._board.save(TASK, version=version, data={"users": kept})
 
     def submit(self, *, version: int) -> TaskStatus:
@@ -233,26 +254,49 @@ class AddUsersTask(SteppedTask):
         status = self._editable()
         users = list(status.data.get("users") or ())
         if not users:
-            raise InvalidInput("There are no users to submit yet. Upload your list or add users one by one.",
-                               field="file")
+            raise InvalidInput(
+                "There are no users to submit yet. Upload your list or add users one by one.", field="file"
+            )
 
         def file_review(db: Session, user: AdminUser, now: datetime) -> None:
-            review = Review(account_id=user.account_id, task_key=TASK, kind=REVIEW_KIND,
-                            payload={"users": users}, submitted_by_id=user.id, submitted_at=now)
+            review = Review(
+                account_id=user.account_id,
+                task_key=TASK,
+                kind=REVIEW_KIND,
+                payload={"users": users},
+                submitted_by_id=user.id,
+                submitted_at=now,
+            )
             db.add(review)
             db.flush()
-            record_event(db, action=AuditAction.USERS_SUBMITTED, now=now, actor=user.email,
-                         account_id=user.account_id, user_id=user.id,
-                         detail=f"{len(users)} users sent for review {review.id}")
+            record_event(
+                db,
+                action=AuditAction.USERS_SUBMITTED,
+                now=now,
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=f"{len(users)} users sent for review {review.id}",
+            )
 
-        return self._board.save(TASK, version=version, step="submit", state=TaskState.AWAITING_VALIDATION,
-                                data={"submitted": len(users)}, also=file_review)
+        return self._board.save(
+            TASK,
+            version=version,
+            step="submit",
+            state=TaskState.AWAITING_VALIDATION,
+            data={"submitted": len(users)},
+            also=file_review,
+        )
 
 
 def _verified_domains(db: Session, user: AdminUser) -> list[str]:
-    return list(db.exec(select(Domain.name).where(Domain.account_id == user.account_id,
-                                                  col(Domain.verified_at).is_not(None))
-                        .order_by(col(Domain.name))))
+    return list(
+        db.exec(
+            select(Domain.name)
+            .where(Domain.account_id == user.account_id, col(Domain.verified_at).is_not(None))
+            .order_by(col(Domain.name))
+        )
+    )
 
 
 def add_approved_users(db: Session, review: Review, *, now: datetime) -> tuple[int, int]:
@@ -270,10 +314,16 @@ def add_approved_users(db: Session, review: Review, *, now: datetime) -> tuple[i
             skipped += 1
             continue
         existing.add(email)
-        rows.append({"account_id": review.account_id, "email": email[:MAX_EMAIL_LENGTH],
-                     "first_name": str(entry.get("first_name") or "")[:MAX_NAME_LENGTH],
-                     "last_name": str(entry.get("last_name") or "")[:MAX_NAME_LENGTH],
-                     "review_id": review.id, "created_at": now})
+        rows.append(
+            {
+                "account_id": review.account_id,
+                "email": email[:MAX_EMAIL_LENGTH],
+                "first_name": str(entry.get("first_name") or "")[:MAX_NAME_LENGTH],
+                "last_name": str(entry.get("last_name") or "")[:MAX_NAME_LENGTH],
+                "review_id": review.id,
+                "created_at": now,
+            }
+        )
     if rows:
         db.execute(insert(MailUser), rows)
     return len(rows), skipped

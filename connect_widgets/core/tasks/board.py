@@ -15,6 +15,7 @@ from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
 from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.errors import (
     ConnectError,
     StepNotOpen,
@@ -24,7 +25,6 @@ from connect_widgets.core.errors import (
     TaskLocked,
     UnknownTask,
 )
-from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.tasks.catalogue import TaskDefinition, TaskState, task_states
 from connect_widgets.store.models import AdminUser, LoginSession, Review, TaskProgress
 
@@ -82,8 +82,9 @@ def _listed(titles: tuple[str, ...]) -> str:
     return " and ".join(titles) if len(titles) < 3 else f"{', '.join(titles[:-1])} and {titles[-1]}"
 
 
-def refusal(status: TaskStatus, *, allowed: frozenset[TaskState] = OPEN, at: str | None = None,
-            complete: str = "") -> ConnectError | None:
+def refusal(
+    status: TaskStatus, *, allowed: frozenset[TaskState] = OPEN, at: str | None = None, complete: str = ""
+) -> ConnectError | None:
     """Why an action on the task may not run now, or ``None`` when it may.
 
     Args:
@@ -95,29 +96,41 @@ def refusal(status: TaskStatus, *, allowed: frozenset[TaskState] = OPEN, at: str
     title = status.task.title
     if status.state is TaskState.LOCKED:
         needs = _listed(status.waiting_for)
-        return TaskLocked(f"{title} is locked until {needs} {'is' if len(status.waiting_for) == 1 else 'are'} "
-                          "complete.")
+        return TaskLocked(
+            f"{title} is locked until {needs} {'is' if len(status.waiting_for) == 1 else 'are'} complete."
+        )
     if status.state not in allowed:
         if status.state is TaskState.COMPLETE:
-            return TaskComplete(f"{title} is complete; " + (complete or "nothing on it can be changed from this "
-                                "page. If something in it must change, contact Connect support."))
+            return TaskComplete(
+                f"{title} is complete; "
+                + (
+                    complete
+                    or "nothing on it can be changed from this "
+                    "page. If something in it must change, contact Connect support."
+                )
+            )
         if status.state is TaskState.AWAITING_VALIDATION:
-            return StepNotOpen(f"That step is not open: {title} is waiting for validation, and its answer "
-                               "appears on its page.")
+            return StepNotOpen(
+                f"That step is not open: {title} is waiting for validation, and its answer appears on its page."
+            )
         if status.state is TaskState.NOT_STARTED:
             return StepNotOpen(f"That step is not open: start {title} first.")
         return StepNotOpen(f"That step is not open: {title} is in progress. The page shows where it is now.")
     if at is not None and status.state is TaskState.IN_PROGRESS and status.step != at:
         where = status.step.replace("_", " ") if status.step else "its first step"
-        return StepNotOpen(f"That step is not open: {title} is not at that step (it is at {where}). "
-                           "The page shows where it is now.")
+        return StepNotOpen(
+            f"That step is not open: {title} is not at that step (it is at {where}). The page shows where it is now."
+        )
     return None
 
 
 def latest_review(db: Session, *, account_id: int, task_key: str) -> Review | None:
     """The newest review an account sent for a task (its state says what staff decided)."""
-    return db.exec(select(Review).where(Review.account_id == account_id, Review.task_key == task_key)
-                   .order_by(col(Review.id).desc())).first()
+    return db.exec(
+        select(Review)
+        .where(Review.account_id == account_id, Review.task_key == task_key)
+        .order_by(col(Review.id).desc())
+    ).first()
 
 
 class TaskBoard:
@@ -133,28 +146,39 @@ class TaskBoard:
 
     def _overview(self, db: Session, user: AdminUser) -> ProgressOverview:  # noqa: D102
         states = task_states(db, account_id=user.account_id, catalogue=self._catalogue)
-        rows = {
-            r.task_key: r
-            for r in db.exec(select(TaskProgress).where(TaskProgress.account_id == user.account_id))
-        }
+        rows = {r.task_key: r for r in db.exec(select(TaskProgress).where(TaskProgress.account_id == user.account_id))}
         statuses = []
         for task in self._catalogue:
             waiting = tuple(
                 self._catalogue.get(p).title for p in task.prerequisites if states[p] is not TaskState.COMPLETE
             )
             row = rows.get(task.key)
-            statuses.append(TaskStatus(
-                task, states[task.key], waiting,
-                row.step if row else None, dict(row.data) if row else {}, row.version if row else 0,
-            ))
+            statuses.append(
+                TaskStatus(
+                    task,
+                    states[task.key],
+                    waiting,
+                    row.step if row else None,
+                    dict(row.data) if row else {},
+                    row.version if row else 0,
+                )
+            )
         return ProgressOverview(tuple(statuses))
 
     def overview(self) -> ProgressOverview:
         with self._flow.admin_session() as (db, user):
             return self._overview(db, user)
 
-    def require_in(self, db: Session, user: AdminUser, key: str, *, allowed: frozenset[TaskState] = OPEN,
-                   at: str | None = None, complete: str = "") -> TaskStatus:
+    def require_in(
+        self,
+        db: Session,
+        user: AdminUser,
+        key: str,
+        *,
+        allowed: frozenset[TaskState] = OPEN,
+        at: str | None = None,
+        complete: str = "",
+    ) -> TaskStatus:
         """The task as saved now, provided the action may run on it (inside the caller's unit of work).
 
         Every task action calls this (or :meth:`require`) whatever the page sent: a
@@ -168,14 +192,22 @@ class TaskBoard:
         status = self._overview(db, user).get(key)
         refused = refusal(status, allowed=allowed, at=at, complete=complete)
         if refused is not None:
-            record_event(db, action=AuditAction.TASK_REFUSED, outcome="refused",
-                         now=self._flow.services.clock.now(), actor=user.email, account_id=user.account_id,
-                         user_id=user.id, detail=f"{key}: {refused.code} ({status.state.value} at {status.step})")
+            record_event(
+                db,
+                action=AuditAction.TASK_REFUSED,
+                outcome="refused",
+                now=self._flow.services.clock.now(),
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=f"{key}: {refused.code} ({status.state.value} at {status.step})",
+            )
             raise refused
         return status
 
-    def require(self, key: str, *, allowed: frozenset[TaskState] = OPEN, at: str | None = None,
-                complete: str = "") -> TaskStatus:
+    def require(
+        self, key: str, *, allowed: frozenset[TaskState] = OPEN, at: str | None = None, complete: str = ""
+    ) -> TaskStatus:
         """:meth:`require_in` in a unit of work of its own (before slow work: parsing, DNS, LDAP)."""
         with self._flow.admin_session() as (db, user):
             return self.require_in(db, user, key, allowed=allowed, at=at, complete=complete)
@@ -195,8 +227,10 @@ class TaskBoard:
                 select(TaskProgress.version, TaskProgress.state, TaskProgress.updated_by_id)
                 .select_from(LoginSession)
                 .join(AdminUser, col(AdminUser.id) == col(LoginSession.user_id))
-                .outerjoin(TaskProgress, and_(col(TaskProgress.account_id) == col(AdminUser.account_id),
-                                              col(TaskProgress.task_key) == key))
+                .outerjoin(
+                    TaskProgress,
+                    and_(col(TaskProgress.account_id) == col(AdminUser.account_id), col(TaskProgress.task_key) == key),
+                )
                 .where(*live)
             ).first()
         if row is None:
@@ -257,8 +291,11 @@ class TaskBoard:
             now = self._flow.services.clock.now()
             merged = {**status.data, **(data or {})}
             values: dict[str, Any] = {
-                "state": state.value, "data": merged, "version": status.version + 1,
-                "updated_at": now, "updated_by_id": user.id,
+                "state": state.value,
+                "data": merged,
+                "version": status.version + 1,
+                "updated_at": now,
+                "updated_by_id": user.id,
                 "step": step if step is not None else (status.step or status.task.steps[0]),
                 "completed_at": now if state is TaskState.COMPLETE else None,
             }
@@ -268,21 +305,36 @@ class TaskBoard:
             else:
                 written = db.execute(
                     update(TaskProgress)
-                    .where(col(TaskProgress.account_id) == user.account_id,
-                           col(TaskProgress.task_key) == key,
-                           col(TaskProgress.version) == version)
+                    .where(
+                        col(TaskProgress.account_id) == user.account_id,
+                        col(TaskProgress.task_key) == key,
+                        col(TaskProgress.version) == version,
+                    )
                     .values(**values)
                 ).rowcount
                 if written != 1:
-                    record_event(db, action=AuditAction.TASK_CONFLICT, outcome="refused", now=now,
-                                 actor=user.email, account_id=user.account_id, user_id=user.id,
-                                 detail=f"{key}: saved from version {version}, now {status.version}")
+                    record_event(
+                        db,
+                        action=AuditAction.TASK_CONFLICT,
+                        outcome="refused",
+                        now=now,
+                        actor=user.email,
+                        account_id=user.account_id,
+                        user_id=user.id,
+                        detail=f"{key}: saved from version {version}, now {status.version}",
+                    )
                     raise TaskConflict()
             if also is not None:
                 also(db, user, now)
-            record_event(db, action=AuditAction.TASK_SAVED, now=now, actor=user.email,
-                         account_id=user.account_id, user_id=user.id,
-                         detail=f"{key}: {state.value} at {values['step']} (version {values['version']})")
+            record_event(
+                db,
+                action=AuditAction.TASK_SAVED,
+                now=now,
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=f"{key}: {state.value} at {values['step']} (version {values['version']})",
+            )
             db.flush()  # expire_all() would drop unflushed changes made by ``also``
             db.expire_all()
             return self._overview(db, user).get(key)

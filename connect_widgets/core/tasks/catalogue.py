@@ -18,9 +18,7 @@ from sqlmodel import Session, select
 from connect_widgets.paths import project_path
 from connect_widgets.store.models import TaskProgress
 
-VALIDATION_KINDS = frozenset(
-    {"none", "self", "staff", "dns_txt", "dns_spf", "dns_mx", "ldap", "test_login", "rows"}
-)
+VALIDATION_KINDS = frozenset({"none", "self", "staff", "dns_txt", "dns_spf", "dns_mx", "ldap", "test_login", "rows"})
 
 
 class TaskState(StrEnum):
@@ -92,8 +90,7 @@ def load_resources(path: Path | None = None) -> tuple[Resource, ...]:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         return tuple(
-            Resource(str(r["title"]), str(r.get("summary", "")), str(r["url"]))
-            for r in raw.get("resources", [])
+            Resource(str(r["title"]), str(r.get("summary", "")), str(r["url"])) for r in raw.get("resources", [])
         )
     except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
         raise CatalogueError(f"{path}: {exc}") from None
@@ -140,10 +137,7 @@ def load_catalogue(path: Path | None = None) -> TaskCatalogue:
 
 def task_states(db: Session, *, account_id: int, catalogue: TaskCatalogue) -> dict[str, TaskState]:
     """Every catalogue task's state for the account, ``locked`` derived."""
-    rows = {
-        row.task_key: row
-        for row in db.exec(select(TaskProgress).where(TaskProgress.account_id == account_id))
-    }
+    rows = {row.task_key: row for row in db.exec(select(TaskProgress).where(TaskProgress.account_id == account_id))}
     states: dict[str, TaskState] = {}
     for task in catalogue:
         row = rows.get(task.key)
@@ -184,10 +178,14 @@ def landing_for(db: Session, *, account_id: int, catalogue: TaskCatalogue) -> La
     # The next step to perform: where the admin left off (the task they last worked on
     # that is still in progress), else the first task not started, required ones first.
     touched = {r.task_key: r.updated_at for r in rows if r.updated_at is not None}
-    resumable = sorted((t for t in catalogue if states[t.key] is TaskState.IN_PROGRESS),
-                       key=lambda t: touched.get(t.key) or datetime.min.replace(tzinfo=UTC), reverse=True)
-    fresh = sorted((t for t in catalogue if states[t.key] is TaskState.NOT_STARTED),
-                   key=lambda t: not t.required)  # stable: catalogue order, required first
+    resumable = sorted(
+        (t for t in catalogue if states[t.key] is TaskState.IN_PROGRESS),
+        key=lambda t: touched.get(t.key) or datetime.min.replace(tzinfo=UTC),
+        reverse=True,
+    )
+    fresh = sorted(
+        (t for t in catalogue if states[t.key] is TaskState.NOT_STARTED), key=lambda t: not t.required
+    )  # stable: catalogue order, required first
     actionable = resumable + fresh
     next_task = actionable[0] if actionable else None
     if not started:

@@ -18,7 +18,7 @@ from connect_widgets.core.accounts.create import PLATFORMS, REGIONS, parse_domai
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.errors import InvalidInput, StepOutOfOrder
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.tasks.board import OPEN, latest_review, TaskBoard, TaskStatus
+from connect_widgets.core.tasks.board import OPEN, TaskBoard, TaskStatus, latest_review
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.models import Account, AdminUser, Review
 
@@ -53,20 +53,27 @@ class DetailsTask:
             assert account is not None
             latest = latest_review(db, account_id=user.account_id, task_key=TASK)
             return AccountDetails(
-                company=account.company, primary_domain=account.primary_domain,
-                platform=account.platform, region=account.region,
+                company=account.company,
+                primary_domain=account.primary_domain,
+                platform=account.platform,
+                region=account.region,
                 pending_review=bool(latest and latest.state == "pending"),
                 rejection=latest.staff_note if latest and latest.state == "rejected" else None,
                 approved=bool(latest and latest.state == "approved"),
-                rejected_values=({k: str(v) for k, v in latest.payload.items() if k in FIELDS}
-                                 if latest and latest.state == "rejected" and isinstance(latest.payload, dict)
-                                 else {}),
+                rejected_values=(
+                    {k: str(v) for k, v in latest.payload.items() if k in FIELDS}
+                    if latest and latest.state == "rejected" and isinstance(latest.payload, dict)
+                    else {}
+                ),
             )
 
     def _open(self) -> None:
         """Confirming or correcting needs the task open: never once it is complete (nothing reopens it)."""
-        self._board.require(TASK, allowed=OPEN | {TaskState.NOT_STARTED, TaskState.AWAITING_VALIDATION},
-                            complete="to change your details now, contact Connect support.")
+        self._board.require(
+            TASK,
+            allowed=OPEN | {TaskState.NOT_STARTED, TaskState.AWAITING_VALIDATION},
+            complete="to change your details now, contact Connect support.",
+        )
 
     def confirm(self, *, version: int) -> TaskStatus:
         """The details are right: the task is complete.
@@ -78,11 +85,11 @@ class DetailsTask:
         self._open()
         if self.details().pending_review:
             raise StepOutOfOrder("Your corrections are with the Connect team; wait for their answer.")
-        return self._board.save(TASK, version=version, state=TaskState.COMPLETE,
-                                data={"confirmed": True})
+        return self._board.save(TASK, version=version, state=TaskState.COMPLETE, data={"confirmed": True})
 
-    def send_for_review(self, *, version: int, company: object, primary_domain: object,
-                        platform: object, region: object) -> TaskStatus:
+    def send_for_review(
+        self, *, version: int, company: object, primary_domain: object, platform: object, region: object
+    ) -> TaskStatus:
         """Send corrected details to the Connect team; the task waits for them.
 
         Raises:
@@ -102,17 +109,37 @@ class DetailsTask:
         }
         changes = {k: v for k, v in wanted.items() if v != getattr(current, k)}
         if not changes:
-            raise InvalidInput("Nothing was changed. If the details are right, confirm them instead.",
-                               field="company")
-        def file_review(db: Session, user: AdminUser, now: datetime) -> None:
-            db.add(Review(account_id=user.account_id, task_key=TASK, kind="details_correction",
-                          payload=changes, submitted_by_id=user.id, submitted_at=now))
-            record_event(db, action=AuditAction.REVIEW_REQUESTED, now=now, actor=user.email,
-                         account_id=user.account_id, user_id=user.id,
-                         detail=f"details correction: {', '.join(sorted(changes))}")
+            raise InvalidInput("Nothing was changed. If the details are right, confirm them instead.", field="company")
 
-        status = self._board.save(TASK, version=version, state=TaskState.AWAITING_VALIDATION,
-                                  step="review", data={"correction": changes}, also=file_review)
+        def file_review(db: Session, user: AdminUser, now: datetime) -> None:
+            db.add(
+                Review(
+                    account_id=user.account_id,
+                    task_key=TASK,
+                    kind="details_correction",
+                    payload=changes,
+                    submitted_by_id=user.id,
+                    submitted_at=now,
+                )
+            )
+            record_event(
+                db,
+                action=AuditAction.REVIEW_REQUESTED,
+                now=now,
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=f"details correction: {', '.join(sorted(changes))}",
+            )
+
+        status = self._board.save(
+            TASK,
+            version=version,
+            state=TaskState.AWAITING_VALIDATION,
+            step="review",
+            data={"correction": changes},
+            also=file_review,
+        )
         return status
 
 

@@ -16,20 +16,20 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.adapters.ldap import (
     DirectoryConnection,
     DirectoryError,
     parse_connection,
 )
 from connect_widgets.core.adapters.ldap import test_connection as run_connection_test
+from connect_widgets.core.adapters.secretbox import SecretBox
+from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.errors import InvalidInput, StepOutOfOrder
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.tasks.board import latest_review, TaskBoard, TaskStatus
 from connect_widgets.core.review.queue import DIRECTORY_DETAILS
-from connect_widgets.core.adapters.secretbox import SecretBox
-from connect_widgets.core.tasks.stepped import SteppedTask
+from connect_widgets.core.tasks.board import TaskBoard, TaskStatus, latest_review
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.store.models import AdminUser, Directory, Review
 
 METHODS = {
@@ -61,9 +61,13 @@ def load_connection(db: Session, account_id: int, box: SecretBox) -> DirectoryCo
     row = db.exec(select(Directory).where(Directory.account_id == account_id)).first()
     if row is None or row.method != "ldap" or not row.url or not row.bind_password_encrypted:
         return None
-    return DirectoryConnection(url=row.url, base_dn=row.base_dn or "", bind_dn=row.bind_dn or "",
-                               bind_password=box.open(row.bind_password_encrypted),
-                               user_filter=row.user_filter or "")
+    return DirectoryConnection(
+        url=row.url,
+        base_dn=row.base_dn or "",
+        bind_dn=row.bind_dn or "",
+        bind_password=box.open(row.bind_password_encrypted),
+        user_filter=row.user_filter or "",
+    )
 
 
 class DirectorySyncTask(SteppedTask):
@@ -78,9 +82,17 @@ class DirectorySyncTask(SteppedTask):
             row = db.exec(select(Directory).where(Directory.account_id == user.account_id)).first()
             if row is None:
                 return None
-            return DirectorySettings(row.method, row.url or "", row.base_dn or "", row.bind_dn or "",
-                                     row.user_filter or "", row.tenant or "", bool(row.bind_password_encrypted),
-                                     row.last_test_ok, row.last_test_message or "")
+            return DirectorySettings(
+                row.method,
+                row.url or "",
+                row.base_dn or "",
+                row.bind_dn or "",
+                row.user_filter or "",
+                row.tenant or "",
+                bool(row.bind_password_encrypted),
+                row.last_test_ok,
+                row.last_test_message or "",
+            )
 
     def rejection(self) -> str | None:
         """The Connect team's reason, when they rejected the last tenant sent."""
@@ -101,8 +113,16 @@ class DirectorySyncTask(SteppedTask):
     def _method(self, status: TaskStatus) -> str:
         return str(status.data.get("method") or "")
 
-    def save_ldap(self, *, version: int, url: object, base_dn: object, bind_dn: object,
-                  bind_password: object, user_filter: object = "") -> TaskStatus:
+    def save_ldap(
+        self,
+        *,
+        version: int,
+        url: object,
+        base_dn: object,
+        bind_dn: object,
+        bind_password: object,
+        user_filter: object = "",
+    ) -> TaskStatus:
         """Keep the LDAP connection (password sealed) and move on to the test.
 
         An empty password keeps the one saved before, so the admin never has to see it.
@@ -112,21 +132,33 @@ class DirectorySyncTask(SteppedTask):
             raise StepOutOfOrder("This directory is not an LDAP one; choose LDAP first.")
         kept = self.connection()
         password = bind_password if (bind_password or kept is None) else kept.bind_password
-        connection = parse_connection(url=url, base_dn=base_dn, bind_dn=bind_dn, bind_password=password,
-                                      user_filter=user_filter)
+        connection = parse_connection(
+            url=url, base_dn=base_dn, bind_dn=bind_dn, bind_password=password, user_filter=user_filter
+        )
         sealed = self._box.seal(connection.bind_password)
 
         def store(db: Session, user: AdminUser, now: datetime) -> None:
             existing = db.exec(select(Directory).where(Directory.account_id == user.account_id)).first()
             row = existing or Directory(account_id=user.account_id, method="ldap", updated_at=now)
-            row.method, row.url, row.base_dn, row.bind_dn = "ldap", connection.url, connection.base_dn, connection.bind_dn
+            row.method, row.url, row.base_dn, row.bind_dn = (
+                "ldap",
+                connection.url,
+                connection.base_dn,
+                connection.bind_dn,
+            )
             row.bind_password_encrypted, row.user_filter, row.tenant = sealed, connection.user_filter or None, None
             row.last_tested_at = row.last_test_ok = row.last_test_message = None
             row.updated_at = now
             db.add(row)
-            record_event(db, action=AuditAction.DIRECTORY_SAVED, now=now, actor=user.email,
-                         account_id=user.account_id, user_id=user.id,
-                         detail=f"LDAP {connection.url} base {connection.base_dn[:200]}")
+            record_event(
+                db,
+                action=AuditAction.DIRECTORY_SAVED,
+                now=now,
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=f"LDAP {connection.url} base {connection.base_dn[:200]}",
+            )
 
         return self._board.save(self.key, version=version, step="test", data={"last_test": None}, also=store)
 
@@ -146,14 +178,29 @@ class DirectorySyncTask(SteppedTask):
             row.method, row.tenant, row.updated_at = method, text, now
             row.url = row.base_dn = row.bind_dn = row.bind_password_encrypted = row.user_filter = None
             db.add(row)
-            db.add(Review(account_id=user.account_id, task_key=self.key, kind=DIRECTORY_DETAILS,
-                          payload={"method": METHODS[method], "tenant": text}, submitted_by_id=user.id,
-                          submitted_at=now))
-            record_event(db, action=AuditAction.REVIEW_REQUESTED, now=now, actor=user.email,
-                         account_id=user.account_id, user_id=user.id, detail=f"directory details ({method})")
+            db.add(
+                Review(
+                    account_id=user.account_id,
+                    task_key=self.key,
+                    kind=DIRECTORY_DETAILS,
+                    payload={"method": METHODS[method], "tenant": text},
+                    submitted_by_id=user.id,
+                    submitted_at=now,
+                )
+            )
+            record_event(
+                db,
+                action=AuditAction.REVIEW_REQUESTED,
+                now=now,
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=f"directory details ({method})",
+            )
 
-        return self._board.save(self.key, version=version, state=TaskState.AWAITING_VALIDATION,
-                                data={"tenant": text}, also=store)
+        return self._board.save(
+            self.key, version=version, state=TaskState.AWAITING_VALIDATION, data={"tenant": text}, also=store
+        )
 
     def run_test(self, *, version: int) -> TaskStatus:
         """Bind and search now; success completes the task, a failure says why and stays here."""
@@ -172,10 +219,18 @@ class DirectorySyncTask(SteppedTask):
             row = db.exec(select(Directory).where(Directory.account_id == user.account_id)).one()
             row.last_tested_at, row.last_test_ok, row.last_test_message = now, ok, message[:500]
             db.add(row)
-            record_event(db, action=AuditAction.DIRECTORY_TESTED, outcome="ok" if ok else "failed", now=now,
-                         actor=user.email, account_id=user.account_id, user_id=user.id,
-                         detail=f"{connection.url}: {'ok' if ok else 'failed'}")
+            record_event(
+                db,
+                action=AuditAction.DIRECTORY_TESTED,
+                outcome="ok" if ok else "failed",
+                now=now,
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=f"{connection.url}: {'ok' if ok else 'failed'}",
+            )
 
         data = {"last_test": {"ok": ok, "message": message[:500]}, "user_count": count}
-        return self._board.save(self.key, version=version, data=data, also=record,
-                                state=TaskState.COMPLETE if ok else TaskState.IN_PROGRESS)
+        return self._board.save(
+            self.key, version=version, data=data, also=record, state=TaskState.COMPLETE if ok else TaskState.IN_PROGRESS
+        )

@@ -13,8 +13,8 @@ from sqlmodel import col, select
 
 from connect_widgets.core.adapters.dns import DnsCheck, DnsOutcome
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.stepped import SteppedTask, require_ticks
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.stepped import SteppedTask, require_ticks
 from connect_widgets.store.models import Domain
 
 
@@ -24,15 +24,17 @@ class InboundTask(SteppedTask):
     def read_ranges(self, *, version: int) -> TaskStatus:
         """The admin has read the ranges to trust: on to the settings."""
         self._at("ip_ranges")
-        return self._save(version=version, step="settings",
-                          data={"ranges_shown": list(self._service.inbound_ip_ranges)})
+        return self._save(
+            version=version, step="settings", data={"ranges_shown": list(self._service.inbound_ip_ranges)}
+        )
 
     def confirm_settings(self, *, version: int, ticks: object) -> TaskStatus:
         """Every setting is ticked: the task is complete."""
         self._at("settings")
         require_ticks(ticks, len(self._service.inbound_settings), what="setting")
-        return self._save(version=version, data={"settings_confirmed": len(self._service.inbound_settings)},
-                          state=TaskState.COMPLETE)
+        return self._save(
+            version=version, data={"settings_confirmed": len(self._service.inbound_settings)}, state=TaskState.COMPLETE
+        )
 
 
 class MxTask(SteppedTask):
@@ -42,9 +44,14 @@ class MxTask(SteppedTask):
         """The account's verified domains, primary first: each needs its MX records moved."""
         primary = self.primary_domain()
         with self._flow.admin_session() as (db, user):
-            names = [d.name for d in db.exec(select(Domain).where(Domain.account_id == user.account_id,
-                                                                   col(Domain.verified_at).is_not(None))
-                                             .order_by(col(Domain.id)))]
+            names = [
+                d.name
+                for d in db.exec(
+                    select(Domain)
+                    .where(Domain.account_id == user.account_id, col(Domain.verified_at).is_not(None))
+                    .order_by(col(Domain.id))
+                )
+            ]
         return sorted(names or [primary], key=lambda n: n != primary)
 
     def records(self) -> list[str]:
@@ -65,11 +72,11 @@ class MxTask(SteppedTask):
         summary = failed[0] if failed else results[0]
         if len(results) > 1:
             summary = DnsCheck(
-                ", ".join(r.name for r in results), "MX",
+                ", ".join(r.name for r in results),
+                "MX",
                 summary.outcome if failed else DnsOutcome.OK,
                 tuple(f"{r.name}: {'; '.join(r.found) or '-'}" for r in results),
                 " ".join(r.message for r in (failed or results)),
                 parts=tuple(results),
             )
-        return self._dns_check(summary, version=version, data_key="mx_check", next_step=None,
-                               state=TaskState.COMPLETE)
+        return self._dns_check(summary, version=version, data_key="mx_check", next_step=None, state=TaskState.COMPLETE)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from connect_widgets.core.errors import InvalidInput
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.stepped import SteppedTask
 
 
 class JournalingTask(SteppedTask):
@@ -27,5 +27,4 @@ class JournalingTask(SteppedTask):
         self._at("confirm")
         if confirmed is not True:
             raise InvalidInput("Tick the box once the journal rule is saved in your mail system.", field="rule")
-        return self._save(version=version, data={"journal_address": self.journal_address()},
-                          state=TaskState.COMPLETE)
+        return self._save(version=version, data={"journal_address": self.journal_address()}, state=TaskState.COMPLETE)

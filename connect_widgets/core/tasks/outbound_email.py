@@ -14,8 +14,8 @@ import re
 from connect_widgets.core.errors import InvalidInput, StepOutOfOrder
 from connect_widgets.core.inputs import read_text
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.stepped import SteppedTask
 
 MAX_RANGES = 50
 WIDEST_IPV4 = 16  # a /15 or wider is a provider's whole block, not a company's mail servers
@@ -36,8 +36,7 @@ class BadRanges(InvalidInput):
         if len(problems) == 1:
             message = f"{problems[0]}."
         else:
-            message = (f"{len(problems)} entries need correcting: {told}"
-                       + (f"; and {more} more." if more > 0 else "."))
+            message = f"{len(problems)} entries need correcting: {told}" + (f"; and {more} more." if more > 0 else ".")
         super().__init__(f"{message} {ADVICE}", field="ip_ranges")
 
 
@@ -67,16 +66,20 @@ def parse_ip_ranges(value: object) -> list[str]:
         InvalidInput: nothing typed, or too many entries.
         BadRanges: naming every entry that is not usable, by line, and why.
     """
-    text = read_text(value, field="ip_ranges", label="outbound IP ranges", max_length=4000,
-                     multiline=True, required=False)
-    entries = [(number, e) for number, line in enumerate(text.splitlines(), start=1)
-               for e in re.split(r"[\s,;]+", line) if e]
+    text = read_text(
+        value, field="ip_ranges", label="outbound IP ranges", max_length=4000, multiline=True, required=False
+    )
+    entries = [
+        (number, e) for number, line in enumerate(text.splitlines(), start=1) for e in re.split(r"[\s,;]+", line) if e
+    ]
     if not entries:
-        raise InvalidInput("Enter the public IP ranges your mail leaves from, as address/prefix (a /28, say).",
-                           field="ip_ranges")
+        raise InvalidInput(
+            "Enter the public IP ranges your mail leaves from, as address/prefix (a /28, say).", field="ip_ranges"
+        )
     if len(entries) > MAX_RANGES:
-        raise InvalidInput(f"Enter at most {MAX_RANGES} ranges; combine neighbouring ones into wider ranges.",
-                           field="ip_ranges")
+        raise InvalidInput(
+            f"Enter at most {MAX_RANGES} ranges; combine neighbouring ones into wider ranges.", field="ip_ranges"
+        )
     ranges: list[str] = []
     problems: list[str] = []
     for number, entry in entries:
@@ -117,7 +120,10 @@ class OutboundTask(SteppedTask):
         if (status.data.get("spf_check") or {}).get("outcome") != "ok":
             raise StepOutOfOrder("Check your SPF record first: it must pass before the connector step.")
         if confirmed is not True:
-            raise InvalidInput(f"Tick the box once the connector to {self._service.outbound_smarthost} is saved "
-                               "in your mail system.", field="connector")
-        return self._save(version=version, data={"connector": self._service.outbound_smarthost},
-                          state=TaskState.COMPLETE)
+            raise InvalidInput(
+                f"Tick the box once the connector to {self._service.outbound_smarthost} is saved in your mail system.",
+                field="connector",
+            )
+        return self._save(
+            version=version, data={"connector": self._service.outbound_smarthost}, state=TaskState.COMPLETE
+        )

@@ -19,6 +19,9 @@ from sqlmodel import Session, func, select
 
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.errors import InvalidInput
+from connect_widgets.core.tasks.board import TaskStatus
+from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.core.tasks.uploads import (
     CheckedRows,
     Column,
@@ -29,9 +32,6 @@ from connect_widgets.core.tasks.uploads import (
     read_upload,
     within,
 )
-from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.stepped import SteppedTask
-from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.models import Account, AdminUser, Domain, PermittedSender
 
 TASK = "permitted_senders"
@@ -77,8 +77,10 @@ def check_senders(upload: Upload, *, own_domains: Iterable[str], existing: Itera
         first = seen.setdefault(address, row.number)
         message = None
         if within(domain_of(address), own_domains):
-            message = (f"{domain_of(address)} is one of your own domains. Permitted senders are addresses "
-                       "outside your organisation.")
+            message = (
+                f"{domain_of(address)} is one of your own domains. Permitted senders are addresses "
+                "outside your organisation."
+            )
         elif first != row.number:
             message = f"Duplicate of row {first}."
         elif address in existing:
@@ -99,16 +101,20 @@ class PermittedSendersTask(SteppedTask):
         data = self.status().data
         file = data.get("file") or {}
         return SenderBatch(
-            addresses=tuple(data.get("senders") or ()), errors=tuple(data.get("errors") or ()),
-            error_count=int(data.get("error_count") or 0), filename=file.get("name"),
-            rows_read=int(file.get("rows") or 0), imported=data.get("imported"),
+            addresses=tuple(data.get("senders") or ()),
+            errors=tuple(data.get("errors") or ()),
+            error_count=int(data.get("error_count") or 0),
+            filename=file.get("name"),
+            rows_read=int(file.get("rows") or 0),
+            imported=data.get("imported"),
         )
 
     def sender_count(self) -> int:
         """How many permitted senders the account has."""
         with self._flow.admin_session() as (db, user):
-            return db.exec(select(func.count()).select_from(PermittedSender)
-                           .where(PermittedSender.account_id == user.account_id)).one()
+            return db.exec(
+                select(func.count()).select_from(PermittedSender).where(PermittedSender.account_id == user.account_id)
+            ).one()
 
     def _in_progress(self) -> TaskStatus:
         return self._board.require(TASK, complete="the permitted senders were imported already.")
@@ -118,8 +124,7 @@ class PermittedSendersTask(SteppedTask):
             account = db.get(Account, user.account_id)
             assert account is not None
             domains = {account.primary_domain, *db.exec(select(Domain.name).where(Domain.account_id == account.id))}
-            existing = set(db.exec(select(PermittedSender.address)
-                                   .where(PermittedSender.account_id == account.id)))
+            existing = set(db.exec(select(PermittedSender.address).where(PermittedSender.account_id == account.id)))
         return sorted(domains), existing
 
     def check_file(self, *, version: int, filename: object, content: object) -> TaskStatus:
@@ -133,8 +138,11 @@ class PermittedSendersTask(SteppedTask):
         own, existing = self._own_domains_and_senders()
         upload = read_upload(content, filename, columns=SENDER_COLUMNS)
         checked = check_senders(upload, own_domains=own, existing=existing)
-        data = {"senders": [r["address"] for r in checked.accepted], **checked.saved_errors(),
-                "file": {"name": upload.filename, "rows": checked.rows_read, "accepted": len(checked.accepted)}}
+        data = {
+            "senders": [r["address"] for r in checked.accepted],
+            **checked.saved_errors(),
+            "file": {"name": upload.filename, "rows": checked.rows_read, "accepted": len(checked.accepted)},
+        }
         return self._board.save(TASK, version=version, step="review", data=data)
 
     def import_senders(self, *, version: int) -> TaskStatus:
@@ -156,13 +164,23 @@ class PermittedSendersTask(SteppedTask):
 
         def store(db: Session, user: AdminUser, now: datetime) -> None:
             if fresh:
-                db.execute(insert(PermittedSender), [
-                    {"account_id": user.account_id, "address": a, "created_at": now, "created_by_id": user.id}
-                    for a in fresh])
-            record_event(db, action=AuditAction.SENDERS_IMPORTED, now=now, actor=user.email,
-                         account_id=user.account_id, user_id=user.id,
-                         detail=f"{len(fresh)} permitted senders imported ({len(staged) - len(fresh)} skipped)")
+                db.execute(
+                    insert(PermittedSender),
+                    [
+                        {"account_id": user.account_id, "address": a, "created_at": now, "created_by_id": user.id}
+                        for a in fresh
+                    ],
+                )
+            record_event(
+                db,
+                action=AuditAction.SENDERS_IMPORTED,
+                now=now,
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=f"{len(fresh)} permitted senders imported ({len(staged) - len(fresh)} skipped)",
+            )
 
-        return self._board.save(TASK, version=version, state=TaskState.COMPLETE, also=store,
-                                data={"imported": len(fresh), "senders": []})
-
+        return self._board.save(
+            TASK, version=version, state=TaskState.COMPLETE, also=store, data={"imported": len(fresh), "senders": []}
+        )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from connect_widgets.core.errors import InvalidInput, TaskLocked
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.stepped import SteppedTask
 
 MODES = {
     "known": "Known addresses",

@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.adapters.dns import DnsCheck, DnsChecker
+from connect_widgets.core.adapters.service_values import ServiceValues, load_service_values
+from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.errors import InvalidInput, StepOutOfOrder
 from connect_widgets.core.tasks.board import TaskBoard, TaskStatus
-from connect_widgets.core.adapters.service_values import ServiceValues, load_service_values
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.models import Account, AdminUser
 
@@ -27,8 +27,9 @@ class SteppedTask:
 
     key: str = ""
 
-    def __init__(self, board: TaskBoard, *, service: ServiceValues | None = None,
-                 checker: DnsChecker | None = None) -> None:
+    def __init__(
+        self, board: TaskBoard, *, service: ServiceValues | None = None, checker: DnsChecker | None = None
+    ) -> None:
         self._board = board
         self._flow = board.flow
         self._given_service = service
@@ -60,8 +61,14 @@ class SteppedTask:
         """
         return self._board.require(self.key, at=step)
 
-    def _save(self, *, version: int, step: str | None = None, data: dict[str, Any] | None = None,
-              state: TaskState = TaskState.IN_PROGRESS) -> TaskStatus:
+    def _save(
+        self,
+        *,
+        version: int,
+        step: str | None = None,
+        data: dict[str, Any] | None = None,
+        state: TaskState = TaskState.IN_PROGRESS,
+    ) -> TaskStatus:
         return self._board.save(self.key, version=version, step=step, data=data, state=state)
 
     def back(self, *, version: int) -> TaskStatus:
@@ -73,23 +80,47 @@ class SteppedTask:
             raise StepOutOfOrder("This is the task's first step.")
         return self._save(version=version, step=steps[index - 1])
 
-    def _dns_check(self, result: DnsCheck, *, version: int, data_key: str, next_step: str | None,
-                   state: TaskState = TaskState.IN_PROGRESS) -> TaskStatus:
+    def _dns_check(
+        self,
+        result: DnsCheck,
+        *,
+        version: int,
+        data_key: str,
+        next_step: str | None,
+        state: TaskState = TaskState.IN_PROGRESS,
+    ) -> TaskStatus:
         """Keep a check's outcome on the task and in the audit trail; move on only if it passed."""
 
         def audit(db: Session, user: AdminUser, now: datetime) -> None:
-            record_event(db, action=AuditAction.DNS_CHECK, outcome=result.outcome.value, now=now,
-                         actor=user.email, account_id=user.account_id, user_id=user.id,
-                         detail=f"{result.record_type} {result.name}: {result.outcome.value}")
+            record_event(
+                db,
+                action=AuditAction.DNS_CHECK,
+                outcome=result.outcome.value,
+                now=now,
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=f"{result.record_type} {result.name}: {result.outcome.value}",
+            )
 
-        data = {data_key: {"outcome": result.outcome.value, "message": result.message[:500],
-                           "found": list(result.found[:10]), "at": self._flow.services.clock.now().isoformat(),
-                           # one line per name the page lists, when the check covered several
-                           "each": [{"outcome": p.outcome.value, "message": p.message[:300]}
-                                    for p in result.parts[:20]]}}
-        return self._board.save(self.key, version=version, data=data, also=audit,
-                                step=next_step if result.ok else None,
-                                state=state if result.ok else TaskState.IN_PROGRESS)
+        data = {
+            data_key: {
+                "outcome": result.outcome.value,
+                "message": result.message[:500],
+                "found": list(result.found[:10]),
+                "at": self._flow.services.clock.now().isoformat(),
+                # one line per name the page lists, when the check covered several
+                "each": [{"outcome": p.outcome.value, "message": p.message[:300]} for p in result.parts[:20]],
+            }
+        }
+        return self._board.save(
+            self.key,
+            version=version,
+            data=data,
+            also=audit,
+            step=next_step if result.ok else None,
+            state=state if result.ok else TaskState.IN_PROGRESS,
+        )
 
 
 def require_ticks(ticks: object, count: int, *, what: str) -> None:

@@ -33,7 +33,7 @@ _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls, or an XLSX saved with a password
 _ATEXT = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _FORMULA_START = ("=", "+", "-", "@")
-_NAME_FORBIDDEN = set("<>\"\\")
+_NAME_FORBIDDEN = set('<>"\\')
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,14 @@ def header_key(text: str) -> str:
     return re.sub(r"[\s_\-]+", "_", text.strip().lower()).strip("_")
 
 
-def read_upload(content: object, filename: object, *, columns: tuple[Column, ...],
-                max_bytes: int = MAX_UPLOAD_BYTES, max_rows: int = MAX_ROWS) -> Upload:
+def read_upload(
+    content: object,
+    filename: object,
+    *,
+    columns: tuple[Column, ...],
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_rows: int = MAX_ROWS,
+) -> Upload:
     """Read an uploaded CSV or XLSX file into rows keyed by the given columns.
 
     The header is the first non-blank row; blank rows are skipped; columns not
@@ -121,34 +127,43 @@ def read_upload(content: object, filename: object, *, columns: tuple[Column, ...
     if len(content) > max_bytes:
         raise InvalidInput(
             f"{name} is too big ({len(content) / 1_048_576:.1f} MB): upload at most "
-            f"{max_bytes // 1_048_576} MB, splitting the list into several files if needed.", field="file")
+            f"{max_bytes // 1_048_576} MB, splitting the list into several files if needed.",
+            field="file",
+        )
     extension = name.lower().rpartition(".")[2] if "." in name else ""
     if extension == "xlsx" or content.startswith(_XLSX_MAGIC):
         if extension == "csv":
-            raise InvalidInput(f"{name} is an Excel workbook, not CSV text. Upload it as .xlsx, or save it "
-                               "from Excel as CSV UTF-8.", field="file")
+            raise InvalidInput(
+                f"{name} is an Excel workbook, not CSV text. Upload it as .xlsx, or save it from Excel as CSV UTF-8.",
+                field="file",
+            )
         kind, cells = "xlsx", _xlsx_rows(content, name)
     elif content.startswith(_OLE_MAGIC):
-        raise InvalidInput(f"{name} is an old-style Excel file or is protected by a password. Save it as "
-                           "Excel Workbook (.xlsx) without a password, or as CSV UTF-8, and upload it again.",
-                           field="file")
+        raise InvalidInput(
+            f"{name} is an old-style Excel file or is protected by a password. Save it as "
+            "Excel Workbook (.xlsx) without a password, or as CSV UTF-8, and upload it again.",
+            field="file",
+        )
     elif extension == "csv":
         kind, cells = "csv", _csv_rows(content, name)
     else:
-        raise InvalidInput(f"{name} is not a CSV or XLSX file. Use the template, saved as .csv or .xlsx.",
-                           field="file")
+        raise InvalidInput(f"{name} is not a CSV or XLSX file. Use the template, saved as .csv or .xlsx.", field="file")
     return _keyed(cells, name=name, kind=kind, columns=columns, max_rows=max_rows)
 
 
 def _csv_rows(content: bytes, name: str) -> Iterator[tuple[int, list[str]]]:
     if b"\x00" in content:
-        raise InvalidInput(f"{name} holds binary data, not text. Save the list as CSV UTF-8 and upload it again.",
-                           field="file")
+        raise InvalidInput(
+            f"{name} holds binary data, not text. Save the list as CSV UTF-8 and upload it again.", field="file"
+        )
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(f"{name} is not UTF-8 text. In Excel, choose Save As and the type "
-                           '"CSV UTF-8 (Comma delimited)", then upload it again.', field="file") from None
+        raise InvalidInput(
+            f"{name} is not UTF-8 text. In Excel, choose Save As and the type "
+            '"CSV UTF-8 (Comma delimited)", then upload it again.',
+            field="file",
+        ) from None
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -157,20 +172,27 @@ def _csv_rows(content: bytes, name: str) -> Iterator[tuple[int, list[str]]]:
         for number, record in enumerate(reader, start=1):
             yield number, record
     except csv.Error as exc:
-        raise InvalidInput(f"{name} could not be read as CSV near row {number + 1} ({exc}). Check that row's "
-                           "quotes, or save the file again from your spreadsheet.", field="file") from None
+        raise InvalidInput(
+            f"{name} could not be read as CSV near row {number + 1} ({exc}). Check that row's "
+            "quotes, or save the file again from your spreadsheet.",
+            field="file",
+        ) from None
 
 
 def _xlsx_rows(content: bytes, name: str) -> Iterator[tuple[int, list[str]]]:
     from openpyxl import load_workbook  # imported when an XLSX arrives: it is slow to import
 
-    not_xlsx = InvalidInput(f"{name} is not a valid Excel workbook (.xlsx). Open it in Excel and save it "
-                            "again as Excel Workbook or as CSV UTF-8.", field="file")
+    not_xlsx = InvalidInput(
+        f"{name} is not a valid Excel workbook (.xlsx). Open it in Excel and save it "
+        "again as Excel Workbook or as CSV UTF-8.",
+        field="file",
+    )
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED_BYTES:
-                raise InvalidInput(f"{name} holds too much data for one import. Split the list into "
-                                   "several files.", field="file")
+                raise InvalidInput(
+                    f"{name} holds too much data for one import. Split the list into several files.", field="file"
+                )
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except InvalidInput:
         raise
@@ -199,16 +221,20 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _keyed(cells: Iterable[tuple[int, list[str]]], *, name: str, kind: str,
-           columns: tuple[Column, ...], max_rows: int) -> Upload:
+def _keyed(
+    cells: Iterable[tuple[int, list[str]]], *, name: str, kind: str, columns: tuple[Column, ...], max_rows: int
+) -> Upload:
     wanted = {header_key(alias): c for c in columns for alias in (c.key, c.header, *c.aliases)}
     positions: dict[str, int] | None = None
     headers: dict[str, str] = {}
     rows: list[UploadedRow] = []
     for number, record in cells:
         if number > max_rows * 5:  # blank rows are skipped, but not without end
-            raise InvalidInput(f"{name} has more than {max_rows * 5:,} rows, counting blank ones. Delete the "
-                               "rows under the list, or split it into smaller files.", field="file")
+            raise InvalidInput(
+                f"{name} has more than {max_rows * 5:,} rows, counting blank ones. Delete the "
+                "rows under the list, or split it into smaller files.",
+                field="file",
+            )
         if not any(cell.strip() for cell in record):
             continue
         if positions is None:
@@ -218,19 +244,25 @@ def _keyed(cells: Iterable[tuple[int, list[str]]], *, name: str, kind: str,
                 if column is None:
                     continue
                 if column.key in positions:
-                    raise InvalidInput(f"{name} has two {column.header} columns (row {number}). Keep one.",
-                                       field="file")
+                    raise InvalidInput(
+                        f"{name} has two {column.header} columns (row {number}). Keep one.", field="file"
+                    )
                 positions[column.key], headers[column.key] = index, text.strip()
             missing = [c.header for c in columns if c.required and c.key not in positions]
             if missing:
                 expected = ", ".join(c.header for c in columns)
                 raise InvalidInput(
                     f"{name} has no {' or '.join(missing)} column. The first row must name the columns, as in "
-                    f"the template: {expected}.", field="file")
+                    f"the template: {expected}.",
+                    field="file",
+                )
             continue
         if len(rows) >= max_rows:
-            raise InvalidInput(f"{name} has more than {max_rows:,} rows. Split the list into files of at most "
-                               f"{max_rows:,} rows and upload them one at a time.", field="file")
+            raise InvalidInput(
+                f"{name} has more than {max_rows:,} rows. Split the list into files of at most "
+                f"{max_rows:,} rows and upload them one at a time.",
+                field="file",
+            )
         values = {key: (record[i].strip() if i < len(record) else "") for key, i in positions.items()}
         rows.append(UploadedRow(number, values))
     if positions is None:
@@ -259,13 +291,13 @@ def parse_mail_address(value: str) -> str:
     if not text:
         raise InvalidInput("Enter an email address.", field="email")
     if _unusable(text):
-        raise InvalidInput("The email address contains characters that can't be used "
-                           "(such as control characters).", field="email")
+        raise InvalidInput(
+            "The email address contains characters that can't be used (such as control characters).", field="email"
+        )
     if len(text) > MAX_EMAIL_LENGTH:
         raise InvalidInput(f"The email address is too long: at most {MAX_EMAIL_LENGTH} characters.", field="email")
     if text.count("@") != 1:
-        raise InvalidInput("Enter one email address with a single @, like jane@your-domain.example.",
-                           field="email")
+        raise InvalidInput("Enter one email address with a single @, like jane@your-domain.example.", field="email")
     local, domain_text = text.split("@")
     if not local or not domain_text:
         raise InvalidInput("Enter an email address like jane@your-domain.example.", field="email")
@@ -274,14 +306,18 @@ def parse_mail_address(value: str) -> str:
     if not local.isascii():
         raise InvalidInput("Use only unaccented letters, digits and symbols before the @.", field="email")
     if not _ATEXT.match(local):
-        raise InvalidInput("The part before @ can use letters, digits and symbols such as . _ - + ' but no "
-                           "spaces, commas, quotes (\") or brackets, and no dot at either end or two dots "
-                           "together.", field="email")
+        raise InvalidInput(
+            "The part before @ can use letters, digits and symbols such as . _ - + ' but no "
+            'spaces, commas, quotes (") or brackets, and no dot at either end or two dots '
+            "together.",
+            field="email",
+        )
     try:
         domain = parse_domain(domain_text, label="domain after @")
     except InvalidInput:
-        raise InvalidInput(f"The domain after @ is not a valid domain name: {domain_text[:80]}.",
-                           field="email") from None
+        raise InvalidInput(
+            f"The domain after @ is not a valid domain name: {domain_text[:80]}.", field="email"
+        ) from None
     address = f"{local.lower()}@{domain}"
     if len(address) > MAX_EMAIL_LENGTH:
         raise InvalidInput(f"The email address is too long: at most {MAX_EMAIL_LENGTH} characters.", field="email")
@@ -295,11 +331,13 @@ def parse_person_name(value: str, *, label: str, field: str) -> str:
     """
     text = unicodedata.normalize("NFKC", value).strip()
     if _unusable(text) or any(ch in _NAME_FORBIDDEN for ch in text):
-        raise InvalidInput(f"The {label} contains characters that can't be used (< > \" \\ or control "
-                           "characters).", field=field)
+        raise InvalidInput(
+            f"The {label} contains characters that can't be used (< > \" \\ or control characters).", field=field
+        )
     if text.startswith(_FORMULA_START):
-        raise InvalidInput(f"The {label} can't start with = + - or @ (a spreadsheet would read it as a "
-                           "formula).", field=field)
+        raise InvalidInput(
+            f"The {label} can't start with = + - or @ (a spreadsheet would read it as a formula).", field=field
+        )
     if len(text) > MAX_NAME_LENGTH:
         raise InvalidInput(f"The {label} is too long: at most {MAX_NAME_LENGTH} characters.", field=field)
     return text

@@ -13,15 +13,15 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.adapters.ldap import DirectoryError, authenticate_user
-from connect_widgets.core.tasks.directory_sync import load_connection
+from connect_widgets.core.adapters.secretbox import SecretBox
+from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.errors import InvalidInput, StepOutOfOrder, TaskLocked
 from connect_widgets.core.inputs import read_text
 from connect_widgets.core.tasks.board import TaskBoard, TaskStatus
-from connect_widgets.core.adapters.secretbox import SecretBox
-from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.directory_sync import load_connection
+from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.store.models import Account, AdminUser
 
 MODES = {"cloud": "Use Cloud authentication only", "domain": "Domain (your directory's logon and password)"}
@@ -48,8 +48,10 @@ class UserAuthTask(SteppedTask):
         if mode == "cloud":
             return self._set_mode(version=version, mode="cloud", logon=None)
         if not self.directory_ready():
-            raise TaskLocked("Domain needs Synchronize Your Directory complete with an LDAP directory, so Connect "
-                             "can check passwords against it. Complete that task first, or use Cloud only.")
+            raise TaskLocked(
+                "Domain needs Synchronize Your Directory complete with an LDAP directory, so Connect "
+                "can check passwords against it. Complete that task first, or use Cloud only."
+            )
         return self._save(version=version, step="test_login", data={"mode": "domain", "tested_logon": None})
 
     def test_login(self, *, version: int, logon: object, password: object) -> TaskStatus:
@@ -71,9 +73,16 @@ class UserAuthTask(SteppedTask):
 
     def _audit_test(self, *, ok: bool, logon: str) -> None:
         with self._flow.admin_session() as (db, user):
-            record_event(db, action=AuditAction.DOMAIN_TEST_LOGIN, outcome="ok" if ok else "refused",
-                         now=self._flow.services.clock.now(), actor=user.email, account_id=user.account_id,
-                         user_id=user.id, detail=f"logon {logon[:100]}")
+            record_event(
+                db,
+                action=AuditAction.DOMAIN_TEST_LOGIN,
+                outcome="ok" if ok else "refused",
+                now=self._flow.services.clock.now(),
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=f"logon {logon[:100]}",
+            )
 
     def enable(self, *, version: int) -> TaskStatus:
         """Turn Domain login on for the account (only after a successful test login)."""
@@ -92,8 +101,14 @@ class UserAuthTask(SteppedTask):
             if logon is not None:
                 user.directory_logon = logon
                 db.add(user)
-            record_event(db, action=AuditAction.AUTH_MODE_CHANGED, now=now, actor=user.email,
-                         account_id=user.account_id, user_id=user.id, detail=f"{before} -> {mode}")
+            record_event(
+                db,
+                action=AuditAction.AUTH_MODE_CHANGED,
+                now=now,
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=f"{before} -> {mode}",
+            )
 
-        return self._board.save(self.key, version=version, data={"mode": mode}, state=TaskState.COMPLETE,
-                                 also=apply)
+        return self._board.save(self.key, version=version, data={"mode": mode}, state=TaskState.COMPLETE, also=apply)

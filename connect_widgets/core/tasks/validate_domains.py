@@ -24,10 +24,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from connect_widgets.core.accounts.create import parse_domain
-from connect_widgets.core.audit import AuditAction, record_event
-from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
 from connect_widgets.core.adapters.dns import DnsCheck, DnsChecker
+from connect_widgets.core.adapters.service_values import ServiceValues
+from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.auth.addresses import parse_contact_email
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
 from connect_widgets.core.errors import (
     ConnectError,
     DeliveryFailed,
@@ -35,10 +37,8 @@ from connect_widgets.core.errors import (
     UnknownDomain,
 )
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.auth.flow import LoginFlow
-from connect_widgets.core.tasks.board import OPEN, UNLOCKED, TaskBoard, TaskStatus
-from connect_widgets.core.adapters.service_values import ServiceValues
 from connect_widgets.core.services import ConnectServices
+from connect_widgets.core.tasks.board import OPEN, UNLOCKED, TaskBoard, TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.models import Account, AdminUser, AuditEvent, Domain
 
@@ -63,8 +63,10 @@ def taken_words(name: str) -> str:
 
 
 def expired_words(name: str) -> str:
-    return (f"Your claim on {name} expired: a domain must pass its check within {CLAIM_DAYS} days of being "
-            f"added. Add {name} again to get a new record to publish.")
+    return (
+        f"Your claim on {name} expired: a domain must pass its check within {CLAIM_DAYS} days of being "
+        f"added. Add {name} again to get a new record to publish."
+    )
 
 
 def claim_expired(domain: Domain, now: datetime) -> bool:
@@ -74,8 +76,14 @@ def claim_expired(domain: Domain, now: datetime) -> bool:
 
 def verified_elsewhere(db: Session, *, name: str, account_id: int) -> bool:
     """Whether another account owns ``name`` (its claim is verified)."""
-    return db.exec(select(Domain.id).where(Domain.name == name, Domain.account_id != account_id,
-                                           col(Domain.verified_at).is_not(None))).first() is not None
+    return (
+        db.exec(
+            select(Domain.id).where(
+                Domain.name == name, Domain.account_id != account_id, col(Domain.verified_at).is_not(None)
+            )
+        ).first()
+        is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -107,8 +115,9 @@ class DomainBook:
     claimed, checked or shared while the task is locked, whatever the page sent.
     """
 
-    def __init__(self, flow: LoginFlow, *, checker: DnsChecker, service: ServiceValues,
-                 board: TaskBoard | None = None) -> None:
+    def __init__(
+        self, flow: LoginFlow, *, checker: DnsChecker, service: ServiceValues, board: TaskBoard | None = None
+    ) -> None:
         self._flow = flow
         self._checker = checker
         self._service = service
@@ -126,8 +135,7 @@ class DomainBook:
         )
 
     def _mine(self, db: Session, user: AdminUser) -> list[Domain]:
-        return list(db.exec(select(Domain).where(Domain.account_id == user.account_id)
-                            .order_by(col(Domain.id))))
+        return list(db.exec(select(Domain).where(Domain.account_id == user.account_id).order_by(col(Domain.id))))
 
     def _require(self, db: Session, user: AdminUser) -> None:
         # Claiming is allowed once the task is unlocked; a not-started task's page has a Start
@@ -138,9 +146,16 @@ class DomainBook:
         now = self._flow.services.clock.now()
         with self._flow.admin_session() as (db, user):
             mine = self._mine(db, user)
-            owned = {n for n in db.exec(select(Domain.name).where(
-                col(Domain.name).in_([d.name for d in mine if d.verified_at is None]),
-                Domain.account_id != user.account_id, col(Domain.verified_at).is_not(None)))}
+            owned = {
+                n
+                for n in db.exec(
+                    select(Domain.name).where(
+                        col(Domain.name).in_([d.name for d in mine if d.verified_at is None]),
+                        Domain.account_id != user.account_id,
+                        col(Domain.verified_at).is_not(None),
+                    )
+                )
+            }
             return [self._status(d, taken=d.name in owned, now=now) for d in mine]
 
     def add(self, name: object) -> DomainStatus:
@@ -156,16 +171,26 @@ class DomainBook:
         with self._flow.admin_session(immediate=True) as (db, user):  # short: no network inside
             self._require(db, user)
             if verified_elsewhere(db, name=domain_name, account_id=user.account_id):
-                record_event(db, action=AuditAction.DOMAIN_REFUSED, outcome="refused", now=now,
-                             actor=user.email, account_id=user.account_id, user_id=user.id,
-                             detail=f"{domain_name} is verified by another account")
+                record_event(
+                    db,
+                    action=AuditAction.DOMAIN_REFUSED,
+                    outcome="refused",
+                    now=now,
+                    actor=user.email,
+                    account_id=user.account_id,
+                    user_id=user.id,
+                    detail=f"{domain_name} is verified by another account",
+                )
                 raise DomainTaken(domain_name)
-            existing = db.exec(select(Domain).where(Domain.name == domain_name,
-                                                    Domain.account_id == user.account_id)).first()
+            existing = db.exec(
+                select(Domain).where(Domain.name == domain_name, Domain.account_id == user.account_id)
+            ).first()
             if existing is not None and not claim_expired(existing, now):
                 return self._status(existing, now=now)
-            parent = next((d for d in self._mine(db, user) if d.verified_at is not None
-                           and domain_name.endswith("." + d.name)), None)
+            parent = next(
+                (d for d in self._mine(db, user) if d.verified_at is not None and domain_name.endswith("." + d.name)),
+                None,
+            )
             domain = existing or Domain(account_id=user.account_id, name=domain_name)
             try:
                 with db.begin_nested():  # the database has the last word on "one claim each, one owner"
@@ -177,15 +202,23 @@ class DomainBook:
                     db.flush()
             except IntegrityError:
                 # The same account claimed it on another page meanwhile, or another account verified it.
-                again = db.exec(select(Domain).where(Domain.name == domain_name,
-                                                     Domain.account_id == user.account_id)).first()
+                again = db.exec(
+                    select(Domain).where(Domain.name == domain_name, Domain.account_id == user.account_id)
+                ).first()
                 if again is not None and again is not domain:
                     return self._status(again, now=now)
                 raise DomainTaken(domain_name) from None
-            record_event(db, action=AuditAction.DOMAIN_ADDED, now=now, actor=user.email,
-                         account_id=user.account_id, user_id=user.id,
-                         detail=domain_name + (f" (subdomain of verified {parent.name})" if parent else "")
-                         + (" (claimed again after its claim expired)" if existing else ""))
+            record_event(
+                db,
+                action=AuditAction.DOMAIN_ADDED,
+                now=now,
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=domain_name
+                + (f" (subdomain of verified {parent.name})" if parent else "")
+                + (" (claimed again after its claim expired)" if existing else ""),
+            )
             return self._status(domain, now=now)
 
     def check(self, name: object) -> DnsCheck:
@@ -205,16 +238,24 @@ class DomainBook:
         now = self._flow.services.clock.now()
         with self._flow.admin_session(immediate=True) as (db, user):  # short: the lookup runs after it
             self._require(db, user)
-            domain = db.exec(select(Domain).where(Domain.name == domain_name,
-                                                  Domain.account_id == user.account_id)).first()
+            domain = db.exec(
+                select(Domain).where(Domain.name == domain_name, Domain.account_id == user.account_id)
+            ).first()
             if domain is None:
                 raise UnknownDomain()
             if domain.verified_at is None:
                 if claim_expired(domain, now):
                     db.delete(domain)
-                    record_event(db, action=AuditAction.DOMAIN_REFUSED, outcome="expired", now=now,
-                                 actor=user.email, account_id=user.account_id, user_id=user.id,
-                                 detail=f"{domain_name}: unverified claim older than {CLAIM_DAYS} days removed")
+                    record_event(
+                        db,
+                        action=AuditAction.DOMAIN_REFUSED,
+                        outcome="expired",
+                        now=now,
+                        actor=user.email,
+                        account_id=user.account_id,
+                        user_id=user.id,
+                        detail=f"{domain_name}: unverified claim older than {CLAIM_DAYS} days removed",
+                    )
                     raise DomainClaimExpired(expired_words(domain_name))
                 if verified_elsewhere(db, name=domain_name, account_id=user.account_id):
                     self._mark_taken(db, user, domain, now)
@@ -223,8 +264,11 @@ class DomainBook:
         result = self._checker.check_txt(domain_name, expected)  # no transaction held over the network
         now = self._flow.services.clock.now()
         with self._flow.admin_session(immediate=True) as (db, user):  # short: two UPDATEs and an audit row
-            written = db.execute(update(Domain).where(col(Domain.id) == domain_id).values(
-                last_checked_at=now, last_outcome=result.outcome.value, last_message=result.message[:500])).rowcount
+            written = db.execute(
+                update(Domain)
+                .where(col(Domain.id) == domain_id)
+                .values(last_checked_at=now, last_outcome=result.outcome.value, last_message=result.message[:500])
+            ).rowcount
             if written != 1:  # released while the lookup ran
                 raise UnknownDomain()
             won = False
@@ -232,18 +276,32 @@ class DomainBook:
                 rival = aliased(Domain)
                 try:
                     with db.begin_nested():
-                        won = db.execute(
-                            update(Domain)
-                            .where(col(Domain.id) == domain_id, col(Domain.verified_at).is_(None),
-                                   ~exists().where(rival.name == domain_name, rival.id != domain_id,
-                                                   rival.verified_at.is_not(None)))
-                            .values(verified_at=now)
-                        ).rowcount == 1
+                        won = (
+                            db.execute(
+                                update(Domain)
+                                .where(
+                                    col(Domain.id) == domain_id,
+                                    col(Domain.verified_at).is_(None),
+                                    ~exists().where(
+                                        rival.name == domain_name, rival.id != domain_id, rival.verified_at.is_not(None)
+                                    ),
+                                )
+                                .values(verified_at=now)
+                            ).rowcount
+                            == 1
+                        )
                 except IntegrityError:  # another account's verification committed first (PostgreSQL)
                     won = False
-            record_event(db, action=AuditAction.DNS_CHECK, outcome=result.outcome.value, now=now,
-                         actor=user.email, account_id=user.account_id, user_id=user.id,
-                         detail=f"TXT {domain_name}: {result.outcome.value}")
+            record_event(
+                db,
+                action=AuditAction.DNS_CHECK,
+                outcome=result.outcome.value,
+                now=now,
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=f"TXT {domain_name}: {result.outcome.value}",
+            )
             if result.ok and not verified_before and not won:
                 domain = db.get(Domain, domain_id)
                 assert domain is not None
@@ -256,9 +314,16 @@ class DomainBook:
         """Keep "taken" on the claim so the page says it, then refuse."""
         domain.last_outcome, domain.last_message = "taken", taken_words(domain.name)
         db.add(domain)
-        record_event(db, action=AuditAction.DOMAIN_REFUSED, outcome="refused", now=now, actor=user.email,
-                     account_id=user.account_id, user_id=user.id,
-                     detail=f"{domain.name} is verified by another account")
+        record_event(
+            db,
+            action=AuditAction.DOMAIN_REFUSED,
+            outcome="refused",
+            now=now,
+            actor=user.email,
+            account_id=user.account_id,
+            user_id=user.id,
+            detail=f"{domain.name} is verified by another account",
+        )
         raise DomainTaken(domain.name)
 
     def share(self, name: object, recipient: object) -> str:
@@ -275,17 +340,22 @@ class DomainBook:
         now = self._flow.services.clock.now()
         with self._flow.admin_session() as (db, user):
             self._require(db, user)
-            domain = db.exec(select(Domain).where(Domain.name == domain_name,
-                                                  Domain.account_id == user.account_id)).first()
+            domain = db.exec(
+                select(Domain).where(Domain.name == domain_name, Domain.account_id == user.account_id)
+            ).first()
             if domain is None:
                 raise UnknownDomain()
             if claim_expired(domain, now):
                 raise DomainClaimExpired(expired_words(domain_name))
             if domain.verified_at is None and verified_elsewhere(db, name=domain_name, account_id=user.account_id):
                 raise DomainTaken(domain_name)
-            recent = db.exec(select(AuditEvent).where(
-                AuditEvent.account_id == user.account_id, AuditEvent.action == AuditAction.RECORD_SHARED.value,
-                col(AuditEvent.at) > now - timedelta(hours=1))).all()
+            recent = db.exec(
+                select(AuditEvent).where(
+                    AuditEvent.account_id == user.account_id,
+                    AuditEvent.action == AuditAction.RECORD_SHARED.value,
+                    col(AuditEvent.at) > now - timedelta(hours=1),
+                )
+            ).all()
             if len(recent) >= SHARES_PER_HOUR:
                 raise TooManyShares()
             status = self._status(domain)
@@ -298,10 +368,22 @@ class DomainBook:
                 "check it in Connect.\n"
             )
             sent = self._flow.services.courier.send(
-                db, OutgoingMessage(Channel.EMAIL, to, body, subject=f"DNS record to publish for {domain_name}",
-                                    user_id=user.id), now=now)
-            record_event(db, action=AuditAction.RECORD_SHARED, outcome=sent.status, now=now, actor=user.email,
-                         account_id=user.account_id, user_id=user.id, detail=f"TXT {domain_name} to {to}")
+                db,
+                OutgoingMessage(
+                    Channel.EMAIL, to, body, subject=f"DNS record to publish for {domain_name}", user_id=user.id
+                ),
+                now=now,
+            )
+            record_event(
+                db,
+                action=AuditAction.RECORD_SHARED,
+                outcome=sent.status,
+                now=now,
+                actor=user.email,
+                account_id=user.account_id,
+                user_id=user.id,
+                detail=f"TXT {domain_name} to {to}",
+            )
             if sent.status == "failed":
                 raise DeliveryFailed(f"The email to {to} could not be sent; try again in a few minutes.")
         return to
@@ -318,8 +400,7 @@ class DomainBook:
             raise DomainNotVerified(
                 f"Verify your primary domain {primary_domain} first: publish its TXT record, then Check now."
             )
-        return board.save(TASK, version=version, state=TaskState.COMPLETE,
-                          data={"verified": sorted(verified)})
+        return board.save(TASK, version=version, state=TaskState.COMPLETE, data={"verified": sorted(verified)})
 
 
 class DomainNotVerified(ConnectError):
@@ -358,6 +439,12 @@ def release_domain(services: ConnectServices, *, name: object, account_code: obj
             raise UnknownDomain(f"{code} has no claim on {domain_name}: nothing to release.")
         kind = "verified" if domain.verified_at is not None else "unverified"
         db.delete(domain)
-        record_event(db, action=AuditAction.DOMAIN_RELEASED, now=now, actor=actor, account_id=account.id,
-                     detail=f"{domain_name}: {kind} claim of {code} released")
+        record_event(
+            db,
+            action=AuditAction.DOMAIN_RELEASED,
+            now=now,
+            actor=actor,
+            account_id=account.id,
+            detail=f"{domain_name}: {kind} claim of {code} released",
+        )
     return f"{domain_name} ({kind} claim of {code})"

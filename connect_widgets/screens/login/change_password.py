@@ -16,10 +16,14 @@ def rules_html(checks: list[PolicyCheck], *, new: str, confirm: str) -> str:
     typed = bool(new)
     lines = [(c.met and typed, c.label) for c in checks]
     lines.append((typed and new == confirm, "The two new passwords match"))
-    return "<ul>" + "".join(
-        f'<li class="{"met" if ok else "unmet"}">{"✓" if ok else "✗"} {html.escape(text)}</li>'
-        for ok, text in lines
-    ) + "</ul>"
+    return (
+        "<ul>"
+        + "".join(
+            f'<li class="{"met" if ok else "unmet"}">{"✓" if ok else "✗"} {html.escape(text)}</li>'
+            for ok, text in lines
+        )
+        + "</ul>"
+    )
 
 
 class ChangePasswordScreen(Screen):

@@ -21,8 +21,9 @@ from connect_widgets.screens.kit import LoginScreen, ScreenHost, on_enter, prima
 class EmailScreen(LoginScreen):
     """Asks for ``name@<accountcode>.<suffix>``; the dedicated URL may pre-fill it."""
 
-    def __init__(self, host: ScreenHost, flow: LoginFlow, *, suffix: str, prefill: str = "",
-                 title: str = "Log in to Connect") -> None:
+    def __init__(
+        self, host: ScreenHost, flow: LoginFlow, *, suffix: str, prefill: str = "", title: str = "Log in to Connect"
+    ) -> None:
         super().__init__(host, title=title)
         self.flow = flow
         self.suffix = suffix
@@ -51,8 +52,7 @@ class EmailScreen(LoginScreen):
         if self.account_domain:
             self.set_intro("Enter the name of your email address: the part before the @.")
         else:
-            self.set_intro(f"Enter your email address. It belongs to your holding domain: "
-                           f"<account code>.{self.suffix}")
+            self.set_intro(f"Enter your email address. It belongs to your holding domain: <account code>.{self.suffix}")
         self._show_domain()
 
     def _show_domain(self, _change: dict[str, Any] | None = None) -> None:

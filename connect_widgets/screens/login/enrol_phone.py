@@ -23,7 +23,9 @@ class EnrolPhoneScreen(LoginScreen):
         self.flow = flow
         self.default_country = default_country
         self.country = widgets.Dropdown(
-            options=country_choices(), value=default_country, description="Country",
+            options=country_choices(),
+            value=default_country,
+            description="Country",
             layout=widgets.Layout(width="22em"),
         )
         self.country.add_class("connect-field")
@@ -43,7 +45,8 @@ class EnrolPhoneScreen(LoginScreen):
     def show_hint(self) -> None:
         example = example_mobile(self.country.value or "")
         text = "Enter the number with no leading zero and no country code" + (
-            f", for example {example}." if example else ".")
+            f", for example {example}." if example else "."
+        )
         self.hint.value = f"<p>{html.escape(text)}</p>"
 
     def next(self) -> None:

@@ -1,4 +1,4 @@
-""""Login issues?": forgot password (reset code), no code, lost phone, locked, cloud vs domain."""
+""" "Login issues?": forgot password (reset code), no code, lost phone, locked, cloud vs domain."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import ipywidgets as widgets
 
 from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.auth.reset import PasswordReset, ResetStep
-from connect_widgets.screens.login.change_password import rules_html
 from connect_widgets.screens.kit import (
     Place,
     Screen,
@@ -19,6 +18,7 @@ from connect_widgets.screens.kit import (
     primary_button,
     text_field,
 )
+from connect_widgets.screens.login.change_password import rules_html
 
 HELP = {
     "Didn't get the code?": (
@@ -99,14 +99,21 @@ class LoginIssuesScreen(Screen):
         elif step is ResetStep.CODE:
             parts = [self.reset_notice, self.reset_code, self.verify_button, self.start_over_link]
         elif step is ResetStep.NEW_PASSWORD:
-            parts = [paragraph("Choose a new password: at least 12 characters, hard to guess."),
-                     self.new_password, self.confirm_password, self.indicator, self.set_password_button]
+            parts = [
+                paragraph("Choose a new password: at least 12 characters, hard to guess."),
+                self.new_password,
+                self.confirm_password,
+                self.indicator,
+                self.set_password_button,
+            ]
             self.refresh_indicator()
         else:
-            parts = [paragraph(
-                "Your password was changed. Go back to the login and use it; you'll still be asked "
-                "for a passcode."
-            ), self.start_over_link]
+            parts = [
+                paragraph(
+                    "Your password was changed. Go back to the login and use it; you'll still be asked for a passcode."
+                ),
+                self.start_over_link,
+            ]
         self.forgot.children = tuple(parts)
 
     def refresh_indicator(self) -> None:

@@ -41,7 +41,8 @@ class ReturningScreen(Screen):
             self.next_task.value = (
                 f"<p><b>Nothing to do right now:</b> {titles} {verb} waiting for validation by the Connect "
                 "team. Their answer appears on the task's page"
-                + ("; the tasks that need it open once it is complete.</p>" if landing.locked else ".</p>"))
+                + ("; the tasks that need it open once it is complete.</p>" if landing.locked else ".</p>")
+            )
         else:
             self.next_task.value = "<p>No task is open to you right now. Connect Progress shows where each stands.</p>"
         links: list[widgets.Widget] = []

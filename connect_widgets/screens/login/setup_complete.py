@@ -32,11 +32,15 @@ class SetupCompleteScreen(Screen):
         )
         self.next_steps.add_class("connect-text")
         self.resources = widgets.HTML(
-            "<h3>Resources</h3><ul>" + "".join(
+            "<h3>Resources</h3><ul>"
+            + "".join(
                 f'<li><a href="{html.escape(r.url, quote=True)}" target="_blank" rel="noopener">'
                 f"{html.escape(r.title)}</a> — {html.escape(r.summary)}</li>"
                 for r in resources
-            ) + "</ul>" if resources else ""
+            )
+            + "</ul>"
+            if resources
+            else ""
         )
         self.resources.add_class("connect-resources")
         self.progress_button = primary_button("See Connect Progress")
@@ -48,15 +52,19 @@ class SetupCompleteScreen(Screen):
     def on_show(self) -> None:
         landing = self.flow.landing()
         self.set_intro("Every required setup task for your account is complete. Well done.")
-        self.done.value = "<h3>What was done</h3><ul>" + "".join(
-            f"<li>✔ {html.escape(t.title)}</li>" for t in landing.completed) + "</ul>"
+        self.done.value = (
+            "<h3>What was done</h3><ul>"
+            + "".join(f"<li>✔ {html.escape(t.title)}</li>" for t in landing.completed)
+            + "</ul>"
+        )
         links: list[widgets.Widget] = []
         for task in landing.optional_left:
             link = link_button(f"{task.title} (optional)")
             link.on_click(lambda _b, key=task.key: self.host.go(Place.TASK, key=key))
             links.append(link)
         self.optional.children = tuple(
-            [paragraph("Optional tasks you can still do at any time:")] + links if links else [])
+            [paragraph("Optional tasks you can still do at any time:")] + links if links else []
+        )
 
     def first_field(self):  # type: ignore[no-untyped-def]
         return self.progress_button

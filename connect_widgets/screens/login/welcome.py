@@ -17,23 +17,27 @@ class WelcomeScreen(Screen):
     def __init__(self, host: ScreenHost, flow: LoginFlow, *, resources: tuple[Resource, ...]) -> None:
         super().__init__(host, title="Welcome to Connect")
         self.flow = flow
-        self.about = widgets.VBox([
-            paragraph(
-                "Connect guides you through setting up your email-security account as a checklist "
-                "of tasks. You don't have to complete them all in one go: some steps need us to "
-                "validate what you provide, so you'll likely finish over a few sessions."
-            ),
-            paragraph(
-                "Each time you come back, you'll see the last task you completed and the next one "
-                "to do. Connect Progress shows every task and where it stands."
-            ),
-        ])
+        self.about = widgets.VBox(
+            [
+                paragraph(
+                    "Connect guides you through setting up your email-security account as a checklist "
+                    "of tasks. You don't have to complete them all in one go: some steps need us to "
+                    "validate what you provide, so you'll likely finish over a few sessions."
+                ),
+                paragraph(
+                    "Each time you come back, you'll see the last task you completed and the next one "
+                    "to do. Connect Progress shows every task and where it stands."
+                ),
+            ]
+        )
         self.resources = widgets.HTML(
-            "<h3>Resources</h3><ul>" + "".join(
+            "<h3>Resources</h3><ul>"
+            + "".join(
                 f'<li><a href="{html.escape(r.url, quote=True)}" target="_blank" rel="noopener">'
                 f"{html.escape(r.title)}</a> — {html.escape(r.summary)}</li>"
                 for r in resources
-            ) + "</ul>"
+            )
+            + "</ul>"
         )
         self.resources.add_class("connect-resources")
         self.start_button = primary_button("Get started")

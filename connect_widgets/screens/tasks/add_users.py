@@ -8,13 +8,20 @@ from typing import Any
 import ipywidgets as widgets
 
 from connect_widgets.core.tasks.add_users import AddUsersTask
-from connect_widgets.core.tasks.uploads import users_template_csv, users_template_xlsx
 from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.uploads import users_template_csv, users_template_xlsx
 from connect_widgets.screens.kit import link_button, on_enter, primary_button, text_field
 from connect_widgets.screens.tasks.page import TaskView
-from connect_widgets.screens.tasks.uploads import (XLSX_TYPE, busy_words, download_link, error_table, file_line, file_picker,
-                                              picker_row)
+from connect_widgets.screens.tasks.uploads import (
+    XLSX_TYPE,
+    busy_words,
+    download_link,
+    error_table,
+    file_line,
+    file_picker,
+    picker_row,
+)
 
 USERS_SHOWN = 50
 
@@ -22,8 +29,11 @@ USERS_SHOWN = 50
 class AddUsersView(TaskView):
     """Templates, upload, one-by-one entry, the staged users and the rows left out; Submit for review."""
 
-    labels = {"source": "Upload your list or add users one by one", "review": "Review the users and the rows left out",
-              "submit": "Submit them to the Connect team for review"}
+    labels = {
+        "source": "Upload your list or add users one by one",
+        "review": "Review the users and the rows left out",
+        "submit": "Submit them to the Connect team for review",
+    }
 
     def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
         super().__init__(page)
@@ -34,8 +44,10 @@ class AddUsersView(TaskView):
         self.templates = widgets.HTML(
             "<p>Download the template: "
             + download_link("CSV", "connect-users-template.csv", users_template_csv(), "text/csv")
-            + " · " + download_link("Excel (.xlsx)", "connect-users-template.xlsx", users_template_xlsx(), XLSX_TYPE)
-            + "</p>")
+            + " · "
+            + download_link("Excel (.xlsx)", "connect-users-template.xlsx", users_template_xlsx(), XLSX_TYPE)
+            + "</p>"
+        )
         self.templates.add_class("connect-text")
         self.upload = file_picker(self.check_file, accept=".csv,.xlsx")
         self.file_summary = widgets.HTML()
@@ -64,42 +76,68 @@ class AddUsersView(TaskView):
         count = self._staged_count = len(batch.users)
         if status.state is TaskState.COMPLETE:
             added = batch.users_added or 0
-            skipped = ("" if not batch.users_skipped else
-                       " 1 was already a user and was skipped." if batch.users_skipped == 1 else
-                       f" {batch.users_skipped:,} were already users and were skipped.")
-            self.note.value = (f"<p>✔ The Connect team approved your users: <b>{added:,}</b> "
-                               f"{'user was' if added == 1 else 'users were'} added to your account.{skipped}</p>")
+            skipped = (
+                ""
+                if not batch.users_skipped
+                else " 1 was already a user and was skipped."
+                if batch.users_skipped == 1
+                else f" {batch.users_skipped:,} were already users and were skipped."
+            )
+            self.note.value = (
+                f"<p>✔ The Connect team approved your users: <b>{added:,}</b> "
+                f"{'user was' if added == 1 else 'users were'} added to your account.{skipped}</p>"
+            )
             self.children = (self.note,)
             return
         if status.state is TaskState.AWAITING_VALIDATION:
-            self.note.value = (f"<p>Your {count:,} {'user is' if count == 1 else 'users are'} with the Connect "
-                               "team for validation. Their answer appears here.</p>")
+            self.note.value = (
+                f"<p>Your {count:,} {'user is' if count == 1 else 'users are'} with the Connect "
+                "team for validation. Their answer appears here.</p>"
+            )
             self.children = (self.note,)
             return
-        self.note.value = (f'<p class="connect-rejected"><b>The Connect team replied:</b> '
-                           f"{html.escape(batch.rejection)}</p><p>Your batch is below: correct it and submit "
-                           "it again.</p>" if batch.rejection else "")
+        self.note.value = (
+            f'<p class="connect-rejected"><b>The Connect team replied:</b> '
+            f"{html.escape(batch.rejection)}</p><p>Your batch is below: correct it and submit "
+            "it again.</p>"
+            if batch.rejection
+            else ""
+        )
         domains = self.users_task.verified_domains()
-        where = (f"in your verified domains ({html.escape(', '.join(domains))}) or their subdomains"
-                 if domains else "in a verified domain: verify your domain in Validate Your Domains first")
+        where = (
+            f"in your verified domains ({html.escape(', '.join(domains))}) or their subdomains"
+            if domains
+            else "in a verified domain: verify your domain in Validate Your Domains first"
+        )
         self.intro.value = (
             "<p>Upload your users as a CSV or Excel (.xlsx) file made from the template, or add them one by one. "
             f"Addresses must be {where}. Every row is checked before anything is sent; rows with problems are "
-            "listed and left out. A new file replaces the users from the last one; users added by hand stay.</p>")
+            "listed and left out. A new file replaces the users from the last one; users added by hand stay.</p>"
+        )
         self.file_summary.value = file_line(batch.filename, batch.rows_read, unusable=self._unusable)
         self.errors.value = "" if self._unusable else error_table(batch.errors, batch.error_count)
         self._show_users(batch.users)
         self.children = (
-            self.note, self.intro, self.templates, self.picker, self.errors,
+            self.note,
+            self.intro,
+            self.templates,
+            self.picker,
+            self.errors,
             widgets.HTML("<h3>Add a user</h3>"),
             widgets.HBox([self.email, self.first_name, self.last_name, self.add_button]),
-            self.staged_heading, self.staged, self.more_users, self.submit_button,
+            self.staged_heading,
+            self.staged,
+            self.more_users,
+            self.submit_button,
         )
 
     def _show_users(self, users: tuple[dict[str, Any], ...]) -> None:
         count = len(users)
-        self.staged_heading.value = (f"<h3>{count:,} {'user' if count == 1 else 'users'} ready to submit</h3>"
-                                     if count else "<h3>No users staged yet</h3>")
+        self.staged_heading.value = (
+            f"<h3>{count:,} {'user' if count == 1 else 'users'} ready to submit</h3>"
+            if count
+            else "<h3>No users staged yet</h3>"
+        )
         for old in self.staged.children:  # each render builds new rows: free the old ones' kernel models
             for part in old.children:
                 part.close()
@@ -110,8 +148,10 @@ class AddUsersView(TaskView):
             email = str(user.get("email", ""))
             name = " ".join(str(user.get(k) or "") for k in ("first_name", "last_name")).strip()
             source = f"row {user['row']}" if user.get("row") else "added by hand"
-            line = widgets.HTML(f"<span>{html.escape(email)}</span> · {html.escape(name) or '—'} "
-                                f'<span class="connect-hint">({html.escape(source)})</span>')
+            line = widgets.HTML(
+                f"<span>{html.escape(email)}</span> · {html.escape(name) or '—'} "
+                f'<span class="connect-hint">({html.escape(source)})</span>'
+            )
             remove = link_button("Remove")
             remove.tooltip = f"Remove {email}"
             remove.on_click(lambda _b, email=email: self.remove_user(email))
@@ -134,8 +174,11 @@ class AddUsersView(TaskView):
 
     def add_user(self) -> None:
         typed = (self.email.value, self.first_name.value, self.last_name.value)
-        if self.page.submit(lambda: self.users_task.add_user(version=self.status.version, email=typed[0],
-                                                             first_name=typed[1], last_name=typed[2])):
+        if self.page.submit(
+            lambda: self.users_task.add_user(
+                version=self.status.version, email=typed[0], first_name=typed[1], last_name=typed[2]
+            )
+        ):
             self.email.value = self.first_name.value = self.last_name.value = ""
 
     def remove_user(self, email: str) -> None:
@@ -143,5 +186,7 @@ class AddUsersView(TaskView):
 
     def submit(self) -> None:
         count = self._staged_count
-        self.page.submit(lambda: self.users_task.submit(version=self.status.version),
-                         busy=f"Sending your {count:,} {'user' if count == 1 else 'users'} to the Connect team…")
+        self.page.submit(
+            lambda: self.users_task.submit(version=self.status.version),
+            busy=f"Sending your {count:,} {'user' if count == 1 else 'users'} to the Connect team…",
+        )

@@ -7,10 +7,10 @@ import html
 import ipywidgets as widgets
 
 from connect_widgets.core.accounts.create import PLATFORMS, REGIONS
-from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.core.errors import InvalidInput
 from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.confirm_details import DetailsTask
 from connect_widgets.screens.kit import paragraph, primary_button, text_field
 from connect_widgets.screens.tasks.page import TaskView
 
@@ -26,10 +26,12 @@ class ConfirmDetailsView(TaskView):
         self.note = widgets.HTML()
         self.company = text_field("Company name")
         self.primary_domain = text_field("Primary domain")
-        self.platform = widgets.Dropdown(options=[(v, k) for k, v in PLATFORMS.items()], description="Platform",
-                                         layout=widgets.Layout(width="22em"))
-        self.region = widgets.Dropdown(options=[(v, k) for k, v in REGIONS.items()], description="Region",
-                                       layout=widgets.Layout(width="22em"))
+        self.platform = widgets.Dropdown(
+            options=[(v, k) for k, v in PLATFORMS.items()], description="Platform", layout=widgets.Layout(width="22em")
+        )
+        self.region = widgets.Dropdown(
+            options=[(v, k) for k, v in REGIONS.items()], description="Region", layout=widgets.Layout(width="22em")
+        )
         self.platform.add_class("connect-field")
         self.region.add_class("connect-field")
         self.correct = widgets.Checkbox(description="These details are correct", indent=False)
@@ -38,19 +40,29 @@ class ConfirmDetailsView(TaskView):
         self.review_button = widgets.Button(description="Send for review")
         self.review_button.add_class("connect-secondary")
         self.review_button.on_click(lambda _b: self.send_for_review())
-        self.form = widgets.VBox([
-            paragraph("Check what we hold for your account. If something is wrong, correct it and "
-                      "send it to the Connect team for review."),
-            self.company, self.primary_domain, self.platform, self.region, self.correct,
-            widgets.HBox([self.confirm_button, self.review_button]),
-        ])
+        self.form = widgets.VBox(
+            [
+                paragraph(
+                    "Check what we hold for your account. If something is wrong, correct it and "
+                    "send it to the Connect team for review."
+                ),
+                self.company,
+                self.primary_domain,
+                self.platform,
+                self.region,
+                self.correct,
+                widgets.HBox([self.confirm_button, self.review_button]),
+            ]
+        )
 
     def render(self, status: TaskStatus) -> None:
         super().render(status)
         details = self.details_task.details()
-        facts = (f"{html.escape(details.company)} · {html.escape(details.primary_domain)} · "
-                 f"{html.escape(PLATFORMS.get(details.platform, details.platform))} · "
-                 f"{html.escape(REGIONS.get(details.region, details.region))}")
+        facts = (
+            f"{html.escape(details.company)} · {html.escape(details.primary_domain)} · "
+            f"{html.escape(PLATFORMS.get(details.platform, details.platform))} · "
+            f"{html.escape(REGIONS.get(details.region, details.region))}"
+        )
         if status.state is TaskState.COMPLETE:
             self.note.value = f"<p><b>Confirmed:</b> {facts}</p>"
             self.children = (self.note,)
@@ -59,17 +71,23 @@ class ConfirmDetailsView(TaskView):
             changes = status.data.get("correction") or {}
             listed = ", ".join(f"{html.escape(k.replace('_', ' '))}: {html.escape(str(v))}" for k, v in changes.items())
             opens = [t.task.title for t in self.page.board.overview().tasks if status.task.key in t.task.prerequisites]
-            following = (f" Once your details are confirmed, {html.escape(_joined(opens))} "
-                         f"{'opens' if len(opens) == 1 else 'open'}." if opens else "")
-            self.note.value = (f"<p>Your corrections ({listed}) are with the Connect team. Their answer "
-                               f"appears here.{following}</p>")
+            following = (
+                f" Once your details are confirmed, {html.escape(_joined(opens))} "
+                f"{'opens' if len(opens) == 1 else 'open'}."
+                if opens
+                else ""
+            )
+            self.note.value = (
+                f"<p>Your corrections ({listed}) are with the Connect team. Their answer appears here.{following}</p>"
+            )
             self.children = (self.note,)
             return
         if details.rejection:
             self.note.value = (
                 f'<p class="connect-rejected"><b>The Connect team replied:</b> {html.escape(details.rejection)}</p>'
                 "<p>The fields below keep the values you sent: correct them and send them for review again. "
-                f"We still hold: {facts}.</p>")
+                f"We still hold: {facts}.</p>"
+            )
         elif details.approved:
             self.note.value = "<p>The Connect team applied your corrections. Check them and confirm.</p>"
         else:
@@ -85,16 +103,28 @@ class ConfirmDetailsView(TaskView):
 
     @staticmethod
     def _held(details) -> dict[str, str]:  # type: ignore[no-untyped-def]
-        return {"company": details.company, "primary_domain": details.primary_domain,
-                "platform": details.platform, "region": details.region}
+        return {
+            "company": details.company,
+            "primary_domain": details.primary_domain,
+            "platform": details.platform,
+            "region": details.region,
+        }
 
     def _edited_fields(self) -> list[str]:
         """Labels of the fields that differ from the details we hold."""
         held = self._held(self.details_task.details())
-        typed = {"company": self.company.value.strip(), "primary_domain": self.primary_domain.value.strip().lower(),
-                 "platform": self.platform.value, "region": self.region.value}
-        labels = {"company": "Company name", "primary_domain": "Primary domain", "platform": "Platform",
-                  "region": "Region"}
+        typed = {
+            "company": self.company.value.strip(),
+            "primary_domain": self.primary_domain.value.strip().lower(),
+            "platform": self.platform.value,
+            "region": self.region.value,
+        }
+        labels = {
+            "company": "Company name",
+            "primary_domain": "Primary domain",
+            "platform": "Platform",
+            "region": "Region",
+        }
         return [labels[k] for k in labels if typed[k] != (held[k].lower() if k == "primary_domain" else held[k])]
 
     def confirm(self) -> None:
@@ -106,20 +136,30 @@ class ConfirmDetailsView(TaskView):
     def _confirm_held(self) -> None:
         edited = self._edited_fields()
         if edited:  # confirming would confirm what we hold, not what the fields show
-            raise InvalidInput(f"You changed {' and '.join(edited)}: send your corrections for review, or put "
-                               "the values we hold back to confirm them.", field="company")
+            raise InvalidInput(
+                f"You changed {' and '.join(edited)}: send your corrections for review, or put "
+                "the values we hold back to confirm them.",
+                field="company",
+            )
         self.details_task.confirm(version=self.status.version)
 
     @staticmethod
     def _needs_tick() -> None:
-        raise InvalidInput('Tick "These details are correct" to confirm them, or send your corrections for review.',
-                           field="correct")
+        raise InvalidInput(
+            'Tick "These details are correct" to confirm them, or send your corrections for review.', field="correct"
+        )
 
     def send_for_review(self) -> None:
-        self.page.submit(lambda: self.details_task.send_for_review(
-            version=self.status.version, company=self.company.value, primary_domain=self.primary_domain.value,
-            platform=self.platform.value, region=self.region.value),
-            busy="Sending your corrections to the Connect team…")
+        self.page.submit(
+            lambda: self.details_task.send_for_review(
+                version=self.status.version,
+                company=self.company.value,
+                primary_domain=self.primary_domain.value,
+                platform=self.platform.value,
+                region=self.region.value,
+            ),
+            busy="Sending your corrections to the Connect team…",
+        )
 
 
 def _joined(titles: list[str]) -> str:

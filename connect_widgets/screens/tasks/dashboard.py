@@ -1,4 +1,4 @@
-""""Connect Progress": every task by area, its state, and N of M required tasks done."""
+""" "Connect Progress": every task by area, its state, and N of M required tasks done."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.screens.kit import TASK_ICONS, Place, Screen, ScreenHost, link_button
 
 
-
 class DashboardScreen(Screen):
     """Where Cancel on the Returning screen lands; a click opens a task."""
 
@@ -22,9 +21,9 @@ class DashboardScreen(Screen):
         self.summary = widgets.HTML()
         self.areas = widgets.VBox()
         self.key = widgets.HTML(
-            '<p class="connect-key">' + " · ".join(
-                f"{icon} {html.escape(label)}" for icon, label in TASK_ICONS.values()
-            ) + " (until the tasks it needs are complete) · optional tasks do not count towards the total</p>"
+            '<p class="connect-key">'
+            + " · ".join(f"{icon} {html.escape(label)}" for icon, label in TASK_ICONS.values())
+            + " (until the tasks it needs are complete) · optional tasks do not count towards the total</p>"
         )
         self.task_links: dict[str, widgets.Button] = {}
         self.compose(self.summary, self.areas, self.key)

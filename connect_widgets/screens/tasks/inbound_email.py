@@ -6,8 +6,8 @@ import html
 
 import ipywidgets as widgets
 
-from connect_widgets.core.tasks.inbound_email import InboundTask
 from connect_widgets.core.tasks.board import TaskStatus
+from connect_widgets.core.tasks.inbound_email import InboundTask
 from connect_widgets.screens.kit import paragraph, primary_button
 from connect_widgets.screens.tasks.steps import StepView, ticks
 
@@ -19,23 +19,33 @@ class InboundEmailView(StepView):
         super().__init__(page, InboundTask(page.board))
         self.task: InboundTask
         self.next_button = primary_button("Next")
-        self.next_button.on_click(lambda _b: self.page.submit(
-            lambda: self.task.read_ranges(version=self.status.version)))
+        self.next_button.on_click(
+            lambda _b: self.page.submit(lambda: self.task.read_ranges(version=self.status.version))
+        )
         self.settings = ticks(self.task.service.inbound_settings)
         self.finish_button = primary_button("Finish")
         self.finish_button.on_click(lambda _b: self.confirm())
 
     def _ranges(self) -> widgets.HTML:
-        return widgets.HTML("<pre>" + "\n".join(html.escape(r) for r in self.task.service.inbound_ip_ranges)
-                            + "</pre>")
+        return widgets.HTML("<pre>" + "\n".join(html.escape(r) for r in self.task.service.inbound_ip_ranges) + "</pre>")
 
     def step_ip_ranges(self, status: TaskStatus) -> list[widgets.Widget]:
-        return [paragraph("Once your MX records point at the service, your mail arrives from these address "
-                          "ranges. Your mail system must trust them:"), self._ranges(), self.next_button]
+        return [
+            paragraph(
+                "Once your MX records point at the service, your mail arrives from these address "
+                "ranges. Your mail system must trust them:"
+            ),
+            self._ranges(),
+            self.next_button,
+        ]
 
     def step_settings(self, status: TaskStatus) -> list[widgets.Widget]:
-        return [paragraph("Make each change in your mail system, then tick it:"), self._ranges(),
-                *self.settings, self.finish_button]
+        return [
+            paragraph("Make each change in your mail system, then tick it:"),
+            self._ranges(),
+            *self.settings,
+            self.finish_button,
+        ]
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         return [paragraph("✔ Your mail system trusts the service's ranges:"), self._ranges()]

@@ -6,8 +6,8 @@ import html
 
 import ipywidgets as widgets
 
-from connect_widgets.core.tasks.journaling import JournalingTask
 from connect_widgets.core.tasks.board import TaskStatus
+from connect_widgets.core.tasks.journaling import JournalingTask
 from connect_widgets.screens.kit import paragraph, primary_button
 from connect_widgets.screens.tasks.steps import StepView
 
@@ -19,10 +19,15 @@ class JournalingView(StepView):
         super().__init__(page, JournalingTask(page.board))
         self.task: JournalingTask
         self.next_button = primary_button("Next")
-        self.next_button.on_click(lambda _b: self.page.submit(
-            lambda: self.task.read_address(version=self.status.version)))
-        self.rule = widgets.Checkbox(value=False, indent=False, layout=widgets.Layout(width="auto"),
-                                     description="The journal rule is saved in my mail system")
+        self.next_button.on_click(
+            lambda _b: self.page.submit(lambda: self.task.read_address(version=self.status.version))
+        )
+        self.rule = widgets.Checkbox(
+            value=False,
+            indent=False,
+            layout=widgets.Layout(width="auto"),
+            description="The journal rule is saved in my mail system",
+        )
         self.finish_button = primary_button("Finish")
         self.finish_button.on_click(lambda _b: self.confirm())
 
@@ -30,13 +35,22 @@ class JournalingView(StepView):
         return widgets.HTML(f"<pre>{html.escape(self.task.journal_address())}</pre>")
 
     def step_address(self, status: TaskStatus) -> list[widgets.Widget]:
-        return [paragraph("We created this journal address for your archive:"), self._address(),
-                paragraph("Next, you add a journal rule in your mail system that sends a copy of every message "
-                          "to it."), self.next_button]
+        return [
+            paragraph("We created this journal address for your archive:"),
+            self._address(),
+            paragraph("Next, you add a journal rule in your mail system that sends a copy of every message to it."),
+            self.next_button,
+        ]
 
     def step_confirm(self, status: TaskStatus) -> list[widgets.Widget]:
-        return [paragraph("Add a journal rule for all users, for internal and external messages, that sends "
-                          "journal reports to:"), self._address(), self.rule, self.finish_button]
+        return [
+            paragraph(
+                "Add a journal rule for all users, for internal and external messages, that sends journal reports to:"
+            ),
+            self._address(),
+            self.rule,
+            self.finish_button,
+        ]
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         return [paragraph("✔ Journaling is set up. Journal reports go to:"), self._address()]

@@ -7,8 +7,8 @@ import html
 import ipywidgets as widgets
 
 from connect_widgets.core.adapters.dns import DnsChecker
-from connect_widgets.core.tasks.inbound_email import MxTask
 from connect_widgets.core.tasks.board import TaskStatus
+from connect_widgets.core.tasks.inbound_email import MxTask
 from connect_widgets.screens.kit import paragraph, primary_button
 from connect_widgets.screens.tasks.steps import StepView, check_result
 
@@ -32,17 +32,28 @@ class MxRecordsView(StepView):
         return widgets.HTML("<pre>" + "\n".join(lines) + "</pre>")
 
     def step_hosts(self, status: TaskStatus) -> list[widgets.Widget]:
-        return [paragraph("Replace the MX records of each domain with these, and remove the old ones. "
-                          "Mail then flows through the service."), self._records(), self.next_button]
+        return [
+            paragraph(
+                "Replace the MX records of each domain with these, and remove the old ones. "
+                "Mail then flows through the service."
+            ),
+            self._records(),
+            self.next_button,
+        ]
 
     def step_check(self, status: TaskStatus) -> list[widgets.Widget]:
-        return [self._records(), check_result(status, "mx_check"),
-                paragraph("DNS changes can take a while to spread; check again as often as you need."),
-                self.check_button]
+        return [
+            self._records(),
+            check_result(status, "mx_check"),
+            paragraph("DNS changes can take a while to spread; check again as often as you need."),
+            self.check_button,
+        ]
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         return [paragraph("✔ Your MX records point at the service."), check_result(status, "mx_check")]
 
     def check_mx(self) -> None:
-        self.page.submit(lambda: self.task.check_mx(version=self.status.version),
-                         busy=f"Checking the MX records for {' and '.join(self._domains) or 'your domains'}…")
+        self.page.submit(
+            lambda: self.task.check_mx(version=self.status.version),
+            busy=f"Checking the MX records for {' and '.join(self._domains) or 'your domains'}…",
+        )

@@ -7,8 +7,8 @@ import html
 import ipywidgets as widgets
 
 from connect_widgets.core.adapters.dns import DnsChecker
-from connect_widgets.core.tasks.outbound_email import BadRanges, OutboundTask
 from connect_widgets.core.tasks.board import TaskStatus
+from connect_widgets.core.tasks.outbound_email import BadRanges, OutboundTask
 from connect_widgets.screens.kit import paragraph, primary_button
 from connect_widgets.screens.tasks.steps import StepView, check_result
 
@@ -20,8 +20,12 @@ class OutboundEmailView(StepView):
         settings = page.board.flow.services.settings
         super().__init__(page, OutboundTask(page.board, checker=DnsChecker(settings)))
         self.task: OutboundTask
-        self.ranges = widgets.Textarea(description="Public IP ranges", placeholder="one range per line, as address/prefix",
-                                       rows=5, layout=widgets.Layout(width="22em"))  # the label sits above: no fixed height
+        self.ranges = widgets.Textarea(
+            description="Public IP ranges",
+            placeholder="one range per line, as address/prefix",
+            rows=5,
+            layout=widgets.Layout(width="22em"),
+        )  # the label sits above: no fixed height
         self.ranges.add_class("connect-field")
         self.range_problems = widgets.HTML()  # every entry that needs correcting, one per line
         self.ranges_next = primary_button("Next")
@@ -36,8 +40,15 @@ class OutboundEmailView(StepView):
     def step_ip_ranges(self, status: TaskStatus) -> list[widgets.Widget]:
         if not self.ranges.value and status.data.get("ip_ranges"):
             self.ranges.value = "\n".join(status.data["ip_ranges"])
-        return [paragraph("Enter the public IP addresses or ranges your mail servers send from, one per line "
-                          "(CIDR form: address/prefix length)."), self.ranges, self.range_problems, self.ranges_next]
+        return [
+            paragraph(
+                "Enter the public IP addresses or ranges your mail servers send from, one per line "
+                "(CIDR form: address/prefix length)."
+            ),
+            self.ranges,
+            self.range_problems,
+            self.ranges_next,
+        ]
 
     def step_spf(self, status: TaskStatus) -> list[widgets.Widget]:
         domain = self._spf_domain = self.task.primary_domain()
@@ -47,8 +58,10 @@ class OutboundEmailView(StepView):
                 f"<p>Publish one SPF record on <b>{html.escape(domain)}</b> that includes "
                 f"<code>include:{html.escape(self.task.service.spf_include)}</code>. If the domain already has "
                 "an SPF record, add the include to it instead of adding a second record. For example:</p>"
-                f"<pre>{html.escape(domain)}.  TXT  \"{html.escape(record)}\"</pre>"),
-            check_result(status, "spf_check"), self.check_button,
+                f'<pre>{html.escape(domain)}.  TXT  "{html.escape(record)}"</pre>'
+            ),
+            check_result(status, "spf_check"),
+            self.check_button,
         ]
 
     def step_connector(self, status: TaskStatus) -> list[widgets.Widget]:
@@ -56,16 +69,22 @@ class OutboundEmailView(StepView):
         self.connector.description = f"The outbound connector to {host} is saved and turned on"
         return [
             check_result(status, "spf_check"),
-            widgets.HTML(f"<p>In your mail system, create an outbound connector that sends all external mail "
-                         f"through <b>{html.escape(host)}</b> (port 25, TLS required).</p>"),
-            self.connector, self.finish_button,
+            widgets.HTML(
+                f"<p>In your mail system, create an outbound connector that sends all external mail "
+                f"through <b>{html.escape(host)}</b> (port 25, TLS required).</p>"
+            ),
+            self.connector,
+            self.finish_button,
         ]
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         ranges = ", ".join(status.data.get("ip_ranges", []))
-        return [widgets.HTML(
-            f"<p>✔ Outbound email is set up: mail from {html.escape(ranges)} leaves through "
-            f"{html.escape(str(status.data.get('connector', '')))}, and your SPF record includes the service.</p>")]
+        return [
+            widgets.HTML(
+                f"<p>✔ Outbound email is set up: mail from {html.escape(ranges)} leaves through "
+                f"{html.escape(str(status.data.get('connector', '')))}, and your SPF record includes the service.</p>"
+            )
+        ]
 
     def save_ranges(self) -> None:
         typed = self.ranges.value
@@ -83,8 +102,10 @@ class OutboundEmailView(StepView):
             self.ranges.value = ""  # the page redraws from what was saved
 
     def check_spf(self) -> None:
-        self.page.submit(lambda: self.task.check_spf(version=self.status.version),
-                         busy=f"Checking the SPF record for {self._spf_domain}…")
+        self.page.submit(
+            lambda: self.task.check_spf(version=self.status.version),
+            busy=f"Checking the SPF record for {self._spf_domain}…",
+        )
 
     def confirm(self) -> None:
         ticked = self.connector.value

@@ -24,8 +24,8 @@ import ipywidgets as widgets
 
 from connect_widgets.core.tasks.board import TaskBoard, TaskStamp, TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.screens.polling import PagePoll
 from connect_widgets.screens.kit import TASK_ICONS, Place, Screen, ScreenHost, link_button, primary_button
+from connect_widgets.screens.polling import PagePoll
 
 CHECK_SECONDS = 3.0  # how often an open task page looks for a decision or another admin's change
 
@@ -87,8 +87,9 @@ def load_view(spec: str) -> TaskViewFactory:
 
 
 class TaskScreen(Screen):
-    def __init__(self, host: ScreenHost, board: TaskBoard,
-                 *, views: dict[str, TaskViewFactory | str] | None = None) -> None:
+    def __init__(
+        self, host: ScreenHost, board: TaskBoard, *, views: dict[str, TaskViewFactory | str] | None = None
+    ) -> None:
         super().__init__(host, title="Task")
         self.board = board
         self.task_key: str | None = None
@@ -138,8 +139,7 @@ class TaskScreen(Screen):
             self.host.go(Place.DASHBOARD)
             return
         status = self.board.overview().get(self.task_key)
-        if (status.state is TaskState.NOT_STARTED and not status.task.intro
-                and self.view(status.task.key) is not None):
+        if status.state is TaskState.NOT_STARTED and not status.task.intro and self.view(status.task.key) is not None:
             # Nothing to read before the first step: opening the task starts it, with
             # every check Start task has (a locked task is refused by the board).
             status = self.board.start(status.task.key)
@@ -165,7 +165,8 @@ class TaskScreen(Screen):
             labels = view.labels if view is not None else {}
             steps = "".join(
                 ('<li class="current">' if step == status.step else "<li>")
-                + html.escape(labels.get(step) or step.replace("_", " ").capitalize()) + "</li>"
+                + html.escape(labels.get(step) or step.replace("_", " ").capitalize())
+                + "</li>"
                 for step in status.task.steps
             )
             intro = f"<p>{html.escape(status.task.intro)}</p>" if status.task.intro else ""
@@ -219,8 +220,9 @@ class TaskScreen(Screen):
     @staticmethod
     def _news_words(stamp: TaskStamp, *, redrawn: bool) -> str:
         if not stamp.by_staff:
-            return ("This task was changed in another window or by another admin of your account"
-                    + ("." if redrawn else " since you opened it. Your typing is kept until you show the latest."))
+            return "This task was changed in another window or by another admin of your account" + (
+                "." if redrawn else " since you opened it. Your typing is kept until you show the latest."
+            )
         if not redrawn:
             return "The Connect team has answered while this page was open. What you typed is kept until you look."
         if stamp.state is TaskState.COMPLETE:

@@ -6,13 +6,20 @@ import html
 
 import ipywidgets as widgets
 
-from connect_widgets.core.tasks.uploads import senders_template_csv
-from connect_widgets.core.tasks.permitted_senders import PermittedSendersTask
 from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.screens.tasks.uploads import busy_words, download_link, error_table, file_line, file_picker, picker_row
+from connect_widgets.core.tasks.permitted_senders import PermittedSendersTask
+from connect_widgets.core.tasks.uploads import senders_template_csv
 from connect_widgets.screens.kit import paragraph, primary_button
 from connect_widgets.screens.tasks.page import TaskView
+from connect_widgets.screens.tasks.uploads import (
+    busy_words,
+    download_link,
+    error_table,
+    file_line,
+    file_picker,
+    picker_row,
+)
 
 
 class PermittedSendersView(TaskView):
@@ -26,11 +33,13 @@ class PermittedSendersView(TaskView):
         self.intro = paragraph(
             "Upload a CSV file with one external address per row in a column named address: people and "
             "systems outside your organisation whose email you always want to receive. Every row is checked "
-            "first; rows with problems are listed and left out.")
+            "first; rows with problems are listed and left out."
+        )
         self.template = widgets.HTML(
             "<p>Download the template: "
             + download_link("CSV", "connect-permitted-senders-template.csv", senders_template_csv(), "text/csv")
-            + "</p>")
+            + "</p>"
+        )
         self.template.add_class("connect-text")
         self.upload = file_picker(self.check_file, accept=".csv")
         self.file_summary = widgets.HTML()
@@ -51,7 +60,8 @@ class PermittedSendersView(TaskView):
             self.summary.value = (
                 f"<p>✔ <b>{imported:,}</b> {'address was' if imported == 1 else 'addresses were'} imported"
                 + (f" from {html.escape(batch.filename)}" if batch.filename else "")
-                + f". Your account has {total:,} permitted {'sender' if total == 1 else 'senders'}.</p>")
+                + f". Your account has {total:,} permitted {'sender' if total == 1 else 'senders'}.</p>"
+            )
             self.children = (self.summary,)
             return
         self.file_summary.value = file_line(batch.filename, batch.rows_read, unusable=self._unusable)
@@ -59,16 +69,22 @@ class PermittedSendersView(TaskView):
         count = len(batch.addresses)
         parts: list[widgets.Widget] = [self.intro, self.template, self.picker]
         if status.step == "review" and not self._unusable:
-            self.ready.value = (f"<p><b>{count:,}</b> {'address' if count == 1 else 'addresses'} ready to "
-                                "import.</p>" if count else "<p>No addresses are ready to import: correct the "
-                                "file and upload it again.</p>")
+            self.ready.value = (
+                f"<p><b>{count:,}</b> {'address' if count == 1 else 'addresses'} ready to import.</p>"
+                if count
+                else "<p>No addresses are ready to import: correct the file and upload it again.</p>"
+            )
             parts += [self.ready, self.errors, self.import_button]
         self.children = tuple(parts)
 
     def check_file(self, name: object, content: object) -> None:
         # The last file's results go as soon as another file is chosen, even one that cannot be used.
         self._unusable = str(name or "That file")
-        self.file_summary.value, self.errors.value, self.ready.value = file_line(None, 0, unusable=self._unusable), "", ""
+        self.file_summary.value, self.errors.value, self.ready.value = (
+            file_line(None, 0, unusable=self._unusable),
+            "",
+            "",
+        )
 
         def run() -> None:
             self.senders_task.check_file(version=self.status.version, filename=name, content=content)

@@ -18,17 +18,27 @@ class RecipientValidationView(StepView):
     def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
         super().__init__(page, RecipientValidationTask(page.board))
         self.task: RecipientValidationTask
-        self.mode = widgets.RadioButtons(options=[(label, key) for key, label in MODES.items()], value="known",
-                                         layout=widgets.Layout(width="auto"))
+        self.mode = widgets.RadioButtons(
+            options=[(label, key) for key, label in MODES.items()], value="known", layout=widgets.Layout(width="auto")
+        )
         self.save_button = primary_button("Save")
         self.save_button.on_click(lambda _b: self.save())
 
     def step_mode(self, status: TaskStatus) -> list[widgets.Widget]:
-        note = ("" if self.task.directory_ready() else
-                " Directory users only becomes available once Synchronize Your Directory is complete.")
-        return [paragraph("The service accepts mail only for addresses it knows. Known addresses uses the users "
-                          "and addresses you added in Connect; Directory users only uses your synchronized "
-                          "directory." + note), self.mode, self.save_button]
+        note = (
+            ""
+            if self.task.directory_ready()
+            else " Directory users only becomes available once Synchronize Your Directory is complete."
+        )
+        return [
+            paragraph(
+                "The service accepts mail only for addresses it knows. Known addresses uses the users "
+                "and addresses you added in Connect; Directory users only uses your synchronized "
+                "directory." + note
+            ),
+            self.mode,
+            self.save_button,
+        ]
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         label = MODES.get(str(status.data.get("mode")), "")

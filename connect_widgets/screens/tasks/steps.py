@@ -12,8 +12,8 @@ import html
 import ipywidgets as widgets
 
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.screens.kit import link_button
 from connect_widgets.screens.tasks.page import TaskView
 
@@ -64,19 +64,27 @@ def check_result(status: TaskStatus, key: str) -> widgets.HTML:
         each = [e for e in last.get("each") or () if isinstance(e, dict)]
         if len(each) > 1:  # several domains: one line each, not one run-on paragraph
             bad = sum(1 for e in each if e.get("outcome") != "ok")
-            headline = (f"All {len(each)} domains are right:" if not bad else
-                        f"{bad} of {len(each)} domains {'needs' if bad == 1 else 'need'} a change:")
-            lines = "".join(f"<li>{'✔' if e.get('outcome') == 'ok' else '✗'} {html.escape(str(e.get('message', '')))}</li>"
-                            for e in each)
+            headline = (
+                f"All {len(each)} domains are right:"
+                if not bad
+                else f"{bad} of {len(each)} domains {'needs' if bad == 1 else 'need'} a change:"
+            )
+            lines = "".join(
+                f"<li>{'✔' if e.get('outcome') == 'ok' else '✗'} {html.escape(str(e.get('message', '')))}</li>"
+                for e in each
+            )
             said = f"{headline}</p><ul>{lines}</ul>"
         else:
             said = f"{html.escape(str(last.get('message', '')))}</p>"
-        block.value = (f'<p class="connect-check-{"ok" if mark == "✔" else "bad"}">{mark} {said}'
-                       + (f"<p>Found:</p><ul>{found}</ul>" if found else ""))
+        block.value = f'<p class="connect-check-{"ok" if mark == "✔" else "bad"}">{mark} {said}' + (
+            f"<p>Found:</p><ul>{found}</ul>" if found else ""
+        )
     return block
 
 
 def ticks(labels: tuple[str, ...] | list[str]) -> list[widgets.Checkbox]:
     """One checkbox per thing the admin confirms, unticked."""
-    return [widgets.Checkbox(value=False, description=label, indent=False,
-                             layout=widgets.Layout(width="auto")) for label in labels]
+    return [
+        widgets.Checkbox(value=False, description=label, indent=False, layout=widgets.Layout(width="auto"))
+        for label in labels
+    ]

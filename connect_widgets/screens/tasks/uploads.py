@@ -23,12 +23,15 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def download_link(label: str, filename: str, content: bytes, mime: str) -> str:
     """An ``<a download>`` carrying the file itself, so the browser saves it without a server route."""
     data = base64.b64encode(content).decode("ascii")
-    return (f'<a download="{html.escape(filename)}" href="data:{mime};base64,{data}" '
-            f'target="_blank">{html.escape(label)}</a>')
+    return (
+        f'<a download="{html.escape(filename)}" href="data:{mime};base64,{data}" '
+        f'target="_blank">{html.escape(label)}</a>'
+    )
 
 
-def file_picker(on_file: Callable[[object, object], None], *, accept: str,
-                max_bytes: int = MAX_UPLOAD_BYTES) -> widgets.FileUpload:
+def file_picker(
+    on_file: Callable[[object, object], None], *, accept: str, max_bytes: int = MAX_UPLOAD_BYTES
+) -> widgets.FileUpload:
     """A one-file upload control that hands ``(name, content)`` to ``on_file`` and then empties itself.
 
     Emptying it means the file's bytes neither linger in the kernel nor get sent
@@ -68,11 +71,12 @@ def error_table(errors: Iterable[Mapping[str, Any]], count: int, *, shown: int =
     )
     more = count - len(listed)
     rows_word = "row has a problem" if count == 1 else "rows have problems"
-    return (f'<p class="connect-rejected">{count:,} {rows_word} and {"was" if count == 1 else "were"} left out. '
-            f"Correct {'it' if count == 1 else 'them'} in your file and upload it again.</p>"
-            f'<table class="connect-table connect-errors"><thead><tr><th>Row</th><th>Column</th><th>Problem</th>'
-            f"</tr></thead><tbody>{lines}</tbody></table>"
-            + (f"<p>… and {more:,} more.</p>" if more > 0 else ""))
+    return (
+        f'<p class="connect-rejected">{count:,} {rows_word} and {"was" if count == 1 else "were"} left out. '
+        f"Correct {'it' if count == 1 else 'them'} in your file and upload it again.</p>"
+        f'<table class="connect-table connect-errors"><thead><tr><th>Row</th><th>Column</th><th>Problem</th>'
+        f"</tr></thead><tbody>{lines}</tbody></table>" + (f"<p>… and {more:,} more.</p>" if more > 0 else "")
+    )
 
 
 def file_line(filename: str | None, rows_read: int, *, unusable: str | None = None) -> str:
@@ -85,8 +89,10 @@ def file_line(filename: str | None, rows_read: int, *, unusable: str | None = No
         return f'<span class="connect-chosen"><b>{html.escape(unusable)}</b>: not used (see the message above)</span>'
     if not filename:
         return '<span class="connect-chosen connect-unavailable">No file chosen</span>'
-    return (f'<span class="connect-chosen"><b>{html.escape(filename)}</b>, '
-            f"{rows_read:,} {'row' if rows_read == 1 else 'rows'}</span>")
+    return (
+        f'<span class="connect-chosen"><b>{html.escape(filename)}</b>, '
+        f"{rows_read:,} {'row' if rows_read == 1 else 'rows'}</span>"
+    )
 
 
 def picker_row(upload: widgets.FileUpload, chosen: widgets.HTML) -> widgets.HBox:

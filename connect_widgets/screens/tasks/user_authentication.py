@@ -18,11 +18,15 @@ class UserAuthenticationView(StepView):
     def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
         super().__init__(page, UserAuthTask(page.board))
         self.task: UserAuthTask
-        self.mode = widgets.RadioButtons(options=[(label, key) for key, label in MODES.items()], value="cloud",
-                                         layout=widgets.Layout(width="auto"))
+        self.mode = widgets.RadioButtons(
+            options=[(label, key) for key, label in MODES.items()], value="cloud", layout=widgets.Layout(width="auto")
+        )
         self.mode_button = primary_button("Next")
-        self.mode_button.on_click(lambda _b: self.page.submit(
-            lambda: self.task.choose_mode(version=self.status.version, mode=self.mode.value)))
+        self.mode_button.on_click(
+            lambda _b: self.page.submit(
+                lambda: self.task.choose_mode(version=self.status.version, mode=self.mode.value)
+            )
+        )
         self.logon = text_field("Your domain logon")
         self.password = text_field("Your domain password", password=True)
         self.test_button = primary_button("Test login")
@@ -32,22 +36,41 @@ class UserAuthenticationView(StepView):
         self.enable_button.on_click(lambda _b: self.page.submit(lambda: self.task.enable(version=self.status.version)))
 
     def step_mode(self, status: TaskStatus) -> list[widgets.Widget]:
-        note = ("" if self.task.directory_ready() else
-                " Domain becomes available once Synchronize Your Directory is complete with an LDAP directory.")
-        return [paragraph("Admins log in with their Connect password (Cloud), or with their own directory logon "
-                          "and password (Domain); the passcode by SMS follows either way." + note),
-                self.mode, self.mode_button]
+        note = (
+            ""
+            if self.task.directory_ready()
+            else " Domain becomes available once Synchronize Your Directory is complete with an LDAP directory."
+        )
+        return [
+            paragraph(
+                "Admins log in with their Connect password (Cloud), or with their own directory logon "
+                "and password (Domain); the passcode by SMS follows either way." + note
+            ),
+            self.mode,
+            self.mode_button,
+        ]
 
     def step_test_login(self, status: TaskStatus) -> list[widgets.Widget]:
-        return [paragraph("Log in once with your own directory logon and password. Only a successful test lets "
-                          "you enable Domain; that logon becomes the one you use with Domain."),
-                self.logon, self.password, self.test_button]
+        return [
+            paragraph(
+                "Log in once with your own directory logon and password. Only a successful test lets "
+                "you enable Domain; that logon becomes the one you use with Domain."
+            ),
+            self.logon,
+            self.password,
+            self.test_button,
+        ]
 
     def step_enable(self, status: TaskStatus) -> list[widgets.Widget]:
         logon = html.escape(str(status.data.get("tested_logon", "")))
-        return [widgets.HTML(f"<p>✔ The test login as <b>{logon}</b> worked.</p><p>Enable Domain: from your next "
-                             "login, choose Domain on the method page and use this logon and your directory "
-                             "password. Cloud stays available.</p>"), self.enable_button]
+        return [
+            widgets.HTML(
+                f"<p>✔ The test login as <b>{logon}</b> worked.</p><p>Enable Domain: from your next "
+                "login, choose Domain on the method page and use this logon and your directory "
+                "password. Cloud stays available.</p>"
+            ),
+            self.enable_button,
+        ]
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         return [paragraph(f"✔ {MODES.get(str(status.data.get('mode')), '')} is set up.")]
@@ -55,5 +78,7 @@ class UserAuthenticationView(StepView):
     def test_login(self) -> None:
         logon, password = self.logon.value, self.password.value
         self.password.value = ""
-        self.page.submit(lambda: self.task.test_login(version=self.status.version, logon=logon, password=password),
-                         busy=f"Testing the login for {logon.strip()[:80] or 'your logon'} with your directory…")
+        self.page.submit(
+            lambda: self.task.test_login(version=self.status.version, logon=logon, password=password),
+            busy=f"Testing the login for {logon.strip()[:80] or 'your logon'} with your directory…",
+        )
