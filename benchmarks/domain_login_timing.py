@@ -47,12 +47,12 @@ def enable_domain(services: ConnectServices, slapd: Slapd, admin_email: str) -> 
     with services.transaction() as db:
         user = db.exec(select(AdminUser).where(AdminUser.email == admin_email)).one()
         account = db.get(Account, user.account_id)
-        assert account is not None
+        assert account is not None and account.id is not None
         account.auth_mode, user.directory_logon = "domain", "jane"
         db.add(
             Directory(
                 account_id=account.id,
-                method="ldap",  # type: ignore[arg-type]
+                method="ldap",
                 url=slapd.url,
                 base_dn=slapd.base_dn,
                 bind_dn=slapd.bind_dn,
@@ -68,7 +68,7 @@ def clear_failures(services: ConnectServices) -> None:
     """Outside the timed part: no lock builds up over the tries."""
     with services.transaction() as db:
         reset = update(AdminUser).values(failed_logins=0, lock_count=0, locked_until=None)
-        db.exec(reset)  # type: ignore[call-overload]
+        db.execute(reset)
 
 
 def one_try(services: ConnectServices, email: str, logon: str, password: str) -> float:

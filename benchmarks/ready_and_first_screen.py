@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 from connect_widgets.paths import project_path
 from connect_widgets.serving import READY_LINE
@@ -84,9 +84,14 @@ class Server:
             text=True,
         )
         lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in self.process.stdout or ()], daemon=True).start()
+
+        def read_lines() -> None:
+            for line in self.process.stdout or ():
+                lines.put(line)
+
+        threading.Thread(target=read_lines, daemon=True).start()
         self.listening = self.ready = 0.0
-        seen = []
+        seen: list[str] = []
         while not self.ready:
             try:
                 line = lines.get(timeout=300)
@@ -111,8 +116,8 @@ class Server:
 
 
 def first_screen(
-    browser,
-    url: str,  # type: ignore[no-untyped-def]
+    browser: Browser,
+    url: str,
     control: Callable[[Page], Locator],
 ) -> tuple[float, Page]:
     page = browser.new_page()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connect_widgets.core.delivery.courier import Channel, Courier, OutboxTransport, blank_codes
+from connect_widgets.core.delivery.courier import OutboxTransport, build_courier
+from connect_widgets.core.delivery.message import Channel, blank_codes
 from connect_widgets.core.delivery.transports import SmtpTransport, WebhookTransport
 from connect_widgets.settings import SettingsError, load_settings
 
@@ -18,7 +19,7 @@ def test_delivery_defaults_keep_everything_in_the_outbox() -> None:
     assert (settings.smtp_port, settings.smtp_security, settings.smtp_timeout_seconds) == (587, "starttls", 10.0)
     assert settings.mail_from == "connect@mimecast.connect"
     assert (settings.sms_webhook_timeout_seconds, settings.sms_webhook_retries) == (5.0, 3)
-    courier = Courier.from_settings(settings)
+    courier = build_courier(settings)
     assert isinstance(courier.transport(Channel.SMS), OutboxTransport)
     assert isinstance(courier.transport(Channel.EMAIL), OutboxTransport)
 
@@ -41,7 +42,7 @@ def test_the_environment_chooses_and_configures_the_real_transports(monkeypatch:
     }.items():
         monkeypatch.setenv(name, value)
     settings = load_settings()
-    courier = Courier.from_settings(settings)
+    courier = build_courier(settings)
     smtp, webhook = courier.transport(Channel.EMAIL), courier.transport(Channel.SMS)
     assert isinstance(smtp, SmtpTransport) and isinstance(webhook, WebhookTransport)
     assert (smtp.host, smtp.port, smtp.security, smtp.username, smtp.sender, smtp.timeout) == (

@@ -9,6 +9,14 @@ password, a passcode, an OTP secret or a full phone number into one.
 
 from __future__ import annotations
 
+from connect_widgets.core.auth.limits import (
+    FIRST_LOCK,
+    MAX_FAILED_LOGINS,
+    SEND_WINDOW,
+    TEMPORARY_PASSWORD_LIFETIME,
+)
+from connect_widgets.core.clock import spoken
+
 
 class ConnectError(Exception):
     """Base of every domain error."""
@@ -61,8 +69,8 @@ class InvalidCredentials(ConnectError):
 
     code = "invalid_credentials"
     default_message = (
-        "The email address or password is not right. After 5 wrong passwords in a row an account "
-        "is locked for 15 minutes (twice as long after each further lock), and until then even the "
+        f"The email address or password is not right. After {MAX_FAILED_LOGINS} wrong passwords in a row an "
+        f"account is locked for {spoken(FIRST_LOCK)} (twice as long after each further lock), and until then even the "
         'right password gets this answer. Wait and try again, or choose "Login issues?" to reset '
         "your password, which also unlocks the account."
     )
@@ -71,7 +79,8 @@ class InvalidCredentials(ConnectError):
 class TemporaryPasswordExpired(ConnectError):
     code = "temporary_password_expired"
     default_message = (
-        "Your supplied password has expired because it was not used within 7 days. Ask Connect support for a new one."
+        "Your supplied password has expired because it was not used within "
+        f"{spoken(TEMPORARY_PASSWORD_LIFETIME)}. Ask Connect support for a new one."
     )
 
 
@@ -138,7 +147,7 @@ class SendLimitReached(PasscodeError):
         self.wait_seconds = wait_seconds
         minutes = max(1, -(-wait_seconds // 60))
         super().__init__(
-            f"Too many codes were sent in the last 15 minutes. Try again in {minutes} "
+            f"Too many codes were sent in the last {spoken(SEND_WINDOW)}. Try again in {minutes} "
             f"minute{'s' if minutes != 1 else ''}."
         )
 
@@ -171,8 +180,8 @@ class SignedOutByLock(SessionExpired):
 
     code = "signed_out_by_lock"
     default_message = (
-        "That was the 5th wrong current password in a row, so your account is locked for 15 minutes "
-        'and you have been logged out. Use "Login issues?" to reset your password.'
+        f"That was the {MAX_FAILED_LOGINS}th wrong current password in a row, so your account is locked for "
+        f'{spoken(FIRST_LOCK)} and you have been logged out. Use "Login issues?" to reset your password.'
     )
 
 

@@ -13,10 +13,11 @@ from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
+from connect_widgets.core.adapters.directory import DirectoryGateway
 from connect_widgets.core.adapters.secretbox import SecretBox
 from connect_widgets.core.auth.passwords import PasswordHasher
 from connect_widgets.core.clock import Clock, SystemClock
-from connect_widgets.core.delivery.courier import Courier
+from connect_widgets.core.delivery.courier import Courier, build_courier
 from connect_widgets.core.errors import ConnectError, StorageUnavailable
 from connect_widgets.core.tasks.catalogue import TaskCatalogue, load_catalogue
 from connect_widgets.settings import Settings
@@ -53,7 +54,7 @@ def _first_line(exc: BaseException) -> str:
 
 @dataclass
 class ConnectServices:
-    """Settings, database, clock, hasher, courier and task catalogue, together."""
+    """Settings, database, clock, hasher, courier and task catalogue, together (and the directories)."""
 
     settings: Settings
     engine: Engine = field(repr=False)
@@ -66,6 +67,15 @@ class ConnectServices:
     def secret_box(self) -> SecretBox:
         """The kit's key (phones' OTP secrets, directory bind passwords), read once per kernel."""
         return SecretBox.from_settings(self.settings)
+
+    @property
+    def directory(self) -> DirectoryGateway:
+        """The accounts' directories, as the login checks a domain password against them.
+
+        Built on each use from the settings of now (tests swap them); the key is read
+        only when a saved connection is.
+        """
+        return DirectoryGateway(box=lambda: self.secret_box, timeout=self.settings.ldap_timeout_seconds)
 
     @contextmanager
     def transaction(self, *, immediate: bool = False) -> Iterator[Session]:
@@ -145,6 +155,6 @@ def build_services(
         engine=engine or make_engine(settings),
         clock=clock or SystemClock(),
         hasher=PasswordHasher.from_settings(settings),
-        courier=courier or Courier.from_settings(settings),
+        courier=courier or build_courier(settings),
         catalogue=load_catalogue(),
     )

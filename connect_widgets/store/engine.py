@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import CursorResult, Engine, make_url
+from sqlalchemy.exc import DBAPIError as DBAPIError  # re-exported for the CLI, which imports no SQLAlchemy
 from sqlmodel import Session, create_engine
 
 from connect_widgets.paths import private_file, private_folder
@@ -87,3 +88,13 @@ def make_engine(settings: Settings) -> Engine:
 def new_session(engine: Engine) -> Session:
     """A session whose objects stay readable after commit (the screens show them)."""
     return Session(engine, expire_on_commit=False)
+
+
+def rows_matched(result: object) -> int:
+    """How many rows an ``UPDATE`` or ``DELETE`` matched.
+
+    ``Session.execute`` is typed as returning rows; for these statements it returns
+    a cursor result, whose ``rowcount`` says whether a conditional write won.
+    """
+    assert isinstance(result, CursorResult)
+    return result.rowcount

@@ -199,7 +199,7 @@ class Review(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = _owner("accounts")
     task_key: str = Field(max_length=64)
-    kind: str = Field(max_length=32)  # "details_correction" | "user_import"
+    kind: str = Field(max_length=32)  # a core.review.kinds.ReviewKind value
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     state: str = Field(default="pending", max_length=16, index=True)  # pending | approved | rejected
     staff_note: str | None = Field(default=None, max_length=500)

@@ -17,6 +17,7 @@ from connect_widgets.core.delivery.courier import Courier
 from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.demo.dns import demo_records
 from connect_widgets.demo.stages import (
     STAGES,
     DemoDnsChecker,
@@ -288,6 +289,26 @@ def test_the_demo_dns_answers_only_for_its_own_demo_domains_with_the_records_ask
     assert checker.check_txt("acme.example", right).outcome is DnsOutcome.NO_SUCH_NAME  # a real account's domain
     other = next(d for d in DEMOS if d.code != "HARBOURSIDE")
     assert checker.check_mx(other.primary_domain, SERVICE.mx_hosts).outcome is DnsOutcome.NO_SUCH_NAME
+
+
+def test_the_demo_checker_answers_with_the_records_the_demo_zone_serves(services, account):
+    """Both answer with demo_records(): the verification TXT, the SPF include, MX at the service's hosts."""
+    reset_demo_account(services, "HARBOURSIDE", "mid-tasks")
+    with new_session(services.engine) as db:
+        token = db.exec(select(Domain.verification_token).where(Domain.name == HARBOUR.primary_domain)).one()
+    records = demo_records(token, SERVICE)
+    assert records.texts == (
+        f"{SERVICE.verification_prefix}{token}",
+        f"v=spf1 include:{SERVICE.spf_include} ~all",
+    )
+    assert records.mx == tuple((10 * (i + 1), host) for i, host in enumerate(SERVICE.mx_hosts))
+    checker = DemoDnsChecker(services, "HARBOURSIDE")
+    assert checker._lookup(HARBOUR.primary_domain, "TXT") == (DnsOutcome.OK, records.texts, "")
+    assert checker._lookup(HARBOUR.primary_domain, "MX") == (
+        DnsOutcome.OK,
+        tuple(f"{preference} {host}" for preference, host in records.mx),
+        "",
+    )
 
 
 # --- clearing passcode limits ---------------------------------------------------------------

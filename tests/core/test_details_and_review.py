@@ -9,7 +9,7 @@ from connect_widgets.core import errors
 from connect_widgets.core.review.queue import ReviewNotPending, ReviewQueue
 from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AuditEvent
 from tests.conftest import first_login
@@ -24,8 +24,8 @@ def board(flow, services, account) -> TaskBoard:
 
 
 @pytest.fixture
-def details(board) -> DetailsTask:
-    return DetailsTask(board)
+def details(board) -> ConfirmDetailsTask:
+    return ConfirmDetailsTask(board)
 
 
 @pytest.fixture

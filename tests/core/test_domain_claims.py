@@ -17,11 +17,11 @@ from connect_widgets.core.adapters.dns import DnsChecker
 from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
 from connect_widgets.core.tasks.validate_domains import (
     CLAIM_DAYS,
-    DomainBook,
     DomainTaken,
+    ValidateDomainsTask,
     release_domain,
 )
 from connect_widgets.store.engine import new_session
@@ -32,15 +32,15 @@ from tests.races import all_at_once, kernels
 SERVICE = load_service_values()
 
 
-def domain_book(services, account, port: int, *, password: str = "harbour kettle violin 42") -> DomainBook:  # type: ignore[no-untyped-def]
+def domain_book(services, account, port: int, *, password: str = "harbour kettle violin 42") -> ValidateDomainsTask:  # type: ignore[no-untyped-def]
     """A signed-in admin of ``account`` whose details are confirmed (Validate Your Domains unlocked)."""
     flow = LoginFlow(services)
     first_login(flow, services, account, new_password=password)
     board = TaskBoard(flow)
-    DetailsTask(board).confirm(version=board.start("confirm_details").version)
+    ConfirmDetailsTask(board).confirm(version=board.start("confirm_details").version)
     board.start("validate_domains")
     checker = DnsChecker(services.settings.model_copy(update={"dns_nameservers": f"127.0.0.1:{port}"}))
-    return DomainBook(flow, checker=checker, service=SERVICE, board=board)
+    return ValidateDomainsTask(board, checker=checker, service=SERVICE)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.tasks.add_users import AddUsersTask
 from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Domain, LoginSession, Message
 from tests.conftest import NEW_PASSWORD, START, first_login
@@ -53,7 +53,7 @@ def decision_mail(services) -> list[Message]:
 
 def send_correction(board: TaskBoard, **changes: str) -> None:
     status = board.start("confirm_details")
-    DetailsTask(board).send_for_review(version=status.version, **{**SAME, **changes})
+    ConfirmDetailsTask(board).send_for_review(version=status.version, **{**SAME, **changes})
 
 
 def test_an_approved_correction_is_emailed_to_the_contact_address(board, queue, services, account):
@@ -105,7 +105,7 @@ def test_an_admin_without_a_contact_mailbox_gets_no_email_but_the_decision_stand
     first_login(flow, services, plain)
     board = TaskBoard(flow)
     status = board.start("confirm_details")
-    DetailsTask(board).send_for_review(
+    ConfirmDetailsTask(board).send_for_review(
         version=status.version,
         company="Beta Group",
         primary_domain="beta.example",
@@ -114,7 +114,7 @@ def test_an_admin_without_a_contact_mailbox_gets_no_email_but_the_decision_stand
     )
     queue.reject(queue.pending()[0].id, reason="Use the registered company name, please.")
     assert decision_mail(services) == []
-    assert DetailsTask(board).details().rejection == "Use the registered company name, please."
+    assert ConfirmDetailsTask(board).details().rejection == "Use the registered company name, please."
 
 
 # --- what an open page reads every few seconds ------------------------------------------

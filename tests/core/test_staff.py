@@ -20,7 +20,7 @@ from connect_widgets.core.staff.members import (
     add_staff_member,
 )
 from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, StaffMember
 from tests.conftest import first_login
@@ -215,7 +215,7 @@ def correction(flow, services, account) -> int:
     first_login(flow, services, account)
     board = TaskBoard(flow)
     status = board.start("confirm_details")
-    DetailsTask(board).send_for_review(
+    ConfirmDetailsTask(board).send_for_review(
         version=status.version,
         company="Acme Group plc",
         primary_domain="acme.example",

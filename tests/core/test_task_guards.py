@@ -11,10 +11,10 @@ from connect_widgets.core.adapters.dns import DnsChecker
 from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
 from connect_widgets.core.tasks.journaling import JournalingTask
-from connect_widgets.core.tasks.outbound_email import OutboundTask
-from connect_widgets.core.tasks.validate_domains import DomainBook
+from connect_widgets.core.tasks.outbound_email import OutboundEmailTask
+from connect_widgets.core.tasks.validate_domains import ValidateDomainsTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Domain, Review, TaskProgress
 from tests.conftest import first_login
@@ -39,7 +39,7 @@ def refusals(services) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_a_domain_cannot_be_added_while_validate_your_domains_is_locked(board, flow, services):
-    book = DomainBook(flow, checker=DnsChecker(services.settings), service=load_service_values())
+    book = ValidateDomainsTask(board, checker=DnsChecker(services.settings), service=load_service_values())
     with pytest.raises(errors.TaskLocked) as refused:
         book.add("eps.example")
     assert refused.value.message == "Validate Your Domains is locked until Confirm Your Details is complete."
@@ -53,7 +53,7 @@ def test_a_domain_cannot_be_added_while_validate_your_domains_is_locked(board, f
 
 
 def test_a_stepped_task_refuses_every_step_while_locked(board, services):
-    outbound = OutboundTask(board, service=load_service_values())
+    outbound = OutboundEmailTask(board, service=load_service_values())
     with pytest.raises(
         errors.TaskLocked, match="^Set Up Your Outbound Email is locked until Validate Your Domains is complete.$"
     ):
@@ -64,7 +64,7 @@ def test_a_stepped_task_refuses_every_step_while_locked(board, services):
 
 
 def test_complete_details_cannot_be_reopened_by_sending_corrections(board, services):
-    details = DetailsTask(board)
+    details = ConfirmDetailsTask(board)
     done = details.confirm(version=board.start("confirm_details").version)
     assert done.state is TaskState.COMPLETE
     with pytest.raises(errors.TaskComplete) as refused:
@@ -81,14 +81,14 @@ def test_complete_details_cannot_be_reopened_by_sending_corrections(board, servi
 
 
 def test_a_complete_task_is_never_saved_over(board):
-    done = DetailsTask(board).confirm(version=board.start("confirm_details").version)
+    done = ConfirmDetailsTask(board).confirm(version=board.start("confirm_details").version)
     with pytest.raises(errors.TaskComplete):
         board.save("confirm_details", version=done.version, state=TaskState.IN_PROGRESS, step="review")
     assert board.overview().get("confirm_details").state is TaskState.COMPLETE
 
 
 def test_an_action_for_another_step_is_refused_in_words(board):
-    DetailsTask(board).confirm(version=board.start("confirm_details").version)
+    ConfirmDetailsTask(board).confirm(version=board.start("confirm_details").version)
     board.save("validate_domains", version=0, state=TaskState.COMPLETE)  # unlocks the mail tasks
     journaling = JournalingTask(board, service=load_service_values())
     status = board.start("journaling")
@@ -102,7 +102,7 @@ def test_an_action_for_another_step_is_refused_in_words(board):
 
 
 def test_a_not_started_task_step_is_refused_until_started(board):
-    DetailsTask(board).confirm(version=board.start("confirm_details").version)
+    ConfirmDetailsTask(board).confirm(version=board.start("confirm_details").version)
     board.save("validate_domains", version=0, state=TaskState.COMPLETE)
     journaling = JournalingTask(board, service=load_service_values())
     with pytest.raises(errors.StepNotOpen, match="^That step is not open: start Journaling first.$"):

@@ -15,7 +15,7 @@ from dnslib.server import BaseResolver, DNSServer
 
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
 from connect_widgets.core.tasks.directory_sync import DirectorySyncTask
-from connect_widgets.core.tasks.user_authentication import UserAuthTask
+from connect_widgets.core.tasks.user_authentication import UserAuthenticationTask
 from tests.servers import free_port, require_program, wait_until
 
 DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
@@ -118,19 +118,19 @@ def ready(zone, services, flow, account):
     from connect_widgets.core.adapters.dns import DnsChecker
     from connect_widgets.core.adapters.service_values import load_service_values
     from connect_widgets.core.tasks.board import TaskBoard
-    from connect_widgets.core.tasks.confirm_details import DetailsTask
-    from connect_widgets.core.tasks.validate_domains import DomainBook
+    from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
+    from connect_widgets.core.tasks.validate_domains import ValidateDomainsTask
     from tests.conftest import first_login
 
     records, port = zone
     first_login(flow, services, account)
     board = TaskBoard(flow)
-    DetailsTask(board).confirm(version=board.start("confirm_details").version)
+    ConfirmDetailsTask(board).confirm(version=board.start("confirm_details").version)
     checker = DnsChecker(services.settings.model_copy(update={"dns_nameservers": f"127.0.0.1:{port}"}))
-    book = DomainBook(flow, checker=checker, service=load_service_values())
+    book = ValidateDomainsTask(board, checker=checker, service=load_service_values())
     records.txt["acme.example"] = [book.add("acme.example").record_value]
     assert book.check("acme.example").ok
-    book.finish(board=board, version=board.start("validate_domains").version, primary_domain="acme.example")
+    book.finish(version=board.start("validate_domains").version, primary_domain="acme.example")
     return board, checker, records, book
 
 
@@ -150,7 +150,7 @@ def connect_directory(board, slapd, *, password: str | None = None):
 
 def enable_domain(board, slapd, logon: str = "jane"):
     connect_directory(board, slapd)
-    task = UserAuthTask(board)
+    task = UserAuthenticationTask(board)
     status = task.choose_mode(version=board.start("user_authentication").version, mode="domain")
     status = task.test_login(version=status.version, logon=logon, password=slapd.users[logon])
     return task.enable(version=status.version)

@@ -12,7 +12,7 @@ from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.directory_sync import DirectorySyncTask
 from connect_widgets.core.tasks.recipient_validation import RecipientValidationTask
-from connect_widgets.core.tasks.user_authentication import UserAuthTask
+from connect_widgets.core.tasks.user_authentication import UserAuthenticationTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, AuditEvent
 from tests.conftest import NEW_PASSWORD, code_from_sms, reach_password
@@ -84,7 +84,7 @@ def test_a_cloud_directory_waits_for_staff_and_a_rejection_shows_the_reason(read
 
 def test_domain_needs_the_directory_and_a_successful_test_login_before_enable(ready, slapd, services):
     board, *_ = ready
-    auth = UserAuthTask(board)
+    auth = UserAuthenticationTask(board)
     status = board.start("user_authentication")
     with pytest.raises(errors.TaskLocked, match="Synchronize Your Directory"):
         auth.choose_mode(version=status.version, mode="domain")
@@ -105,7 +105,7 @@ def test_domain_needs_the_directory_and_a_successful_test_login_before_enable(re
 
 def test_cloud_only_completes_at_once(ready, services):
     board, *_ = ready
-    auth = UserAuthTask(board)
+    auth = UserAuthenticationTask(board)
     status = auth.choose_mode(version=board.start("user_authentication").version, mode="cloud")
     assert status.state is TaskState.COMPLETE and status.data["mode"] == "cloud"
 

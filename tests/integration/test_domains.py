@@ -11,21 +11,21 @@ from connect_widgets.core.adapters.dns import DnsChecker, DnsOutcome
 from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.tasks.confirm_details import DetailsTask
-from connect_widgets.core.tasks.validate_domains import DomainBook, DomainTaken
+from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
+from connect_widgets.core.tasks.validate_domains import DomainTaken, ValidateDomainsTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Domain
 from tests.conftest import first_login
 
 
 @pytest.fixture
-def book(zone, services, flow, account) -> DomainBook:
+def book(zone, services, flow, account) -> ValidateDomainsTask:
     _records, port = zone
     first_login(flow, services, account)
     board = TaskBoard(flow)
-    DetailsTask(board).confirm(version=board.start("confirm_details").version)  # unlocks Validate Your Domains
+    ConfirmDetailsTask(board).confirm(version=board.start("confirm_details").version)  # unlocks Validate Your Domains
     settings = services.settings.model_copy(update={"dns_nameservers": f"127.0.0.1:{port}"})
-    return DomainBook(flow, checker=DnsChecker(settings), service=load_service_values())
+    return ValidateDomainsTask(board, checker=DnsChecker(settings), service=load_service_values())
 
 
 def test_a_domain_gets_a_token_and_the_exact_record_to_publish(book):
@@ -76,8 +76,8 @@ def test_a_domain_another_account_verified_is_refused(book, services, clock, zon
     flow = LoginFlow(services)
     first_login(flow, services, rival, new_password="copper meadow lantern 88")
     board = TaskBoard(flow)
-    DetailsTask(board).confirm(version=board.start("confirm_details").version)
-    rival_book = DomainBook(flow, checker=book._checker, service=book._service)
+    ConfirmDetailsTask(board).confirm(version=board.start("confirm_details").version)
+    rival_book = ValidateDomainsTask(board, checker=book._checker, service=book._service)
     with pytest.raises(DomainTaken, match="^acme.example is verified by another Connect account"):
         rival_book.add("ACME.example")
 

@@ -8,9 +8,10 @@ from sqlmodel import col, select
 from connect_widgets.core import errors
 from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.core.tasks.inbound_email import InboundTask, MxTask
+from connect_widgets.core.tasks.inbound_email import InboundEmailTask
 from connect_widgets.core.tasks.journaling import JournalingTask
-from connect_widgets.core.tasks.outbound_email import OutboundTask, parse_ip_ranges
+from connect_widgets.core.tasks.mx_records import MxRecordsTask
+from connect_widgets.core.tasks.outbound_email import OutboundEmailTask, parse_ip_ranges
 from connect_widgets.core.tasks.recipient_validation import RecipientValidationTask
 from connect_widgets.core.tasks.validate_domains import SHARES_PER_HOUR, TooManyShares
 from connect_widgets.store.engine import new_session
@@ -55,7 +56,7 @@ def test_outbound_ranges_accept_addresses_ranges_and_ipv6_once_each():
 
 def test_outbound_end_to_end_with_a_real_spf_lookup(ready, services):
     board, checker, records, _book = ready
-    task = OutboundTask(board, checker=checker)
+    task = OutboundEmailTask(board, checker=checker)
     status = board.start("outbound_email")
     assert status.step == "ip_ranges"
     with pytest.raises(errors.StepOutOfOrder):  # a forged click on a later step's button
@@ -86,7 +87,7 @@ def test_outbound_end_to_end_with_a_real_spf_lookup(ready, services):
 
 def test_inbound_needs_every_setting_ticked_then_mx_checks_every_verified_domain(ready, services):
     board, checker, records, book = ready
-    inbound = InboundTask(board)
+    inbound = InboundEmailTask(board)
     status = inbound.read_ranges(version=board.start("inbound_email").version)
     assert status.step == "settings"
     count = len(SERVICE.inbound_settings)
@@ -97,7 +98,7 @@ def test_inbound_needs_every_setting_ticked_then_mx_checks_every_verified_domain
 
     records.txt["sales.acme.example"] = []
     book.add("sales.acme.example")  # a subdomain of the verified primary: verified at once
-    mx = MxTask(board, checker=checker)
+    mx = MxRecordsTask(board, checker=checker)
     assert mx.domains() == ["acme.example", "sales.acme.example"]
     status = mx.ready(version=board.start("mx_records").version)
     records.mx["acme.example"] = [(10, "mx.oldhost.example")]

@@ -26,8 +26,8 @@ from connect_widgets.core.delivery.transports import SmtpTransport
 from connect_widgets.core.services import build_services
 from connect_widgets.core.staff.support import reset_phone
 from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.tasks.confirm_details import DetailsTask
-from connect_widgets.core.tasks.validate_domains import DomainBook
+from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
+from connect_widgets.core.tasks.validate_domains import ValidateDomainsTask
 from connect_widgets.settings import load_settings
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Message
@@ -284,8 +284,8 @@ def test_a_dns_record_that_cannot_be_emailed_tells_the_admin_to_try_again(servic
     """The DNS-record share: a refused recipient is DeliveryFailed in plain words, kept as failed; a retry works."""
     first_login(flow, services, account)
     board = TaskBoard(flow)
-    DetailsTask(board).confirm(version=board.start("confirm_details").version)  # unlocks Validate Your Domains
-    book = DomainBook(flow, checker=DnsChecker(services.settings), service=load_service_values())
+    ConfirmDetailsTask(board).confirm(version=board.start("confirm_details").version)  # unlocks Validate Your Domains
+    book = ValidateDomainsTask(board, checker=DnsChecker(services.settings), service=load_service_values())
     book.add("acme.example")
     mailbox.refuse.add("dns@provider.example")
     with pytest.raises(errors.DeliveryFailed) as failed:

@@ -22,7 +22,8 @@ from sqlmodel import col, select
 
 from connect_widgets.core import errors
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
-from connect_widgets.core.delivery.courier import Channel, Courier, OutboxTransport, OutgoingMessage
+from connect_widgets.core.delivery.courier import Courier, OutboxTransport, build_courier
+from connect_widgets.core.delivery.message import Channel, OutgoingMessage
 from connect_widgets.core.delivery.transports import WebhookTransport
 from connect_widgets.core.services import build_services
 from connect_widgets.pages.connect import ConnectApp
@@ -171,7 +172,7 @@ def where(gateway: Gateway) -> str:
 
 
 def test_settings_alone_choose_the_webhook(settings):
-    courier = Courier.from_settings(settings)
+    courier = build_courier(settings)
     chosen = courier.transport(Channel.SMS)
     assert isinstance(chosen, WebhookTransport)
     assert isinstance(courier.transport(Channel.EMAIL), OutboxTransport)

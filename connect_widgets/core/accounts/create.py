@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.auth.addresses import is_account_code, is_admin_name, parse_contact_email
 from connect_widgets.core.auth.passwords import generate_temporary_password
-from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
+from connect_widgets.core.delivery.message import Channel, OutgoingMessage
 from connect_widgets.core.errors import AccountExists, InvalidInput, UserNotFound
 from connect_widgets.core.inputs import read_text
 from connect_widgets.core.services import ConnectServices
@@ -244,9 +244,9 @@ def add_admin(
             raise AccountExists(f"{email} is already an admin.")
         password = generate_temporary_password(personal_words=(name, code.lower(), account.company))
         admin = AdminUser(
-            account_id=account.id,
+            account_id=account.id,  # type: ignore[arg-type]  # a stored account has its id
             email=email,
-            contact_email=contact,  # type: ignore[arg-type]
+            contact_email=contact,
             password_hash=services.hasher.hash(password),
             must_change_password=True,
             password_set_at=now,

@@ -28,6 +28,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from ldap3 import NO_ATTRIBUTES, NONE, SIMPLE, SUBTREE, SYNC, Connection, Server, Tls
@@ -460,7 +461,7 @@ def _find_user(ldap: Connection, connection: DirectoryConnection, logon: str) ->
     found = [entry["dn"] for entry in ldap.response or [] if entry.get("type") == "searchResEntry" and entry.get("dn")]
     if len(found) != 1:
         raise DirectoryLoginRefused()
-    return found[0]
+    return str(found[0])
 
 
 def _bind_as_user(connection: DirectoryConnection, user_dn: str, password: str, *, timeout: float) -> None:
@@ -572,7 +573,7 @@ def _close(ldap: Connection) -> None:
 # --- turning ldap3's failures into the admin's words ---------------------------------------
 
 
-def _base_not_found(connection: DirectoryConnection, result: dict) -> DirectoryBaseNotFound:
+def _base_not_found(connection: DirectoryConnection, result: dict[str, Any]) -> DirectoryBaseNotFound:
     matched = str(result.get("dn") or "")  # ldap3 puts the matchedDN of the result here
     hint = f" The nearest entry that exists is {matched}." if matched else ""
     return DirectoryBaseNotFound(
@@ -581,7 +582,7 @@ def _base_not_found(connection: DirectoryConnection, result: dict) -> DirectoryB
     )
 
 
-def _refused(connection: DirectoryConnection, result: dict, *, doing: str) -> DirectoryError:
+def _refused(connection: DirectoryConnection, result: dict[str, Any], *, doing: str) -> DirectoryError:
     code = result.get("result")
     description = str(result.get("description") or "unknown")
     if code in (_STRONGER_AUTH_REQUIRED, _CONFIDENTIALITY_REQUIRED):

@@ -49,10 +49,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from connect_widgets.core.accounts.create import REGION_PHONE_COUNTRY
+from connect_widgets.core.adapters.ldap import DirectoryError, DirectoryLoginRefused
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.auth import notices
 from connect_widgets.core.auth.addresses import parse_connect_address
 from connect_widgets.core.auth.handoffs import Handoff, issue_handoff, redeem_handoff, revoke_handoffs
+from connect_widgets.core.auth.limits import TEMPORARY_PASSWORD_LIFETIME
 from connect_widgets.core.auth.lockout import (  # noqa: F401 - lock_duration and MAX_FAILED_LOGINS are read from here
     ADMIN_LOCKOUT,
     MAX_FAILED_LOGINS,
@@ -61,6 +63,7 @@ from connect_widgets.core.auth.lockout import (  # noqa: F401 - lock_duration an
     lock_duration,
 )
 from connect_widgets.core.auth.passcodes import (
+    RESEND_AFTER,
     CodeSent,
     Purpose,
     check_can_send,
@@ -82,6 +85,7 @@ from connect_widgets.core.auth.passwords import (
 )
 from connect_widgets.core.auth.phones import number_ending, parse_mobile
 from connect_widgets.core.auth.sessions import end_session, live_session, resume_session, start_session
+from connect_widgets.core.clock import spoken
 from connect_widgets.core.errors import (
     ConnectError,
     CurrentPasswordWrong,
@@ -104,8 +108,6 @@ from connect_widgets.core.tasks.catalogue import Landing, landing_for
 from connect_widgets.store.models import Account, AdminUser, Phone
 
 log = logging.getLogger(__name__)
-
-TEMPORARY_PASSWORD_LIFETIME = timedelta(days=7)
 
 
 class LoginStep(StrEnum):
@@ -316,20 +318,13 @@ class LoginFlow:
         argon2 verification (as a Cloud check) and one directory round (bind as the
         bind account, search, bind as a user) — for an unknown address, a locked
         admin or someone else's logon, that round looks for a logon and binds as an
-        entry that exist nowhere (:func:`~.directory.pretend_login`). A directory
-        that does not answer is not the admin's fault: it is said plainly, counts
-        nothing, and Cloud stays available.
+        entry that exist nowhere (``services.directory.pretend_login``, see
+        :mod:`connect_widgets.core.adapters.directory`). A directory that does not
+        answer is not the admin's fault: it is said plainly, counts nothing, and
+        Cloud stays available.
         """
-        # Imported here: directory_sync builds on progress, which builds on this module.
-        from connect_widgets.core.adapters.ldap import (
-            DirectoryError,
-            DirectoryLoginRefused,
-            authenticate_user,
-            pretend_login,
-        )
-        from connect_widgets.core.tasks.directory_sync import load_connection
-
         services, now = self._services, self._services.clock.now()
+        directory = services.directory
         typed = read_text(logon, field="logon", label="domain logon", max_length=256)
         with services.transaction(immediate=True) as db:
             user = db.get(AdminUser, self._user_id) if self._user_id is not None else None
@@ -339,9 +334,8 @@ class LoginFlow:
                 account = db.exec(select(Account).where(Account.code == self._account_code)).first()
             domain = account is not None and account.auth_mode == AuthMethod.DOMAIN
             connection = None
-            if domain:
-                box = services.secret_box
-                connection = load_connection(db, account.id, box)  # type: ignore[union-attr,arg-type]
+            if account is not None and domain:
+                connection = directory.connection_for(db, account.id)  # type: ignore[arg-type]
                 if connection is None:  # the whole account's state: it says nothing about the address
                     self._audit(
                         db,
@@ -353,22 +347,21 @@ class LoginFlow:
                     raise DirectoryUnavailable()
             user_id = user.id if user is not None and domain else None
             own_logon = bool(
-                user_id is not None
-                and user.directory_logon  # type: ignore[union-attr]
+                user is not None
+                and user_id is not None
+                and user.directory_logon
                 and user.directory_logon.casefold() == typed.casefold()
-            )  # type: ignore[union-attr]
+            )
             attempt = ADMIN_LOCKOUT.reserve(db, user_id, now=now) if user_id is not None else None
         # No transaction is held over argon2 or the network.
         services.hasher.burn_time(password[:MAX_LENGTH])
         correct = False
         try:
             if connection is not None and attempt is not None and own_logon:
-                authenticate_user(
-                    connection, logon=typed, password=password, timeout=services.settings.ldap_timeout_seconds
-                )
+                directory.authenticate(connection, logon=typed, password=password)
                 correct = True
             elif connection is not None:
-                pretend_login(connection, timeout=services.settings.ldap_timeout_seconds)
+                directory.pretend_login(connection)
         except (DirectoryLoginRefused, InvalidInput):
             correct = False
         except DirectoryError as failed:  # did not answer, or its saved connection no longer works
@@ -478,8 +471,8 @@ class LoginFlow:
         with self._services.transaction() as db:
             revoke_live_passcodes(
                 db,
-                user_id=self._user_id,
-                now=self._services.clock.now(),  # type: ignore[arg-type]
+                user_id=self._user_id,  # type: ignore[arg-type]  # set since the password step
+                now=self._services.clock.now(),
                 reason="number_changed",
             )
         self.code_sent = None
@@ -511,7 +504,7 @@ class LoginFlow:
         if not sent.delivered:
             raise DeliveryFailed(
                 f"We could not send the SMS to the number ending {sent.ending}. "
-                'Use Resend in 30 seconds, or choose "Login issues?".'
+                f'Use Resend in {spoken(RESEND_AFTER)}, or choose "Login issues?".'
             )
         return sent
 
@@ -555,7 +548,7 @@ class LoginFlow:
                     return
             self.code_sent = None
             self.notice = (
-                "We didn't send a new code: one went out less than 30 seconds ago. "
+                f"We didn't send a new code: one went out less than {spoken(RESEND_AFTER)} ago. "
                 "Use Resend code when the countdown ends."
                 if isinstance(refused, ResendTooSoon)
                 else refused.message
@@ -810,8 +803,8 @@ class LoginFlow:
                 "Your account is locked after too many wrong passwords, so you have been logged out. "
                 'Use "Login issues?" to reset your password, or log in again when the lock ends.'
             )
-        hours, minutes = divmod(lock.minutes, 60)
-        length = f"{hours} hour{'s' if hours != 1 else ''}" if hours and not minutes else f"{lock.minutes} minutes"
+        # The longest lock has always read "24 hours" (spoken() would say "1 day").
+        length = spoken(lock.duration) if lock.duration < timedelta(days=1) else f"{lock.minutes // 60} hours"
         return (
             f"That was the {MAX_FAILED_LOGINS}th wrong current password in a row, so your account is locked "
             f'for {length} and you have been logged out. Use "Login issues?" to reset your password.'

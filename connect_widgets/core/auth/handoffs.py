@@ -20,10 +20,12 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeGuard
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from connect_widgets.store.engine import rows_matched
 from connect_widgets.store.models import AdminUser, ConsoleHandoff
 
 HANDOFF_LIFETIME = timedelta(seconds=60)
@@ -37,7 +39,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def well_formed(token: object) -> bool:
+def well_formed(token: object) -> TypeGuard[str]:
     """Whether ``token`` could have been made here (checked before any hashing or query)."""
     return isinstance(token, str) and _TOKEN_SHAPE.fullmatch(token) is not None
 
@@ -81,18 +83,20 @@ def redeem_handoff(db: Session, *, token: object, now: datetime) -> Redemption:
     """
     if not well_formed(token):
         return Redemption(user_id=None, refused="malformed")
-    digest = _digest(token)  # type: ignore[arg-type]  (well_formed: a str)
+    digest = _digest(token)
     won = (
-        db.execute(
-            update(ConsoleHandoff)
-            .where(
-                col(ConsoleHandoff.token_hash) == digest,
-                col(ConsoleHandoff.used_at).is_(None),
-                col(ConsoleHandoff.revoked_at).is_(None),
-                col(ConsoleHandoff.expires_at) > now,
+        rows_matched(
+            db.execute(
+                update(ConsoleHandoff)
+                .where(
+                    col(ConsoleHandoff.token_hash) == digest,
+                    col(ConsoleHandoff.used_at).is_(None),
+                    col(ConsoleHandoff.revoked_at).is_(None),
+                    col(ConsoleHandoff.expires_at) > now,
+                )
+                .values(used_at=now)
             )
-            .values(used_at=now)
-        ).rowcount
+        )
         == 1
     )
     row = db.exec(select(ConsoleHandoff).where(ConsoleHandoff.token_hash == digest)).first()
@@ -111,13 +115,15 @@ def redeem_handoff(db: Session, *, token: object, now: datetime) -> Redemption:
 
 def revoke_handoffs(db: Session, *, user_id: int, now: datetime) -> int:
     """Stop every live link of ``user_id`` (the admin logged out); returns how many."""
-    return db.execute(
-        update(ConsoleHandoff)
-        .where(
-            col(ConsoleHandoff.user_id) == user_id,
-            col(ConsoleHandoff.used_at).is_(None),
-            col(ConsoleHandoff.revoked_at).is_(None),
-            col(ConsoleHandoff.expires_at) > now,
+    return rows_matched(
+        db.execute(
+            update(ConsoleHandoff)
+            .where(
+                col(ConsoleHandoff.user_id) == user_id,
+                col(ConsoleHandoff.used_at).is_(None),
+                col(ConsoleHandoff.revoked_at).is_(None),
+                col(ConsoleHandoff.expires_at) > now,
+            )
+            .values(revoked_at=now)
         )
-        .values(revoked_at=now)
-    ).rowcount
+    )

@@ -38,20 +38,20 @@ from typing import Any
 from sqlalchemy import case, literal, or_, update
 from sqlmodel import Session, col
 
+from connect_widgets.core.auth.limits import FIRST_LOCK as FIRST_LOCK  # the rules' numbers, read from here too
+from connect_widgets.core.auth.limits import LONGEST_LOCK
+from connect_widgets.core.auth.limits import MAX_FAILED_LOGINS as MAX_FAILED_LOGINS
 from connect_widgets.core.auth.passwords import MAX_LENGTH, PasswordHasher
 from connect_widgets.store.models import AdminUser, StaffMember
 from connect_widgets.store.types import UTCDateTime
 
-MAX_FAILED_LOGINS = 5
-FIRST_LOCK = timedelta(minutes=15)
-LONGEST_LOCK = timedelta(hours=24)  # doubling stops here
 _DOUBLINGS = 8  # 15 minutes * 2**7 is 32 hours: past the longest lock
 
 
 def lock_duration(lock_count: int) -> timedelta:
     """15 minutes for the first lock, doubling for each repeat, at most 24 hours."""
     exponent = min(max(lock_count, 1) - 1, 16)
-    return min(FIRST_LOCK * (2**exponent), LONGEST_LOCK)
+    return min(FIRST_LOCK * (1 << exponent), LONGEST_LOCK)
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,7 @@ class Lockout:
         """
         table = self._table
         values: dict[str, Any] = {"failed_logins": 0}
+        returned: Any  # which lock in a row this one is (a column, or 1 for staff)
         if self._doubles:
             lock_count = col(table.lock_count)  # type: ignore[union-attr]
             # The duration follows the row's own lock count, in the same statement.

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
+from connect_widgets.core.delivery.message import Channel, OutgoingMessage
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.models import AdminUser, Message
 

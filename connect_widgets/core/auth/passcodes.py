@@ -40,9 +40,12 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from connect_widgets.core.adapters.secretbox import SecretBox
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_admin_event, record_event
+from connect_widgets.core.auth.limits import SEND_WINDOW as SEND_WINDOW  # the rules' numbers, read from here too
+from connect_widgets.core.auth.limits import SENDS_PER_WINDOW as SENDS_PER_WINDOW
 from connect_widgets.core.auth.phones import number_ending
-from connect_widgets.core.delivery.courier import Channel, OutgoingMessage, blank_codes
+from connect_widgets.core.clock import spoken
+from connect_widgets.core.delivery.message import Channel, OutgoingMessage, blank_codes
 from connect_widgets.core.errors import (
     InvalidInput,
     NoActivePasscode,
@@ -60,8 +63,6 @@ from connect_widgets.store.models import AdminUser, Message, Passcode, Phone
 DIGITS = 6
 MAX_TRIES = 5
 RESEND_AFTER = timedelta(seconds=30)
-SEND_WINDOW = timedelta(minutes=15)
-SENDS_PER_WINDOW = 5
 RESET_WINDOW = timedelta(hours=1)
 RESETS_PER_WINDOW = 3
 _CODE_RE = re.compile(rf"^[0-9]{{{DIGITS}}}$")
@@ -115,6 +116,7 @@ def new_phone(db: Session, *, user: AdminUser, e164: str, now: datetime, box: Se
     """
     for stale in db.exec(select(Phone).where(Phone.user_id == user.id, col(Phone.verified_at).is_(None))):
         db.delete(stale)
+    assert user.id is not None  # a stored admin
     phone = Phone(user_id=user.id, e164=e164, otp_secret_encrypted=box.seal(pyotp.random_base32()), created_at=now)
     db.add(phone)
     db.flush()
@@ -166,13 +168,13 @@ def check_can_send(db: Session, *, user_id: int, now: datetime, purpose: Purpose
 
 
 def _sms_text(code: str, purpose: Purpose) -> str:
-    minutes = int(LIFETIME[purpose].total_seconds() // 60)
+    lifetime = spoken(LIFETIME[purpose])
     if purpose is Purpose.RESET:
         return (
-            f"Your Connect password reset code is {code}. It expires in {minutes} minutes. "
+            f"Your Connect password reset code is {code}. It expires in {lifetime}. "
             "If you did not ask for it, ignore this message."
         )
-    return f"Your Connect passcode is {code}. It expires in {minutes} minutes. Never share it."
+    return f"Your Connect passcode is {code}. It expires in {lifetime}. Never share it."
 
 
 def _live(now: datetime) -> tuple[Any, ...]:
@@ -218,7 +220,7 @@ def issue_passcode(
             update(Phone)
             .where(col(Phone.id) == phone.id)
             .values(counter=Phone.counter + 1)
-            .returning(Phone.counter)
+            .returning(col(Phone.counter))
             .execution_options(**_UNCHANGED)
         ).scalar_one()
         - 1
@@ -374,15 +376,8 @@ def verify_passcode(
         raise NoActivePasscode()
 
     def refuse(reason: str, error: Exception) -> Exception:
-        record_event(
-            db,
-            action=AuditAction.CODE_REJECTED,
-            outcome="refused",
-            now=now,
-            actor=user.email,
-            account_id=user.account_id,
-            user_id=user.id,
-            detail=f"{purpose.value} code {reason}",
+        record_admin_event(
+            db, user, AuditAction.CODE_REJECTED, now=now, outcome="refused", detail=f"{purpose.value} code {reason}"
         )
         return error
 
@@ -391,7 +386,7 @@ def verify_passcode(
         update(Passcode)
         .where(col(Passcode.id) == passcode.id, col(Passcode.tries) < MAX_TRIES, *_live(now))
         .values(tries=Passcode.tries + 1)
-        .returning(Passcode.tries)
+        .returning(col(Passcode.tries))
         .execution_options(**_UNCHANGED)
     ).scalar_one_or_none()
     if tries is None:  # no try left to take: say why, from the row as it is now
@@ -415,15 +410,7 @@ def verify_passcode(
         if won != 1:  # another page used it between the two statements
             raise refuse("already used", PasscodeUsed())
         blank_dead_codes(db, user_ids=[user.id], now=now)
-        record_event(
-            db,
-            action=AuditAction.CODE_VERIFIED,
-            now=now,
-            actor=user.email,
-            account_id=user.account_id,
-            user_id=user.id,
-            detail=f"{purpose.value} code",
-        )
+        record_admin_event(db, user, AuditAction.CODE_VERIFIED, now=now, detail=f"{purpose.value} code")
         db.refresh(passcode)
         return passcode
     if tries >= MAX_TRIES:  # this page took the last try: the code dies, once

@@ -27,7 +27,7 @@ from enum import StrEnum
 
 from sqlmodel import col, select
 
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_admin_event, record_event
 from connect_widgets.core.auth import notices
 from connect_widgets.core.auth.addresses import parse_connect_address
 from connect_widgets.core.auth.passcodes import (
@@ -43,6 +43,7 @@ from connect_widgets.core.auth.passcodes import (
     verify_passcode,
 )
 from connect_widgets.core.auth.passwords import PolicyCheck, enforce_password_policy, review_password
+from connect_widgets.core.clock import spoken
 from connect_widgets.core.errors import (
     ConnectError,
     PasscodeLocked,
@@ -67,7 +68,7 @@ class TooManyResetRequests(ConnectError):
         minutes = max(1, math.ceil(wait_seconds / 60))
         super().__init__(
             f"You asked for a reset code {REQUESTS_PER_PAGE} times in the last "
-            f"{int(PAGE_WINDOW.total_seconds() // 60)} minutes. Use the last code you received, "
+            f"{spoken(PAGE_WINDOW)}. Use the last code you received, "
             f"or ask again in {minutes} minute{'s' if minutes != 1 else ''}."
         )
 
@@ -119,7 +120,7 @@ class PasswordReset:
         issued: IssuedCode | None = None
         with services.transaction(immediate=True) as db:  # the admin's reset budget holds across kernels
             user = db.exec(select(AdminUser).where(AdminUser.email == address.email)).first()
-            phone = saved_phone(db, user_id=user.id) if user and user.id else None  # type: ignore[arg-type]
+            phone = saved_phone(db, user_id=user.id) if user and user.id else None
             outcome = "unknown" if user is None else "no phone" if phone is None else "ok"
             if user is not None and phone is not None:
                 try:
@@ -140,10 +141,9 @@ class PasswordReset:
             deliver_passcode(services, issued, now=now)
         self.email, self._user_id = address.email, user.id if user else None
         self._unknown_tries, self.step = 0, ResetStep.CODE
-        minutes = int(LIFETIME[Purpose.RESET].total_seconds() // 60)
         return (
             f"If {address.email} belongs to a Connect admin with an enrolled mobile phone, "
-            f"a reset code is on its way by SMS. It expires in {minutes} minutes. "
+            f"a reset code is on its way by SMS. It expires in {spoken(LIFETIME[Purpose.RESET])}. "
             "No code? Check the number with your Connect contact, or ask support to reset "
             "your phone."
         )
@@ -225,13 +225,6 @@ class PasswordReset:
             ):
                 open_session.ended_at, open_session.end_reason = now, "password_reset"
                 db.add(open_session)
-            record_event(
-                db,
-                action=AuditAction.RESET_COMPLETED,
-                now=now,
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
-            )
+            record_admin_event(db, user, AuditAction.RESET_COMPLETED, now=now)
         self.step = ResetStep.DONE
         notices.password_reset(services, user=user, when=now)  # after the commit: a mail outage undoes nothing

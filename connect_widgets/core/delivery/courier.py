@@ -10,58 +10,35 @@ The real transports (``smtp`` for email, ``webhook`` for SMS, in
 each email but not the passcode of an SMS: once a code is on its way to the phone,
 a stored copy would only be a second place to steal it from, so the stored SMS
 text has its digits blanked out ("Your Connect passcode is ●●●●●●. ...").
+:func:`build_courier` puts the transports the settings name together; the message
+types both sides share live in :mod:`.message`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from typing import Protocol
 
 from sqlmodel import Session
 
+from connect_widgets.core.delivery.message import Channel, OutgoingMessage, Transport, blank_codes
+from connect_widgets.core.delivery.transports import SmtpTransport, WebhookTransport
 from connect_widgets.core.errors import DeliveryFailed
 from connect_widgets.settings import Settings
 from connect_widgets.store.models import Message
 
+# The message types are read from here by callers that only send (they live in .message).
+__all__ = [
+    "Channel",
+    "Courier",
+    "OutboxTransport",
+    "OutgoingMessage",
+    "Transport",
+    "blank_codes",
+    "build_courier",
+]
+
 log = logging.getLogger(__name__)
-
-
-class Channel(StrEnum):
-    SMS = "sms"
-    EMAIL = "email"
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    channel: Channel
-    recipient: str
-    body: str = field(repr=False)
-    subject: str | None = None
-    user_id: int | None = None
-
-
-_CODE_RE = re.compile(r"\d{4,}")  # a passcode (6 digits), never the "5 minutes" around it
-
-
-def blank_codes(text: str) -> str:
-    """``text`` with every run of 4 or more digits replaced by as many ● (what a real transport stores)."""
-    return _CODE_RE.sub(lambda match: "●" * len(match.group()), text)
-
-
-class Transport(Protocol):
-    """Delivers one message or raises :class:`DeliveryFailed` saying why.
-
-    A transport whose stored row *is* the delivery (the outbox) sets
-    ``keeps_sms_text = True``; for any other, the stored SMS has its codes blanked.
-    """
-
-    name: str
-
-    def deliver(self, message: OutgoingMessage) -> None: ...
 
 
 class OutboxTransport:
@@ -79,17 +56,6 @@ class Courier:
 
     def __init__(self, *, sms: Transport, email: Transport) -> None:
         self._transports = {Channel.SMS: sms, Channel.EMAIL: email}
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Courier:
-        """The transports the settings choose (``outbox``, ``smtp``, ``webhook``)."""
-        # Imported here: the transports build on this module's OutgoingMessage.
-        from connect_widgets.core.delivery.transports import SmtpTransport, WebhookTransport
-
-        outbox = OutboxTransport()
-        sms: Transport = WebhookTransport.from_settings(settings) if settings.sms_transport == "webhook" else outbox
-        email: Transport = SmtpTransport.from_settings(settings) if settings.email_transport == "smtp" else outbox
-        return cls(sms=sms, email=email)
 
     def transport(self, channel: Channel) -> Transport:
         """The transport that carries ``channel``'s messages."""
@@ -131,3 +97,11 @@ class Courier:
         else:
             log.warning("%s message %s failed on %s: %s", row.channel, row.id, transport.name, reason)
         return row
+
+
+def build_courier(settings: Settings) -> Courier:
+    """A courier on the transports the settings choose (``outbox``, ``smtp``, ``webhook``)."""
+    outbox = OutboxTransport()
+    sms: Transport = WebhookTransport.from_settings(settings) if settings.sms_transport == "webhook" else outbox
+    email: Transport = SmtpTransport.from_settings(settings) if settings.email_transport == "smtp" else outbox
+    return Courier(sms=sms, email=email)

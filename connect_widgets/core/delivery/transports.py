@@ -1,6 +1,6 @@
 """Real transports: email through an SMTP server, SMS through an HTTP gateway.
 
-Each one delivers a single :class:`~connect_widgets.core.delivery.courier.OutgoingMessage`
+Each one delivers a single :class:`~connect_widgets.core.delivery.message.OutgoingMessage`
 or raises :class:`~connect_widgets.core.errors.DeliveryFailed` with a reason an
 operator can act on ("The mail server at mail.example:587 refused the recipient
 ..."). The reason is stored on the message row, logged and shown by
@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
+from connect_widgets.core.delivery.message import Channel, OutgoingMessage
 from connect_widgets.core.errors import DeliveryFailed
 from connect_widgets.settings import Settings
 

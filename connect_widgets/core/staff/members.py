@@ -30,6 +30,7 @@ from connect_widgets.core.accounts.create import PLATFORMS, REGIONS
 from connect_widgets.core.audit import AuditAction, record_event
 from connect_widgets.core.auth.lockout import FIRST_LOCK, MAX_FAILED_LOGINS, STAFF_LOCKOUT, check_reserved
 from connect_widgets.core.auth.passwords import MAX_LENGTH, read_password, review_password
+from connect_widgets.core.clock import spoken
 from connect_widgets.core.errors import (
     ConnectError,
     InvalidCredentials,
@@ -38,6 +39,8 @@ from connect_widgets.core.errors import (
     SessionExpired,
 )
 from connect_widgets.core.inputs import read_text
+from connect_widgets.core.review.handlers import review_label
+from connect_widgets.core.review.kinds import ReviewKind
 from connect_widgets.core.review.queue import PendingReview, ReviewQueue
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.models import Account, StaffMember
@@ -64,7 +67,7 @@ class StaffCredentialsRefused(InvalidCredentials):
 
     code = "staff_credentials_refused"
     default_message = (
-        "The name or password is not right, or this staff account is locked for 15 minutes "
+        f"The name or password is not right, or this staff account is locked for {spoken(LOCK_DURATION)} "
         "after too many tries. Check both and try again later."
     )
 
@@ -72,8 +75,8 @@ class StaffCredentialsRefused(InvalidCredentials):
 class StaffSessionExpired(SessionExpired):
     code = "staff_session_expired"
     default_message = (
-        "Your staff session has ended (30 minutes without activity, or 12 hours after logging in). "
-        "Log in again to carry on."
+        f"Your staff session has ended ({spoken(IDLE_TIMEOUT)} without activity, or {spoken(ABSOLUTE_TIMEOUT)} "
+        "after logging in). Log in again to carry on."
     )
 
 
@@ -293,11 +296,6 @@ _DETAIL_LABELS = {
     "region": "Region",
 }
 _DETAIL_CHOICES = {"platform": PLATFORMS, "region": REGIONS}
-_KIND_LABELS = {
-    "details_correction": "Details correction",
-    "user_import": "User import",
-    "directory_details": "Directory details",
-}
 
 
 def _shown(field: str, value: object) -> str:
@@ -306,9 +304,9 @@ def _shown(field: str, value: object) -> str:
 
 
 def _summarise(review: PendingReview, account: Account | None, task_title: str) -> ReviewSummary:
-    kind_label = _KIND_LABELS.get(review.kind, review.kind.replace("_", " ").capitalize())
+    kind_label = review_label(review.kind)
     payload: dict[str, Any] = review.payload if isinstance(review.payload, dict) else {}
-    if review.kind == "user_import":
+    if review.kind == ReviewKind.USER_IMPORT:
         users = payload.get("users")
         users = users if isinstance(users, list) else []
         emails = [str(u.get("email", "")) if isinstance(u, dict) else str(u) for u in users]

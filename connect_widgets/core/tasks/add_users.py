@@ -21,9 +21,10 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_admin_event
 from connect_widgets.core.errors import InvalidInput, StepNotOpen
 from connect_widgets.core.inputs import read_text
+from connect_widgets.core.review.kinds import ReviewKind
 from connect_widgets.core.tasks.board import OPEN, TaskStatus, latest_review
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.stepped import SteppedTask
@@ -44,7 +45,7 @@ from connect_widgets.core.tasks.uploads import (
 from connect_widgets.store.models import AdminUser, Domain, MailUser, Review
 
 TASK = "add_users"
-REVIEW_KIND = "user_import"
+REVIEW_KIND = ReviewKind.USER_IMPORT
 
 USER_COLUMNS = (
     Column("email", "email", ("email_address", "e_mail", "mail", "address"), required=True),
@@ -269,14 +270,8 @@ class AddUsersTask(SteppedTask):
             )
             db.add(review)
             db.flush()
-            record_event(
-                db,
-                action=AuditAction.USERS_SUBMITTED,
-                now=now,
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
-                detail=f"{len(users)} users sent for review {review.id}",
+            record_admin_event(
+                db, user, AuditAction.USERS_SUBMITTED, now=now, detail=f"{len(users)} users sent for review {review.id}"
             )
 
         return self._board.save(

@@ -1,21 +1,24 @@
 """An account's setup progress as the signed-in admin sees it: the "Connect Progress".
 
-Every call goes through the login flow's session check, so a page whose session
-timed out cannot read or change progress.
+Every call goes through the session check of the page's signed-in admin (a
+:class:`SignedInAdmin`: the login flow, which satisfies it), so a page whose
+session timed out cannot read or change progress. The board knows the admin only
+through that small interface, so the tasks never import the login.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
-from connect_widgets.core.audit import AuditAction, record_event
-from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.audit import AuditAction, record_admin_event
+from connect_widgets.core.auth.handoffs import Handoff
 from connect_widgets.core.errors import (
     ConnectError,
     StepNotOpen,
@@ -25,8 +28,36 @@ from connect_widgets.core.errors import (
     TaskLocked,
     UnknownTask,
 )
+from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.tasks.catalogue import TaskDefinition, TaskState, task_states
+from connect_widgets.store.engine import rows_matched
 from connect_widgets.store.models import AdminUser, LoginSession, Review, TaskProgress
+
+
+class SignedInAdmin(Protocol):
+    """The page's signed-in admin, as the board and the pages holding a board use it.
+
+    :class:`~connect_widgets.core.auth.flow.LoginFlow` is the one implementation;
+    see it for what each member checks.
+    """
+
+    @property
+    def services(self) -> ConnectServices: ...
+
+    @property
+    def signed_in(self) -> bool: ...
+
+    def admin_session(self, *, immediate: bool = False) -> AbstractContextManager[tuple[Session, AdminUser]]:
+        """A unit of work as the signed-in admin, after the session's timeouts are checked."""
+        ...
+
+    def live_session_conditions(self) -> tuple[Any, ...] | None:
+        """SQL conditions on ``LoginSession`` true only while the page's session is live."""
+        ...
+
+    def mint_handoff(self, *, activity: bool = True) -> Handoff:
+        """A single-use link into Connect for the signed-in admin (the console's switcher)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -136,12 +167,13 @@ def latest_review(db: Session, *, account_id: int, task_key: str) -> Review | No
 class TaskBoard:
     """Reads and starts the signed-in admin's account tasks."""
 
-    def __init__(self, flow: LoginFlow) -> None:
+    def __init__(self, flow: SignedInAdmin) -> None:
         self._flow = flow
         self._catalogue = flow.services.catalogue
 
     @property
-    def flow(self) -> LoginFlow:
+    def flow(self) -> SignedInAdmin:
+        """The page's signed-in admin (its login flow)."""
         return self._flow
 
     def _overview(self, db: Session, user: AdminUser) -> ProgressOverview:  # noqa: D102
@@ -192,14 +224,12 @@ class TaskBoard:
         status = self._overview(db, user).get(key)
         refused = refusal(status, allowed=allowed, at=at, complete=complete)
         if refused is not None:
-            record_event(
+            record_admin_event(
                 db,
-                action=AuditAction.TASK_REFUSED,
-                outcome="refused",
+                user,
+                AuditAction.TASK_REFUSED,
                 now=self._flow.services.clock.now(),
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
+                outcome="refused",
                 detail=f"{key}: {refused.code} ({status.state.value} at {status.step})",
             )
             raise refused
@@ -303,36 +333,34 @@ class TaskBoard:
                 db.add(TaskProgress(account_id=user.account_id, task_key=key, created_at=now, **values))
                 db.flush()
             else:
-                written = db.execute(
-                    update(TaskProgress)
-                    .where(
-                        col(TaskProgress.account_id) == user.account_id,
-                        col(TaskProgress.task_key) == key,
-                        col(TaskProgress.version) == version,
+                written = rows_matched(
+                    db.execute(
+                        update(TaskProgress)
+                        .where(
+                            col(TaskProgress.account_id) == user.account_id,
+                            col(TaskProgress.task_key) == key,
+                            col(TaskProgress.version) == version,
+                        )
+                        .values(**values)
                     )
-                    .values(**values)
-                ).rowcount
+                )
                 if written != 1:
-                    record_event(
+                    record_admin_event(
                         db,
-                        action=AuditAction.TASK_CONFLICT,
-                        outcome="refused",
+                        user,
+                        AuditAction.TASK_CONFLICT,
                         now=now,
-                        actor=user.email,
-                        account_id=user.account_id,
-                        user_id=user.id,
+                        outcome="refused",
                         detail=f"{key}: saved from version {version}, now {status.version}",
                     )
                     raise TaskConflict()
             if also is not None:
                 also(db, user, now)
-            record_event(
+            record_admin_event(
                 db,
-                action=AuditAction.TASK_SAVED,
+                user,
+                AuditAction.TASK_SAVED,
                 now=now,
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
                 detail=f"{key}: {state.value} at {values['step']} (version {values['version']})",
             )
             db.flush()  # expire_all() would drop unflushed changes made by ``also``

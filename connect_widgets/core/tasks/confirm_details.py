@@ -15,11 +15,13 @@ from datetime import datetime
 from sqlmodel import Session
 
 from connect_widgets.core.accounts.create import PLATFORMS, REGIONS, parse_domain
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_admin_event
 from connect_widgets.core.errors import InvalidInput, StepOutOfOrder
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.tasks.board import OPEN, TaskBoard, TaskStatus, latest_review
+from connect_widgets.core.review.kinds import ReviewKind
+from connect_widgets.core.tasks.board import OPEN, TaskStatus, latest_review
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.store.models import Account, AdminUser, Review
 
 TASK = "confirm_details"
@@ -40,12 +42,14 @@ class AccountDetails:
     rejected_values: dict[str, str] = field(default_factory=dict)  # what the refused correction asked for
 
 
-class DetailsTask:
-    """Confirm Your Details for the signed-in admin's account."""
+class ConfirmDetailsTask(SteppedTask):
+    """Confirm Your Details for the signed-in admin's account.
 
-    def __init__(self, board: TaskBoard) -> None:
-        self._board = board
-        self._flow = board.flow
+    Its two steps share one page: the admin reviews the details (``review``) and
+    confirms them or sends corrections from there; corrections wait at ``review``.
+    """
+
+    key = TASK
 
     def details(self) -> AccountDetails:
         with self._flow.admin_session() as (db, user):
@@ -116,19 +120,17 @@ class DetailsTask:
                 Review(
                     account_id=user.account_id,
                     task_key=TASK,
-                    kind="details_correction",
+                    kind=ReviewKind.DETAILS_CORRECTION,
                     payload=changes,
                     submitted_by_id=user.id,
                     submitted_at=now,
                 )
             )
-            record_event(
+            record_admin_event(
                 db,
-                action=AuditAction.REVIEW_REQUESTED,
+                user,
+                AuditAction.REVIEW_REQUESTED,
                 now=now,
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
                 detail=f"details correction: {', '.join(sorted(changes))}",
             )
 

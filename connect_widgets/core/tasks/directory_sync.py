@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from connect_widgets.core.adapters.directory import load_connection as load_connection  # read from here too
 from connect_widgets.core.adapters.ldap import (
     DirectoryConnection,
     DirectoryError,
@@ -23,10 +24,10 @@ from connect_widgets.core.adapters.ldap import (
 )
 from connect_widgets.core.adapters.ldap import test_connection as run_connection_test
 from connect_widgets.core.adapters.secretbox import SecretBox
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_admin_event
 from connect_widgets.core.errors import InvalidInput, StepOutOfOrder
 from connect_widgets.core.inputs import read_text
-from connect_widgets.core.review.queue import DIRECTORY_DETAILS
+from connect_widgets.core.review.kinds import ReviewKind
 from connect_widgets.core.tasks.board import TaskBoard, TaskStatus, latest_review
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.stepped import SteppedTask
@@ -54,20 +55,6 @@ class DirectorySettings:
     has_password: bool = False
     last_test_ok: bool | None = None
     last_test_message: str = ""
-
-
-def load_connection(db: Session, account_id: int, box: SecretBox) -> DirectoryConnection | None:
-    """The account's LDAP directory with its password unsealed, or None when it has none."""
-    row = db.exec(select(Directory).where(Directory.account_id == account_id)).first()
-    if row is None or row.method != "ldap" or not row.url or not row.bind_password_encrypted:
-        return None
-    return DirectoryConnection(
-        url=row.url,
-        base_dn=row.base_dn or "",
-        bind_dn=row.bind_dn or "",
-        bind_password=box.open(row.bind_password_encrypted),
-        user_filter=row.user_filter or "",
-    )
 
 
 class DirectorySyncTask(SteppedTask):
@@ -106,7 +93,7 @@ class DirectorySyncTask(SteppedTask):
 
     def choose_method(self, *, version: int, method: object) -> TaskStatus:
         self._at("method")
-        if method not in METHODS:
+        if not isinstance(method, str) or method not in METHODS:  # a page can send any value
             raise InvalidInput("Choose how your directory is reached from the list.", field="method")
         return self._save(version=version, step="connection", data={"method": method})
 
@@ -150,13 +137,11 @@ class DirectorySyncTask(SteppedTask):
             row.last_tested_at = row.last_test_ok = row.last_test_message = None
             row.updated_at = now
             db.add(row)
-            record_event(
+            record_admin_event(
                 db,
-                action=AuditAction.DIRECTORY_SAVED,
+                user,
+                AuditAction.DIRECTORY_SAVED,
                 now=now,
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
                 detail=f"LDAP {connection.url} base {connection.base_dn[:200]}",
             )
 
@@ -182,21 +167,13 @@ class DirectorySyncTask(SteppedTask):
                 Review(
                     account_id=user.account_id,
                     task_key=self.key,
-                    kind=DIRECTORY_DETAILS,
+                    kind=ReviewKind.DIRECTORY_DETAILS,
                     payload={"method": METHODS[method], "tenant": text},
                     submitted_by_id=user.id,
                     submitted_at=now,
                 )
             )
-            record_event(
-                db,
-                action=AuditAction.REVIEW_REQUESTED,
-                now=now,
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
-                detail=f"directory details ({method})",
-            )
+            record_admin_event(db, user, AuditAction.REVIEW_REQUESTED, now=now, detail=f"directory details ({method})")
 
         return self._board.save(
             self.key, version=version, state=TaskState.AWAITING_VALIDATION, data={"tenant": text}, also=store
@@ -219,14 +196,12 @@ class DirectorySyncTask(SteppedTask):
             row = db.exec(select(Directory).where(Directory.account_id == user.account_id)).one()
             row.last_tested_at, row.last_test_ok, row.last_test_message = now, ok, message[:500]
             db.add(row)
-            record_event(
+            record_admin_event(
                 db,
-                action=AuditAction.DIRECTORY_TESTED,
-                outcome="ok" if ok else "failed",
+                user,
+                AuditAction.DIRECTORY_TESTED,
                 now=now,
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
+                outcome="ok" if ok else "failed",
                 detail=f"{connection.url}: {'ok' if ok else 'failed'}",
             )
 

@@ -93,7 +93,7 @@ def parse_ip_ranges(value: object) -> list[str]:
     return ranges
 
 
-class OutboundTask(SteppedTask):
+class OutboundEmailTask(SteppedTask):
     key = "outbound_email"
 
     def spf_record(self, ranges: list[str] | None = None) -> str:
@@ -110,7 +110,7 @@ class OutboundTask(SteppedTask):
     def check_spf(self, *, version: int) -> TaskStatus:
         """Look the primary domain's SPF up now; on success move on to the connector."""
         self._at("spf")
-        assert self._checker is not None, "OutboundTask needs a DnsChecker to check SPF"
+        assert self._checker is not None, "OutboundEmailTask needs a DnsChecker to check SPF"
         result = self._checker.check_spf(self.primary_domain(), self._service.spf_include)
         return self._dns_check(result, version=version, data_key="spf_check", next_step="connector")
 

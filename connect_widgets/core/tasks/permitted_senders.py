@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, func, select
 
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_admin_event
 from connect_widgets.core.errors import InvalidInput
 from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
@@ -171,13 +171,11 @@ class PermittedSendersTask(SteppedTask):
                         for a in fresh
                     ],
                 )
-            record_event(
+            record_admin_event(
                 db,
-                action=AuditAction.SENDERS_IMPORTED,
+                user,
+                AuditAction.SENDERS_IMPORTED,
                 now=now,
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
                 detail=f"{len(fresh)} permitted senders imported ({len(staged) - len(fresh)} skipped)",
             )
 

@@ -32,7 +32,7 @@ class RecipientValidationTask(SteppedTask):
             TaskLocked: "Directory users only" before the directory is synchronized.
         """
         self._at("mode")
-        if mode not in MODES:
+        if not isinstance(mode, str) or mode not in MODES:  # a page can send any value
             raise InvalidInput("Choose Known addresses or Directory users only.", field="mode")
         if mode == "directory" and not self.directory_ready():
             raise TaskLocked(

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from connect_widgets.core.adapters.dns import DnsCheck, DnsChecker
 from connect_widgets.core.adapters.service_values import ServiceValues, load_service_values
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_admin_event
 from connect_widgets.core.errors import InvalidInput, StepOutOfOrder
 from connect_widgets.core.tasks.board import TaskBoard, TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
@@ -92,14 +92,12 @@ class SteppedTask:
         """Keep a check's outcome on the task and in the audit trail; move on only if it passed."""
 
         def audit(db: Session, user: AdminUser, now: datetime) -> None:
-            record_event(
+            record_admin_event(
                 db,
-                action=AuditAction.DNS_CHECK,
-                outcome=result.outcome.value,
+                user,
+                AuditAction.DNS_CHECK,
                 now=now,
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
+                outcome=result.outcome.value,
                 detail=f"{result.record_type} {result.name}: {result.outcome.value}",
             )
 

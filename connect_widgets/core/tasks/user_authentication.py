@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from connect_widgets.core.adapters.ldap import DirectoryError, authenticate_user
 from connect_widgets.core.adapters.secretbox import SecretBox
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_admin_event
 from connect_widgets.core.errors import InvalidInput, StepOutOfOrder, TaskLocked
 from connect_widgets.core.inputs import read_text
 from connect_widgets.core.tasks.board import TaskBoard, TaskStatus
@@ -27,7 +27,7 @@ from connect_widgets.store.models import Account, AdminUser
 MODES = {"cloud": "Use Cloud authentication only", "domain": "Domain (your directory's logon and password)"}
 
 
-class UserAuthTask(SteppedTask):
+class UserAuthenticationTask(SteppedTask):
     key = "user_authentication"
 
     def __init__(self, board: TaskBoard, *, box: SecretBox | None = None) -> None:
@@ -43,7 +43,7 @@ class UserAuthTask(SteppedTask):
 
     def choose_mode(self, *, version: int, mode: object) -> TaskStatus:
         self._at("mode")
-        if mode not in MODES:
+        if not isinstance(mode, str) or mode not in MODES:  # a page can send any value
             raise InvalidInput("Choose Cloud only or Domain.", field="mode")
         if mode == "cloud":
             return self._set_mode(version=version, mode="cloud", logon=None)
@@ -73,14 +73,12 @@ class UserAuthTask(SteppedTask):
 
     def _audit_test(self, *, ok: bool, logon: str) -> None:
         with self._flow.admin_session() as (db, user):
-            record_event(
+            record_admin_event(
                 db,
-                action=AuditAction.DOMAIN_TEST_LOGIN,
-                outcome="ok" if ok else "refused",
+                user,
+                AuditAction.DOMAIN_TEST_LOGIN,
                 now=self._flow.services.clock.now(),
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
+                outcome="ok" if ok else "refused",
                 detail=f"logon {logon[:100]}",
             )
 
@@ -101,14 +99,6 @@ class UserAuthTask(SteppedTask):
             if logon is not None:
                 user.directory_logon = logon
                 db.add(user)
-            record_event(
-                db,
-                action=AuditAction.AUTH_MODE_CHANGED,
-                now=now,
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
-                detail=f"{before} -> {mode}",
-            )
+            record_admin_event(db, user, AuditAction.AUTH_MODE_CHANGED, now=now, detail=f"{before} -> {mode}")
 
         return self._board.save(self.key, version=version, data={"mode": mode}, state=TaskState.COMPLETE, also=apply)

@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, update
+from sqlalchemy import CursorResult, exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -26,9 +26,8 @@ from sqlmodel import Session, col, select
 from connect_widgets.core.accounts.create import parse_domain
 from connect_widgets.core.adapters.dns import DnsCheck, DnsChecker
 from connect_widgets.core.adapters.service_values import ServiceValues
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_admin_event, record_event
 from connect_widgets.core.auth.addresses import parse_contact_email
-from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
 from connect_widgets.core.errors import (
     ConnectError,
@@ -40,6 +39,7 @@ from connect_widgets.core.inputs import read_text
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.tasks.board import OPEN, UNLOCKED, TaskBoard, TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.store.models import Account, AdminUser, AuditEvent, Domain
 
 TASK = "validate_domains"
@@ -108,20 +108,21 @@ class DomainStatus:
         return not (self.verified or self.taken or self.expired)
 
 
-class DomainBook:
-    """The signed-in admin's account's domains.
+class ValidateDomainsTask(SteppedTask):
+    """Validate Your Domains for the signed-in admin's account: its domain claims and their checks.
 
-    Every action checks Validate Your Domains in the core first: nothing is
-    claimed, checked or shared while the task is locked, whatever the page sent.
+    Every action checks the task in the core first: nothing is claimed, checked
+    or shared while it is locked, whatever the page sent. The step the admin is
+    at follows from the primary domain's claim (:meth:`step_for`): add it
+    (``primary``), publish its record (``publish``), check it again after a
+    failed check (``check``), then add any others (``more``).
     """
 
-    def __init__(
-        self, flow: LoginFlow, *, checker: DnsChecker, service: ServiceValues, board: TaskBoard | None = None
-    ) -> None:
-        self._flow = flow
-        self._checker = checker
-        self._service = service
-        self._board = board or TaskBoard(flow)
+    key = TASK
+
+    def __init__(self, board: TaskBoard, *, checker: DnsChecker, service: ServiceValues | None = None) -> None:
+        super().__init__(board, service=service, checker=checker)
+        self._txt_checker = checker
 
     def _status(self, domain: Domain, *, taken: bool = False, now: datetime | None = None) -> DomainStatus:
         return DomainStatus(
@@ -171,14 +172,12 @@ class DomainBook:
         with self._flow.admin_session(immediate=True) as (db, user):  # short: no network inside
             self._require(db, user)
             if verified_elsewhere(db, name=domain_name, account_id=user.account_id):
-                record_event(
+                record_admin_event(
                     db,
-                    action=AuditAction.DOMAIN_REFUSED,
-                    outcome="refused",
+                    user,
+                    AuditAction.DOMAIN_REFUSED,
                     now=now,
-                    actor=user.email,
-                    account_id=user.account_id,
-                    user_id=user.id,
+                    outcome="refused",
                     detail=f"{domain_name} is verified by another account",
                 )
                 raise DomainTaken(domain_name)
@@ -191,7 +190,7 @@ class DomainBook:
                 (d for d in self._mine(db, user) if d.verified_at is not None and domain_name.endswith("." + d.name)),
                 None,
             )
-            domain = existing or Domain(account_id=user.account_id, name=domain_name)
+            domain = existing or Domain(account_id=user.account_id, name=domain_name, verification_token="")
             try:
                 with db.begin_nested():  # the database has the last word on "one claim each, one owner"
                     domain.verification_token, domain.created_at = secrets.token_urlsafe(18), now
@@ -208,13 +207,11 @@ class DomainBook:
                 if again is not None and again is not domain:
                     return self._status(again, now=now)
                 raise DomainTaken(domain_name) from None
-            record_event(
+            record_admin_event(
                 db,
-                action=AuditAction.DOMAIN_ADDED,
+                user,
+                AuditAction.DOMAIN_ADDED,
                 now=now,
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
                 detail=domain_name
                 + (f" (subdomain of verified {parent.name})" if parent else "")
                 + (" (claimed again after its claim expired)" if existing else ""),
@@ -246,14 +243,12 @@ class DomainBook:
             if domain.verified_at is None:
                 if claim_expired(domain, now):
                     db.delete(domain)
-                    record_event(
+                    record_admin_event(
                         db,
-                        action=AuditAction.DOMAIN_REFUSED,
-                        outcome="expired",
+                        user,
+                        AuditAction.DOMAIN_REFUSED,
                         now=now,
-                        actor=user.email,
-                        account_id=user.account_id,
-                        user_id=user.id,
+                        outcome="expired",
                         detail=f"{domain_name}: unverified claim older than {CLAIM_DAYS} days removed",
                     )
                     raise DomainClaimExpired(expired_words(domain_name))
@@ -261,14 +256,16 @@ class DomainBook:
                     self._mark_taken(db, user, domain, now)
             domain_id, verified_before = domain.id, domain.verified_at is not None
             expected = f"{self._service.verification_prefix}{domain.verification_token}"
-        result = self._checker.check_txt(domain_name, expected)  # no transaction held over the network
+        result = self._txt_checker.check_txt(domain_name, expected)  # no transaction held over the network
         now = self._flow.services.clock.now()
         with self._flow.admin_session(immediate=True) as (db, user):  # short: two UPDATEs and an audit row
-            written = db.execute(
-                update(Domain)
-                .where(col(Domain.id) == domain_id)
-                .values(last_checked_at=now, last_outcome=result.outcome.value, last_message=result.message[:500])
-            ).rowcount
+            written = _rowcount(
+                db.execute(
+                    update(Domain)
+                    .where(col(Domain.id) == domain_id)
+                    .values(last_checked_at=now, last_outcome=result.outcome.value, last_message=result.message[:500])
+                )
+            )
             if written != 1:  # released while the lookup ran
                 raise UnknownDomain()
             won = False
@@ -277,29 +274,31 @@ class DomainBook:
                 try:
                     with db.begin_nested():
                         won = (
-                            db.execute(
-                                update(Domain)
-                                .where(
-                                    col(Domain.id) == domain_id,
-                                    col(Domain.verified_at).is_(None),
-                                    ~exists().where(
-                                        rival.name == domain_name, rival.id != domain_id, rival.verified_at.is_not(None)
-                                    ),
+                            _rowcount(
+                                db.execute(
+                                    update(Domain)
+                                    .where(
+                                        col(Domain.id) == domain_id,
+                                        col(Domain.verified_at).is_(None),
+                                        ~exists().where(
+                                            col(rival.name) == domain_name,
+                                            col(rival.id) != domain_id,
+                                            col(rival.verified_at).is_not(None),
+                                        ),
+                                    )
+                                    .values(verified_at=now)
                                 )
-                                .values(verified_at=now)
-                            ).rowcount
+                            )
                             == 1
                         )
                 except IntegrityError:  # another account's verification committed first (PostgreSQL)
                     won = False
-            record_event(
+            record_admin_event(
                 db,
-                action=AuditAction.DNS_CHECK,
-                outcome=result.outcome.value,
+                user,
+                AuditAction.DNS_CHECK,
                 now=now,
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
+                outcome=result.outcome.value,
                 detail=f"TXT {domain_name}: {result.outcome.value}",
             )
             if result.ok and not verified_before and not won:
@@ -314,14 +313,12 @@ class DomainBook:
         """Keep "taken" on the claim so the page says it, then refuse."""
         domain.last_outcome, domain.last_message = "taken", taken_words(domain.name)
         db.add(domain)
-        record_event(
+        record_admin_event(
             db,
-            action=AuditAction.DOMAIN_REFUSED,
-            outcome="refused",
+            user,
+            AuditAction.DOMAIN_REFUSED,
             now=now,
-            actor=user.email,
-            account_id=user.account_id,
-            user_id=user.id,
+            outcome="refused",
             detail=f"{domain.name} is verified by another account",
         )
         raise DomainTaken(domain.name)
@@ -374,26 +371,34 @@ class DomainBook:
                 ),
                 now=now,
             )
-            record_event(
-                db,
-                action=AuditAction.RECORD_SHARED,
-                outcome=sent.status,
-                now=now,
-                actor=user.email,
-                account_id=user.account_id,
-                user_id=user.id,
-                detail=f"TXT {domain_name} to {to}",
+            record_admin_event(
+                db, user, AuditAction.RECORD_SHARED, now=now, outcome=sent.status, detail=f"TXT {domain_name} to {to}"
             )
             if sent.status == "failed":
                 raise DeliveryFailed(f"The email to {to} could not be sent; try again in a few minutes.")
         return to
 
-    def finish(self, *, board: TaskBoard, version: int, primary_domain: str) -> TaskStatus:
+    def step_for(self, domains: list[DomainStatus], *, primary_domain: str) -> str:
+        """The catalogue step the admin is at, from the primary domain's claim.
+
+        ``primary`` until it is claimed (or while its claim is expired or taken),
+        ``publish`` until its record was checked once, ``check`` after a check that
+        did not find it, ``more`` once it is verified.
+        """
+        primary = next((d for d in domains if d.name == primary_domain), None)
+        if primary is None or primary.expired or primary.taken:
+            return "primary"
+        if primary.verified:
+            return "more"
+        return "check" if primary.last_message else "publish"
+
+    def finish(self, *, version: int, primary_domain: str) -> TaskStatus:
         """Complete Validate Your Domains once the primary domain is verified.
 
         Raises:
             DomainNotVerified: the primary domain still needs its check.
         """
+        board = self._board
         board.require(TASK, allowed=OPEN, complete="your primary domain is verified already.")
         verified = {d.name for d in self.domains() if d.verified}
         if primary_domain not in verified:
@@ -413,6 +418,12 @@ class TooManyShares(ConnectError):
         f"The record was already emailed {SHARES_PER_HOUR} times in the last hour. Copy it from this "
         "page instead, or try again later."
     )
+
+
+def _rowcount(result: object) -> int:
+    """Rows an UPDATE matched (``Session.execute`` is typed as returning rows, not a cursor)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 def release_domain(services: ConnectServices, *, name: object, account_code: object, actor: str = "support") -> str:
