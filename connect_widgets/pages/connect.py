@@ -1,10 +1,11 @@
 """The shell: one screen at a time, chosen from the login flow's state.
 
-``build_app(settings=...)`` is all a notebook needs. The shell owns the header
-(product name, signed-in admin, Log out), the message area, and the busy state;
-each screen hands it user actions through :meth:`ConnectApp.run`, which runs the
-action as one step, turns any refusal into plain words in the message area, and
-then shows the screen the flow now calls for. Which screen shows is decided here
+``build_app(settings=...)`` is all a notebook needs. The page is a
+:class:`~connect_widgets.pages.shell.PageShell` (the message area, the busy state,
+one action at a time) with a header (product name, signed-in admin, Log out); each
+screen hands it user actions through :meth:`ConnectApp.run`, which runs the action
+as one step through the shell, turns any refusal into plain words in the message
+area, and then shows the screen the flow now calls for. Which screen shows is decided here
 and only here, and kept in the shell's own field (:attr:`ConnectApp.shown`): the
 ``Stack``'s ``selected_index`` is a trait the browser can set, so it only follows
 that field, and a change from the browser is put back. Security is decided by the
@@ -17,9 +18,7 @@ log goes to the server (:mod:`connect_widgets.kernel_log`), not to the page.
 
 from __future__ import annotations
 
-import html
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -30,11 +29,12 @@ from connect_widgets.core.auth.addresses import is_account_code, parse_connect_a
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
 from connect_widgets.core.auth.reset import PasswordReset
 from connect_widgets.core.clock import Clock
-from connect_widgets.core.errors import ConnectError, SessionExpired, StorageUnavailable
-from connect_widgets.core.services import ConnectServices, build_services, is_storage_failure
+from connect_widgets.core.errors import ConnectError, SessionExpired
+from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import load_resources
 from connect_widgets.kernel_log import keep_kernel_log_on_server
+from connect_widgets.pages.shell import STORAGE_UNAVAILABLE, PageHeader, PageShell, page_query_string
 from connect_widgets.screens.console_home import ConsoleHomeScreen
 from connect_widgets.screens.kit import Place, Screen
 from connect_widgets.screens.login.change_password import ChangePasswordScreen
@@ -49,7 +49,6 @@ from connect_widgets.screens.login.returning import ReturningScreen
 from connect_widgets.screens.login.setup_complete import SetupCompleteScreen
 from connect_widgets.screens.login.welcome import WelcomeScreen
 from connect_widgets.screens.problem import ProblemScreen
-from connect_widgets.screens.style import STYLESHEET
 from connect_widgets.screens.tasks.dashboard import DashboardScreen
 from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.settings import Settings, load_settings
@@ -60,12 +59,15 @@ UNEXPECTED = (
     "Something went wrong on our side and nothing was changed. Try again; if it keeps "
     'happening, contact Connect support or choose "Login issues?".'
 )
-STORAGE_UNAVAILABLE = StorageUnavailable.default_message
-
-
-def words_for_failure(failed: BaseException) -> str:
-    """What the admin reads after an exception nobody planned for (it is logged, never shown)."""
-    return STORAGE_UNAVAILABLE if is_storage_failure(failed) else UNEXPECTED
+__all__ = [
+    "STORAGE_UNAVAILABLE",
+    "UNEXPECTED",
+    "ConnectApp",
+    "build_app",
+    "handoff_from_query",
+    "page_query_string",
+    "prefill_from_query",
+]
 
 
 def prefill_from_query(query_string: str, *, suffix: str) -> str:
@@ -101,41 +103,33 @@ def handoff_from_query(query_string: str) -> str | None:
     return tokens[0] if tokens else None
 
 
-class ConnectApp(widgets.VBox):
+class ConnectApp(PageShell):
     """The Connect application on one page: header, message area, and the current screen."""
 
     def __init__(self, services: ConnectServices, *, prefill_email: str = "", console: bool = False) -> None:
-        super().__init__()
-        self.add_class("connect-app")
+        super().__init__(unexpected=UNEXPECTED)
         self.services = services
         self.console = console  # the Administration Console: its home replaces Welcome
         self.flow = LoginFlow(services)
         self.board = TaskBoard(self.flow)
-        self.busy = False
-        self.message_kind = ""  # what show_message last showed: "", "error", "info" or "busy"
         self.place = Place.LOGIN
 
-        self.product = widgets.HTML("<h1>Administration Console</h1>" if console else "<h1>Connect</h1>")
-        self.product.add_class("connect-brand")
-        self.signed_in_as = widgets.HTML()
-        self.signed_in_as.add_class("connect-user")
-        self.log_out_button = widgets.Button(description="Log out", layout=widgets.Layout(width="auto"))
-        self.log_out_button.on_click(lambda _b: self.log_out())
-        self.header = widgets.HBox([self.product, widgets.HBox([self.signed_in_as, self.log_out_button])])
-        self.header.add_class("connect-header")
-        self.message = widgets.HTML()
-        self.message.add_class("connect-message")
+        self.header = PageHeader("Administration Console" if console else "Connect", on_log_out=self.log_out)
+        self.product = self.header.product
+        self.signed_in_as = self.header.signed_in_as
+        self.log_out_button = self.header.log_out_button
 
         settings = services.settings
         suffix = settings.holding_suffix
+        self.email_screen = EmailScreen(
+            self,
+            self.flow,
+            suffix=suffix,
+            prefill=prefill_email,
+            title="Log in to the Administration Console" if console else "Log in to Connect",
+        )
         self.login_screens: dict[LoginStep, Screen] = {
-            LoginStep.EMAIL: EmailScreen(
-                self,
-                self.flow,
-                suffix=suffix,
-                prefill=prefill_email,
-                title="Log in to the Administration Console" if console else "Log in to Connect",
-            ),
+            LoginStep.EMAIL: self.email_screen,
             LoginStep.METHOD: MethodScreen(self, self.flow),
             LoginStep.PASSWORD: PasswordScreen(self, self.flow),
             LoginStep.ENROL_PHONE: EnrolPhoneScreen(self, self.flow, default_country=settings.default_country),
@@ -168,7 +162,9 @@ class ConnectApp(widgets.VBox):
         self.shown: Screen = self.login_screens[LoginStep.EMAIL]  # set by show() only
         self.stack = widgets.Stack(children=self.screens, selected_index=self.screens.index(self.shown))
         self.stack.observe(self._keep_shown_screen, "selected_index")
-        self.children = (widgets.HTML(STYLESHEET), self.header, self.message, self.stack)
+        self.busy_area = self.stack  # greyed out while a step runs
+        self.busy_controls = (self.log_out_button,)  # the step in progress finishes first
+        self.lay_out(self.header, self.message, self.stack)
         self.show()
 
     # -- what is shown ----------------------------------------------------------
@@ -220,22 +216,19 @@ class ConnectApp(widgets.VBox):
             screen = self.problem
         except Exception as failed:
             log.exception("could not draw the %s page", self.place.value)
-            self.show_message(words_for_failure(failed))
+            self.show_message(self.words_for(failed))
             screen = self.problem
         self.shown = screen
         self.stack.selected_index = self.screens.index(screen)
-        signed_in = self.flow.signed_in
-        self.signed_in_as.value = f"Signed in as {html.escape(self.flow.email or '')}" if signed_in else ""
-        self.log_out_button.layout.display = None if signed_in else "none"
+        self.header.show_signed_in((self.flow.email or "") if self.flow.signed_in else None)
         field = screen.first_field()
         if field is not None:
             field.focus()
 
     def use_dedicated_url_email(self, email: str) -> None:
         """Put the dedicated URL's address in the Email field; it never skips a step."""
-        screen = self.login_screens[LoginStep.EMAIL]
         if email and self.flow.step is LoginStep.EMAIL:
-            screen.use_prefill(email)  # type: ignore[attr-defined]
+            self.email_screen.use_prefill(email)
 
     def arrive_from_console(self, token: str | None) -> None:
         """Sign in with the Administration Console's single-use link, when the page has one.
@@ -251,7 +244,7 @@ class ConnectApp(widgets.VBox):
             self.show_message(refused.message, kind="info")
         except Exception as failed:
             log.exception("could not use the link from the Administration Console")
-            self.show_message(words_for_failure(failed))
+            self.show_message(self.words_for(failed))
         self.show()
 
     def _focus_when_rendered(self, screen: Screen) -> None:
@@ -274,16 +267,6 @@ class ConnectApp(widgets.VBox):
 
         screen.observe(rendered, "_view_count")
 
-    def show_message(self, text: str, *, kind: str = "error") -> None:
-        """Show words in the message area: ``error``, ``info``, or ``busy`` (with a spinner)."""
-        spinner = '<span class="connect-spinner" aria-hidden="true"></span>' if kind == "busy" else ""
-        role = ' role="status"' if kind in ("busy", "info") else ' role="alert"'
-        self.message.value = f"<p{role}>{spinner}{html.escape(text)}</p>" if text else ""
-        self.message_kind = kind if text else ""
-        self.message.remove_class("error").remove_class("info").remove_class("busy")
-        if text:
-            self.message.add_class(kind)
-
     # -- ScreenHost -------------------------------------------------------------
 
     def run(self, screen: Screen, action: Callable[[], Any], *, busy: str = "") -> bool:
@@ -296,27 +279,13 @@ class ConnectApp(widgets.VBox):
         ``busy`` (when given) shows with a spinner: the widget state is sent before
         the action starts.
         """
-        if self.busy:
+        if self.busy:  # the step in progress finishes first; nothing is redrawn meanwhile
             log.info("ignored an action while another one runs")
             return False
         if screen is not self.current:
             log.info("ignored an event from hidden screen %s", type(screen).__name__)
             return False
-        self._set_busy(True)
-        self.show_message(busy, kind="busy")
-        ok = False
-        try:
-            action()
-            ok = True
-            if self.message_kind == "busy":  # the step said nothing of its own
-                self.show_message("")
-        except ConnectError as refused:
-            self.show_message(refused.message)
-        except Exception as failed:
-            log.exception("unexpected error in %s", type(screen).__name__)
-            self.show_message(words_for_failure(failed))
-        finally:
-            self._set_busy(False)
+        ok = self.run_action(action, busy=busy, what=type(screen).__name__)
         self.show()
         return ok
 
@@ -327,15 +296,6 @@ class ConnectApp(widgets.VBox):
             self.task.show_task(details.get("key", ""))
         self.place = place
         self.show()
-
-    def _set_busy(self, busy: bool) -> None:
-        """While a step runs: greyed out, and a second click is dropped (see :meth:`run`)."""
-        self.busy = busy
-        self.log_out_button.disabled = busy
-        if busy:
-            self.stack.add_class("connect-busy")
-        else:
-            self.stack.remove_class("connect-busy")
 
     def log_out(self) -> None:
         if self.busy:  # a forged click on the disabled button: the step in progress finishes first
@@ -373,17 +333,3 @@ def build_app(
     app.use_dedicated_url_email(prefill_from_query(query_string, suffix=settings.holding_suffix))
     app.arrive_from_console(handoff_from_query(query_string))
     return app
-
-
-def page_query_string() -> str:
-    """The page's query string, as Voila hands it to the kernel.
-
-    A pre-heated kernel (``connect-kit serve --preheat``) runs the notebook before
-    anyone asks for the page; it waits here for the request, so everything above
-    (imports, building the screens) is already done when the admin arrives.
-    """
-    if os.environ.get("VOILA_PREHEAT", "False") != "False":
-        from voila.utils import wait_for_request
-
-        wait_for_request()
-    return os.environ.get("QUERY_STRING", "")

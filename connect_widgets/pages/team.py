@@ -5,8 +5,9 @@ the Voila server can open that notebook, so the page starts with a login form an
 nothing else: the queue is read and its cards are built only after a staff member
 logged in with their own name and password (:class:`~connect_widgets.core.staff.members.StaffDoor`).
 
-Every action goes through :meth:`StaffConsole.run`, which first checks, in Python,
-that a staff session is alive; a browser can send any widget event (click a card's
+The page is a :class:`~connect_widgets.pages.shell.PageShell` (message area, one
+action at a time). Every action goes through :meth:`StaffConsole.run`, which first
+checks, in Python, that a staff session is alive; a browser can send any widget event (click a card's
 button after logging out, or one that is not shown), so what is shown is never the
 guard. After each action the queue is read again, so a review another team member
 decided meanwhile disappears.
@@ -22,30 +23,18 @@ from typing import Any
 import ipywidgets as widgets
 
 from connect_widgets.core.clock import Clock
-from connect_widgets.core.errors import ConnectError, SessionExpired, StorageUnavailable
-from connect_widgets.core.services import ConnectServices, build_services, is_storage_failure
+from connect_widgets.core.errors import ConnectError, SessionExpired
+from connect_widgets.core.review.kinds import ReviewKind
+from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.core.staff.members import NotLoggedIn, ReviewSummary, StaffDoor, StaffSession
 from connect_widgets.kernel_log import keep_kernel_log_on_server
+from connect_widgets.pages.shell import PageHeader, PageShell
 from connect_widgets.screens.kit import link_button, on_enter, paragraph, primary_button, text_field
-from connect_widgets.screens.style import STYLESHEET
 from connect_widgets.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
 UNEXPECTED = "Something went wrong on our side and nothing was changed. Refresh and try again."
-
-
-def words_for_failure(failed: BaseException) -> str:
-    """What the member reads after an exception nobody planned for (it is logged, never shown)."""
-    return StorageUnavailable.default_message if is_storage_failure(failed) else UNEXPECTED
-
-
-_TEAM_STYLE = """
-<style>
-.connect-review { border: 1px solid #d9e2ec; border-radius: 6px; padding: .6em .9em; margin: .5em 0; }
-.connect-review ul { margin: .2em 0 .4em 1.2em; padding: 0; }
-</style>
-"""
 
 
 def describe(summary: ReviewSummary) -> str:
@@ -56,7 +45,7 @@ def describe(summary: ReviewSummary) -> str:
         f"<h3>{e(review.account_code)} · {e(review.company)}</h3>",
         f"<p><b>{e(summary.task_title)}</b> — {e(summary.kind_label)}, sent {e(when)}</p>",
     ]
-    if review.kind == "user_import":
+    if review.kind == ReviewKind.USER_IMPORT:
         plural = "user" if summary.user_count == 1 else "users"
         lines.append(f"<p>{summary.user_count} {plural} to add:</p>")
         items = "".join(f"<li>{e(address)}</li>" for address in summary.users_shown)
@@ -73,7 +62,7 @@ def describe(summary: ReviewSummary) -> str:
     return "".join(lines)
 
 
-class ReviewCard(widgets.VBox):
+class ReviewCard(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types: its classes are Any to mypy
     """One pending review: what it changes, Approve, and Reject with a reason."""
 
     def __init__(self, console: StaffConsole, summary: ReviewSummary) -> None:
@@ -105,27 +94,18 @@ class ReviewCard(widgets.VBox):
         super().close()
 
 
-class StaffConsole(widgets.VBox):
+class StaffConsole(PageShell):
     """The Connect Team page: a login form, then the review queue of the member logged in."""
 
     def __init__(self, services: ConnectServices) -> None:
-        super().__init__()
-        self.add_class("connect-app")
+        super().__init__(unexpected=UNEXPECTED)
         self.services = services
         self.session: StaffSession | None = None
-        self.busy = False
         self.cards: dict[int, ReviewCard] = {}
 
-        brand = widgets.HTML("<h1>Connect Team</h1>")
-        brand.add_class("connect-brand")
-        self.signed_in_as = widgets.HTML()
-        self.signed_in_as.add_class("connect-user")
-        self.log_out_button = widgets.Button(description="Log out", layout=widgets.Layout(width="auto"))
-        self.log_out_button.on_click(lambda _b: self.log_out())
-        self.header = widgets.HBox([brand, widgets.HBox([self.signed_in_as, self.log_out_button])])
-        self.header.add_class("connect-header")
-        self.message = widgets.HTML()
-        self.message.add_class("connect-message")
+        self.header = PageHeader("Connect Team", on_log_out=self.log_out)
+        self.signed_in_as = self.header.signed_in_as
+        self.log_out_button = self.header.log_out_button
 
         self.name = text_field("Staff name")
         self.password = text_field("Password", password=True)
@@ -154,7 +134,7 @@ class StaffConsole(widgets.VBox):
         self.queue_view.add_class("connect-screen")
 
         self.body = widgets.VBox()
-        self.children = (widgets.HTML(STYLESHEET + _TEAM_STYLE), self.header, self.message, self.body)
+        self.lay_out(self.header, self.message, self.body)
         self.draw()
 
     def __repr__(self) -> str:
@@ -179,18 +159,16 @@ class StaffConsole(widgets.VBox):
                 self.show_message(refused.message)
             except Exception as failed:
                 log.exception("could not read the review queue")
-                self.show_message(words_for_failure(failed))
+                self.show_message(self.words_for(failed))
             else:
                 self._show_queue(summaries)
         if self.session is None:
             self.body.children = (self.login_form,)
-            self.signed_in_as.value = ""
-            self.log_out_button.layout.display = "none"
+            self.header.show_signed_in(None)
             self.name.focus()
         else:
             self.body.children = (self.queue_view,)
-            self.signed_in_as.value = f"Signed in as {html.escape(self.session.name)}"
-            self.log_out_button.layout.display = None
+            self.header.show_signed_in(self.session.name)
 
     def _show_queue(self, summaries: list[ReviewSummary]) -> None:
         wanted = {s.review.id: s for s in summaries}
@@ -209,41 +187,27 @@ class StaffConsole(widgets.VBox):
         else:
             self.queue_heading.value = "<h2>Reviews waiting</h2><p>Nothing is waiting for review.</p>"
 
-    def show_message(self, text: str, *, kind: str = "error") -> None:
-        self.message.value = f"<p>{html.escape(text)}</p>" if text else ""
-        self.message.remove_class("error").remove_class("info")
-        if text:
-            self.message.add_class(kind)
-
     # -- actions ------------------------------------------------------------------
 
     def run(self, action: Callable[[StaffSession], Any], *, done: str = "") -> bool:
         """Run one staff action as the logged-in member; refusals become the message line.
 
+        An expired session is forgotten (its cards closed) before the member reads why.
+
         Returns:
             True when the action went through.
         """
-        if self.busy:
-            log.info("ignored a staff action while another one runs")
-            return False
-        self.busy = True
-        self.show_message("")
-        ok = False
-        try:
+
+        def as_member() -> None:
             if self.session is None:
                 raise NotLoggedIn()
-            action(self.session)
-            ok = True
-        except SessionExpired as expired:
-            self._forget_session()
-            self.show_message(expired.message)
-        except ConnectError as refused:
-            self.show_message(refused.message)
-        except Exception as failed:
-            log.exception("unexpected error in a staff action")
-            self.show_message(words_for_failure(failed))
-        finally:
-            self.busy = False
+            try:
+                action(self.session)
+            except SessionExpired:
+                self._forget_session()
+                raise
+
+        ok = self.run_action(as_member, what="a staff action")
         if ok and done:
             self.show_message(done, kind="info")
         self.draw()
@@ -258,17 +222,11 @@ class StaffConsole(widgets.VBox):
         if self.session is not None:
             self.show_message(f"You are already logged in as {self.session.name}.", kind="info")
             return False
-        self.busy = True
-        self.show_message("")
-        try:
+
+        def check() -> None:
             self.session = StaffDoor(self.services).log_in(name=name, password=password)
-        except ConnectError as refused:
-            self.show_message(refused.message)
-        except Exception as failed:
-            log.exception("unexpected error during a staff login")
-            self.show_message(words_for_failure(failed))
-        finally:
-            self.busy = False
+
+        self.run_action(check, what="a staff login")
         if self.session is not None:
             self.name.value = ""
         self.draw()
@@ -284,7 +242,7 @@ class StaffConsole(widgets.VBox):
     def approve(self, review_id: int) -> bool:
         """Apply the change and hand the task back to the admin."""
         card = self.cards.get(review_id)
-        if card is not None and card.described.review.kind == "user_import":
+        if card is not None and card.described.review.kind == ReviewKind.USER_IMPORT:
             outcome = "The users were added and the task is complete."
         else:
             outcome = "The task is back with the admin."

@@ -3,71 +3,42 @@
 Everything here touches demo accounts only (the core refuses any other), and
 the whole page is off unless the server says it is a training server
 (``CONNECT_TRAINER_ENABLED``), because it shows demo passcodes to whoever opens it.
+
+The page is a :class:`~connect_widgets.pages.shell.PageShell` (message area, one
+action at a time); what it shows of the demo accounts comes from
+:mod:`connect_widgets.demo.trainer_feed` (the page runs no SQL), and the phone and
+inbox are redrawn every 2 seconds by a :class:`~connect_widgets.screens.polling.PagePoll`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
+import re
 import tomllib
 from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
-from sqlmodel import col, or_, select
 
-from connect_widgets.core.auth.passcodes import blank_dead_codes
-from connect_widgets.core.clock import Clock
-from connect_widgets.core.errors import ConnectError, StorageUnavailable
-from connect_widgets.core.services import ConnectServices, build_services, is_storage_failure
+from connect_widgets.core.auth.limits import SEND_WINDOW
+from connect_widgets.core.clock import Clock, spoken
+from connect_widgets.core.errors import ConnectError
+from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.core.tasks.catalogue import data_file
 from connect_widgets.demo.dns import published_accounts, set_published
 from connect_widgets.demo.stages import STAGES, clear_passcode_limits, reset_demo_account, seed_demo_accounts
+from connect_widgets.demo.trainer_feed import DemoMessage, demo_accounts, demo_devices
 from connect_widgets.kernel_log import keep_kernel_log_on_server
+from connect_widgets.pages.shell import PageShell, page_query_string
 from connect_widgets.screens.kit import primary_button
-from connect_widgets.screens.style import STYLESHEET
+from connect_widgets.screens.polling import PagePoll
 from connect_widgets.settings import Settings, load_settings
-from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import Account, AdminUser, Message
 
 log = logging.getLogger(__name__)
 UNEXPECTED = "Something went wrong; nothing was changed. Try again."
 REFRESH_SECONDS = 2.0
-SHOWN_MESSAGES = 4
 MAIL_CHARACTERS = 2000  # of each email's body (the kit's own mails are shorter)
-
-# The trainer page is wider than an admin's (phone and inbox side by side) and must
-# stay usable on a 1024 px projector: rows wrap instead of overflowing, buttons are
-# as wide as their labels and never shrink, and the inbox wraps or scrolls inside
-# its own box whatever a message holds (long URLs, long subjects, long lines).
-_TRAINER_STYLE = """
-<style>
-.connect-app.connect-trainer { max-width: 72em; padding: 0 1em; box-sizing: border-box; }
-.connect-trainer .connect-row { flex-wrap: wrap; align-items: center; gap: .5em .6em; margin: .3em 0; }
-.connect-trainer .connect-row > .widget-html { flex: 1 1 16em; min-width: 0; }
-.connect-trainer .connect-row > .widget-html > .widget-html-content { line-height: 1.4; white-space: normal; }
-.connect-trainer .connect-row .widget-html p { margin: 0; }
-.connect-trainer button.jupyter-button { width: auto; flex: 0 0 auto; max-width: 100%; margin: 0; }
-.connect-trainer .connect-account { flex: 1 1 22em; max-width: 36em; min-width: 0; margin: 0; }
-.connect-trainer .connect-account select { min-width: 0; }
-.connect-trainer .connect-stages button.jupyter-button { min-width: 7em; }
-.connect-trainer .connect-hint p { margin: 0; }
-.connect-devices { flex-wrap: wrap; align-items: flex-start; gap: 1em; margin: 1em 0; }
-.connect-phone { box-sizing: border-box; flex: 0 0 17em; border: 10px solid #1f2933; border-radius: 22px; padding: .8em; background: #f5f7fa; min-height: 14em; }
-.connect-phone h3, .connect-inbox h3 { margin: 0 0 .4em 0; font-size: 1em; }
-.connect-phone > .widget-html-content, .connect-inbox > .widget-html-content { min-width: 0; line-height: 1.4; }
-.connect-sms { background: #e3f0ff; border-radius: 10px; padding: .4em .6em; margin: .3em 0; font-size: .92em; overflow-wrap: anywhere; }
-.connect-sms .code { font-size: 1.6em; font-weight: 700; letter-spacing: .12em; }
-.connect-inbox { box-sizing: border-box; flex: 1 1 22em; min-width: 0; max-width: 100%; max-height: 34em; overflow: auto; border: 1px solid #d9e2ec; border-radius: 6px; padding: .6em .8em; background: #fff; }
-.connect-mail { border-bottom: 1px solid #e4e7eb; padding: .4em 0; font-size: .9em; min-width: 0; overflow-wrap: anywhere; word-break: break-word; }
-.connect-mail .subject { font-weight: 700; }
-.connect-mail .meta { color: #52606d; font-size: .92em; }
-.connect-mail .body { white-space: pre-wrap; margin-top: .3em; }
-.connect-stage-result { background: #e8f1fd; border-left: 4px solid #0b5cad; padding: .4em .8em; overflow-wrap: anywhere; }
-.connect-notes .widget-html-content { line-height: 1.45; }
-</style>
-"""
 
 
 def load_presenter_notes() -> list[tuple[str, str, str]]:
@@ -76,22 +47,17 @@ def load_presenter_notes() -> list[tuple[str, str, str]]:
     return [(str(s["title"]), str(s["sees"]), str(s["point_out"])) for s in raw.get("steps", [])]
 
 
-class TrainerConsole(widgets.VBox):
+class TrainerConsole(PageShell):
     """One trainer's page: pick a demo account, reset it, watch its phone and inbox."""
 
     def __init__(self, services: ConnectServices) -> None:
-        super().__init__()
-        self.add_class("connect-app")
-        self.add_class("connect-trainer")
+        super().__init__(unexpected=UNEXPECTED, classes=("connect-app", "connect-trainer"))
         self.services = services
-        self._timer: asyncio.TimerHandle | None = None
+        self.poll = PagePoll(self._redraw_by_timer, seconds=REFRESH_SECONDS, name="trainer refresh")
         self.header = widgets.HTML("<h1>Connect Trainer</h1>")
         self.header.add_class("connect-brand")
-        self.message = widgets.HTML()
-        self.message.add_class("connect-message")
         if not services.settings.trainer_enabled:
-            self.children = (
-                widgets.HTML(STYLESHEET),
+            self.lay_out(
                 self.header,
                 widgets.HTML(
                     "<p>Trainer tools are turned off on this server. They show demo passcodes to whoever opens "
@@ -133,7 +99,7 @@ class TrainerConsole(widgets.VBox):
         )
         self.clear_limits_button.on_click(lambda _b: self.run(self.clear_limits))
         clear_limits_hint = widgets.HTML(
-            "<p>Stuck on “Too many codes were sent in the last 15 minutes”, or locked out after "
+            f"<p>Stuck on “Too many codes were sent in the last {spoken(SEND_WINDOW)}”, or locked out after "
             "mistyped passwords? Clear the limits and the admin can be sent a new code at once.</p>"
         )
         clear_limits_hint.add_class("connect-hint")
@@ -167,8 +133,7 @@ class TrainerConsole(widgets.VBox):
         controls.add_class("connect-screen")
         devices = widgets.HBox([self.phone, self.inbox])
         devices.add_class("connect-devices")
-        self.children = (
-            widgets.HTML(STYLESHEET + _TRAINER_STYLE),
+        self.lay_out(
             self.header,
             self.message,
             controls,
@@ -178,6 +143,7 @@ class TrainerConsole(widgets.VBox):
         )
         self.load_accounts()
         self.refresh()
+        self.poll.start()  # in a kernel: the phone and inbox follow what happens elsewhere
 
     # -- actions -------------------------------------------------------------------
 
@@ -187,34 +153,17 @@ class TrainerConsole(widgets.VBox):
         The phone and inbox are redrawn afterwards; if the database cannot be read
         for that, the trainer reads why (the cause is logged on the server).
         """
-        self.show_message("")
-        ok = False
-        try:
-            action()
-            ok = True
-        except ConnectError as refused:
-            self.show_message(refused.message)
-        except Exception as failed:
-            log.exception("trainer action failed")
-            self.show_message(_words_for_failure(failed))
+        ok = self.run_action(action, what="a trainer action")
         try:
             self.refresh()
         except Exception as failed:
             log.exception("could not redraw the demo phone and inbox")
             if ok:
-                self.show_message(_words_for_failure(failed))
+                self.show_message(failed.message if isinstance(failed, ConnectError) else self.words_for(failed))
         return ok
 
-    def show_message(self, text: str, *, kind: str = "error") -> None:
-        self.message.value = f"<p>{html.escape(text)}</p>" if text else ""
-        self.message.remove_class("error").remove_class("info")
-        if text:
-            self.message.add_class(kind)
-
     def load_accounts(self) -> None:
-        with new_session(self.services.engine) as db:
-            accounts = db.exec(select(Account).where(col(Account.is_demo).is_(True)).order_by(col(Account.code))).all()
-        options = [(f"{a.code} · {a.company}", a.code) for a in accounts]
+        options = [(f"{a.code} · {a.company}", a.code) for a in demo_accounts(self.services)]
         if tuple(options) == tuple(self.account.options):
             return
         chosen = self.account.value
@@ -253,7 +202,7 @@ class TrainerConsole(widgets.VBox):
         if cleared.codes_cleared:
             several = cleared.codes_cleared != 1
             done.append(
-                f"{cleared.codes_cleared} code{'s' if several else ''} sent in the last 15 minutes "
+                f"{cleared.codes_cleared} code{'s' if several else ''} sent in the last {spoken(SEND_WINDOW)} "
                 f"no longer count{'' if several else 's'}"
             )
         if cleared.lockout_lifted:
@@ -261,7 +210,7 @@ class TrainerConsole(widgets.VBox):
         if not done:
             self.show_message(
                 f"Nothing was holding {cleared.account_code} back: no codes were sent in the last "
-                "15 minutes and its admin is not locked out.",
+                f"{spoken(SEND_WINDOW)} and its admin is not locked out.",
                 kind="info",
             )
             return
@@ -282,10 +231,7 @@ class TrainerConsole(widgets.VBox):
     # -- the simulated phone and inbox ---------------------------------------------------
 
     def refresh(self) -> None:
-        """Redraw the phone and inbox of the chosen account; re-arms itself while the kernel runs."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        """Redraw the phone and inbox of the chosen account (the page's poll calls it every 2 s)."""
         self.load_accounts()  # accounts seeded elsewhere (CLI, another trainer) appear by themselves
         code = self.account.value
         self.phone.value, self.inbox.value = self._phone_and_inbox(code) if code else ("", "")
@@ -297,62 +243,30 @@ class TrainerConsole(widgets.VBox):
                 if published
                 else "<p>Its DNS checks fail until you publish its records.</p>"
             )
-        try:
-            self._timer = asyncio.get_running_loop().call_later(REFRESH_SECONDS, self.refresh)
-        except RuntimeError:  # no event loop (tests): they call refresh() themselves
-            pass
+
+    def _redraw_by_timer(self) -> bool:
+        """The poll's check: redraw, and keep watching while the page is open."""
+        self.refresh()
+        return True
 
     def _phone_and_inbox(self, code: str) -> tuple[str, str]:
-        with new_session(self.services.engine) as db:
-            account = db.exec(select(Account).where(Account.code == code)).first()
-            if account is None or not account.is_demo:
-                return "", ""
-            admins = db.exec(select(AdminUser).where(AdminUser.account_id == account.id)).all()
-            ids = [a.id for a in admins]
-            addresses = [a.email for a in admins] + [a.contact_email for a in admins if a.contact_email]
-        try:  # expired codes leave the phone; in a unit of its own, and a read-only database still shows it
-            with self.services.transaction(immediate=True) as db:
-                blank_dead_codes(db, user_ids=ids, now=self.services.clock.now())
-        except StorageUnavailable:
-            log.warning("could not blank the expired codes of demo account %s (the database cannot be written)", code)
-        with new_session(self.services.engine) as db:
-            texts = db.exec(
-                select(Message)
-                .where(Message.channel == "sms", col(Message.user_id).in_(ids))
-                .order_by(col(Message.id).desc())
-                .limit(SHOWN_MESSAGES)
-            ).all()
-            mails = db.exec(
-                select(Message)
-                .where(
-                    Message.channel == "email",
-                    or_(col(Message.user_id).in_(ids), col(Message.recipient).in_(addresses)),
-                    col(Message.created_at) >= account.created_at,
-                )  # not the mail of an earlier reset
-                .order_by(col(Message.id).desc())
-                .limit(SHOWN_MESSAGES)
-            ).all()
+        devices = demo_devices(self.services, code)
+        if devices is None:
+            return "", ""
         sms = (
             "".join(
                 f'<div class="connect-sms">{_with_code(m.body)}<br><small>{m.created_at:%H:%M:%S} UTC · '
                 f"{html.escape(m.status)}</small></div>"
-                for m in texts
+                for m in devices.texts
             )
             or "<p>No SMS yet.</p>"
         )
-        mail = "".join(_mail(m) for m in mails) or "<p>No email yet.</p>"
+        mail = "".join(_mail(m) for m in devices.mails) or "<p>No email yet.</p>"
         return f"<h3>Demo phone</h3>{sms}", f"<h3>Inbox</h3>{mail}"
 
     def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self.poll.stop()
         super().close()
-
-
-def _words_for_failure(failed: BaseException) -> str:
-    """What the trainer reads after an exception nobody planned for (it is logged, never shown)."""
-    return StorageUnavailable.default_message if is_storage_failure(failed) else UNEXPECTED
 
 
 def _row(*children: widgets.Widget) -> widgets.HBox:
@@ -362,7 +276,7 @@ def _row(*children: widgets.Widget) -> widgets.HBox:
     return row
 
 
-def _mail(message: Message) -> str:
+def _mail(message: DemoMessage) -> str:
     """One email of the demo inbox: subject, addressee, time, then the text (wrapped in the box)."""
     body = message.body if len(message.body) <= MAIL_CHARACTERS else message.body[:MAIL_CHARACTERS] + "…"
     return (
@@ -374,16 +288,12 @@ def _mail(message: Message) -> str:
 
 def _with_code(body: str) -> str:
     """The SMS text with its passcode made big, for the room to read."""
-    import re
-
     escaped = html.escape(body)
     return re.sub(r"\b(\d{6})\b", r'<span class="code">\1</span>', escaped, count=1)
 
 
 def build_trainer(settings: Settings | None = None, *, clock: Clock | None = None) -> TrainerConsole:
     """Build the trainer page (``notebooks/trainer.ipynb``)."""
-    from connect_widgets.pages.connect import page_query_string
-
     page_query_string()  # a pre-heated kernel waits here for the page to be asked for
     settings = settings or load_settings()
     keep_kernel_log_on_server(settings)

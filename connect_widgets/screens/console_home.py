@@ -18,6 +18,7 @@ Closing the list or logging out takes the link out of the page.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import ipywidgets as widgets
@@ -36,8 +37,13 @@ LINK_RENEWAL_SECONDS = 20  # links live 60 s: a clicked one has at least 40 s le
 LINK_RENEWALS = 15  # 5 minutes open, then the list closes itself
 
 
-def _refuse(error: ConnectError) -> None:
-    raise error
+def _refusal(error: ConnectError) -> Callable[[], None]:
+    """An action that raises ``error`` (bound now), so the shell shows it like any refusal."""
+
+    def refuse() -> None:
+        raise error
+
+    return refuse
 
 
 class ConsoleHomeScreen(Screen):
@@ -91,7 +97,7 @@ class ConsoleHomeScreen(Screen):
 
     @property
     def switcher_open(self) -> bool:
-        return self.applications.layout.display != "none"
+        return bool(self.applications.layout.display != "none")
 
     def toggle_switcher(self) -> None:
         if self.switcher_open:
@@ -122,7 +128,7 @@ class ConsoleHomeScreen(Screen):
             self._handoff = self.board.flow.mint_handoff(activity=False)
         except ConnectError as refused:  # signed out meanwhile: the shell says so and shows the login
             self.close_switcher()
-            self.submit(lambda error=refused: _refuse(error))  # bound now: the name ends with the block
+            self.submit(_refusal(refused))  # bound now: the name ends with the except block
             return False
         self._renewals_left -= 1
         self._draw_applications()

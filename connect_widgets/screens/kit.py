@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import ipywidgets as widgets
 
-from connect_widgets.core.tasks.catalogue import TaskState
+from connect_widgets.core.tasks.catalogue import Resource, TaskState
 
 # Glyphs that every system font has (no emoji: they vanish without an emoji font).
 TASK_ICONS = {
@@ -62,7 +62,7 @@ class ScreenHost(Protocol):
         ...
 
 
-def on_enter(field: widgets.Text, callback: Callable[[], None]) -> None:
+def on_enter(field: widgets.Text, callback: Callable[[], object]) -> None:
     """Call ``callback`` when Enter is pressed in ``field`` (the text view's submit event)."""
 
     def handle(_widget: widgets.Widget, content: dict[str, Any], _buffers: object) -> None:
@@ -104,7 +104,19 @@ def paragraph(text: str, *, css: str = "connect-text") -> widgets.HTML:
     return block
 
 
-class Screen(widgets.VBox):
+def resource_list(resources: tuple[Resource, ...]) -> widgets.HTML:
+    """The "Resources" links (each opens in a new tab), or nothing when there are none."""
+    items = "".join(
+        f'<li><a href="{html.escape(r.url, quote=True)}" target="_blank" rel="noopener">'
+        f"{html.escape(r.title)}</a> — {html.escape(r.summary)}</li>"
+        for r in resources
+    )
+    block = widgets.HTML(f"<h3>Resources</h3><ul>{items}</ul>" if resources else "")
+    block.add_class("connect-resources")
+    return block
+
+
+class Screen(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types: its classes are Any to mypy
     """A titled card with a body; subclasses add their controls.
 
     Args:

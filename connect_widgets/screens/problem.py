@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipywidgets as widgets
+
 from connect_widgets.screens.kit import Screen, ScreenHost, primary_button
 
 
@@ -14,5 +16,5 @@ class ProblemScreen(Screen):
         self.try_again_button.on_click(lambda _b: self.submit(lambda: None))
         self.compose(self.try_again_button)
 
-    def first_field(self):  # type: ignore[no-untyped-def]
+    def first_field(self) -> widgets.DOMWidget | None:
         return self.try_again_button

@@ -1,4 +1,9 @@
-"""The kit's look: one stylesheet, injected once by the shell."""
+"""The kit's look: one stylesheet for every page (Connect, the team console, the trainer).
+
+The page shell (:class:`connect_widgets.pages.shell.PageShell`) injects it once, as
+the page's first widget. Rules for one page only are scoped by that page's classes
+(``.connect-trainer``) or use class names no other page has, so one sheet serves all.
+"""
 
 STYLESHEET = """
 <style>
@@ -13,6 +18,7 @@ STYLESHEET = """
 .connect-message p { margin: .2em 0; }
 .connect-message.error { background: #fde8e8; border-left: 4px solid #c81e1e; padding: .5em .8em; color: #7a1010; }
 .connect-message.info { background: #e8f1fd; border-left: 4px solid #0b5cad; padding: .5em .8em; }
+.connect-message.success { background: #e6f4ea; border-left: 4px solid #1e7b34; padding: .5em .8em; }
 .connect-resources a, .connect-text a { color: #0b5cad; text-decoration: underline; }
 .connect-screen { box-sizing: border-box; background: #ffffff; border: 1px solid #d9e2ec; border-radius: 8px; padding: 1.2em 1.6em; box-shadow: 0 1px 3px rgba(0,0,0,.06); }
 .connect-app .widget-html-content { line-height: 1.45; }
@@ -70,5 +76,35 @@ STYLESHEET = """
 .connect-applications li span { color: #52606d; font-size: .9em; margin-left: .4em; }
 .connect-applications a { color: #0b5cad; font-weight: 600; }
 .connect-unavailable { color: #9aa5b1; }
+/* The Connect Team console: one card per review waiting. */
+.connect-review { border: 1px solid #d9e2ec; border-radius: 6px; padding: .6em .9em; margin: .5em 0; }
+.connect-review ul { margin: .2em 0 .4em 1.2em; padding: 0; }
+/* The trainer page is wider than an admin's (phone and inbox side by side) and must
+   stay usable on a 1024 px projector: rows wrap instead of overflowing, buttons are
+   as wide as their labels and never shrink, and the inbox wraps or scrolls inside
+   its own box whatever a message holds (long URLs, long subjects, long lines). */
+.connect-app.connect-trainer { max-width: 72em; padding: 0 1em; box-sizing: border-box; }
+.connect-trainer .connect-row { flex-wrap: wrap; align-items: center; gap: .5em .6em; margin: .3em 0; }
+.connect-trainer .connect-row > .widget-html { flex: 1 1 16em; min-width: 0; }
+.connect-trainer .connect-row > .widget-html > .widget-html-content { line-height: 1.4; white-space: normal; }
+.connect-trainer .connect-row .widget-html p { margin: 0; }
+.connect-trainer button.jupyter-button { width: auto; flex: 0 0 auto; max-width: 100%; margin: 0; }
+.connect-trainer .connect-account { flex: 1 1 22em; max-width: 36em; min-width: 0; margin: 0; }
+.connect-trainer .connect-account select { min-width: 0; }
+.connect-trainer .connect-stages button.jupyter-button { min-width: 7em; }
+.connect-trainer .connect-hint p { margin: 0; }
+.connect-devices { flex-wrap: wrap; align-items: flex-start; gap: 1em; margin: 1em 0; }
+.connect-phone { box-sizing: border-box; flex: 0 0 17em; border: 10px solid #1f2933; border-radius: 22px; padding: .8em; background: #f5f7fa; min-height: 14em; }
+.connect-phone h3, .connect-inbox h3 { margin: 0 0 .4em 0; font-size: 1em; }
+.connect-phone > .widget-html-content, .connect-inbox > .widget-html-content { min-width: 0; line-height: 1.4; }
+.connect-sms { background: #e3f0ff; border-radius: 10px; padding: .4em .6em; margin: .3em 0; font-size: .92em; overflow-wrap: anywhere; }
+.connect-sms .code { font-size: 1.6em; font-weight: 700; letter-spacing: .12em; }
+.connect-inbox { box-sizing: border-box; flex: 1 1 22em; min-width: 0; max-width: 100%; max-height: 34em; overflow: auto; border: 1px solid #d9e2ec; border-radius: 6px; padding: .6em .8em; background: #fff; }
+.connect-mail { border-bottom: 1px solid #e4e7eb; padding: .4em 0; font-size: .9em; min-width: 0; overflow-wrap: anywhere; word-break: break-word; }
+.connect-mail .subject { font-weight: 700; }
+.connect-mail .meta { color: #52606d; font-size: .92em; }
+.connect-mail .body { white-space: pre-wrap; margin-top: .3em; }
+.connect-stage-result { background: #e8f1fd; border-left: 4px solid #0b5cad; padding: .4em .8em; overflow-wrap: anywhere; }
+.connect-notes .widget-html-content { line-height: 1.45; }
 </style>
 """

@@ -276,7 +276,7 @@ def ready_app(services, account, zone):
     details.confirm_button.click()
     domains = open_task(app, "validate_domains")
     domains.add_button.click()
-    records.txt["acme.example"] = [domains.book.domains()[0].record_value]
+    records.txt["acme.example"] = [domains.task.domains()[0].record_value]
     domains.check_buttons["acme.example"].click()
     domains.finish_button.click()
     assert state(app, "validate_domains") is TaskState.COMPLETE

@@ -158,7 +158,7 @@ def test_permitted_senders_shows_the_count_and_imports(signed_in, services):
     assert "3 address acme.example is one of your own domains" in plain(view.errors.value)
     view.import_button.click()
     assert state(app, "permitted_senders") is TaskState.COMPLETE
-    assert plain(view.summary.value) == (
+    assert plain(view.summary_note.value) == (
         "✔ 2 addresses were imported from senders.csv. Your account has 2 permitted senders."
     )
     with new_session(services.engine) as db:

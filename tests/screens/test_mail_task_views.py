@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.core.tasks.catalogue import TaskState, load_catalogue
 from connect_widgets.screens.tasks.page import TASK_VIEWS, load_view
+from connect_widgets.screens.tasks.steps import StepView
 from tests.screens.conftest import open_task, shown_message, state, step_line, widget_texts
 
 SERVICE = load_service_values()
@@ -12,8 +15,16 @@ SERVICE = load_service_values()
 
 def test_every_task_has_its_own_page():
     assert set(TASK_VIEWS) == {task.key for task in load_catalogue()}
-    for spec in TASK_VIEWS.values():
-        assert issubclass(load_view(spec), object)  # each module imports
+
+
+@pytest.mark.parametrize("task", load_catalogue().tasks, ids=lambda t: t.key)
+def test_every_catalogue_step_of_every_task_has_its_step_method_and_label(task):
+    """Each task's page is a stepped page: one ``step_<name>`` method and one label per catalogue step."""
+    view = load_view(TASK_VIEWS[task.key])
+    assert isinstance(view, type) and issubclass(view, StepView), f"{task.key} is not drawn step by step"
+    missing = [step for step in task.steps if not callable(getattr(view, f"step_{step}", None))]
+    assert missing == [], f"{task.key} has no page for {missing}"
+    assert set(view.labels) == set(task.steps), f"{task.key} labels {sorted(view.labels)}, not its steps"
 
 
 def test_outbound_page_walks_ranges_spf_and_connector_with_back(ready_app):

@@ -18,7 +18,7 @@ from connect_widgets.core.staff.members import (
 )
 from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
 from connect_widgets.pages.team import ReviewCard, StaffConsole, build_console
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, Review
@@ -40,7 +40,7 @@ def board(flow, services, account) -> TaskBoard:
 def correction(board, services) -> int:
     """ACME's admin asked to rename the company; returns the pending review's id."""
     status = board.start("confirm_details")
-    DetailsTask(board).send_for_review(
+    ConfirmDetailsTask(board).send_for_review(
         version=status.version,
         company="Acme Group plc",
         primary_domain="acme.example",
@@ -177,7 +177,7 @@ def test_reject_with_a_reason_reaches_the_admin(console, services, board, correc
     card.reject_button.click()
     assert "Rejected: ACME's Confirm Your Details" in shown_message(console)
     assert review_state(services, correction) == "rejected"
-    assert DetailsTask(board).details().rejection == "Use the company's registered name, please."
+    assert ConfirmDetailsTask(board).details().rejection == "Use the company's registered name, please."
     assert console.queue_list.children == ()
 
 
@@ -195,7 +195,7 @@ def test_refresh_shows_reviews_sent_since(console, board):
     log_in(console)
     assert console.queue_list.children == ()
     status = board.start("confirm_details")
-    DetailsTask(board).send_for_review(
+    ConfirmDetailsTask(board).send_for_review(
         version=status.version,
         company="Acme Ltd",
         primary_domain="acme.example",

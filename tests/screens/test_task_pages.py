@@ -120,8 +120,8 @@ def test_the_txt_record_is_shown_whole_with_copy_buttons_and_checked_with_busy_w
     view = open_task(app, "validate_domains")
     view.new_domain.value = "acme.org"
     view.add_button.click()
-    domain = next(d for d in view.book.domains() if d.name == "acme.org")
-    row = view.rows.children[-2].value  # the record, then its Check now button
+    domain = next(d for d in view.task.domains() if d.name == "acme.org")
+    row = view.domain_rows[-1].words.value  # the last domain's row: its record
     assert f'<code class="connect-token">{html.escape(domain.record_value)}</code>' in row
     assert f'data-copy="{html.escape(domain.record_value)}"' in row
     assert 'data-copy="acme.org"' in row
@@ -129,10 +129,10 @@ def test_the_txt_record_is_shown_whole_with_copy_buttons_and_checked_with_busy_w
     assert "break-all" not in STYLESHEET  # a token never breaks mid-way
     assert re.search(r"\.connect-token \{[^}]*white-space: nowrap", STYLESHEET)
 
-    seen = watch(app, view.book, "check")
+    seen = watch(app, view.task, "check")
     view.check_buttons["acme.org"].click()
     assert seen == busy("Checking the TXT record for acme.org…")
-    assert "acme.org does not exist in DNS yet" in plain(view.rows.children[-2].value)
+    assert "acme.org does not exist in DNS yet" in plain(view.domain_rows[-1].words.value)
     assert not app.log_out_button.disabled and "busy" not in app.message._dom_classes
 
 

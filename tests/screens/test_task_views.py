@@ -78,15 +78,15 @@ def test_validate_domains_starts_with_the_primary_and_verifies_it_after_publishi
     assert isinstance(domains, ValidateDomainsView)
     assert domains.new_domain.value == "acme.example"
     domains.add_button.click()
-    record = domains.book.domains()[0].record_value
-    assert record in domains.rows.children[0].value
+    record = domains.task.domains()[0].record_value
+    assert record in domains.domain_rows[0].words.value
     domains.finish_button.click()
     assert "Verify your primary domain acme.example first" in shown_message(app)
     domains.check_buttons["acme.example"].click()
-    assert "Last check: ✗ acme.example does not exist in DNS yet" in domains.rows.children[0].value
+    assert "Last check: ✗ acme.example does not exist in DNS yet" in domains.domain_rows[0].words.value
     records.txt["acme.example"] = [record]
     domains.check_buttons["acme.example"].click()
-    assert "✔ <b>acme.example</b> is verified" in domains.rows.children[0].value
+    assert "✔ <b>acme.example</b> is verified" in domains.domain_rows[0].words.value
     domains.finish_button.click()
     assert state(app, "validate_domains") is TaskState.COMPLETE
     assert state(app, "outbound_email") is TaskState.NOT_STARTED  # unlocked

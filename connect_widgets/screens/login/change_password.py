@@ -72,5 +72,5 @@ class ChangePasswordScreen(Screen):
         for field in (self.current, self.new, self.confirm):
             field.value = ""
 
-    def first_field(self):  # type: ignore[no-untyped-def]
+    def first_field(self) -> widgets.DOMWidget | None:
         return self.current

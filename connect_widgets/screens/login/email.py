@@ -63,7 +63,7 @@ class EmailScreen(LoginScreen):
 
     def typed_address(self) -> str:
         """What the admin means: the name plus the URL's domain, or the whole address they typed."""
-        typed = self.email.value
+        typed = str(self.email.value)
         domain = self.account_domain
         if domain and typed.strip() and "@" not in typed:
             return f"{typed.strip()}@{domain}"
@@ -75,5 +75,5 @@ class EmailScreen(LoginScreen):
     def next(self) -> None:
         self.submit(lambda: self.flow.submit_email(self.typed_address()))
 
-    def first_field(self):  # type: ignore[no-untyped-def]
+    def first_field(self) -> widgets.DOMWidget | None:
         return self.email

@@ -57,5 +57,5 @@ class EnrolPhoneScreen(LoginScreen):
         self.number.value = ""
         self.country.value = self.default_country
 
-    def first_field(self):  # type: ignore[no-untyped-def]
+    def first_field(self) -> widgets.DOMWidget | None:
         return self.number

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipywidgets as widgets
+
 from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.screens.kit import LoginScreen, ScreenHost, primary_button
 
@@ -17,5 +19,5 @@ class LogInScreen(LoginScreen):
     def log_in(self) -> None:
         self.submit(self.flow.log_in)
 
-    def first_field(self):  # type: ignore[no-untyped-def]
+    def first_field(self) -> widgets.DOMWidget | None:
         return self.log_in_button

@@ -7,7 +7,10 @@ import html
 import ipywidgets as widgets
 
 from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.auth.limits import FIRST_LOCK, MAX_FAILED_LOGINS, SEND_WINDOW, SENDS_PER_WINDOW
+from connect_widgets.core.auth.passcodes import LIFETIME, RESEND_AFTER, Purpose
 from connect_widgets.core.auth.reset import PasswordReset, ResetStep
+from connect_widgets.core.clock import spoken
 from connect_widgets.screens.kit import (
     Place,
     Screen,
@@ -20,20 +23,21 @@ from connect_widgets.screens.kit import (
 )
 from connect_widgets.screens.login.change_password import rules_html
 
+# The timings are the rules' own constants, so the help never drifts from what the flow enforces.
 HELP = {
     "Didn't get the code?": (
         "Codes arrive by SMS within a minute. The passcode page shows the last two digits of "
-        "the number the code went to: check they are yours. Wait 30 seconds, then use Resend "
-        "code; a new code replaces the old one. Each code expires after 5 minutes, and at most 5 codes can be "
-        "sent in 15 minutes."
+        f"the number the code went to: check they are yours. Wait {spoken(RESEND_AFTER)}, then use Resend "
+        f"code; a new code replaces the old one. Each code expires after {spoken(LIFETIME[Purpose.LOGIN])}, "
+        f"and at most {SENDS_PER_WINDOW} codes can be sent in {spoken(SEND_WINDOW)}."
     ),
     "Lost your phone?": (
         "Contact Connect support. After checking who you are, they reset your phone enrolment; "
         "at your next login you enrol your new number."
     ),
     "Account locked?": (
-        "After 5 wrong passwords in a row, logging in is blocked for 15 minutes, and twice as "
-        "long each time it happens again; until then even the right password is refused. Wait, "
+        f"After {MAX_FAILED_LOGINS} wrong passwords in a row, logging in is blocked for {spoken(FIRST_LOCK)}, "
+        "and twice as long each time it happens again; until then even the right password is refused. Wait, "
         'or reset your password under "Forgot your password?" above: a reset lifts the block. '
         "Support can also unlock your account."
     ),
@@ -162,5 +166,5 @@ class LoginIssuesScreen(Screen):
         self.reset_email.value = ""
         self.start_over()
 
-    def first_field(self):  # type: ignore[no-untyped-def]
+    def first_field(self) -> widgets.DOMWidget | None:
         return self.back_button

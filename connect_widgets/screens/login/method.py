@@ -39,5 +39,5 @@ class MethodScreen(LoginScreen):
     def next(self) -> None:
         self.submit(lambda: self.flow.choose_method(self.method.value))
 
-    def first_field(self):  # type: ignore[no-untyped-def]
+    def first_field(self) -> widgets.DOMWidget | None:
         return self.method

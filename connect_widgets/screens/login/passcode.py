@@ -1,11 +1,19 @@
-"""Step 5: the passcode sent by SMS; Verify, or Resend once the countdown ends."""
+"""Step 5: the passcode sent by SMS; Verify, or Resend once the countdown ends.
+
+The Resend button counts down to when the flow will send another code. The count is
+a :class:`~connect_widgets.screens.polling.PagePoll` ticking each second while there
+is something to wait for; the button is a hint only, the flow enforces the wait.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import math
 
+import ipywidgets as widgets
+
 from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.auth.passcodes import LIFETIME, Purpose
+from connect_widgets.core.clock import spoken
 from connect_widgets.screens.kit import (
     LoginScreen,
     ScreenHost,
@@ -15,6 +23,9 @@ from connect_widgets.screens.kit import (
     primary_button,
     text_field,
 )
+from connect_widgets.screens.polling import PagePoll
+
+COUNTDOWN_SECONDS = 1.0
 
 
 class PasscodeScreen(LoginScreen):
@@ -33,7 +44,7 @@ class PasscodeScreen(LoginScreen):
         self.change_number_button = link_button("Use a different number")
         self.change_number_button.on_click(lambda _b: self.submit(self.flow.change_number))
         self.expiry = paragraph("", css="connect-hint")
-        self._timer: asyncio.TimerHandle | None = None
+        self.countdown = PagePoll(self._count_down, seconds=COUNTDOWN_SECONDS, name="resend countdown")
         self.compose(self.code, self.verify_button, self.expiry, self.resend_button, self.change_number_button)
 
     def on_show(self) -> None:
@@ -43,7 +54,7 @@ class PasscodeScreen(LoginScreen):
             self.expiry.value = "<p>Never share it.</p>"
         elif sent is not None and sent.delivered:
             self.set_intro(f"We sent a one-time passcode by SMS to the number ending {sent.ending}.")
-            self.expiry.value = "<p>It expires in 5 minutes. Never share it.</p>"
+            self.expiry.value = f"<p>It expires in {spoken(LIFETIME[Purpose.LOGIN])}. Never share it.</p>"
         else:
             notice = self.flow.notice or "No passcode is waiting. Use Resend code."
             if self.flow.destination_ending and "number ending" not in notice:
@@ -59,7 +70,14 @@ class PasscodeScreen(LoginScreen):
         return max(0, math.ceil((self.flow.resend_at - self.clock.now()).total_seconds()))
 
     def tick(self) -> None:
-        """Refresh the Resend countdown; re-arms itself each second while the kernel runs."""
+        """Refresh the Resend countdown; while there is a wait, the countdown ticks each second."""
+        if self._count_down():
+            self.countdown.start()  # once: a tick while it runs changes nothing
+        else:
+            self.countdown.stop()
+
+    def _count_down(self) -> bool:
+        """Show the wait on the Resend button; True while there is still a wait (the poll's check)."""
         wait = self.seconds_until_resend()
         if wait > 60:  # the same rounding as the message ("Try again in 9 minutes")
             minutes = math.ceil(wait / 60)
@@ -67,14 +85,7 @@ class PasscodeScreen(LoginScreen):
         else:
             self.resend_button.description = f"Resend code in {wait} s" if wait else "Resend code"
         self.resend_button.disabled = bool(wait)  # a hint only: the flow enforces the wait
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if wait:
-            try:
-                self._timer = asyncio.get_running_loop().call_later(1, self.tick)
-            except RuntimeError:  # no event loop (tests): they call tick() themselves
-                pass
+        return bool(wait)
 
     def verify(self) -> None:
         typed = self.code.value
@@ -88,5 +99,5 @@ class PasscodeScreen(LoginScreen):
     def clear_secrets(self) -> None:
         self.code.value = ""
 
-    def first_field(self):  # type: ignore[no-untyped-def]
+    def first_field(self) -> widgets.DOMWidget | None:
         return self.code

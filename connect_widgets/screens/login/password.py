@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipywidgets as widgets
+
 from connect_widgets.core.auth.flow import AuthMethod, LoginFlow
 from connect_widgets.screens.kit import (
     LoginScreen,
@@ -52,5 +54,5 @@ class PasswordScreen(LoginScreen):
     def clear_secrets(self) -> None:
         self.password.value = ""
 
-    def first_field(self):  # type: ignore[no-untyped-def]
+    def first_field(self) -> widgets.DOMWidget | None:
         return self.logon if self.flow.method is AuthMethod.DOMAIN else self.password

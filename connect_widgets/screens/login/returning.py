@@ -58,5 +58,5 @@ class ReturningScreen(Screen):
         """Continue: the next step to perform (or the overview when none is open)."""
         self.open_task(self._next_key)
 
-    def first_field(self):  # type: ignore[no-untyped-def]
+    def first_field(self) -> widgets.DOMWidget | None:
         return self.continue_button

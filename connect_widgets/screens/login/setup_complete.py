@@ -8,7 +8,15 @@ import ipywidgets as widgets
 
 from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.tasks.catalogue import Resource
-from connect_widgets.screens.kit import Place, Screen, ScreenHost, link_button, paragraph, primary_button
+from connect_widgets.screens.kit import (
+    Place,
+    Screen,
+    ScreenHost,
+    link_button,
+    paragraph,
+    primary_button,
+    resource_list,
+)
 
 CONSOLE_PAGE = "admin_console.ipynb"  # the Administration Console, beside Connect on the same server
 
@@ -31,18 +39,7 @@ class SetupCompleteScreen(Screen):
             "</ul>"
         )
         self.next_steps.add_class("connect-text")
-        self.resources = widgets.HTML(
-            "<h3>Resources</h3><ul>"
-            + "".join(
-                f'<li><a href="{html.escape(r.url, quote=True)}" target="_blank" rel="noopener">'
-                f"{html.escape(r.title)}</a> — {html.escape(r.summary)}</li>"
-                for r in resources
-            )
-            + "</ul>"
-            if resources
-            else ""
-        )
-        self.resources.add_class("connect-resources")
+        self.resources = resource_list(resources)
         self.progress_button = primary_button("See Connect Progress")
         self.progress_button.layout.width = "auto"  # the whole label, never "See Connect Progr…"
         self.progress_button.layout.align_self = "flex-start"  # not stretched across the card
@@ -66,5 +63,5 @@ class SetupCompleteScreen(Screen):
             [paragraph("Optional tasks you can still do at any time:")] + links if links else []
         )
 
-    def first_field(self):  # type: ignore[no-untyped-def]
+    def first_field(self) -> widgets.DOMWidget | None:
         return self.progress_button

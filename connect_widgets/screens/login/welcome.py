@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import html
-
 import ipywidgets as widgets
 
 from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.tasks.catalogue import Resource
-from connect_widgets.screens.kit import Place, Screen, ScreenHost, link_button, paragraph, primary_button
+from connect_widgets.screens.kit import (
+    Place,
+    Screen,
+    ScreenHost,
+    link_button,
+    paragraph,
+    primary_button,
+    resource_list,
+)
 
 
 class WelcomeScreen(Screen):
@@ -30,16 +36,7 @@ class WelcomeScreen(Screen):
                 ),
             ]
         )
-        self.resources = widgets.HTML(
-            "<h3>Resources</h3><ul>"
-            + "".join(
-                f'<li><a href="{html.escape(r.url, quote=True)}" target="_blank" rel="noopener">'
-                f"{html.escape(r.title)}</a> — {html.escape(r.summary)}</li>"
-                for r in resources
-            )
-            + "</ul>"
-        )
-        self.resources.add_class("connect-resources")
+        self.resources = resource_list(resources)
         self.start_button = primary_button("Get started")
         self.start_button.on_click(lambda _b: self.get_started())
         self.all_tasks_link = link_button("See all tasks")
@@ -56,5 +53,5 @@ class WelcomeScreen(Screen):
     def get_started(self) -> None:
         self.open_task(self._next_key)
 
-    def first_field(self):  # type: ignore[no-untyped-def]
+    def first_field(self) -> widgets.DOMWidget | None:
         return self.start_button

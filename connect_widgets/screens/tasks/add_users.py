@@ -1,18 +1,25 @@
-"""Add Users Manually: upload the template or add users one by one, review, submit to the Connect team."""
+"""Add Users Manually: upload the template or add users one by one, review, submit to the Connect team.
+
+The ``source`` and ``review`` steps share one page: the staged list grows under
+the upload and the one-by-one form as the admin adds users, so there is no Back.
+``submit`` is the wait for the Connect team. The staged users' rows are built
+once (at most :data:`USERS_SHOWN`) and reused, whatever the list holds.
+"""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
 
 from connect_widgets.core.tasks.add_users import AddUsersTask
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.uploads import users_template_csv, users_template_xlsx
 from connect_widgets.screens.kit import link_button, on_enter, primary_button, text_field
-from connect_widgets.screens.tasks.page import TaskView
+from connect_widgets.screens.tasks.page import TaskScreen
+from connect_widgets.screens.tasks.steps import StepView
 from connect_widgets.screens.tasks.uploads import (
     XLSX_TYPE,
     busy_words,
@@ -26,7 +33,28 @@ from connect_widgets.screens.tasks.uploads import (
 USERS_SHOWN = 50
 
 
-class AddUsersView(TaskView):
+class StagedUser:
+    """One staged user's line with its Remove button (``box`` holds both)."""
+
+    def __init__(self, remove: Callable[[str], None]) -> None:
+        self.email = ""
+        self.line = widgets.HTML()
+        self.remove_button = link_button("Remove")
+        self.remove_button.on_click(lambda _b: remove(self.email))
+        self.box = widgets.HBox([self.line, self.remove_button])
+
+    def show(self, user: dict[str, Any]) -> None:
+        self.email = email = str(user.get("email", ""))
+        name = " ".join(str(user.get(k) or "") for k in ("first_name", "last_name")).strip()
+        source = f"row {user['row']}" if user.get("row") else "added by hand"
+        self.line.value = (
+            f"<span>{html.escape(email)}</span> · {html.escape(name) or '—'} "
+            f'<span class="connect-hint">({html.escape(source)})</span>'
+        )
+        self.remove_button.tooltip = f"Remove {email}"
+
+
+class AddUsersView(StepView):
     """Templates, upload, one-by-one entry, the staged users and the rows left out; Submit for review."""
 
     labels = {
@@ -35,9 +63,12 @@ class AddUsersView(TaskView):
         "submit": "Submit them to the Connect team for review",
     }
 
-    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(page)
-        self.users_task = AddUsersTask(page.board)
+    goes_back = False  # one page for source and review
+
+    def __init__(self, page: TaskScreen) -> None:
+        super().__init__(page, AddUsersTask(page.board))
+        self.task: AddUsersTask
+        self.users_task = self.task
         self.note = widgets.HTML()
         self.intro = widgets.HTML()
         self.intro.add_class("connect-text")
@@ -62,40 +93,44 @@ class AddUsersView(TaskView):
         self.add_button.add_class("connect-secondary")
         self.add_button.on_click(lambda _b: self.add_user())
         on_enter(self.email, self.add_user)
+        self.add_heading = widgets.HTML("<h3>Add a user</h3>")
+        self.add_form = widgets.HBox([self.email, self.first_name, self.last_name, self.add_button])
         self.staged_heading = widgets.HTML()
         self.staged = widgets.VBox()
         self.staged.add_class("connect-staged")
         self.remove_buttons: dict[str, widgets.Button] = {}
+        self._staged_rows: list[StagedUser] = []
         self.more_users = widgets.HTML()
         self.submit_button = primary_button("Submit for review")
         self.submit_button.on_click(lambda _b: self.submit())
 
-    def render(self, status: TaskStatus) -> None:
-        super().render(status)
+    def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         batch = self.users_task.batch()
-        count = self._staged_count = len(batch.users)
-        if status.state is TaskState.COMPLETE:
-            added = batch.users_added or 0
-            skipped = (
-                ""
-                if not batch.users_skipped
-                else " 1 was already a user and was skipped."
-                if batch.users_skipped == 1
-                else f" {batch.users_skipped:,} were already users and were skipped."
-            )
-            self.note.value = (
-                f"<p>✔ The Connect team approved your users: <b>{added:,}</b> "
-                f"{'user was' if added == 1 else 'users were'} added to your account.{skipped}</p>"
-            )
-            self.children = (self.note,)
-            return
-        if status.state is TaskState.AWAITING_VALIDATION:
-            self.note.value = (
-                f"<p>Your {count:,} {'user is' if count == 1 else 'users are'} with the Connect "
-                "team for validation. Their answer appears here.</p>"
-            )
-            self.children = (self.note,)
-            return
+        added = batch.users_added or 0
+        skipped = (
+            ""
+            if not batch.users_skipped
+            else " 1 was already a user and was skipped."
+            if batch.users_skipped == 1
+            else f" {batch.users_skipped:,} were already users and were skipped."
+        )
+        self.note.value = (
+            f"<p>✔ The Connect team approved your users: <b>{added:,}</b> "
+            f"{'user was' if added == 1 else 'users were'} added to your account.{skipped}</p>"
+        )
+        return [self.note]
+
+    def waiting(self, status: TaskStatus) -> list[widgets.Widget]:
+        count = self._staged_count = len(self.users_task.batch().users)
+        self.note.value = (
+            f"<p>Your {count:,} {'user is' if count == 1 else 'users are'} with the Connect "
+            "team for validation. Their answer appears here.</p>"
+        )
+        return [self.note]
+
+    def step_source(self, status: TaskStatus) -> list[widgets.Widget]:
+        batch = self.users_task.batch()
+        self._staged_count = len(batch.users)
         self.note.value = (
             f'<p class="connect-rejected"><b>The Connect team replied:</b> '
             f"{html.escape(batch.rejection)}</p><p>Your batch is below: correct it and submit "
@@ -117,19 +152,26 @@ class AddUsersView(TaskView):
         self.file_summary.value = file_line(batch.filename, batch.rows_read, unusable=self._unusable)
         self.errors.value = "" if self._unusable else error_table(batch.errors, batch.error_count)
         self._show_users(batch.users)
-        self.children = (
+        return [
             self.note,
             self.intro,
             self.templates,
             self.picker,
             self.errors,
-            widgets.HTML("<h3>Add a user</h3>"),
-            widgets.HBox([self.email, self.first_name, self.last_name, self.add_button]),
+            self.add_heading,
+            self.add_form,
             self.staged_heading,
             self.staged,
             self.more_users,
             self.submit_button,
-        )
+        ]
+
+    def step_review(self, status: TaskStatus) -> list[widgets.Widget]:
+        return self.step_source(status)
+
+    def step_submit(self, status: TaskStatus) -> list[widgets.Widget]:
+        """Only reached while the Connect team has the batch (:meth:`waiting`); the page otherwise."""
+        return self.step_source(status)
 
     def _show_users(self, users: tuple[dict[str, Any], ...]) -> None:
         count = len(users)
@@ -138,26 +180,14 @@ class AddUsersView(TaskView):
             if count
             else "<h3>No users staged yet</h3>"
         )
-        for old in self.staged.children:  # each render builds new rows: free the old ones' kernel models
-            for part in old.children:
-                part.close()
-            old.close()
-        rows: list[widgets.Widget] = []
-        self.remove_buttons = {}
-        for user in users[:USERS_SHOWN]:
-            email = str(user.get("email", ""))
-            name = " ".join(str(user.get(k) or "") for k in ("first_name", "last_name")).strip()
-            source = f"row {user['row']}" if user.get("row") else "added by hand"
-            line = widgets.HTML(
-                f"<span>{html.escape(email)}</span> · {html.escape(name) or '—'} "
-                f'<span class="connect-hint">({html.escape(source)})</span>'
-            )
-            remove = link_button("Remove")
-            remove.tooltip = f"Remove {email}"
-            remove.on_click(lambda _b, email=email: self.remove_user(email))
-            self.remove_buttons[email] = remove
-            rows.append(widgets.HBox([line, remove]))
-        self.staged.children = tuple(rows)
+        shown = users[:USERS_SHOWN]
+        while len(self._staged_rows) < len(shown):
+            self._staged_rows.append(StagedUser(self.remove_user))
+        for row, user in zip(self._staged_rows, shown, strict=False):
+            row.show(user)
+        rows = self._staged_rows[: len(shown)]
+        self.staged.children = tuple(row.box for row in rows)
+        self.remove_buttons = {row.email: row.remove_button for row in rows}
         more = count - USERS_SHOWN
         self.more_users.value = f"<p>… and {more:,} more.</p>" if more > 0 else ""
 

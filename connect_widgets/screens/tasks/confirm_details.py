@@ -1,4 +1,9 @@
-"""Confirm Your Details: check the account's details, confirm them or send corrections."""
+"""Confirm Your Details: check the account's details, confirm them or send corrections.
+
+Both catalogue steps are on one page: the details to check (``review``) sit above
+the tick and the buttons that confirm them or send corrections (``confirm``), so
+there is no Back. While corrections wait for the Connect team the page says so.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +14,22 @@ import ipywidgets as widgets
 from connect_widgets.core.accounts.create import PLATFORMS, REGIONS
 from connect_widgets.core.errors import InvalidInput
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.core.tasks.confirm_details import DetailsTask
+from connect_widgets.core.tasks.confirm_details import AccountDetails, ConfirmDetailsTask
 from connect_widgets.screens.kit import paragraph, primary_button, text_field
-from connect_widgets.screens.tasks.page import TaskView
+from connect_widgets.screens.tasks.page import TaskScreen
+from connect_widgets.screens.tasks.steps import StepView
 
 
-class ConfirmDetailsView(TaskView):
+class ConfirmDetailsView(StepView):
     """Company, primary domain, platform and region; tick to confirm, or send for review."""
 
     labels = {"review": "Check your details", "confirm": "Confirm them, or send corrections for review"}
+    goes_back = False  # one page for both steps
 
-    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(page)
-        self.details_task = DetailsTask(page.board)
+    def __init__(self, page: TaskScreen) -> None:
+        super().__init__(page, ConfirmDetailsTask(page.board))
+        self.task: ConfirmDetailsTask
+        self.details_task = self.task
         self.note = widgets.HTML()
         self.company = text_field("Company name")
         self.primary_domain = text_field("Primary domain")
@@ -55,38 +62,39 @@ class ConfirmDetailsView(TaskView):
             ]
         )
 
-    def render(self, status: TaskStatus) -> None:
-        super().render(status)
-        details = self.details_task.details()
-        facts = (
+    @staticmethod
+    def _facts(details: AccountDetails) -> str:
+        return (
             f"{html.escape(details.company)} · {html.escape(details.primary_domain)} · "
             f"{html.escape(PLATFORMS.get(details.platform, details.platform))} · "
             f"{html.escape(REGIONS.get(details.region, details.region))}"
         )
-        if status.state is TaskState.COMPLETE:
-            self.note.value = f"<p><b>Confirmed:</b> {facts}</p>"
-            self.children = (self.note,)
-            return
-        if status.state is TaskState.AWAITING_VALIDATION:
-            changes = status.data.get("correction") or {}
-            listed = ", ".join(f"{html.escape(k.replace('_', ' '))}: {html.escape(str(v))}" for k, v in changes.items())
-            opens = [t.task.title for t in self.page.board.overview().tasks if status.task.key in t.task.prerequisites]
-            following = (
-                f" Once your details are confirmed, {html.escape(_joined(opens))} "
-                f"{'opens' if len(opens) == 1 else 'open'}."
-                if opens
-                else ""
-            )
-            self.note.value = (
-                f"<p>Your corrections ({listed}) are with the Connect team. Their answer appears here.{following}</p>"
-            )
-            self.children = (self.note,)
-            return
+
+    def summary(self, status: TaskStatus) -> list[widgets.Widget]:
+        self.note.value = f"<p><b>Confirmed:</b> {self._facts(self.details_task.details())}</p>"
+        return [self.note]
+
+    def waiting(self, status: TaskStatus) -> list[widgets.Widget]:
+        changes = status.data.get("correction") or {}
+        listed = ", ".join(f"{html.escape(k.replace('_', ' '))}: {html.escape(str(v))}" for k, v in changes.items())
+        opens = [t.task.title for t in self.page.board.overview().tasks if status.task.key in t.task.prerequisites]
+        following = (
+            f" Once your details are confirmed, {html.escape(_joined(opens))} {'opens' if len(opens) == 1 else 'open'}."
+            if opens
+            else ""
+        )
+        self.note.value = (
+            f"<p>Your corrections ({listed}) are with the Connect team. Their answer appears here.{following}</p>"
+        )
+        return [self.note]
+
+    def step_review(self, status: TaskStatus) -> list[widgets.Widget]:
+        details = self.details_task.details()
         if details.rejection:
             self.note.value = (
                 f'<p class="connect-rejected"><b>The Connect team replied:</b> {html.escape(details.rejection)}</p>'
                 "<p>The fields below keep the values you sent: correct them and send them for review again. "
-                f"We still hold: {facts}.</p>"
+                f"We still hold: {self._facts(details)}.</p>"
             )
         elif details.approved:
             self.note.value = "<p>The Connect team applied your corrections. Check them and confirm.</p>"
@@ -99,10 +107,14 @@ class ConfirmDetailsView(TaskView):
         if shown["region"] in REGIONS:
             self.region.value = shown["region"]
         self.correct.value = False
-        self.children = (self.note, self.form)
+        return [self.note, self.form]
+
+    def step_confirm(self, status: TaskStatus) -> list[widgets.Widget]:
+        """The same page: the confirm buttons sit under the details (the core never saves this step)."""
+        return self.step_review(status)
 
     @staticmethod
-    def _held(details) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    def _held(details: AccountDetails) -> dict[str, str]:
         return {
             "company": details.company,
             "primary_domain": details.primary_domain,

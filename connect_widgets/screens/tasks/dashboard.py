@@ -7,7 +7,7 @@ from itertools import groupby
 
 import ipywidgets as widgets
 
-from connect_widgets.core.tasks.board import TaskBoard
+from connect_widgets.core.tasks.board import TaskBoard, TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.screens.kit import TASK_ICONS, Place, Screen, ScreenHost, link_button
 
@@ -26,6 +26,7 @@ class DashboardScreen(Screen):
             + " (until the tasks it needs are complete) · optional tasks do not count towards the total</p>"
         )
         self.task_links: dict[str, widgets.Button] = {}
+        self._state_labels: dict[str, widgets.HTML] = {}
         self.compose(self.summary, self.areas, self.key)
 
     def on_show(self) -> None:
@@ -41,20 +42,28 @@ class DashboardScreen(Screen):
                 + (" The optional tasks below stay open for whenever you want them." if optional_open else "")
                 + "</p>"
             )
+        if not self.task_links:  # the catalogue never changes: its rows are built once, then given new words
+            self._build_rows(overview.tasks)
+        for status in overview.tasks:
+            icon, label = TASK_ICONS[status.state]
+            optional = " (optional)" if not status.task.required else ""
+            link = self.task_links[status.task.key]
+            link.description = f"{icon}  {status.task.title}{optional}"
+            link.tooltip = label
+            if status.waiting_for:
+                label = f"{label}: needs {' and '.join(status.waiting_for)}"
+            self._state_labels[status.task.key].value = f'<span class="connect-state">{html.escape(label)}</span>'
+
+    def _build_rows(self, tasks: tuple[TaskStatus, ...]) -> None:
+        """One section per area, one row per task: its link and its state."""
         sections: list[widgets.Widget] = []
-        self.task_links = {}
-        for area, statuses in groupby(overview.tasks, key=lambda s: s.task.area):
+        for area, statuses in groupby(tasks, key=lambda s: s.task.area):
             rows: list[widgets.Widget] = [widgets.HTML(f"<h3>{html.escape(area)}</h3>")]
             for status in statuses:
-                icon, label = TASK_ICONS[status.state]
-                optional = " (optional)" if not status.task.required else ""
-                link = link_button(f"{icon}  {status.task.title}{optional}")
-                link.tooltip = label
+                link = link_button(status.task.title)
                 link.on_click(lambda _b, key=status.task.key: self.host.go(Place.TASK, key=key))
                 self.task_links[status.task.key] = link
-                if status.waiting_for:
-                    label = f"{label}: needs {' and '.join(status.waiting_for)}"
-                state = widgets.HTML(f'<span class="connect-state">{html.escape(label)}</span>')
+                self._state_labels[status.task.key] = state = widgets.HTML()
                 rows.append(widgets.HBox([link, state], layout=widgets.Layout(align_items="center")))
             sections.append(widgets.VBox(rows))
         self.areas.children = tuple(sections)

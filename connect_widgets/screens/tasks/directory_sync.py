@@ -7,9 +7,9 @@ import html
 import ipywidgets as widgets
 
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.directory_sync import CLOUD_METHODS, METHODS, DirectorySyncTask
-from connect_widgets.screens.kit import paragraph, primary_button, text_field
+from connect_widgets.screens.kit import primary_button, text_field
+from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.screens.tasks.steps import StepView
 
 
@@ -20,7 +20,7 @@ class DirectorySyncView(StepView):
         "test": "Test the connection",
     }
 
-    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, page: TaskScreen) -> None:
         super().__init__(page, DirectorySyncTask(page.board))
         self.task: DirectorySyncTask
         self.method = widgets.RadioButtons(
@@ -47,22 +47,23 @@ class DirectorySyncView(StepView):
         self._test_url = ""  # the server the test step names (and the busy words while it runs)
         self.edit_note = widgets.HTML()
 
-    def render(self, status: TaskStatus) -> None:
-        if status.state is TaskState.AWAITING_VALIDATION:
-            super(StepView, self).render(status)
-            self.children = (
-                paragraph(
-                    f"The Connect team is checking your directory's tenant "
-                    f"({status.data.get('tenant', '')}). Their answer appears here."
-                ),
+    def waiting(self, status: TaskStatus) -> list[widgets.Widget]:
+        return [
+            self.text(
+                "tenant waiting",
+                f"The Connect team is checking your directory's tenant "
+                f"({status.data.get('tenant', '')}). Their answer appears here.",
             )
-            return
-        super().render(status)
+        ]
 
     def step_method(self, status: TaskStatus) -> list[widgets.Widget]:
         if status.data.get("method") in METHODS:
             self.method.value = status.data["method"]
-        return [paragraph("Choose how Connect reaches your directory of users."), self.method, self.method_next]
+        return [
+            self.text("method intro", "Choose how Connect reaches your directory of users."),
+            self.method,
+            self.method_next,
+        ]
 
     def step_connection(self, status: TaskStatus) -> list[widgets.Widget]:
         method = str(status.data.get("method", ""))
@@ -77,10 +78,11 @@ class DirectorySyncView(StepView):
             if not self.tenant.value and status.data.get("tenant"):  # what they sent, to correct, not retype
                 self.tenant.value = str(status.data["tenant"])
             return [
-                widgets.HTML(note),
-                paragraph(
+                self.block("tenant reply", note),
+                self.text(
+                    "tenant intro",
                     f"{METHODS[method]}: enter your tenant or directory ID. The "
-                    "Connect team checks it and completes this task."
+                    "Connect team checks it and completes this task.",
                 ),
                 self.tenant,
                 self.send_button,
@@ -95,7 +97,7 @@ class DirectorySyncView(StepView):
             else ""
         )
         return [
-            paragraph("Connect reads your users through an account that may search the directory."),
+            self.text("ldap intro", "Connect reads your users through an account that may search the directory."),
             self.url,
             self.base_dn,
             self.bind_dn,
@@ -110,13 +112,13 @@ class DirectorySyncView(StepView):
         self._test_url = saved.url if saved else ""
         where = html.escape(self._test_url)
         last = status.data.get("last_test") or {}
-        result = widgets.HTML()
-        if last:
-            mark = "✔" if last.get("ok") else "✗"
-            result.value = f"<p>{mark} {html.escape(str(last.get('message', '')))}</p>"
+        mark = "✔" if last.get("ok") else "✗"
+        result = f"<p>{mark} {html.escape(str(last.get('message', '')))}</p>" if last else ""
         return [
-            widgets.HTML(f"<p>Connect will bind to <b>{where}</b> and count the user entries it can see.</p>"),
-            result,
+            self.block(
+                "test intro", f"<p>Connect will bind to <b>{where}</b> and count the user entries it can see.</p>"
+            ),
+            self.block("test result", result),
             self.test_button,
         ]
 
@@ -124,13 +126,14 @@ class DirectorySyncView(StepView):
         saved = self.task.saved()
         if saved is not None and saved.method == "ldap":
             return [
-                widgets.HTML(
+                self.block(
+                    "connected ldap",
                     f"<p>✔ Your directory at <b>{html.escape(saved.url)}</b> is connected: "
-                    f"{html.escape(saved.last_test_message)}</p>"
+                    f"{html.escape(saved.last_test_message)}</p>",
                 )
             ]
         label = METHODS.get(saved.method, "") if saved else ""
-        return [paragraph(f"✔ Your directory ({label}) is connected.")]
+        return [self.text("connected cloud", f"✔ Your directory ({label}) is connected.")]
 
     def save_ldap(self) -> None:
         values = dict(

@@ -7,17 +7,18 @@ import html
 import ipywidgets as widgets
 
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.inbound_email import InboundTask
-from connect_widgets.screens.kit import paragraph, primary_button
+from connect_widgets.core.tasks.inbound_email import InboundEmailTask
+from connect_widgets.screens.kit import primary_button
+from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.screens.tasks.steps import StepView, ticks
 
 
 class InboundEmailView(StepView):
     labels = {"ip_ranges": "The ranges to trust", "settings": "Confirm each setting"}
 
-    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(page, InboundTask(page.board))
-        self.task: InboundTask
+    def __init__(self, page: TaskScreen) -> None:
+        super().__init__(page, InboundEmailTask(page.board))
+        self.task: InboundEmailTask
         self.next_button = primary_button("Next")
         self.next_button.on_click(
             lambda _b: self.page.submit(lambda: self.task.read_ranges(version=self.status.version))
@@ -27,13 +28,16 @@ class InboundEmailView(StepView):
         self.finish_button.on_click(lambda _b: self.confirm())
 
     def _ranges(self) -> widgets.HTML:
-        return widgets.HTML("<pre>" + "\n".join(html.escape(r) for r in self.task.service.inbound_ip_ranges) + "</pre>")
+        return self.block(
+            "ranges", "<pre>" + "\n".join(html.escape(r) for r in self.task.service.inbound_ip_ranges) + "</pre>"
+        )
 
     def step_ip_ranges(self, status: TaskStatus) -> list[widgets.Widget]:
         return [
-            paragraph(
+            self.text(
+                "ranges intro",
                 "Once your MX records point at the service, your mail arrives from these address "
-                "ranges. Your mail system must trust them:"
+                "ranges. Your mail system must trust them:",
             ),
             self._ranges(),
             self.next_button,
@@ -41,14 +45,14 @@ class InboundEmailView(StepView):
 
     def step_settings(self, status: TaskStatus) -> list[widgets.Widget]:
         return [
-            paragraph("Make each change in your mail system, then tick it:"),
+            self.text("settings intro", "Make each change in your mail system, then tick it:"),
             self._ranges(),
             *self.settings,
             self.finish_button,
         ]
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
-        return [paragraph("✔ Your mail system trusts the service's ranges:"), self._ranges()]
+        return [self.text("done", "✔ Your mail system trusts the service's ranges:"), self._ranges()]
 
     def confirm(self) -> None:
         values = [box.value for box in self.settings]

@@ -8,14 +8,15 @@ import ipywidgets as widgets
 
 from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.journaling import JournalingTask
-from connect_widgets.screens.kit import paragraph, primary_button
+from connect_widgets.screens.kit import primary_button
+from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.screens.tasks.steps import StepView
 
 
 class JournalingView(StepView):
     labels = {"address": "Your journal address", "confirm": "Confirm the journal rule"}
 
-    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, page: TaskScreen) -> None:
         super().__init__(page, JournalingTask(page.board))
         self.task: JournalingTask
         self.next_button = primary_button("Next")
@@ -32,20 +33,24 @@ class JournalingView(StepView):
         self.finish_button.on_click(lambda _b: self.confirm())
 
     def _address(self) -> widgets.HTML:
-        return widgets.HTML(f"<pre>{html.escape(self.task.journal_address())}</pre>")
+        return self.block("address", f"<pre>{html.escape(self.task.journal_address())}</pre>")
 
     def step_address(self, status: TaskStatus) -> list[widgets.Widget]:
         return [
-            paragraph("We created this journal address for your archive:"),
+            self.text("address intro", "We created this journal address for your archive:"),
             self._address(),
-            paragraph("Next, you add a journal rule in your mail system that sends a copy of every message to it."),
+            self.text(
+                "rule next",
+                "Next, you add a journal rule in your mail system that sends a copy of every message to it.",
+            ),
             self.next_button,
         ]
 
     def step_confirm(self, status: TaskStatus) -> list[widgets.Widget]:
         return [
-            paragraph(
-                "Add a journal rule for all users, for internal and external messages, that sends journal reports to:"
+            self.text(
+                "rule intro",
+                "Add a journal rule for all users, for internal and external messages, that sends journal reports to:",
             ),
             self._address(),
             self.rule,
@@ -53,7 +58,7 @@ class JournalingView(StepView):
         ]
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
-        return [paragraph("✔ Journaling is set up. Journal reports go to:"), self._address()]
+        return [self.text("done", "✔ Journaling is set up. Journal reports go to:"), self._address()]
 
     def confirm(self) -> None:
         ticked = self.rule.value

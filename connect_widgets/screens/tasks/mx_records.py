@@ -8,18 +8,19 @@ import ipywidgets as widgets
 
 from connect_widgets.core.adapters.dns import DnsChecker
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.inbound_email import MxTask
-from connect_widgets.screens.kit import paragraph, primary_button
-from connect_widgets.screens.tasks.steps import StepView, check_result
+from connect_widgets.core.tasks.mx_records import MxRecordsTask
+from connect_widgets.screens.kit import primary_button
+from connect_widgets.screens.tasks.page import TaskScreen
+from connect_widgets.screens.tasks.steps import StepView
 
 
 class MxRecordsView(StepView):
     labels = {"hosts": "Point MX at the service", "check": "Check MX"}
 
-    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, page: TaskScreen) -> None:
         settings = page.board.flow.services.settings
-        super().__init__(page, MxTask(page.board, checker=DnsChecker(settings)))
-        self.task: MxTask
+        super().__init__(page, MxRecordsTask(page.board, checker=DnsChecker(settings)))
+        self.task: MxRecordsTask
         self.next_button = primary_button("I have changed them")
         self.next_button.on_click(lambda _b: self.page.submit(lambda: self.task.ready(version=self.status.version)))
         self.check_button = primary_button("Check MX")
@@ -29,13 +30,14 @@ class MxRecordsView(StepView):
     def _records(self) -> widgets.HTML:
         self._domains = self.task.domains()
         lines = [f"{html.escape(d)}.  {html.escape(r)}" for d in self._domains for r in self.task.records()]
-        return widgets.HTML("<pre>" + "\n".join(lines) + "</pre>")
+        return self.block("records", "<pre>" + "\n".join(lines) + "</pre>")
 
     def step_hosts(self, status: TaskStatus) -> list[widgets.Widget]:
         return [
-            paragraph(
+            self.text(
+                "hosts intro",
                 "Replace the MX records of each domain with these, and remove the old ones. "
-                "Mail then flows through the service."
+                "Mail then flows through the service.",
             ),
             self._records(),
             self.next_button,
@@ -44,13 +46,16 @@ class MxRecordsView(StepView):
     def step_check(self, status: TaskStatus) -> list[widgets.Widget]:
         return [
             self._records(),
-            check_result(status, "mx_check"),
-            paragraph("DNS changes can take a while to spread; check again as often as you need."),
+            self.check_result(status, "mx_check"),
+            self.text("check again", "DNS changes can take a while to spread; check again as often as you need."),
             self.check_button,
         ]
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
-        return [paragraph("✔ Your MX records point at the service."), check_result(status, "mx_check")]
+        return [
+            self.text("done", "✔ Your MX records point at the service."),
+            self.check_result(status, "mx_check"),
+        ]
 
     def check_mx(self) -> None:
         self.page.submit(

@@ -8,18 +8,19 @@ import ipywidgets as widgets
 
 from connect_widgets.core.adapters.dns import DnsChecker
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.outbound_email import BadRanges, OutboundTask
-from connect_widgets.screens.kit import paragraph, primary_button
-from connect_widgets.screens.tasks.steps import StepView, check_result
+from connect_widgets.core.tasks.outbound_email import BadRanges, OutboundEmailTask
+from connect_widgets.screens.kit import primary_button
+from connect_widgets.screens.tasks.page import TaskScreen
+from connect_widgets.screens.tasks.steps import StepView
 
 
 class OutboundEmailView(StepView):
     labels = {"ip_ranges": "Your outbound IP ranges", "spf": "Publish SPF", "connector": "Confirm the connector"}
 
-    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, page: TaskScreen) -> None:
         settings = page.board.flow.services.settings
-        super().__init__(page, OutboundTask(page.board, checker=DnsChecker(settings)))
-        self.task: OutboundTask
+        super().__init__(page, OutboundEmailTask(page.board, checker=DnsChecker(settings)))
+        self.task: OutboundEmailTask
         self.ranges = widgets.Textarea(
             description="Public IP ranges",
             placeholder="one range per line, as address/prefix",
@@ -41,9 +42,10 @@ class OutboundEmailView(StepView):
         if not self.ranges.value and status.data.get("ip_ranges"):
             self.ranges.value = "\n".join(status.data["ip_ranges"])
         return [
-            paragraph(
+            self.text(
+                "ranges intro",
                 "Enter the public IP addresses or ranges your mail servers send from, one per line "
-                "(CIDR form: address/prefix length)."
+                "(CIDR form: address/prefix length).",
             ),
             self.ranges,
             self.range_problems,
@@ -54,13 +56,14 @@ class OutboundEmailView(StepView):
         domain = self._spf_domain = self.task.primary_domain()
         record = self.task.spf_record(status.data.get("ip_ranges"))
         return [
-            widgets.HTML(
+            self.block(
+                "spf record",
                 f"<p>Publish one SPF record on <b>{html.escape(domain)}</b> that includes "
                 f"<code>include:{html.escape(self.task.service.spf_include)}</code>. If the domain already has "
                 "an SPF record, add the include to it instead of adding a second record. For example:</p>"
-                f'<pre>{html.escape(domain)}.  TXT  "{html.escape(record)}"</pre>'
+                f'<pre>{html.escape(domain)}.  TXT  "{html.escape(record)}"</pre>',
             ),
-            check_result(status, "spf_check"),
+            self.check_result(status, "spf_check"),
             self.check_button,
         ]
 
@@ -68,10 +71,11 @@ class OutboundEmailView(StepView):
         host = self.task.service.outbound_smarthost
         self.connector.description = f"The outbound connector to {host} is saved and turned on"
         return [
-            check_result(status, "spf_check"),
-            widgets.HTML(
+            self.check_result(status, "spf_check"),
+            self.block(
+                "connector intro",
                 f"<p>In your mail system, create an outbound connector that sends all external mail "
-                f"through <b>{html.escape(host)}</b> (port 25, TLS required).</p>"
+                f"through <b>{html.escape(host)}</b> (port 25, TLS required).</p>",
             ),
             self.connector,
             self.finish_button,
@@ -80,9 +84,10 @@ class OutboundEmailView(StepView):
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         ranges = ", ".join(status.data.get("ip_ranges", []))
         return [
-            widgets.HTML(
+            self.block(
+                "done",
                 f"<p>✔ Outbound email is set up: mail from {html.escape(ranges)} leaves through "
-                f"{html.escape(str(status.data.get('connector', '')))}, and your SPF record includes the service.</p>"
+                f"{html.escape(str(status.data.get('connector', '')))}, and your SPF record includes the service.</p>",
             )
         ]
 

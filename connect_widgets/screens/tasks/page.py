@@ -30,7 +30,7 @@ from connect_widgets.screens.polling import PagePoll
 CHECK_SECONDS = 3.0  # how often an open task page looks for a decision or another admin's change
 
 
-class TaskView(widgets.VBox):
+class TaskView(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types: its classes are Any to mypy
     """The task-specific part of a task page (forms, checks, summary).
 
     ``labels`` names each of the task's catalogue steps in the admin's words; the

@@ -7,11 +7,11 @@ import html
 import ipywidgets as widgets
 
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.permitted_senders import PermittedSendersTask
 from connect_widgets.core.tasks.uploads import senders_template_csv
 from connect_widgets.screens.kit import paragraph, primary_button
-from connect_widgets.screens.tasks.page import TaskView
+from connect_widgets.screens.tasks.page import TaskScreen
+from connect_widgets.screens.tasks.steps import StepView
 from connect_widgets.screens.tasks.uploads import (
     busy_words,
     download_link,
@@ -22,14 +22,15 @@ from connect_widgets.screens.tasks.uploads import (
 )
 
 
-class PermittedSendersView(TaskView):
+class PermittedSendersView(StepView):
     """Template, upload, "N addresses ready to import" with the row errors, Import."""
 
     labels = {"upload": "Upload your list of addresses", "review": "Review the addresses, then import them"}
 
-    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(page)
-        self.senders_task = PermittedSendersTask(page.board)
+    def __init__(self, page: TaskScreen) -> None:
+        super().__init__(page, PermittedSendersTask(page.board))
+        self.task: PermittedSendersTask
+        self.senders_task = self.task
         self.intro = paragraph(
             "Upload a CSV file with one external address per row in a column named address: people and "
             "systems outside your organisation whose email you always want to receive. Every row is checked "
@@ -47,35 +48,38 @@ class PermittedSendersView(TaskView):
         self._unusable: str | None = None  # a file just chosen that could not be used
         self.ready = widgets.HTML()
         self.errors = widgets.HTML()
-        self.summary = widgets.HTML()
+        self.summary_note = widgets.HTML()
         self.import_button = primary_button("Import")
         self.import_button.on_click(lambda _b: self.import_senders())
 
-    def render(self, status: TaskStatus) -> None:
-        super().render(status)
+    def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         batch = self.senders_task.batch()
-        if status.state is TaskState.COMPLETE:
-            imported = batch.imported or 0
-            total = self.senders_task.sender_count()
-            self.summary.value = (
-                f"<p>✔ <b>{imported:,}</b> {'address was' if imported == 1 else 'addresses were'} imported"
-                + (f" from {html.escape(batch.filename)}" if batch.filename else "")
-                + f". Your account has {total:,} permitted {'sender' if total == 1 else 'senders'}.</p>"
-            )
-            self.children = (self.summary,)
-            return
+        imported = batch.imported or 0
+        total = self.senders_task.sender_count()
+        self.summary_note.value = (
+            f"<p>✔ <b>{imported:,}</b> {'address was' if imported == 1 else 'addresses were'} imported"
+            + (f" from {html.escape(batch.filename)}" if batch.filename else "")
+            + f". Your account has {total:,} permitted {'sender' if total == 1 else 'senders'}.</p>"
+        )
+        return [self.summary_note]
+
+    def step_upload(self, status: TaskStatus) -> list[widgets.Widget]:
+        batch = self.senders_task.batch()
         self.file_summary.value = file_line(batch.filename, batch.rows_read, unusable=self._unusable)
         self.errors.value = error_table(batch.errors, batch.error_count)
-        count = len(batch.addresses)
-        parts: list[widgets.Widget] = [self.intro, self.template, self.picker]
-        if status.step == "review" and not self._unusable:
-            self.ready.value = (
-                f"<p><b>{count:,}</b> {'address' if count == 1 else 'addresses'} ready to import.</p>"
-                if count
-                else "<p>No addresses are ready to import: correct the file and upload it again.</p>"
-            )
-            parts += [self.ready, self.errors, self.import_button]
-        self.children = tuple(parts)
+        return [self.intro, self.template, self.picker]
+
+    def step_review(self, status: TaskStatus) -> list[widgets.Widget]:
+        parts = self.step_upload(status)
+        if self._unusable:  # the file just chosen could not be used: nothing of the last one is offered
+            return parts
+        count = len(self.senders_task.batch().addresses)
+        self.ready.value = (
+            f"<p><b>{count:,}</b> {'address' if count == 1 else 'addresses'} ready to import.</p>"
+            if count
+            else "<p>No addresses are ready to import: correct the file and upload it again.</p>"
+        )
+        return [*parts, self.ready, self.errors, self.import_button]
 
     def check_file(self, name: object, content: object) -> None:
         # The last file's results go as soon as another file is chosen, even one that cannot be used.

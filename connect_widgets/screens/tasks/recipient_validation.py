@@ -8,14 +8,15 @@ import ipywidgets as widgets
 
 from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.recipient_validation import MODES, RecipientValidationTask
-from connect_widgets.screens.kit import paragraph, primary_button
+from connect_widgets.screens.kit import primary_button
+from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.screens.tasks.steps import StepView
 
 
 class RecipientValidationView(StepView):
     labels = {"mode": "Choose how recipients are validated"}
 
-    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, page: TaskScreen) -> None:
         super().__init__(page, RecipientValidationTask(page.board))
         self.task: RecipientValidationTask
         self.mode = widgets.RadioButtons(
@@ -31,10 +32,11 @@ class RecipientValidationView(StepView):
             else " Directory users only becomes available once Synchronize Your Directory is complete."
         )
         return [
-            paragraph(
+            self.text(
+                "mode intro",
                 "The service accepts mail only for addresses it knows. Known addresses uses the users "
                 "and addresses you added in Connect; Directory users only uses your synchronized "
-                "directory." + note
+                "directory." + note,
             ),
             self.mode,
             self.save_button,
@@ -42,7 +44,7 @@ class RecipientValidationView(StepView):
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         label = MODES.get(str(status.data.get("mode")), "")
-        return [widgets.HTML(f"<p>✔ Recipients are validated against: <b>{html.escape(label)}</b>.</p>")]
+        return [self.block("done", f"<p>✔ Recipients are validated against: <b>{html.escape(label)}</b>.</p>")]
 
     def save(self) -> None:
         chosen = self.mode.value

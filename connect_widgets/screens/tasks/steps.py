@@ -1,35 +1,54 @@
-"""The frame of a step-by-step task page: "Step 2 of 3", the step's parts, Back.
+"""The frame of every task page: "Step 2 of 3", the step's parts, Back.
 
-A subclass names its steps' labels and builds each step's parts in a method
-called ``step_<name>``; a complete task shows ``summary`` instead, and a task
-waiting for a check or for staff shows ``waiting``.
+Every task's view is a :class:`StepView`. It names its catalogue steps' labels
+and builds each step's parts in a method called ``step_<name>`` (a test holds
+every catalogue step of every task to having one); a complete task shows
+``summary`` instead, and a task waiting for the Connect team shows ``waiting``.
+A view builds its widgets once and only gives them new values when the task is
+drawn again, so a redraw never leaves orphaned widgets in the kernel.
 """
 
 from __future__ import annotations
 
 import html
+from typing import Protocol
 
 import ipywidgets as widgets
 
 from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.core.tasks.stepped import SteppedTask
-from connect_widgets.screens.kit import link_button
-from connect_widgets.screens.tasks.page import TaskView
+from connect_widgets.screens.kit import link_button, paragraph
+from connect_widgets.screens.tasks.page import TaskScreen, TaskView
+
+
+class StepTask(Protocol):
+    """What the frame needs of a task's core: going back one step."""
+
+    def back(self, *, version: int) -> TaskStatus: ...
 
 
 class StepView(TaskView):
-    """One task's pages, one step at a time, with Back to the previous step."""
+    """One task's pages, one step at a time, with Back to the previous step.
+
+    ``goes_back`` is False for a task whose steps share one page (nothing to go back to).
+    """
 
     labels: dict[str, str] = {}
+    goes_back = True
 
-    def __init__(self, page, task: SteppedTask) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, page: TaskScreen, task: StepTask) -> None:
         super().__init__(page)
         self.task = task
         self.progress_line = widgets.HTML()
         self.progress_line.add_class("connect-hint")
         self.back_button = link_button("Back to the previous step")
         self.back_button.on_click(lambda _b: self.back())
+        self.waiting_note = paragraph("The Connect team is checking what you sent. Their answer appears here.")
+        self._blocks: dict[str, widgets.HTML] = {}
+
+    def step_for(self, status: TaskStatus) -> str:
+        """The catalogue step to draw: the saved one (a view may read it from the task's data instead)."""
+        return status.step or status.task.steps[0]
 
     def render(self, status: TaskStatus) -> None:
         super().render(status)
@@ -37,49 +56,73 @@ class StepView(TaskView):
             self.progress_line.value = ""
             self.children = (*self.summary(status),)
             return
+        if status.state is TaskState.AWAITING_VALIDATION:
+            self.progress_line.value = ""
+            self.children = (*self.waiting(status),)
+            return
         steps = status.task.steps
-        step = status.step or steps[0]
+        step = self.step_for(status)
         index = steps.index(step)
         label = self.labels.get(step, step.replace("_", " ").capitalize())
         self.progress_line.value = f"<p>Step {index + 1} of {len(steps)}: {html.escape(label)}</p>"
         parts = getattr(self, f"step_{step}")(status)
-        self.back_button.layout.display = None if index > 0 else "none"
+        self.back_button.layout.display = None if index > 0 and self.goes_back else "none"
         self.children = (self.progress_line, *parts, self.back_button)
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         """What a complete task's page shows (subclasses say what was done)."""
         return []
 
+    def waiting(self, status: TaskStatus) -> list[widgets.Widget]:
+        """What the page shows while the Connect team checks what was sent (subclasses say what)."""
+        return [self.waiting_note]
+
+    def block(self, name: str, value: str, *, css: str | None = None) -> widgets.HTML:
+        """The view's HTML block called ``name``: built the first time, given new words after."""
+        if name not in self._blocks:
+            self._blocks[name] = widgets.HTML()
+            if css:
+                self._blocks[name].add_class(css)
+        self._blocks[name].value = value
+        return self._blocks[name]
+
+    def text(self, name: str, words: str) -> widgets.HTML:
+        """Like :func:`~connect_widgets.screens.kit.paragraph` (escaped, one paragraph), built once."""
+        return self.block(name, f"<p>{html.escape(words)}</p>", css="connect-text")
+
+    def check_result(self, status: TaskStatus, key: str) -> widgets.HTML:
+        """The last DNS check kept on the task under ``key``, in the view's block of that name."""
+        return self.block(f"check:{key}", check_words(status, key))
+
     def back(self) -> None:
         self.page.submit(lambda: self.task.back(version=self.status.version))
 
 
-def check_result(status: TaskStatus, key: str) -> widgets.HTML:
-    """The last DNS check kept on the task, as a line the admin reads (empty before any)."""
+def check_words(status: TaskStatus, key: str) -> str:
+    """The last DNS check kept on the task, as lines the admin reads (empty before any)."""
     last = status.data.get(key) or {}
-    block = widgets.HTML()
-    if last:
-        mark = "✔" if last.get("outcome") == "ok" else "✗"
-        found = "".join(f"<li><code>{html.escape(str(f))}</code></li>" for f in last.get("found", []))
-        each = [e for e in last.get("each") or () if isinstance(e, dict)]
-        if len(each) > 1:  # several domains: one line each, not one run-on paragraph
-            bad = sum(1 for e in each if e.get("outcome") != "ok")
-            headline = (
-                f"All {len(each)} domains are right:"
-                if not bad
-                else f"{bad} of {len(each)} domains {'needs' if bad == 1 else 'need'} a change:"
-            )
-            lines = "".join(
-                f"<li>{'✔' if e.get('outcome') == 'ok' else '✗'} {html.escape(str(e.get('message', '')))}</li>"
-                for e in each
-            )
-            said = f"{headline}</p><ul>{lines}</ul>"
-        else:
-            said = f"{html.escape(str(last.get('message', '')))}</p>"
-        block.value = f'<p class="connect-check-{"ok" if mark == "✔" else "bad"}">{mark} {said}' + (
-            f"<p>Found:</p><ul>{found}</ul>" if found else ""
+    if not last:
+        return ""
+    mark = "✔" if last.get("outcome") == "ok" else "✗"
+    found = "".join(f"<li><code>{html.escape(str(f))}</code></li>" for f in last.get("found", []))
+    each = [e for e in last.get("each") or () if isinstance(e, dict)]
+    if len(each) > 1:  # several domains: one line each, not one run-on paragraph
+        bad = sum(1 for e in each if e.get("outcome") != "ok")
+        headline = (
+            f"All {len(each)} domains are right:"
+            if not bad
+            else f"{bad} of {len(each)} domains {'needs' if bad == 1 else 'need'} a change:"
         )
-    return block
+        lines = "".join(
+            f"<li>{'✔' if e.get('outcome') == 'ok' else '✗'} {html.escape(str(e.get('message', '')))}</li>"
+            for e in each
+        )
+        said = f"{headline}</p><ul>{lines}</ul>"
+    else:
+        said = f"{html.escape(str(last.get('message', '')))}</p>"
+    return f'<p class="connect-check-{"ok" if mark == "✔" else "bad"}">{mark} {said}' + (
+        f"<p>Found:</p><ul>{found}</ul>" if found else ""
+    )
 
 
 def ticks(labels: tuple[str, ...] | list[str]) -> list[widgets.Checkbox]:

@@ -7,17 +7,18 @@ import html
 import ipywidgets as widgets
 
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.user_authentication import MODES, UserAuthTask
-from connect_widgets.screens.kit import on_enter, paragraph, primary_button, text_field
+from connect_widgets.core.tasks.user_authentication import MODES, UserAuthenticationTask
+from connect_widgets.screens.kit import on_enter, primary_button, text_field
+from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.screens.tasks.steps import StepView
 
 
 class UserAuthenticationView(StepView):
     labels = {"mode": "Choose how admins log in", "test_login": "Test a domain login", "enable": "Enable Domain"}
 
-    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(page, UserAuthTask(page.board))
-        self.task: UserAuthTask
+    def __init__(self, page: TaskScreen) -> None:
+        super().__init__(page, UserAuthenticationTask(page.board))
+        self.task: UserAuthenticationTask
         self.mode = widgets.RadioButtons(
             options=[(label, key) for key, label in MODES.items()], value="cloud", layout=widgets.Layout(width="auto")
         )
@@ -42,9 +43,10 @@ class UserAuthenticationView(StepView):
             else " Domain becomes available once Synchronize Your Directory is complete with an LDAP directory."
         )
         return [
-            paragraph(
+            self.text(
+                "mode intro",
                 "Admins log in with their Connect password (Cloud), or with their own directory logon "
-                "and password (Domain); the passcode by SMS follows either way." + note
+                "and password (Domain); the passcode by SMS follows either way." + note,
             ),
             self.mode,
             self.mode_button,
@@ -52,9 +54,10 @@ class UserAuthenticationView(StepView):
 
     def step_test_login(self, status: TaskStatus) -> list[widgets.Widget]:
         return [
-            paragraph(
+            self.text(
+                "test intro",
                 "Log in once with your own directory logon and password. Only a successful test lets "
-                "you enable Domain; that logon becomes the one you use with Domain."
+                "you enable Domain; that logon becomes the one you use with Domain.",
             ),
             self.logon,
             self.password,
@@ -64,16 +67,17 @@ class UserAuthenticationView(StepView):
     def step_enable(self, status: TaskStatus) -> list[widgets.Widget]:
         logon = html.escape(str(status.data.get("tested_logon", "")))
         return [
-            widgets.HTML(
+            self.block(
+                "tested",
                 f"<p>✔ The test login as <b>{logon}</b> worked.</p><p>Enable Domain: from your next "
                 "login, choose Domain on the method page and use this logon and your directory "
-                "password. Cloud stays available.</p>"
+                "password. Cloud stays available.</p>",
             ),
             self.enable_button,
         ]
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
-        return [paragraph(f"✔ {MODES.get(str(status.data.get('mode')), '')} is set up.")]
+        return [self.text("done", f"✔ {MODES.get(str(status.data.get('mode')), '')} is set up.")]
 
     def test_login(self) -> None:
         logon, password = self.logon.value, self.password.value

@@ -1,19 +1,31 @@
-"""Validate Your Domains: the primary domain first, its TXT record, Check now, more domains."""
+"""Validate Your Domains: the primary domain first, its TXT record, Check now, more domains.
+
+The four catalogue steps share the domain list: the step shown follows from the
+primary domain's claim (:meth:`ValidateDomainsTask.step_for`), and only the words
+above the "Add domain" row change with it. Each domain's row is built once and
+reused; a redraw gives the rows new words.
+"""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import ipywidgets as widgets
 
 from connect_widgets.core.adapters.dns import DnsChecker
 from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.core.tasks.board import TaskStatus
-from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.core.tasks.confirm_details import DetailsTask
-from connect_widgets.core.tasks.validate_domains import DomainBook, expired_words, taken_words
+from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
+from connect_widgets.core.tasks.validate_domains import (
+    DomainStatus,
+    ValidateDomainsTask,
+    expired_words,
+    taken_words,
+)
 from connect_widgets.screens.kit import link_button, on_enter, paragraph, primary_button, text_field
-from connect_widgets.screens.tasks.page import TaskView
+from connect_widgets.screens.tasks.page import TaskScreen
+from connect_widgets.screens.tasks.steps import StepView
 
 # Copies the button's data-copy text. The kernel cannot reach the admin's clipboard, so the
 # browser does it: the Clipboard API where the page is a secure context (https, or
@@ -50,7 +62,39 @@ def record_table(name: str, value: str) -> str:
     )
 
 
-class ValidateDomainsView(TaskView):
+class DomainRow:
+    """One claimed domain: what to publish (or why not), and its Check now button (``box`` holds both)."""
+
+    def __init__(self, check: Callable[[str], None]) -> None:
+        self.name = ""
+        self.words = widgets.HTML()
+        self.check_button = link_button("Check now")
+        self.check_button.on_click(lambda _b: check(self.name))
+        self.box = widgets.VBox([self.words, self.check_button])
+
+    def show(self, domain: DomainStatus) -> None:
+        self.name = domain.name
+        checkable = domain.waiting
+        self.check_button.description = f"Check now: {domain.name}"
+        self.check_button.layout.display = None if checkable else "none"
+        if domain.verified:
+            self.words.value = f"<p>✔ <b>{html.escape(domain.name)}</b> is verified.</p>"
+        elif not checkable:  # taken or expired: nothing to publish or check, the words say what to do
+            words = taken_words(domain.name) if domain.taken else expired_words(domain.name)
+            self.words.value = f'<p class="connect-check-bad">✗ {html.escape(words)}</p>'
+        else:
+            self.words.value = (
+                f"<p><b>{html.escape(domain.name)}</b>: publish this TXT record at your DNS provider, then "
+                f"check it.</p>{record_table(domain.record_name, domain.record_value)}"
+                + (
+                    f'<p class="connect-hint">Last check: ✗ {html.escape(domain.last_message)}</p>'
+                    if domain.last_message
+                    else ""
+                )
+            )
+
+
+class ValidateDomainsView(StepView):
     """One row per domain with the record to publish; the task completes once the primary is verified."""
 
     labels = {
@@ -59,21 +103,26 @@ class ValidateDomainsView(TaskView):
         "check": "Check the record",
         "more": "Add any other domains",
     }
+    goes_back = False  # the step follows from the primary domain's claim, not from Back
 
-    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(page)
+    def __init__(self, page: TaskScreen) -> None:
         flow = page.board.flow
-        self.book = DomainBook(
-            flow, checker=DnsChecker(flow.services.settings), service=load_service_values(), board=page.board
+        super().__init__(
+            page,
+            ValidateDomainsTask(page.board, checker=DnsChecker(flow.services.settings), service=load_service_values()),
         )
-        self.details_task = DetailsTask(page.board)
+        self.task: ValidateDomainsTask
+        self.details_task = ConfirmDetailsTask(page.board)
         self.rows = widgets.VBox()
+        self._row_pool: list[DomainRow] = []
+        self.domain_rows: list[DomainRow] = []  # the rows shown, one per domain in the list's order
         self.check_buttons: dict[str, widgets.Button] = {}
         self.new_domain = text_field("Domain")
         self.add_button = widgets.Button(description="Add domain")
         self.add_button.add_class("connect-secondary")
         self.add_button.on_click(lambda _b: self.add())
         on_enter(self.new_domain, self.add)
+        self.add_row = widgets.HBox([self.new_domain, self.add_button])
         self.finish_button = primary_button("Finish")
         self.finish_button.on_click(lambda _b: self.finish())
         self.last_result = widgets.HTML()
@@ -92,70 +141,68 @@ class ValidateDomainsView(TaskView):
                 widgets.HBox([self.share_domain, self.share_to, self.share_button]),
             ]
         )
+        self.intro = paragraph("")
+        self.done_note = paragraph("Your primary domain is verified. You can add more domains at any time.")
+        self._primary = ""
+        self._domains: list[DomainStatus] = []
 
-    def render(self, status: TaskStatus) -> None:
-        super().render(status)
-        primary = self.details_task.details().primary_domain
-        domains = self.book.domains()
-        rows: list[widgets.Widget] = []
-        self.check_buttons = {}
-        for domain in domains:
-            if domain.verified:
-                text = f"<p>✔ <b>{html.escape(domain.name)}</b> is verified.</p>"
-                rows.append(widgets.HTML(text))
-                continue
-            if domain.taken or domain.expired:  # nothing to publish or check: the words say what to do
-                words = taken_words(domain.name) if domain.taken else expired_words(domain.name)
-                rows.append(widgets.HTML(f'<p class="connect-check-bad">✗ {html.escape(words)}</p>'))
-                continue
-            rows.append(
-                widgets.HTML(
-                    f"<p><b>{html.escape(domain.name)}</b>: publish this TXT record at your DNS provider, then "
-                    f"check it.</p>{record_table(domain.record_name, domain.record_value)}"
-                    + (
-                        f'<p class="connect-hint">Last check: ✗ {html.escape(domain.last_message)}</p>'
-                        if domain.last_message
-                        else ""
-                    )
-                )
-            )
-            check = link_button(f"Check now: {domain.name}")
-            check.on_click(lambda _b, name=domain.name: self.check(name))
-            self.check_buttons[domain.name] = check
-            rows.append(check)
-        self.rows.children = tuple(rows)
+    def _show_domains(self) -> None:
+        """Give each domain a row (reusing the rows built before) and the share form its choices."""
+        domains = self._domains
+        while len(self._row_pool) < len(domains):
+            self._row_pool.append(DomainRow(self.check))
+        for row, domain in zip(self._row_pool, domains, strict=False):
+            row.show(domain)
+        self.domain_rows = self._row_pool[: len(domains)]
+        self.rows.children = tuple(row.box for row in self.domain_rows)
+        self.check_buttons = {
+            d.name: row.check_button for row, d in zip(self._row_pool, domains, strict=False) if d.waiting
+        }
         waiting = [d.name for d in domains if d.waiting]
         chosen = self.share_domain.value
         self.share_domain.options = waiting
         self.share_domain.value = chosen if chosen in waiting else (waiting[0] if waiting else None)
         self.share_form.layout.display = None if waiting else "none"
-        add_row = widgets.HBox([self.new_domain, self.add_button])
-        if status.state is TaskState.COMPLETE:
-            self.children = (
-                paragraph("Your primary domain is verified. You can add more domains at any time."),
-                self.rows,
-                self.last_result,
-                self.share_form,
-                add_row,
-            )
-            return
-        if not domains:
-            if not self.new_domain.value:  # never overwrite what the admin typed
-                self.new_domain.value = primary
-            intro = paragraph(f"Start with your primary domain, {primary}.")
-        else:
-            intro = paragraph("Add any other domains you send or receive email for.")
-        self.children = (self.rows, self.last_result, self.share_form, intro, add_row, self.finish_button)
+
+    def render(self, status: TaskStatus) -> None:
+        self._primary = self.details_task.details().primary_domain
+        self._domains = self.task.domains()
+        self._show_domains()
+        super().render(status)
+
+    def step_for(self, status: TaskStatus) -> str:
+        return self.task.step_for(self._domains, primary_domain=self._primary)
+
+    def _page(self, intro: str) -> list[widgets.Widget]:
+        self.intro.value = f"<p>{html.escape(intro)}</p>"
+        return [self.rows, self.last_result, self.share_form, self.intro, self.add_row, self.finish_button]
+
+    def step_primary(self, status: TaskStatus) -> list[widgets.Widget]:
+        if not self._domains and not self.new_domain.value:  # never overwrite what the admin typed
+            self.new_domain.value = self._primary
+        return self._page(f"Start with your primary domain, {self._primary}.")
+
+    def step_publish(self, status: TaskStatus) -> list[widgets.Widget]:
+        return self._page("Add any other domains you send or receive email for.")
+
+    def step_check(self, status: TaskStatus) -> list[widgets.Widget]:
+        return self._page("Add any other domains you send or receive email for.")
+
+    def step_more(self, status: TaskStatus) -> list[widgets.Widget]:
+        return self._page("Add any other domains you send or receive email for.")
+
+    def summary(self, status: TaskStatus) -> list[widgets.Widget]:
+        return [self.done_note, self.rows, self.last_result, self.share_form, self.add_row]
 
     def add(self) -> None:
         typed = self.new_domain.value
-        if self.page.submit(lambda: self.book.add(typed)):
+        if self.page.submit(lambda: self.task.add(typed)):
             self.new_domain.value = ""
 
     def check(self, name: str) -> None:
         self.last_result.value = ""
         self.page.submit(
-            lambda: self.book.check(name),  # the domain's row shows the outcome
+            lambda: self.task.check(name),  # the domain's row shows the outcome
             busy=f"Checking the TXT record for {name}…",
         )
 
@@ -163,7 +210,7 @@ class ValidateDomainsView(TaskView):
         name, to = self.share_domain.value, self.share_to.value
 
         def run() -> None:
-            sent_to = self.book.share(name, to)
+            sent_to = self.task.share(name, to)
             self.last_result.value = (
                 f"<p>✔ Emailed the record for {html.escape(str(name))} to {html.escape(sent_to)}.</p>"
             )
@@ -173,6 +220,4 @@ class ValidateDomainsView(TaskView):
 
     def finish(self) -> None:
         primary = self.details_task.details().primary_domain
-        self.page.submit(
-            lambda: self.book.finish(board=self.page.board, version=self.status.version, primary_domain=primary)
-        )
+        self.page.submit(lambda: self.task.finish(version=self.status.version, primary_domain=primary))

@@ -1,0 +1,188 @@
+"""The page shell every notebook page is built on: the message area, ``run``, the busy state.
+
+Connect (and the Administration Console), the Connect Team console and the trainer
+page are each one :class:`PageShell`. The shell is a base class rather than a part
+the pages hold, because each page *is* the widget its notebook displays, and tests
+and the browser reach the same few things on every page: ``page.message`` (the
+message area), ``page.busy``, ``page.show_message(...)`` and ``page.run_action(...)``.
+
+What the shell does, the same way on every page:
+
+* **The stylesheet, once.** The kit's one stylesheet (:mod:`connect_widgets.screens.style`)
+  is the page's first widget; :meth:`PageShell.lay_out` puts the page's parts after it.
+* **The message area.** :meth:`PageShell.show_message` shows words of one kind:
+  ``error`` (read out at once, ``role="alert"``), ``info`` and ``success`` (a status,
+  read when idle), or ``busy`` (a status with a spinner, while a slow step runs). The
+  text is always escaped. Which kind shows is kept in :attr:`PageShell.message_kind`,
+  the shell's own field: a browser can set the area's CSS classes, never that field.
+* **One action at a time.** :meth:`PageShell.run_action` refuses an action while
+  another runs (a queued or forged event), sets the busy state (a Python field; the
+  page may name a part to grey out and controls to disable while it is set), shows
+  ``busy`` words with the spinner, and runs the action. A refusal (a
+  :class:`~connect_widgets.core.errors.ConnectError`, storage failures included, as
+  :class:`~connect_widgets.core.errors.StorageUnavailable`'s words) is shown in its
+  own words; anything unexpected is logged on the server and the reader sees the
+  page's plain ``unexpected`` sentence, never a traceback.
+
+Each page then does what only it knows: Connect shows the screen the login flow calls
+for, the team console redraws its review queue, the trainer redraws the demo phone.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+import ipywidgets as widgets
+
+from connect_widgets.core.errors import ConnectError, StorageUnavailable
+from connect_widgets.core.services import is_storage_failure
+from connect_widgets.screens.style import STYLESHEET
+
+log = logging.getLogger(__name__)
+
+MessageKind = Literal["error", "info", "success", "busy"]
+STORAGE_UNAVAILABLE = StorageUnavailable.default_message
+_SPINNER = '<span class="connect-spinner" aria-hidden="true"></span>'
+_KINDS: tuple[MessageKind, ...] = ("error", "info", "success", "busy")
+
+
+class PageHeader(widgets.HBox):  # type: ignore[misc]  # ipywidgets ships no types: its classes are Any to mypy
+    """The product name on the left; who is signed in and Log out on the right."""
+
+    def __init__(self, product: str, *, on_log_out: Callable[[], None]) -> None:
+        self.product = widgets.HTML(f"<h1>{html.escape(product)}</h1>")
+        self.product.add_class("connect-brand")
+        self.signed_in_as = widgets.HTML()
+        self.signed_in_as.add_class("connect-user")
+        self.log_out_button = widgets.Button(description="Log out", layout=widgets.Layout(width="auto"))
+        self.log_out_button.on_click(lambda _b: on_log_out())
+        super().__init__([self.product, widgets.HBox([self.signed_in_as, self.log_out_button])])
+        self.add_class("connect-header")
+
+    def show_signed_in(self, name: str | None) -> None:
+        """Name who is signed in and offer Log out, or show neither (``None``)."""
+        self.signed_in_as.value = "" if name is None else f"Signed in as {html.escape(name)}"
+        self.log_out_button.layout.display = "none" if name is None else None
+
+
+class PageShell(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types: its classes are Any to mypy
+    """A page: the stylesheet, the message area, and one action at a time.
+
+    Args:
+        unexpected: what the reader is told after a failure nobody planned for (each
+            page says what to do next in its own words).
+        classes: CSS classes of the page (``connect-app`` and any of its own).
+    """
+
+    def __init__(self, *, unexpected: str, classes: Iterable[str] = ("connect-app",)) -> None:
+        super().__init__()
+        for css in classes:
+            self.add_class(css)
+        self.unexpected = unexpected
+        self.busy = False  # the shell's record, never read back from the page
+        self.message_kind = ""  # what show_message last showed: "" or a MessageKind
+        self.message = widgets.HTML()
+        self.message.add_class("connect-message")
+        self.stylesheet = widgets.HTML(STYLESHEET)
+        self.busy_area: widgets.DOMWidget | None = None  # greyed out while busy (Connect: its screens)
+        self.busy_controls: tuple[widgets.DOMWidget, ...] = ()  # disabled while busy (Connect: Log out)
+
+    def lay_out(self, *parts: widgets.Widget) -> None:
+        """Show ``parts`` under the stylesheet (the page's children are reassigned)."""
+        self.children = (self.stylesheet, *parts)
+
+    # -- the message area ---------------------------------------------------------
+
+    def show_message(self, text: str, *, kind: MessageKind = "error") -> None:
+        """Show ``text`` (escaped) as ``error``, ``info``, ``success`` or ``busy`` (with a spinner); "" clears."""
+        spinner = _SPINNER if kind == "busy" else ""
+        role = ' role="alert"' if kind == "error" else ' role="status"'
+        self.message.value = f"<p{role}>{spinner}{html.escape(text)}</p>" if text else ""
+        self.message_kind = kind if text else ""
+        for other in _KINDS:
+            self.message.remove_class(other)
+        if text:
+            self.message.add_class(kind)
+
+    def words_for(self, failed: BaseException) -> str:
+        """What the reader is told after an exception nobody planned for (it is logged, never shown).
+
+        Core work goes through ``ConnectServices.transaction()``, which turns a storage
+        failure into :class:`StorageUnavailable` (a refusal, shown in its own words).
+        The demo tools still read some rows with a session of their own, so a raw
+        storage failure escaping from them reads the same words, not "something went wrong".
+        """
+        return STORAGE_UNAVAILABLE if is_storage_failure(failed) else self.unexpected
+
+    # -- one action at a time -----------------------------------------------------
+
+    def set_busy(self, busy: bool) -> None:
+        """Record whether a step runs; grey out the busy area and disable the busy controls meanwhile."""
+        self.busy = busy
+        for control in self.busy_controls:
+            control.disabled = busy
+        if self.busy_area is not None:
+            if busy:
+                self.busy_area.add_class("connect-busy")
+            else:
+                self.busy_area.remove_class("connect-busy")
+
+    def attempt(self, action: Callable[[], Any], *, what: str) -> bool:
+        """Run ``action``; a refusal shows its words, anything else is logged and said plainly.
+
+        Args:
+            action: the work.
+            what: names the work in the server's log ("a staff login").
+
+        Returns:
+            True when the action went through.
+        """
+        try:
+            action()
+        except ConnectError as refused:
+            self.show_message(refused.message)
+        except Exception as failed:
+            log.exception("unexpected error in %s", what)
+            self.show_message(self.words_for(failed))
+        else:
+            return True
+        return False
+
+    def run_action(self, action: Callable[[], Any], *, busy: str = "", what: str = "an action") -> bool:
+        """Run one user action as one step; False when it was refused (the message area says why).
+
+        Refused without running while another action runs. While it runs the page is
+        busy (the busy state is sent to the browser before the action starts) and
+        ``busy``, when given, shows beside a spinner; if the action said nothing of its
+        own, those words go when it ends. The message area is cleared first otherwise.
+        """
+        if self.busy:
+            log.info("ignored %s while another one runs", what)
+            return False
+        self.set_busy(True)
+        self.show_message(busy, kind="busy")
+        try:
+            ok = self.attempt(action, what=what)
+            if ok and self.message_kind == "busy":  # the step said nothing of its own
+                self.show_message("")
+        finally:
+            self.set_busy(False)
+        return ok
+
+
+def page_query_string() -> str:
+    """The page's query string, as Voila hands it to the kernel.
+
+    A pre-heated kernel (``connect-kit serve --preheat``) runs the notebook before
+    anyone asks for the page; it waits here for the request, so everything above
+    (imports, building the screens) is already done when the admin arrives.
+    """
+    if os.environ.get("VOILA_PREHEAT", "False") != "False":
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+    return os.environ.get("QUERY_STRING", "")
