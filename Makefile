@@ -1,4 +1,5 @@
-# The two commands of the README. Both build .venv on first use.
+# The two commands of the README (demo, test), and the edit loop (test-fast, lint).
+# All build .venv on first use.
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 8866
@@ -7,7 +8,7 @@ PY      = $(VENV)/bin/python
 PIP     = $(PY) -m pip
 KIT     = $(VENV)/bin/connect-kit
 
-.PHONY: demo test clean-venv
+.PHONY: demo test test-fast lint clean-venv
 
 # Reinstall when the project's metadata changes; editable, so code edits need nothing.
 $(VENV)/.installed: pyproject.toml
@@ -40,6 +41,16 @@ demo: $(VENV)/.installed
 ## make test: install with test extras and run every test (unit, screens, notebooks, browser)
 test: $(VENV)/.installed-test
 	$(PY) -m pytest
+
+## make test-fast: the edit loop; every test but the browser and integration ones, in parallel
+test-fast: $(VENV)/.installed-test
+	$(PY) -m pytest -n auto -m "not browser and not integration"
+
+## make lint: ruff (lint and format) and mypy, as CI runs them
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 clean-venv:
 	rm -rf $(VENV)

@@ -85,7 +85,7 @@ class OwnerOnlyFileHandler(_Quiet, logging.FileHandler):
 
     def _drop_stream(self) -> None:
         """Forget the file after a failed write; the next record opens it again."""
-        stream, self.stream = self.stream, None  # type: ignore[assignment]
+        stream, self.stream = self.stream, None
         if stream is not None:
             try:
                 stream.close()
@@ -93,7 +93,7 @@ class OwnerOnlyFileHandler(_Quiet, logging.FileHandler):
                 pass
 
 
-class ServerStderrHandler(_Quiet, logging.StreamHandler):  # type: ignore[type-arg]
+class ServerStderrHandler(_Quiet, logging.StreamHandler[Any]):
     """WARNING and above on the standard error ``connect-kit serve`` gave the kernel.
 
     One line pointing at the log file for the details while that file is written;
@@ -109,6 +109,7 @@ class ServerStderrHandler(_Quiet, logging.StreamHandler):  # type: ignore[type-a
     def format(self, record: logging.LogRecord) -> str:
         if not self.file.writing:
             return super().format(record)
+        assert self.formatter is not None  # set in __init__
         text = f"{self.formatter.formatTime(record)} {record.levelname} {record.name} [kernel {record.process}]: "
         text += record.getMessage()
         if record.exc_info and record.exc_info[1] is not None:

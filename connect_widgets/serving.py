@@ -98,7 +98,7 @@ class ListedPagesContentsManager(LargeFileManager):
     """
 
     def should_list(self, name: str) -> bool:
-        return name in LISTED_PAGES and super().should_list(name)
+        return name in LISTED_PAGES and bool(super().should_list(name))  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -224,10 +224,10 @@ def check_serving_health(
     return ServingHealth(True)
 
 
-class XsrfCookieVoilaHandler(TornadoVoilaHandler):
+class XsrfCookieVoilaHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voila ships no types
     """The notebook page, plus the ``_xsrf`` cookie its shutdown-on-close request needs."""
 
-    async def prepare(self) -> None:  # type: ignore[override]
+    async def prepare(self) -> None:
         await super().prepare()
         self.xsrf_token  # noqa: B018 - reading it sets the cookie (tornado)
 
@@ -259,7 +259,7 @@ def preheat_progress(kernel_manager: Any) -> tuple[list[str], dict[str, str]]:
     """
     pending: list[str] = []
     failed: dict[str, str] = {}
-    pools: dict[str, list[asyncio.Future]] = getattr(kernel_manager, "_pools", {})  # Voila 0.5's pool
+    pools: dict[str, list[asyncio.Future[Any]]] = getattr(kernel_manager, "_pools", {})  # Voila 0.5's pool
     for notebook, pool in pools.items():
         for future in pool:
             if not future.done():
@@ -268,8 +268,9 @@ def preheat_progress(kernel_manager: Any) -> tuple[list[str], dict[str, str]]:
             if future.cancelled():  # the server is shutting down
                 pending.append(notebook)
                 break
-            if future.exception() is not None:
-                failed[notebook] = describe_kernel_failure(future.exception())
+            failure = future.exception()
+            if failure is not None:
+                failed[notebook] = describe_kernel_failure(failure)
                 break
             content = future.result()
             render = content["task"]
@@ -283,7 +284,7 @@ def preheat_progress(kernel_manager: Any) -> tuple[list[str], dict[str, str]]:
     return pending, failed
 
 
-class ConnectVoila(Voila):
+class ConnectVoila(Voila):  # type: ignore[misc]  # Voila ships no types
     """Voila with the kit's handlers swapped in, which says when its pages are ready."""
 
     settings_for_kit: Settings | None = None
@@ -292,8 +293,8 @@ class ConnectVoila(Voila):
     _engine: Engine | None = None
     _head: str = ""
 
-    def init_settings(self) -> dict:  # type: ignore[override]
-        settings = super().init_settings()
+    def init_settings(self) -> dict[str, Any]:
+        settings: dict[str, Any] = super().init_settings()
         settings["connect_voila"] = self
         # Voila builds a LargeFileManager here, with no option to pick another class.
         self.contents_manager = ListedPagesContentsManager(parent=self)
@@ -365,7 +366,7 @@ class ConnectVoila(Voila):
         IOLoop.current().add_callback(self.announce_when_ready)
         super().start()
 
-    def init_handlers(self) -> list:  # type: ignore[override]
+    def init_handlers(self) -> list[Any]:
         handlers = []
         for handler in super().init_handlers():
             if len(handler) >= 2 and handler[1] is TornadoVoilaHandler:

@@ -266,6 +266,16 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{self.data_dir / 'connect.db'}"
 
+    @property
+    def database_location(self) -> str:
+        """The database URL as an operator may read it: any password replaced by ``***``."""
+        return make_url(self.sqlalchemy_url).render_as_string(hide_password=True)
+
+    @property
+    def database_driver(self) -> str:
+        """The SQLAlchemy driver name of the database URL, e.g. ``sqlite`` or ``postgresql+psycopg``."""
+        return make_url(self.sqlalchemy_url).drivername
+
     def account_url(self, account_code: str) -> str:
         """The dedicated URL sent to a new account: the Connect notebook, pre-filled."""
         base = str(self.base_url).rstrip("/")

@@ -43,6 +43,16 @@ FAST_ARGON2 = {
 }
 
 
+INTEGRATION_DIR = Path(__file__).parent / "integration"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/integration is marked ``integration`` (``-m "not integration"`` leaves them out)."""
+    for item in items:
+        if item.path.is_relative_to(INTEGRATION_DIR):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(autouse=True)
 def _no_connect_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests build their own settings; a developer's CONNECT_* must not leak in."""

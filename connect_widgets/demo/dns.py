@@ -7,6 +7,10 @@ with one click in the trainer notebook: the domain's verification TXT record,
 an SPF record including the service, and MX records pointing at the service.
 Anything else is NXDOMAIN, so a trainer can show a failing check first.
 Which accounts have published is kept in ``<data dir>/demo-dns.json``.
+
+What a demo domain publishes is built in one place, :func:`demo_records`: this
+zone serves it, and :class:`~connect_widgets.demo.stages.DemoDnsChecker` (which
+builds a demo's stages without any server) answers with it.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dnslib import MX, QTYPE, RCODE, RR, TXT
-from dnslib.server import BaseResolver, DNSLogger, DNSServer
+from dnslib.server import DNSLogger, DNSServer
 from sqlmodel import select
 
 from connect_widgets.core.adapters.service_values import ServiceValues, load_service_values
@@ -53,15 +59,41 @@ def set_published(settings: Settings, account_code: str, published: bool) -> Non
     os.replace(temporary, path)
 
 
-class DemoZone(BaseResolver):
-    """Answers from the database: demo accounts' domains, published records only."""
+@dataclass(frozen=True)
+class DemoRecords:
+    """The records a demo account publishes for one of its domains."""
+
+    texts: tuple[str, ...]  # TXT: the verification record, then the SPF record
+    mx: tuple[tuple[int, str], ...]  # MX: (preference, host), the service's hosts in order
+
+
+def demo_records(verification_token: str, service: ServiceValues) -> DemoRecords:
+    """Exactly what Connect asks the admin to publish for a domain with ``verification_token``.
+
+    The verification TXT record, an SPF record including the service, and MX
+    records at the service's hosts (preference 10, 20, ...).
+    """
+    return DemoRecords(
+        texts=(
+            f"{service.verification_prefix}{verification_token}",
+            f"v=spf1 include:{service.spf_include} ~all",
+        ),
+        mx=tuple((10 * (i + 1), host.lower().rstrip(".")) for i, host in enumerate(service.mx_hosts)),
+    )
+
+
+class DemoZone:
+    """Answers from the database: demo accounts' domains, published records only.
+
+    A dnslib resolver: :class:`DNSServer` calls :meth:`resolve` for each request.
+    """
 
     def __init__(self, services: ConnectServices, service: ServiceValues | None = None) -> None:
         self._services = services
         self._service = service or load_service_values()
 
-    def _records(self, name: str) -> tuple[list[str], list[tuple[int, str]]] | None:
-        """(TXT texts, MX (preference, host)) for ``name``, or None when it is not a published demo domain."""
+    def _records(self, name: str) -> DemoRecords | None:
+        """The records of ``name``, or None when it is not a published demo domain."""
         with new_session(self._services.engine) as db:
             row = db.exec(select(Domain, Account).where(Domain.name == name, Domain.account_id == Account.id)).first()
         if row is None:
@@ -69,14 +101,9 @@ class DemoZone(BaseResolver):
         domain, account = row
         if not getattr(account, "is_demo", False) or account.code not in published_accounts(self._services.settings):
             return None
-        texts = [
-            f"{self._service.verification_prefix}{domain.verification_token}",
-            f"v=spf1 include:{self._service.spf_include} ~all",
-        ]
-        hosts = [(10 * (i + 1), host) for i, host in enumerate(self._service.mx_hosts)]
-        return texts, hosts
+        return demo_records(domain.verification_token, self._service)
 
-    def resolve(self, request, handler):  # type: ignore[no-untyped-def]
+    def resolve(self, request: Any, handler: Any) -> Any:  # dnslib's DNSRecord (dnslib ships no types)
         reply = request.reply()
         name = str(request.q.qname).rstrip(".").lower()
         try:
@@ -88,12 +115,11 @@ class DemoZone(BaseResolver):
         if records is None:
             reply.header.rcode = RCODE.NXDOMAIN
             return reply
-        texts, hosts = records
         if request.q.qtype == QTYPE.TXT:
-            for text in texts:
+            for text in records.texts:
                 reply.add_answer(RR(request.q.qname, QTYPE.TXT, rdata=TXT(text), ttl=5))
         elif request.q.qtype == QTYPE.MX:
-            for preference, host in hosts:
+            for preference, host in records.mx:
                 reply.add_answer(RR(request.q.qname, QTYPE.MX, rdata=MX(host, preference), ttl=5))
         return reply
 

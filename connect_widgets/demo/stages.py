@@ -39,6 +39,10 @@ numbers and ``.example`` mailboxes are not real.
 A room demo stopped by the passcode send limit (or a password lockout) is freed
 with :func:`clear_passcode_limits`.
 
+The same file's ``[demo_account]`` is the account ``make demo`` prints
+(:func:`ensure_make_demo_account`, for ``connect-kit demo-account``): an ordinary
+account, not marked demo, created once and never reset here.
+
 Only accounts marked ``is_demo`` can be reset, deleted or freed here; any other
 account is refused with :class:`NotADemoAccount`. Nothing in the Connect notebook calls
 this module.
@@ -75,14 +79,16 @@ from connect_widgets.core.tasks.add_users import REVIEW_KIND as USER_IMPORT
 from connect_widgets.core.tasks.add_users import AddUsersTask
 from connect_widgets.core.tasks.board import TaskBoard, TaskStatus
 from connect_widgets.core.tasks.catalogue import CatalogueError, TaskState, data_file
-from connect_widgets.core.tasks.confirm_details import DetailsTask
-from connect_widgets.core.tasks.inbound_email import InboundTask, MxTask
+from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
+from connect_widgets.core.tasks.inbound_email import InboundEmailTask
 from connect_widgets.core.tasks.journaling import JournalingTask
-from connect_widgets.core.tasks.outbound_email import OutboundTask, parse_ip_ranges
+from connect_widgets.core.tasks.mx_records import MxRecordsTask
+from connect_widgets.core.tasks.outbound_email import OutboundEmailTask, parse_ip_ranges
 from connect_widgets.core.tasks.permitted_senders import PermittedSendersTask
 from connect_widgets.core.tasks.recipient_validation import RecipientValidationTask
-from connect_widgets.core.tasks.user_authentication import UserAuthTask
-from connect_widgets.core.tasks.validate_domains import DomainBook
+from connect_widgets.core.tasks.user_authentication import UserAuthenticationTask
+from connect_widgets.core.tasks.validate_domains import ValidateDomainsTask
+from connect_widgets.demo.dns import demo_records
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, Domain, Message, Passcode
 
@@ -187,13 +193,17 @@ def _demo_account(entry: dict[str, Any], *, where: str) -> DemoAccount:
     return demo
 
 
-def load_demo_accounts(path: Path | None = None) -> tuple[DemoAccount, ...]:
-    """The demo companies, checked (a bad file is a packaging mistake: :class:`CatalogueError`)."""
+def _read_demo_data(path: Path | None) -> tuple[Path, dict[str, Any]]:
     path = path or data_file("demo_accounts.toml")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return path, tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise CatalogueError(f"{path}: {exc}") from None
+
+
+def load_demo_accounts(path: Path | None = None) -> tuple[DemoAccount, ...]:
+    """The demo companies, checked (a bad file is a packaging mistake: :class:`CatalogueError`)."""
+    path, raw = _read_demo_data(path)
     accounts = tuple(
         _demo_account(entry, where=f"{path}: demo account #{index}")
         for index, entry in enumerate(raw.get("accounts", []), start=1)
@@ -202,6 +212,85 @@ def load_demo_accounts(path: Path | None = None) -> tuple[DemoAccount, ...]:
     if not accounts or len(set(codes)) != len(codes):
         raise CatalogueError(f"{path}: no demo accounts, or a code appears twice")
     return accounts
+
+
+# --- the demo account of `make demo` ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MakeDemoAccount:
+    """The ``[demo_account]`` of ``data/demo_accounts.toml``: the account ``make demo`` prints.
+
+    An ordinary account (not marked demo, never reset by a trainer), created with a
+    supplied password like any other.
+    """
+
+    code: str
+    company: str
+    primary_domain: str
+    admin_name: str
+
+    def admin_email(self, holding_suffix: str) -> str:
+        return f"{self.admin_name}@{self.code.lower()}.{holding_suffix}"
+
+
+def load_make_demo_account(path: Path | None = None) -> MakeDemoAccount:
+    """The demo account of ``make demo``, checked (a bad file is a packaging mistake: :class:`CatalogueError`)."""
+    path, raw = _read_demo_data(path)
+    where = f"{path}: [demo_account]"
+    entry = raw.get("demo_account")
+    if not isinstance(entry, dict):
+        raise CatalogueError(f"{path} has no [demo_account]")
+    try:
+        demo = MakeDemoAccount(
+            code=str(entry["code"]).upper(),
+            company=str(entry["company"]),
+            primary_domain=parse_domain(entry["primary_domain"], label="primary domain"),
+            admin_name=str(entry["admin_name"]).lower(),
+        )
+    except KeyError as exc:
+        raise CatalogueError(f"{where} has no {exc.args[0]!r}") from None
+    except InvalidInput as exc:
+        raise CatalogueError(f"{where}: {exc.message}") from None
+    if not is_account_code(demo.code) or not is_admin_name(demo.admin_name):
+        raise CatalogueError(f"{where}: the code or the admin name is not valid")
+    return demo
+
+
+@dataclass(frozen=True)
+class MakeDemoLogin:
+    """How to log in to the demo account of ``make demo``."""
+
+    account_code: str
+    admin_email: str
+    url: str
+    password: str | None = field(default=None, repr=False)  # the supplied password, only when just created
+    password_changed: bool = False  # the admin has chosen their own password
+
+
+def ensure_make_demo_account(services: ConnectServices) -> MakeDemoLogin:
+    """Create the demo account of ``make demo`` if it is missing; say how to log in to it.
+
+    The supplied password is returned once, when the account is created. A later
+    call (a second ``make demo``) never replaces it: a trainer may have handed it
+    out or be half-way through a demo with it.
+    """
+    demo = load_make_demo_account()
+    email = demo.admin_email(services.settings.holding_suffix)
+    with new_session(services.engine) as db:
+        admin = db.exec(select(AdminUser).where(AdminUser.email == email)).first()
+    url = services.settings.account_url(demo.code)
+    if admin is not None:
+        return MakeDemoLogin(demo.code, email, url, password_changed=not admin.must_change_password)
+    created = create_account(
+        services,
+        code=demo.code,
+        company=demo.company,
+        primary_domain=demo.primary_domain,
+        admin_name=demo.admin_name,
+        actor="demo",
+    )
+    return MakeDemoLogin(demo.code, email, url, password=created.temporary_password)
 
 
 def _stage(stage: object) -> str:
@@ -246,7 +335,8 @@ class DemoDnsChecker(DnsChecker):
 
     Resetting a demo to a stage is the trainer asking for its records to be
     published, so each of its domains answers with exactly what Connect asked the
-    admin to publish: the verification TXT record, an SPF record including the
+    admin to publish (:func:`~connect_widgets.demo.dns.demo_records`, as the demo
+    DNS server serves it): the verification TXT record, an SPF record including the
     service, and MX records at the service's hosts. Every other name does not
     exist. What counts as right, wrong or missing is :class:`DnsChecker`'s own
     logic, unchanged: only the lookup is replaced.
@@ -283,21 +373,11 @@ class DemoDnsChecker(DnsChecker):
                 (f"{name} does not exist in the demo DNS: it is not a domain of the demo account {self._code}."),
             )
         domain, _account = row
+        records = demo_records(domain.verification_token, self._service)
         if record_type == "TXT":
-            return (
-                DnsOutcome.OK,
-                (
-                    f"{self._service.verification_prefix}{domain.verification_token}",
-                    f"v=spf1 include:{self._service.spf_include} ~all",
-                ),
-                "",
-            )
+            return DnsOutcome.OK, records.texts, ""
         if record_type == "MX":
-            return (
-                DnsOutcome.OK,
-                tuple(f"{10 * (i + 1)} {host.lower().rstrip('.')}" for i, host in enumerate(self._service.mx_hosts)),
-                "",
-            )
+            return DnsOutcome.OK, tuple(f"{preference} {host}" for preference, host in records.mx), ""
         return DnsOutcome.MISSING, (), f"{name} has no {record_type} record."
 
 
@@ -648,7 +728,7 @@ class _DemoAdmin:
         return status
 
     def send_correction(self) -> None:
-        details = DetailsTask(self.board)
+        details = ConfirmDetailsTask(self.board)
         status = self._start("confirm_details")
         now = details.details()
         details.send_for_review(
@@ -661,11 +741,11 @@ class _DemoAdmin:
 
     def confirm_details(self) -> None:
         status = self._start("confirm_details")
-        DetailsTask(self.board).confirm(version=status.version)
+        ConfirmDetailsTask(self.board).confirm(version=status.version)
         self._step()
 
     def validate_primary_domain(self) -> None:
-        book = DomainBook(self.flow, checker=self._checker, service=self._service)
+        book = ValidateDomainsTask(self.board, checker=self._checker, service=self._service)
         self._start("validate_domains")
         domain = self._demo.primary_domain
         book.add(domain)
@@ -675,17 +755,17 @@ class _DemoAdmin:
             raise DemoStageFailed(f"The DNS check of {domain} did not pass: {result.message}")
         self._step()
         version = self.board.overview().get("validate_domains").version
-        book.finish(board=self.board, version=version, primary_domain=domain)
+        book.finish(version=version, primary_domain=domain)
         self._step()
 
-    def start_outbound(self) -> OutboundTask:
-        task = OutboundTask(self.board, checker=self._checker, service=self._service)
+    def start_outbound(self) -> OutboundEmailTask:
+        task = OutboundEmailTask(self.board, checker=self._checker, service=self._service)
         status = self._start("outbound_email")
         task.save_ranges(version=status.version, ranges=" ".join(self._demo.outbound_ranges))
         self._step()
         return task
 
-    def finish_outbound(self, task: OutboundTask) -> None:
+    def finish_outbound(self, task: OutboundEmailTask) -> None:
         status = task.check_spf(version=task.status().version)
         if status.step != "connector":
             raise DemoStageFailed(f"The SPF check did not pass: {(status.data.get('spf_check') or {}).get('message')}")
@@ -710,19 +790,19 @@ class _DemoAdmin:
         self._step()
 
     def cloud_authentication(self) -> None:
-        task = UserAuthTask(self.board)
+        task = UserAuthenticationTask(self.board)
         task.choose_mode(version=self._start("user_authentication").version, mode="cloud")
         self._step()
 
     def prepare_inbound(self) -> None:
-        task = InboundTask(self.board, service=self._service)
+        task = InboundEmailTask(self.board, service=self._service)
         status = task.read_ranges(version=self._start("inbound_email").version)
         self._step()
         task.confirm_settings(version=status.version, ticks=[True] * len(self._service.inbound_settings))
         self._step()
 
     def check_mx(self) -> None:
-        task = MxTask(self.board, checker=self._checker, service=self._service)
+        task = MxRecordsTask(self.board, checker=self._checker, service=self._service)
         status = task.ready(version=self._start("mx_records").version)
         self._step()
         status = task.check_mx(version=status.version)

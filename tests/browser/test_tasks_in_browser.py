@@ -20,8 +20,8 @@ from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.services import build_services
 from connect_widgets.core.staff.members import add_staff_member
 from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.tasks.confirm_details import DetailsTask
-from connect_widgets.core.tasks.validate_domains import DomainBook
+from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
+from connect_widgets.core.tasks.validate_domains import ValidateDomainsTask
 from connect_widgets.settings import load_settings
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AdminUser, Domain, Passcode
@@ -118,12 +118,12 @@ def ready_for_tasks(server: RunningServer, code: str):  # type: ignore[no-untype
     flow = LoginFlow(earlier)
     first_login(flow, earlier, account)
     board = TaskBoard(flow)
-    DetailsTask(board).confirm(version=board.start("confirm_details").version)
+    ConfirmDetailsTask(board).confirm(version=board.start("confirm_details").version)
     domain = f"{code.lower()}.example"
-    book = DomainBook(flow, checker=DnsChecker(earlier.settings), service=SERVICE)
+    book = ValidateDomainsTask(board, checker=DnsChecker(earlier.settings), service=SERVICE)
     server.dns.txt[domain] = [book.add(domain).record_value]
     assert book.check(domain).ok
-    book.finish(board=board, version=board.start("validate_domains").version, primary_domain=domain)
+    book.finish(version=board.start("validate_domains").version, primary_domain=domain)
     flow.log_out()
     a_later_visit(server, account.admin_email)
     return account
@@ -422,7 +422,7 @@ def test_a_directory_that_never_answers_shows_the_busy_state_then_a_timeout(
     flow = LoginFlow(earlier)
     first_login(flow, earlier, account)
     board = TaskBoard(flow)
-    DetailsTask(board).confirm(version=board.start("confirm_details").version)
+    ConfirmDetailsTask(board).confirm(version=board.start("confirm_details").version)
     flow.log_out()
     a_later_visit(server, account.admin_email)
 

@@ -1,17 +1,13 @@
-"""`connect-kit`, run for real as a subprocess against a temporary data folder.
+"""`connect-kit`, in-process (typer's CliRunner) against a fresh data folder per test.
 
-Each command costs a Python start-up, so the folders that only accumulate state
-(an initialised empty database; one holding the ACME and GLOBEX accounts) are built
-once per module. Tests that write (unlock, reset-phone) compare before and after,
-so the order the tests run in does not matter.
+Each test builds the folder it reads (an initialised database; ACME then GLOBEX
+created through the command line), so no test sees another's messages or audit
+rows and the order the tests run in does not matter. The real processes (the
+console script, ``python -m``, the exit statuses) are tested in test_entry_points.py.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,113 +15,23 @@ import argon2
 import pytest
 
 from connect_widgets.store.schema import head_revision
+from tests.cli.kit import (
+    ACME_ADMIN,
+    ACME_CREATE,
+    GLOBEX_ADMIN,
+    GLOBEX_CREATE,
+    Kit,
+    Run,
+    admin_id,
+    audit_rows,
+    execute,
+    fields,
+    message_headers,
+    one_error_line,
+    query,
+)
 
-ACME_ADMIN = "jane@acme.mimecast.connect"
-GLOBEX_ADMIN = "hank@globex.mimecast.connect"
-ACME_CREATE = [
-    "create-account",
-    "--code",
-    "ACME",
-    "--company",
-    "Acme Ltd",
-    "--domain",
-    "acme.example",
-    "--admin",
-    "jane",
-    "--contact-email",
-    "it@acme.example",
-]
-GLOBEX_CREATE = [
-    "create-account",
-    "--code",
-    "GLOBEX",
-    "--company",
-    "Globex Corporation",
-    "--domain",
-    "globex.example",
-    "--admin",
-    "hank",
-]
-
-Run = subprocess.CompletedProcess[str]
-
-
-def kit_environment(data_dir: Path, **extra: str) -> dict[str, str]:
-    """This process's environment without any CONNECT_*, pointed at ``data_dir``, cheap argon2."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("CONNECT_")}
-    env.update(
-        CONNECT_DATA_DIR=str(data_dir),
-        CONNECT_ARGON2_TIME_COST="2",
-        CONNECT_ARGON2_MEMORY_KIB="19456",
-        CONNECT_ARGON2_PARALLELISM="1",
-        NO_COLOR="1",
-        COLUMNS="200",
-    )
-    env.update(extra)
-    return env
-
-
-def connect_kit(*args: str, data_dir: Path, cwd: Path | None = None, **extra_env: str) -> Run:
-    """Run ``connect-kit ARGS``; whatever happens, it must never print a traceback."""
-    result = subprocess.run(
-        [sys.executable, "-m", "connect_widgets.cli", *args],
-        env=kit_environment(data_dir, **extra_env),
-        cwd=cwd or data_dir.parent,  # a default data/var would land in the test's temp folder
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr, f"connect-kit {' '.join(args)} crashed:\n{result.stderr}"
-    assert "Traceback" not in result.stdout
-    return result
-
-
-def fields(stdout: str) -> dict[str, str]:
-    """``key: value`` lines of a command's output."""
-    return dict(line.split(": ", 1) for line in stdout.splitlines() if ": " in line)
-
-
-def one_error_line(result: Run) -> str:
-    """The single ``error:`` line a failed command prints on stderr."""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, f"expected one error line, got:\n{result.stderr}"
-    assert lines[0].startswith("error: ")
-    return lines[0]
-
-
-def query(data_dir: Path, sql: str, *params: object) -> list[tuple]:
-    connection = sqlite3.connect(data_dir / "connect.db")
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        connection.close()
-
-
-def execute(data_dir: Path, sql: str, *params: object) -> None:
-    connection = sqlite3.connect(data_dir / "connect.db")
-    try:
-        with connection:
-            connection.execute(sql, params)
-    finally:
-        connection.close()
-
-
-def message_headers(stdout: str) -> list[list[str]]:
-    """For each message the outbox printed: [date, time, 'UTC', channel, recipient, status]."""
-    return [line.split() for line in stdout.splitlines() if line and not line.startswith(" ")]
-
-
-def audit_rows(data_dir: Path, action: str) -> list[tuple]:
-    return query(
-        data_dir, "SELECT actor, user_id, outcome, detail FROM audit_events WHERE action = ? ORDER BY id", action
-    )
-
-
-def admin_id(data_dir: Path, email: str) -> int:
-    return query(data_dir, "SELECT id FROM admin_users WHERE email = ?", email)[0][0]
-
-
-# --- shared folders -----------------------------------------------------------------
+# --- folders ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -146,30 +52,23 @@ class AcmeFolder:
         return fields(self.acme.stdout)["password"]
 
 
-@pytest.fixture(scope="module")
-def empty_db(tmp_path_factory: pytest.TempPathFactory) -> InitialisedFolder:
+@pytest.fixture
+def empty_db(never_initialised: Path) -> InitialisedFolder:
     """A data folder where `init` ran twice and nothing else."""
-    data_dir = tmp_path_factory.mktemp("cli-empty") / "data"
-    first = connect_kit("init", data_dir=data_dir)
-    second = connect_kit("init", data_dir=data_dir)
-    return InitialisedFolder(data_dir, first, second)
-
-
-@pytest.fixture(scope="module")
-def accounts(tmp_path_factory: pytest.TempPathFactory) -> AcmeFolder:
-    """An initialised folder with ACME (welcome to it@acme.example) then GLOBEX (to its admin)."""
-    data_dir = tmp_path_factory.mktemp("cli-accounts") / "data"
-    assert connect_kit("init", data_dir=data_dir).returncode == 0
-    acme = connect_kit(*ACME_CREATE, data_dir=data_dir)
-    globex = connect_kit(*GLOBEX_CREATE, data_dir=data_dir)
-    assert acme.returncode == 0, acme.stderr
-    assert globex.returncode == 0, globex.stderr
-    return AcmeFolder(data_dir, acme, globex)
+    kit = Kit(never_initialised)
+    first = kit("init")
+    second = kit("init")
+    return InitialisedFolder(never_initialised, first, second)
 
 
 @pytest.fixture
-def never_initialised(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+def accounts(kit: Kit) -> AcmeFolder:
+    """An initialised folder with ACME (welcome to it@acme.example) then GLOBEX (to its admin)."""
+    acme = kit(*ACME_CREATE)
+    globex = kit(*GLOBEX_CREATE)
+    assert acme.returncode == 0, acme.stderr
+    assert globex.returncode == 0, globex.stderr
+    return AcmeFolder(kit.data_dir, acme, globex)
 
 
 # --- init ---------------------------------------------------------------------------
@@ -235,7 +134,7 @@ def test_the_plain_password_is_nowhere_in_the_data_folder(accounts: AcmeFolder) 
 
 def test_a_taken_account_code_is_one_error_line(accounts: AcmeFolder) -> None:
     """Creating ACME again (any case) exits 1 with one error line and creates nothing."""
-    run = connect_kit(
+    run = Kit(accounts.data_dir)(
         "create-account",
         "--code",
         "acme",
@@ -245,7 +144,6 @@ def test_a_taken_account_code_is_one_error_line(accounts: AcmeFolder) -> None:
         "other.example",
         "--admin",
         "bob",
-        data_dir=accounts.data_dir,
     )
     assert run.returncode == 1
     assert "ACME already exists" in one_error_line(run)
@@ -271,7 +169,7 @@ def test_bad_create_account_values_are_one_error_line_and_store_nothing(
     """Each unusable value exits 1 with an `error:` line that says what to fix."""
     values = {"--code": "NEWCO", "--company": "New Co", "--domain": "newco.example", "--admin": "sam"}
     values[option] = value
-    run = connect_kit("create-account", *[part for pair in values.items() for part in pair], data_dir=accounts.data_dir)
+    run = Kit(accounts.data_dir)("create-account", *[part for pair in values.items() for part in pair])
     assert run.returncode == 1
     assert complaint in one_error_line(run)
     assert "password" not in run.stdout
@@ -283,7 +181,7 @@ def test_bad_create_account_values_are_one_error_line_and_store_nothing(
 
 def test_outbox_lists_every_message_newest_first(accounts: AcmeFolder) -> None:
     """GLOBEX's welcome (sent second) comes before ACME's; bodies carry the URL, not the password."""
-    run = connect_kit("outbox", data_dir=accounts.data_dir)
+    run = Kit(accounts.data_dir)("outbox")
     assert run.returncode == 0, run.stderr
     headers = message_headers(run.stdout)
     assert [(h[3], h[4], h[5]) for h in headers] == [
@@ -297,7 +195,7 @@ def test_outbox_lists_every_message_newest_first(accounts: AcmeFolder) -> None:
 
 def test_outbox_to_a_recipient_shows_only_their_messages(accounts: AcmeFolder) -> None:
     """--to it@acme.example shows ACME's welcome and not GLOBEX's."""
-    run = connect_kit("outbox", "--to", "it@acme.example", data_dir=accounts.data_dir)
+    run = Kit(accounts.data_dir)("outbox", "--to", "it@acme.example")
     assert run.returncode == 0, run.stderr
     assert [h[4] for h in message_headers(run.stdout)] == ["it@acme.example"]
     assert "account=ACME" in run.stdout and "account=GLOBEX" not in run.stdout
@@ -305,7 +203,7 @@ def test_outbox_to_a_recipient_shows_only_their_messages(accounts: AcmeFolder) -
 
 def test_outbox_to_an_admin_address_finds_the_admins_messages(accounts: AcmeFolder) -> None:
     """--to the admin's Connect address (any case) finds mail sent to their contact mailbox."""
-    run = connect_kit("outbox", "--to", "Jane@ACME.mimecast.connect", data_dir=accounts.data_dir)
+    run = Kit(accounts.data_dir)("outbox", "--to", "Jane@ACME.mimecast.connect")
     assert run.returncode == 0, run.stderr
     assert [h[4] for h in message_headers(run.stdout)] == ["it@acme.example"]
     assert f"Log in as {ACME_ADMIN}" in run.stdout
@@ -313,21 +211,21 @@ def test_outbox_to_an_admin_address_finds_the_admins_messages(accounts: AcmeFold
 
 def test_outbox_last_limits_to_the_newest(accounts: AcmeFolder) -> None:
     """--last 1 shows only the newest message."""
-    run = connect_kit("outbox", "--last", "1", data_dir=accounts.data_dir)
+    run = Kit(accounts.data_dir)("outbox", "--last", "1")
     assert run.returncode == 0, run.stderr
     assert [h[4] for h in message_headers(run.stdout)] == [GLOBEX_ADMIN]
 
 
 def test_outbox_with_no_match_says_no_messages(accounts: AcmeFolder) -> None:
     """A filter that matches nothing says so instead of printing nothing."""
-    run = connect_kit("outbox", "--to", "nobody@example.com", data_dir=accounts.data_dir)
+    run = Kit(accounts.data_dir)("outbox", "--to", "nobody@example.com")
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "no messages to nobody@example.com"
 
 
 def test_outbox_of_an_empty_database_says_no_messages(empty_db: InitialisedFolder) -> None:
     """A freshly initialised database has an empty outbox."""
-    run = connect_kit("outbox", data_dir=empty_db.data_dir)
+    run = Kit(empty_db.data_dir)("outbox")
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "no messages"
 
@@ -346,7 +244,7 @@ def test_unlock_clears_the_lock_and_writes_an_audit_row(accounts: AcmeFolder) ->
     )
     audited_before = audit_rows(accounts.data_dir, "user_unlocked")
 
-    run = connect_kit("unlock", ACME_ADMIN, data_dir=accounts.data_dir)
+    run = Kit(accounts.data_dir)("unlock", ACME_ADMIN)
 
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == f"unlocked: {ACME_ADMIN}"
@@ -369,7 +267,7 @@ def test_reset_phone_forgets_the_phone_and_writes_an_audit_row(accounts: AcmeFol
     )
     audited_before = audit_rows(accounts.data_dir, "phone_reset")
 
-    run = connect_kit("reset-phone", ACME_ADMIN, data_dir=accounts.data_dir)
+    run = Kit(accounts.data_dir)("reset-phone", ACME_ADMIN)
 
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == f"phone reset: {ACME_ADMIN}"
@@ -383,7 +281,7 @@ def test_reset_phone_forgets_the_phone_and_writes_an_audit_row(accounts: AcmeFol
 def test_support_commands_refuse_an_unknown_admin(accounts: AcmeFolder, command: str, action: str) -> None:
     """An address no admin has exits 1 with one error line and no audit row."""
     audited_before = audit_rows(accounts.data_dir, action)
-    run = connect_kit(command, "bob@acme.mimecast.connect", data_dir=accounts.data_dir)
+    run = Kit(accounts.data_dir)(command, "bob@acme.mimecast.connect")
     assert run.returncode == 1
     assert "No admin has the address bob@acme.mimecast.connect" in one_error_line(run)
     assert run.stdout == ""
@@ -395,7 +293,7 @@ def test_support_commands_refuse_an_unknown_admin(accounts: AcmeFolder, command:
 
 def test_a_command_before_init_says_to_run_init(never_initialised: Path) -> None:
     """Using the kit before `init` exits 1 with one line telling the operator what to run."""
-    run = connect_kit("outbox", data_dir=never_initialised)
+    run = Kit(never_initialised)("outbox")
     assert run.returncode == 1
     assert "run: connect-kit init" in one_error_line(run)
     assert run.stdout == ""
@@ -412,7 +310,7 @@ def test_a_command_before_init_says_to_run_init(never_initialised: Path) -> None
 )
 def test_usage_mistakes_exit_2_with_a_usage_message(accounts: AcmeFolder, args: list[str]) -> None:
     """Missing options/arguments and out-of-range values are usage errors (exit 2), not crashes."""
-    run = connect_kit(*args, data_dir=accounts.data_dir)
+    run = Kit(accounts.data_dir)(*args)
     assert run.returncode == 2
     assert "Usage:" in run.stderr
     assert run.stdout == ""
@@ -420,7 +318,7 @@ def test_usage_mistakes_exit_2_with_a_usage_message(accounts: AcmeFolder, args: 
 
 def test_a_bad_environment_value_is_one_line_naming_the_variable(accounts: AcmeFolder) -> None:
     """CONNECT_HOLDING_SUFFIX='bad suffix' exits 2 with one stderr line naming the variable."""
-    run = connect_kit("outbox", data_dir=accounts.data_dir, CONNECT_HOLDING_SUFFIX="bad suffix")
+    run = Kit(accounts.data_dir)("outbox", CONNECT_HOLDING_SUFFIX="bad suffix")
     assert run.returncode == 2
     assert one_error_line(run).startswith("error: CONNECT_HOLDING_SUFFIX: ")
     assert run.stdout == ""
@@ -436,7 +334,7 @@ def test_a_data_file_that_is_not_a_database_is_one_error_line(tmp_path: Path) ->
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     (data_dir / "connect.db").write_bytes(b"this is a spreadsheet, not a database\n" * 200)
-    run = connect_kit("init", data_dir=data_dir)
+    run = Kit(data_dir)("init")
     assert run.returncode == 1
     assert "database" in one_error_line(run)
 
@@ -445,16 +343,14 @@ def test_a_data_folder_that_cannot_be_created_is_one_error_line(tmp_path: Path) 
     """CONNECT_DATA_DIR below a regular file cannot be created: reported in one line."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the data folder's parent should be")
-    run = connect_kit("init", data_dir=blocker / "data", cwd=tmp_path)
-    assert run.returncode in (1, 2)
+    run = Kit(blocker / "data")("init")
+    assert run.returncode == 1
     assert "not-a-folder" in one_error_line(run)
 
 
 def test_an_unusable_postgresql_url_is_one_error_line_without_the_password(tmp_path: Path) -> None:
     """A PostgreSQL URL that cannot be used (no driver, nothing listening) is one line, password hidden."""
-    run = connect_kit(
-        "init", data_dir=tmp_path / "data", CONNECT_DATABASE_URL="postgresql://kit:s3cretpw@127.0.0.1:1/connect"
-    )
-    assert run.returncode in (1, 2)
+    run = Kit(tmp_path / "data")("init", CONNECT_DATABASE_URL="postgresql://kit:s3cretpw@127.0.0.1:1/connect")
+    assert run.returncode == 1
     one_error_line(run)
     assert "s3cretpw" not in run.stderr + run.stdout

@@ -1,23 +1,21 @@
-"""`connect-kit outbox --failed` and `send-welcome`, with email on a real SMTP transport.
+"""`connect-kit outbox --failed` and `send-welcome`, with email on a real SMTP transport (in-process).
 
-One data folder for the module: ACME is created while its mail server is down (its
+A data folder per test: ACME is created while its mail server is down (its
 welcome fails), GLOBEX with the outbox transport (its welcome is stored as sent).
-Tests that add messages only add ones the others do not count.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import (
+from tests.cli.kit import (
     ACME_ADMIN,
     ACME_CREATE,
     GLOBEX_ADMIN,
     GLOBEX_CREATE,
-    connect_kit,
+    Kit,
     message_headers,
     one_error_line,
 )
@@ -36,21 +34,19 @@ def smtp_env(port: int) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Folder:
-    data_dir: Path
+    kit: Kit
     closed_port: int
     acme_stdout: str
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Folder:
-    data_dir = tmp_path_factory.mktemp("cli-failed") / "data"
-    assert connect_kit("init", data_dir=data_dir).returncode == 0
+@pytest.fixture
+def folder(kit: Kit) -> Folder:
     closed = free_port()  # nothing listens there: the mail server is down
-    acme = connect_kit(*ACME_CREATE, data_dir=data_dir, **smtp_env(closed))
+    acme = kit(*ACME_CREATE, **smtp_env(closed))
     assert acme.returncode == 0, acme.stderr
-    globex = connect_kit(*GLOBEX_CREATE, data_dir=data_dir)
+    globex = kit(*GLOBEX_CREATE)
     assert globex.returncode == 0, globex.stderr
-    return Folder(data_dir, closed, acme.stdout)
+    return Folder(kit, closed, acme.stdout)
 
 
 def refused(port: int) -> str:
@@ -66,7 +62,7 @@ def test_create_account_says_the_welcome_was_not_sent_and_how_to_send_it_again(f
 
 
 def test_outbox_failed_lists_only_failures_with_their_error(folder: Folder) -> None:
-    run = connect_kit("outbox", "--failed", data_dir=folder.data_dir)
+    run = folder.kit("outbox", "--failed")
     assert run.returncode == 0, run.stderr
     headers = message_headers(run.stdout)
     assert headers and all(h[5] == "failed" for h in headers)
@@ -77,7 +73,7 @@ def test_outbox_failed_lists_only_failures_with_their_error(folder: Folder) -> N
 
 
 def test_outbox_without_failed_still_lists_everything(folder: Folder) -> None:
-    run = connect_kit("outbox", data_dir=folder.data_dir)
+    run = folder.kit("outbox")
     assert run.returncode == 0, run.stderr
     statuses = {(h[4], h[5]) for h in message_headers(run.stdout)}
     assert {("it@acme.example", "failed"), (GLOBEX_ADMIN, "sent")} <= statuses
@@ -85,14 +81,14 @@ def test_outbox_without_failed_still_lists_everything(folder: Folder) -> None:
 
 
 def test_outbox_failed_combines_with_to(folder: Folder) -> None:
-    run = connect_kit("outbox", "--failed", "--to", GLOBEX_ADMIN, data_dir=folder.data_dir)
+    run = folder.kit("outbox", "--failed", "--to", GLOBEX_ADMIN)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == f"no failed messages to {GLOBEX_ADMIN}"
 
 
 def test_send_welcome_delivers_once_the_mail_server_is_up(folder: Folder) -> None:
     with smtp_server() as (mailbox, port):
-        run = connect_kit("send-welcome", ACME_ADMIN, data_dir=folder.data_dir, **smtp_env(port))
+        run = folder.kit("send-welcome", ACME_ADMIN, **smtp_env(port))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "welcome: sent to it@acme.example"
     [mail] = mailbox.to("it@acme.example")
@@ -100,13 +96,13 @@ def test_send_welcome_delivers_once_the_mail_server_is_up(folder: Folder) -> Non
 
 
 def test_send_welcome_to_a_server_that_is_still_down_exits_1(folder: Folder) -> None:
-    run = connect_kit("send-welcome", ACME_ADMIN, data_dir=folder.data_dir, **smtp_env(folder.closed_port))
+    run = folder.kit("send-welcome", ACME_ADMIN, **smtp_env(folder.closed_port))
     assert run.returncode == 1
     assert run.stdout.splitlines()[0] == f"welcome: NOT sent to it@acme.example: {refused(folder.closed_port)}"
 
 
 def test_send_welcome_to_an_unknown_admin_is_one_error_line(folder: Folder) -> None:
-    run = connect_kit("send-welcome", "bob@acme.mimecast.connect", data_dir=folder.data_dir)
+    run = folder.kit("send-welcome", "bob@acme.mimecast.connect")
     assert run.returncode == 1
     assert "No admin has the address bob@acme.mimecast.connect" in one_error_line(run)
 
@@ -124,6 +120,6 @@ def test_send_welcome_to_an_unknown_admin_is_one_error_line(folder: Folder) -> N
     ids=["smtp-without-host", "webhook-without-url", "unknown-security"],
 )
 def test_a_transport_without_its_server_is_one_line_naming_the_variable(folder: Folder, env, variable) -> None:
-    run = connect_kit("outbox", data_dir=folder.data_dir, **env)
+    run = folder.kit("outbox", **env)
     assert run.returncode == 2
     assert one_error_line(run).startswith(f"error: {variable}: ")

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.cli.test_cli import (
-    ACME_CREATE,
-    audit_rows,
-    connect_kit,
-    execute,
-    one_error_line,
-    query,
-)
+from tests.cli.kit import ACME_CREATE, Kit, audit_rows, execute, one_error_line, query
 
 
-def test_release_domain_removes_the_claim_audits_it_and_says_when_there_is_nothing(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    assert connect_kit("init", data_dir=data_dir).returncode == 0
-    assert connect_kit(*ACME_CREATE, data_dir=data_dir).returncode == 0
+def test_release_domain_removes_the_claim_audits_it_and_says_when_there_is_nothing(kit: Kit) -> None:
+    data_dir = kit.data_dir
+    assert kit(*ACME_CREATE).returncode == 0
     execute(
         data_dir,
         "INSERT INTO domains (account_id, name, verification_token, created_at) "
         "VALUES (1, 'eps.example', 'token', '2026-03-02 09:00:00.000000')",
     )
 
-    run = connect_kit("release-domain", "EPS.example", "--account", "acme", data_dir=data_dir)
+    run = kit("release-domain", "EPS.example", "--account", "acme")
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "released: eps.example (unverified claim of ACME)"
     assert query(data_dir, "SELECT count(*) FROM domains") == [(0,)]
@@ -32,7 +22,7 @@ def test_release_domain_removes_the_claim_audits_it_and_says_when_there_is_nothi
         ("support", None, "ok", "eps.example: unverified claim of ACME released")
     ]
 
-    again = connect_kit("release-domain", "eps.example", "--account", "ACME", data_dir=data_dir)
+    again = kit("release-domain", "eps.example", "--account", "ACME")
     assert again.returncode == 1
     assert one_error_line(again) == "error: ACME has no claim on eps.example: nothing to release."
     assert len(audit_rows(data_dir, "domain_released")) == 1

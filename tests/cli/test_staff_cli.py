@@ -1,8 +1,7 @@
 """`connect-kit add-staff`: a generated password printed once, or one typed twice, hidden.
 
-The --generate runs and the mistakes go through a real subprocess (as an operator
-runs them); the typed password goes through typer's CliRunner, which feeds the
-hidden prompts from ``input`` (a subprocess's hidden prompt would read the terminal).
+In-process: typer's CliRunner feeds the hidden prompts from ``input`` (a
+subprocess's hidden prompt would read the terminal).
 """
 
 from __future__ import annotations
@@ -11,28 +10,20 @@ from pathlib import Path
 
 import argon2
 import pytest
-from typer.testing import CliRunner
 
-from connect_widgets.cli.commands import app
 from connect_widgets.core.errors import PasswordRejected
+from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.staff.members import StaffCredentialsRefused, StaffDoor
 from connect_widgets.settings import Settings
-from tests.cli.test_cli import audit_rows, connect_kit, fields, one_error_line, query
+from tests.cli.kit import Kit, audit_rows, fields, one_error_line, query
 
 TYPED = "quartz meadow lantern 81"
 TEAM_URL = "http://127.0.0.1:8866/voila/render/connect_team.ipynb"
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("cli-staff") / "data"
-    assert connect_kit("init", data_dir=folder).returncode == 0
-    return folder
-
-
-@pytest.fixture(scope="module")
-def generated(data_dir: Path) -> dict[str, str]:
-    run = connect_kit("add-staff", "Priya Shah", "--generate", data_dir=data_dir)
+@pytest.fixture
+def generated(kit: Kit) -> dict[str, str]:
+    run = kit("add-staff", "Priya Shah", "--generate")
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""
     return fields(run.stdout)
@@ -54,23 +45,25 @@ def test_the_generated_password_matches_the_stored_argon2id_hash(data_dir: Path,
         assert generated["password"].encode() not in path.read_bytes()
 
 
-def test_a_taken_name_is_one_error_line_and_prints_no_password(data_dir: Path, generated: dict[str, str]) -> None:
-    run = connect_kit("add-staff", "priya shah", "--generate", data_dir=data_dir)
+def test_a_taken_name_is_one_error_line_and_prints_no_password(
+    kit: Kit, data_dir: Path, generated: dict[str, str]
+) -> None:
+    run = kit("add-staff", "priya shah", "--generate")
     assert run.returncode == 1
     assert "Priya Shah already exists" in one_error_line(run)
     assert run.stdout == ""
     assert query(data_dir, "SELECT count(*) FROM staff_members") == [(1,)]
 
 
-def test_an_unusable_name_is_one_error_line(data_dir: Path) -> None:
-    run = connect_kit("add-staff", "<script>", "--generate", data_dir=data_dir)
+def test_an_unusable_name_is_one_error_line(kit: Kit) -> None:
+    run = kit("add-staff", "<script>", "--generate")
     assert run.returncode == 1
     assert "staff name uses" in one_error_line(run)
     assert run.stdout == ""
 
 
-def test_before_init_it_says_to_run_init(tmp_path: Path) -> None:
-    run = connect_kit("add-staff", "Priya", "--generate", data_dir=tmp_path / "data")
+def test_before_init_it_says_to_run_init(never_initialised: Path) -> None:
+    run = Kit(never_initialised)("add-staff", "Priya", "--generate")
     assert run.returncode == 1
     assert "run: connect-kit init" in one_error_line(run)
 
@@ -79,53 +72,46 @@ def test_before_init_it_says_to_run_init(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def runner(settings: Settings) -> CliRunner:
-    """A CliRunner whose commands use the test's migrated database, with cheap argon2."""
-    return CliRunner(
-        env={
-            "CONNECT_DATA_DIR": str(settings.data_dir),
-            "CONNECT_ARGON2_TIME_COST": str(settings.argon2_time_cost),
-            "CONNECT_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
-            "CONNECT_ARGON2_PARALLELISM": str(settings.argon2_parallelism),
-        }
-    )
+def typed_kit(settings: Settings) -> Kit:
+    """``connect-kit`` on the test's migrated database (the ``services`` fixture's)."""
+    return Kit(settings.data_dir)
 
 
-def test_a_typed_password_is_asked_twice_never_echoed_and_logs_in(runner: CliRunner, services) -> None:
-    result = runner.invoke(app, ["add-staff", "Priya"], input=f"{TYPED}\n{TYPED}\n")
-    assert result.exit_code == 0, result.output
+def test_a_typed_password_is_asked_twice_never_echoed_and_logs_in(typed_kit: Kit, services: ConnectServices) -> None:
+    result = typed_kit("add-staff", "Priya", input=f"{TYPED}\n{TYPED}\n")
+    assert result.returncode == 0, result.stderr
     assert result.output.count("Password") == 1 and "Repeat for confirmation" in result.output
     assert TYPED not in result.output and "password:" not in result.output
-    assert fields(result.output)["staff"] == "Priya"
+    assert fields(result.stdout)["staff"] == "Priya"
     assert StaffDoor(services).log_in(name="Priya", password=TYPED).name == "Priya"
 
 
-def test_a_confirmation_that_differs_is_asked_again(runner: CliRunner, services) -> None:
+def test_a_confirmation_that_differs_is_asked_again(typed_kit: Kit, services: ConnectServices) -> None:
     typed = f"{TYPED}\nsomething else entirely\n{TYPED}\n{TYPED}\n"
-    result = runner.invoke(app, ["add-staff", "Priya"], input=typed)
-    assert result.exit_code == 0, result.output
+    result = typed_kit("add-staff", "Priya", input=typed)
+    assert result.returncode == 0, result.stderr
     assert "do not match" in result.output
     assert StaffDoor(services).log_in(name="Priya", password=TYPED).name == "Priya"
 
 
-def test_a_weak_typed_password_is_refused_and_nothing_is_stored(runner: CliRunner, services) -> None:
-    result = runner.invoke(app, ["add-staff", "Priya"], input="password1234\npassword1234\n")
-    assert result.exit_code == 1
-    assert isinstance(result.exception, PasswordRejected)  # main() prints it as one error: line
-    assert "password1234" not in str(result.exception)
+def test_a_weak_typed_password_is_refused_and_nothing_is_stored(typed_kit: Kit, services: ConnectServices) -> None:
+    result = typed_kit("add-staff", "Priya", input="password1234\npassword1234\n")
+    assert result.returncode == 1
+    assert isinstance(result.error, PasswordRejected)  # main() prints it as one error: line
+    assert "password1234" not in str(result.error) and "password1234" not in one_error_line(result)
     with pytest.raises(StaffCredentialsRefused):
         StaffDoor(services).log_in(name="Priya", password="password1234")
 
 
-def test_a_bad_name_is_refused_before_the_password_is_asked_for(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["add-staff", "x"], input=f"{TYPED}\n{TYPED}\n")
-    assert result.exit_code == 1
+def test_a_bad_name_is_refused_before_the_password_is_asked_for(typed_kit: Kit) -> None:
+    result = typed_kit("add-staff", "x", input=f"{TYPED}\n{TYPED}\n")
+    assert result.returncode == 1
     assert "Password" not in result.output
 
 
-def test_a_taken_name_is_refused_before_the_password_is_asked_for(runner: CliRunner, services) -> None:
-    first = runner.invoke(app, ["add-staff", "Priya"], input=f"{TYPED}\n{TYPED}\n")
-    assert first.exit_code == 0, first.output
-    again = runner.invoke(app, ["add-staff", "PRIYA"], input=f"{TYPED}\n{TYPED}\n")
-    assert again.exit_code == 1 and "Password" not in again.output
-    assert "already exists" in str(again.exception)
+def test_a_taken_name_is_refused_before_the_password_is_asked_for(typed_kit: Kit, services: ConnectServices) -> None:
+    first = typed_kit("add-staff", "Priya", input=f"{TYPED}\n{TYPED}\n")
+    assert first.returncode == 0, first.stderr
+    again = typed_kit("add-staff", "PRIYA", input=f"{TYPED}\n{TYPED}\n")
+    assert again.returncode == 1 and "Password" not in again.output
+    assert "already exists" in str(again.error)
