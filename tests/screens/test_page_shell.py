@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import event
@@ -148,6 +150,20 @@ def test_the_trainer_redraw_takes_no_write_lock_while_no_code_died(trainer, serv
     assert write_locks == []  # nothing left to blank
 
 
+T = TypeVar("T")
+
+
+def in_own_thread(work: Callable[[], T]) -> T:
+    """Run ``work`` on a thread of its own, so that its event loop (or the lack of one) is its own.
+
+    Playwright's sync API, once a browser test has started it, leaves its event loop
+    marked as running on the main thread for the rest of the session; a kernel's loop,
+    or no loop at all, is modelled on a fresh thread instead.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
 def test_the_trainer_redraws_on_a_page_poll_until_the_page_closes(trainer):
     async def in_a_kernel() -> tuple[bool, bool]:
         page = TrainerConsole(trainer.services)
@@ -155,12 +171,13 @@ def test_the_trainer_redraws_on_a_page_poll_until_the_page_closes(trainer):
         page.close()
         return started, page.poll.running
 
-    assert trainer.poll.running is False  # no event loop outside a kernel: nothing is scheduled
-    assert asyncio.run(in_a_kernel()) == (True, False)
+    outside = in_own_thread(lambda: TrainerConsole(trainer.services))
+    assert outside.poll.running is False  # no event loop outside a kernel: nothing is scheduled
+    assert in_own_thread(lambda: asyncio.run(in_a_kernel())) == (True, False)
 
 
 def test_the_resend_countdown_is_a_page_poll_that_stops_when_the_wait_is_over(app, account, clock):
-    screen = reach_first_passcode(app, account)
+    screen = in_own_thread(lambda: reach_first_passcode(app, account))  # outside a kernel: no poll yet
 
     async def in_a_kernel() -> list[tuple[str, bool]]:
         seen = []
@@ -177,7 +194,7 @@ def test_the_resend_countdown_is_a_page_poll_that_stops_when_the_wait_is_over(ap
         seen.append((screen.resend_button.description, screen.countdown.running))
         return seen
 
-    assert asyncio.run(in_a_kernel()) == [
+    assert in_own_thread(lambda: asyncio.run(in_a_kernel())) == [
         ("Resend code in 30 s", True),
         ("Resend code in 1 s", True),
         ("Resend code", False),
