@@ -21,10 +21,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
-from connect_widgets.core.auth.passcodes import blank_dead_codes
+from connect_widgets.core.auth.passcodes import blank_dead_codes, has_dead_codes
+from connect_widgets.core.delivery.outbox import StoredMessage
 from connect_widgets.core.errors import StorageUnavailable
 from connect_widgets.core.services import ConnectServices
-from connect_widgets.store.models import Account, AdminUser, Message, Passcode
+from connect_widgets.store.models import Account, AdminUser, Message
 
 log = logging.getLogger(__name__)
 
@@ -40,22 +41,11 @@ class DemoAccountChoice:
 
 
 @dataclass(frozen=True)
-class DemoMessage:
-    """One SMS or email as the demo phone and inbox show it."""
-
-    recipient: str
-    subject: str | None
-    body: str
-    status: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
 class DemoDevices:
     """What a demo account's phone and inbox hold: the newest texts and mails, newest first."""
 
-    texts: tuple[DemoMessage, ...]
-    mails: tuple[DemoMessage, ...]
+    texts: tuple[StoredMessage, ...]
+    mails: tuple[StoredMessage, ...]
 
 
 @dataclass(frozen=True)
@@ -82,7 +72,7 @@ def demo_devices(services: ConnectServices, code: str, *, shown: int = SHOWN_MES
     now = services.clock.now()
     with services.transaction() as db:
         admins = _demo_admins(db, code)
-        dead = admins is not None and _any_dead_code(db, admins.user_ids, now=now)
+        dead = admins is not None and has_dead_codes(db, user_ids=admins.user_ids, now=now)
     if admins is None:
         return None
     if dead:
@@ -108,7 +98,7 @@ def demo_devices(services: ConnectServices, code: str, *, shown: int = SHOWN_MES
             .order_by(col(Message.id).desc())
             .limit(shown)
         ).all()
-        return DemoDevices(texts=tuple(_shown(m) for m in texts), mails=tuple(_shown(m) for m in mails))
+        return DemoDevices(texts=tuple(map(StoredMessage.of, texts)), mails=tuple(map(StoredMessage.of, mails)))
 
 
 def _demo_admins(db: Session, code: str) -> _DemoAdmins | None:
@@ -120,34 +110,4 @@ def _demo_admins(db: Session, code: str) -> _DemoAdmins | None:
         user_ids=tuple(a.id for a in admins if a.id is not None),
         addresses=tuple([a.email for a in admins] + [a.contact_email for a in admins if a.contact_email]),
         since=account.created_at,
-    )
-
-
-def _any_dead_code(db: Session, user_ids: tuple[int, ...], *, now: datetime) -> bool:
-    """Whether a stored SMS still shows a code that is no longer live (what ``blank_dead_codes`` blanks)."""
-    if not user_ids:
-        return False
-    found = db.exec(
-        select(Passcode.id)
-        .where(
-            col(Passcode.user_id).in_(user_ids),
-            col(Passcode.message_id).is_not(None),
-            or_(
-                col(Passcode.used_at).is_not(None),
-                col(Passcode.revoked_at).is_not(None),
-                col(Passcode.expires_at) <= now,
-            ),
-        )
-        .limit(1)
-    ).first()
-    return found is not None
-
-
-def _shown(message: Message) -> DemoMessage:
-    return DemoMessage(
-        recipient=message.recipient,
-        subject=message.subject,
-        body=message.body,
-        status=message.status,
-        created_at=message.created_at,
     )

@@ -23,12 +23,13 @@ import ipywidgets as widgets
 
 from connect_widgets.core.auth.limits import SEND_WINDOW
 from connect_widgets.core.clock import Clock, spoken
+from connect_widgets.core.delivery.outbox import StoredMessage
 from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.core.tasks.catalogue import data_file
 from connect_widgets.demo.dns import published_accounts, set_published
 from connect_widgets.demo.stages import STAGES, clear_passcode_limits, reset_demo_account, seed_demo_accounts
-from connect_widgets.demo.trainer_feed import DemoMessage, demo_accounts, demo_devices
+from connect_widgets.demo.trainer_feed import demo_accounts, demo_devices
 from connect_widgets.kernel_log import keep_kernel_log_on_server
 from connect_widgets.pages.shell import PageShell, page_query_string
 from connect_widgets.screens.kit import primary_button
@@ -276,7 +277,7 @@ def _row(*children: widgets.Widget) -> widgets.HBox:
     return row
 
 
-def _mail(message: DemoMessage) -> str:
+def _mail(message: StoredMessage) -> str:
     """One email of the demo inbox: subject, addressee, time, then the text (wrapped in the box)."""
     body = message.body if len(message.body) <= MAIL_CHARACTERS else message.body[:MAIL_CHARACTERS] + "…"
     return (

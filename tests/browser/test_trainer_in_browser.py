@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from connect_widgets.core.clock import FrozenClock
-from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
+from connect_widgets.core.delivery.message import Channel, OutgoingMessage
 from connect_widgets.demo.stages import load_demo_accounts, seed_demo_accounts
 from connect_widgets.store.models import AdminUser
 from tests.browser.conftest import RunningServer, shoot

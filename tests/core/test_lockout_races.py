@@ -17,7 +17,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from connect_widgets.core.auth.flow import LoginFlow
-from connect_widgets.core.auth.lockout import MAX_FAILED_LOGINS, lock_duration
+from connect_widgets.core.auth.limits import MAX_FAILED_LOGINS
+from connect_widgets.core.auth.lockout import lock_duration
 from connect_widgets.core.errors import InvalidCredentials
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.staff.members import (

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
-from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
+from connect_widgets.core.delivery.message import Channel, OutgoingMessage
 from connect_widgets.core.services import build_services
 from connect_widgets.pages.trainer import TrainerConsole, load_presenter_notes
 from connect_widgets.store.engine import new_session

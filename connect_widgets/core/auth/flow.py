@@ -42,6 +42,7 @@ import math
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -49,19 +50,13 @@ from typing import Any
 from sqlmodel import Session, select
 
 from connect_widgets.core.accounts.create import REGION_PHONE_COUNTRY
-from connect_widgets.core.adapters.ldap import DirectoryError, DirectoryLoginRefused
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.adapters.ldap import DirectoryConnection, DirectoryError, DirectoryLoginRefused
+from connect_widgets.core.audit import AuditAction, record_admin_event, record_event
 from connect_widgets.core.auth import notices
 from connect_widgets.core.auth.addresses import parse_connect_address
 from connect_widgets.core.auth.handoffs import Handoff, issue_handoff, redeem_handoff, revoke_handoffs
-from connect_widgets.core.auth.limits import TEMPORARY_PASSWORD_LIFETIME
-from connect_widgets.core.auth.lockout import (  # noqa: F401 - lock_duration and MAX_FAILED_LOGINS are read from here
-    ADMIN_LOCKOUT,
-    MAX_FAILED_LOGINS,
-    Lock,
-    check_reserved,
-    lock_duration,
-)
+from connect_widgets.core.auth.limits import MAX_FAILED_LOGINS, TEMPORARY_PASSWORD_LIFETIME
+from connect_widgets.core.auth.lockout import ADMIN_LOCKOUT, Candidate, Lock, PasswordTry, Settlement, try_password
 from connect_widgets.core.auth.passcodes import (
     RESEND_AFTER,
     CodeSent,
@@ -77,7 +72,6 @@ from connect_widgets.core.auth.passcodes import (
     verify_passcode,
 )
 from connect_widgets.core.auth.passwords import (
-    MAX_LENGTH,
     PolicyCheck,
     enforce_password_policy,
     read_password,
@@ -126,6 +120,20 @@ class AuthMethod(StrEnum):
     DOMAIN = "domain"
 
 
+@dataclass(frozen=True)
+class _DomainCandidate(Candidate):
+    """Who tries a Domain password, as step 1 of :func:`try_password` read it.
+
+    ``row_id`` is set only for a known admin whose account uses Domain; ``user`` is
+    the admin of the typed address whatever the account (for the audit), and
+    ``connection`` the account's directory when it uses Domain.
+    """
+
+    user: AdminUser | None = field(default=None, repr=False)
+    connection: DirectoryConnection | None = field(default=None, repr=False)
+    own_logon: bool = False  # the logon typed is the one recorded for this admin
+
+
 class LoginFlow:
     """One admin's way through the login, held in the page's kernel.
 
@@ -165,33 +173,26 @@ class LoginFlow:
             log.info("refused an out-of-order call at step %s", self.step.value)
             raise StepOutOfOrder()
 
+    def _typed_user(self, db: Session) -> AdminUser | None:
+        """The admin of the address typed at step 1, if there is one."""
+        return db.get(AdminUser, self._user_id) if self._user_id is not None else None
+
     def _user(self, db: Session) -> AdminUser:
-        user = db.get(AdminUser, self._user_id) if self._user_id is not None else None
+        user = self._typed_user(db)
         if user is None:  # removed while the page was open
             self._reset_state()
             raise StepOutOfOrder()
         return user
 
     def _audit(
-        self,
-        db: Session,
-        action: AuditAction,
-        *,
-        user: AdminUser | None = None,
-        outcome: str = "ok",
-        detail: str = "",
-        actor: str | None = None,
+        self, db: Session, action: AuditAction, *, user: AdminUser | None = None, outcome: str = "ok", detail: str = ""
     ) -> None:
-        record_event(
-            db,
-            action=action,
-            outcome=outcome,
-            now=self._services.clock.now(),
-            actor=actor or self.email or "anonymous",
-            account_id=user.account_id if user else None,
-            user_id=user.id if user else None,
-            detail=detail,
-        )
+        """An audit row by ``user``, or by the address typed (``anonymous`` before one is) when no admin has it."""
+        now = self._services.clock.now()
+        if user is not None:
+            record_admin_event(db, user, action, now=now, outcome=outcome, detail=detail)
+        else:
+            record_event(db, action=action, now=now, actor=self.email or "anonymous", outcome=outcome, detail=detail)
 
     @property
     def needs_phone_enrolment(self) -> bool:
@@ -274,24 +275,9 @@ class LoginFlow:
         if self.method is AuthMethod.DOMAIN:
             return self._domain_password(logon, password)
         services, now = self._services, self._services.clock.now()
-        hasher = services.hasher
+        tried = try_password(services, ADMIN_LOCKOUT, lambda db: Candidate.of(self._typed_user(db)), password, now=now)
         with services.transaction(immediate=True) as db:
-            user = db.get(AdminUser, self._user_id) if self._user_id is not None else None
-            user_id = user.id if user is not None else None
-            password_hash = user.password_hash if user is not None else ""
-            attempt = ADMIN_LOCKOUT.reserve(db, user_id, now=now) if user_id is not None else None
-        correct, rehashed = check_reserved(hasher, attempt, password_hash, password)  # no transaction held
-        with services.transaction(immediate=True) as db:
-            user = db.get(AdminUser, user_id) if user_id is not None else None
-            if user is None:
-                self._audit(db, AuditAction.LOGIN_FAILED, outcome="refused", detail="unknown address")
-                raise InvalidCredentials()
-            if not correct or not ADMIN_LOCKOUT.accept(db, user.id, now=now):  # type: ignore[arg-type]
-                self._count_failure(db, user, attempt if not correct else None, now)
-                raise InvalidCredentials()
-            if rehashed is not None:
-                user.password_hash = rehashed
-                db.add(user)
+            user = self._settle_login(db, tried, now, unknown="unknown address")
             if user.must_change_password and now - user.password_set_at > TEMPORARY_PASSWORD_LIFETIME:
                 self._audit(db, AuditAction.TEMPORARY_PASSWORD_EXPIRED, user=user, outcome="refused")
                 raise TemporaryPasswordExpired()
@@ -326,109 +312,103 @@ class LoginFlow:
         services, now = self._services, self._services.clock.now()
         directory = services.directory
         typed = read_text(logon, field="logon", label="domain logon", max_length=256)
-        with services.transaction(immediate=True) as db:
-            user = db.get(AdminUser, self._user_id) if self._user_id is not None else None
+
+        def read(db: Session) -> _DomainCandidate:
+            user = self._typed_user(db)
             if user is not None:
                 account = db.get(Account, user.account_id)
             else:
                 account = db.exec(select(Account).where(Account.code == self._account_code)).first()
-            domain = account is not None and account.auth_mode == AuthMethod.DOMAIN
-            connection = None
-            if account is not None and domain:
-                connection = directory.connection_for(db, account.id)  # type: ignore[arg-type]
-                if connection is None:  # the whole account's state: it says nothing about the address
-                    self._audit(
-                        db,
-                        AuditAction.DIRECTORY_UNAVAILABLE,
-                        user=user,
-                        outcome="refused",
-                        detail="no directory connection saved",
-                    )
-                    raise DirectoryUnavailable()
-            user_id = user.id if user is not None and domain else None
-            own_logon = bool(
-                user is not None
-                and user_id is not None
-                and user.directory_logon
-                and user.directory_logon.casefold() == typed.casefold()
-            )
-            attempt = ADMIN_LOCKOUT.reserve(db, user_id, now=now) if user_id is not None else None
-        # No transaction is held over argon2 or the network.
-        services.hasher.burn_time(password[:MAX_LENGTH])
-        correct = False
-        try:
-            if connection is not None and attempt is not None and own_logon:
-                directory.authenticate(connection, logon=typed, password=password)
-                correct = True
-            elif connection is not None:
-                directory.pretend_login(connection)
-        except (DirectoryLoginRefused, InvalidInput):
-            correct = False
-        except DirectoryError as failed:  # did not answer, or its saved connection no longer works
-            with services.transaction(immediate=True) as db:
-                if user_id is not None and attempt is not None:
-                    ADMIN_LOCKOUT.release(db, user_id)  # nothing was checked: nothing counts
+            if account is None or account.auth_mode != AuthMethod.DOMAIN:
+                return _DomainCandidate(None, user=user)
+            connection = directory.connection_for(db, account.id)  # type: ignore[arg-type]
+            if connection is None:  # the whole account's state: it says nothing about the address
                 self._audit(
                     db,
                     AuditAction.DIRECTORY_UNAVAILABLE,
                     user=user,
-                    outcome="failed",
-                    detail=f"{connection.url if connection else ''} ({failed.code})",
-                )
-            raise DirectoryUnavailable() from None
-        with services.transaction(immediate=True) as db:
-            user = db.get(AdminUser, user_id) if user_id is not None else None
-            if user is None:
-                self._audit(
-                    db,
-                    AuditAction.LOGIN_FAILED,
-                    user=db.get(AdminUser, self._user_id or 0),
                     outcome="refused",
-                    detail="domain: unknown address",
+                    detail="no directory connection saved",
                 )
-                raise InvalidCredentials()
-            if not correct or not ADMIN_LOCKOUT.accept(db, user.id, now=now):  # type: ignore[arg-type]
-                how = "domain password refused by the directory" if own_logon else "domain logon not this admin's"
-                self._count_failure(db, user, attempt if not correct else None, now, how=how)
-                raise InvalidCredentials()
+                raise DirectoryUnavailable()
+            if user is None:
+                return _DomainCandidate(None, connection=connection)
+            recorded = user.directory_logon
+            own = bool(recorded and recorded.casefold() == typed.casefold())
+            return _DomainCandidate(user.id, user=user, connection=connection, own_logon=own)
+
+        def ask_directory(candidate: _DomainCandidate, attempt: int | None) -> bool:
+            connection = candidate.connection
+            try:
+                if connection is not None and attempt is not None and candidate.own_logon:
+                    directory.authenticate(connection, logon=typed, password=password)
+                    return True
+                if connection is not None:
+                    directory.pretend_login(connection)
+            except (DirectoryLoginRefused, InvalidInput):
+                pass
+            except DirectoryError as failed:  # did not answer, or its saved connection no longer works
+                with services.transaction(immediate=True) as db:
+                    if candidate.row_id is not None and attempt is not None:
+                        ADMIN_LOCKOUT.release(db, candidate.row_id)  # nothing was checked: nothing counts
+                    self._audit(
+                        db,
+                        AuditAction.DIRECTORY_UNAVAILABLE,
+                        user=candidate.user,
+                        outcome="failed",
+                        detail=f"{connection.url if connection else ''} ({failed.code})",
+                    )
+                raise DirectoryUnavailable() from None
+            return False
+
+        tried = try_password(services, ADMIN_LOCKOUT, read, password, now=now, check=ask_directory)
+        how = (
+            "domain password refused by the directory" if tried.candidate.own_logon else "domain logon not this admin's"
+        )
+        with services.transaction(immediate=True) as db:
+            user = self._settle_login(db, tried, now, unknown="domain: unknown address", how=how)
             self._audit(db, AuditAction.PASSWORD_ACCEPTED, user=user, detail="domain")
             phone = saved_phone(db, user_id=user.id)  # type: ignore[arg-type]
         return self._after_password(phone is None)
 
-    def _count_failure(
+    def _settle_login(
+        self, db: Session, tried: PasswordTry[Any], now: datetime, *, unknown: str, how: str = "wrong password"
+    ) -> AdminUser:
+        """Step 3 of a login password's try (:meth:`Lockout.settle`): the admin it lets in.
+
+        Raises:
+            InvalidCredentials: nobody tried (audited as ``unknown``), or the try was
+                refused; it was counted, and the lock it set is audited too.
+        """
+        user = ADMIN_LOCKOUT.reread(db, tried)
+        if user is None:
+            self._audit(db, AuditAction.LOGIN_FAILED, user=self._typed_user(db), outcome="refused", detail=unknown)
+            raise InvalidCredentials()
+        settled = ADMIN_LOCKOUT.settle(db, user, tried, now=now)
+        if not settled.accepted:
+            self._refused(db, user, settled, how=how)
+            raise InvalidCredentials()
+        return user
+
+    def _refused(
         self,
         db: Session,
         user: AdminUser,
-        attempt: int | None,
-        now: datetime,
+        settled: Settlement,
         *,
-        how: str = "wrong password",
+        how: str,
         action: AuditAction = AuditAction.LOGIN_FAILED,
-    ) -> Lock | None:
-        """Record a refused password whose try was counted by :meth:`Lockout.reserve`.
-
-        Args:
-            attempt: the try's number in the run of failures, or ``None`` when it was
-                refused unchecked (locked, or five tries already counted).
-
-        Returns:
-            The lock, when this refusal set it (the 5th in a row, or a refused try
-            that found five failures counted and no lock).
-        """
-        detail = "account locked" if attempt is None else f"{how} ({attempt} in a row)"
-        self._audit(db, action, user=user, outcome="refused", detail=detail)
-        if attempt is not None and attempt < MAX_FAILED_LOGINS:
-            return None
-        lock = ADMIN_LOCKOUT.lock_if_due(db, user.id, now=now)  # type: ignore[arg-type]
-        if lock is not None:
+    ) -> None:
+        """Audit a refused password (:meth:`Lockout.settle`) and the lock it set, if it set one."""
+        self._audit(db, action, user=user, outcome="refused", detail=settled.refusal(how))
+        if settled.lock is not None:
             self._audit(
                 db,
                 AuditAction.ACCOUNT_LOCKED,
                 user=user,
                 outcome="locked",
-                detail=f"locked for {lock.minutes} minutes (lock {lock.number})",
+                detail=f"locked for {settled.lock.minutes} minutes (lock {settled.lock.number})",
             )
-        return lock
 
     # -- 4. phone enrolment -------------------------------------------------------
 
@@ -685,14 +665,7 @@ class LoginFlow:
                 elif saved_phone(db, user_id=user.id) is None:  # type: ignore[arg-type]
                     refused = "no phone saved"
             if refused is not None:
-                self._audit(
-                    db,
-                    AuditAction.HANDOFF_REFUSED,
-                    user=user,
-                    outcome="refused",
-                    detail=refused,
-                    actor=user.email if user else None,
-                )
+                self._audit(db, AuditAction.HANDOFF_REFUSED, user=user, outcome="refused", detail=refused)
                 raise HandoffRefused()
             assert user is not None
             account = db.get(Account, user.account_id)
@@ -753,25 +726,21 @@ class LoginFlow:
         services = self._services
         hasher, now = services.hasher, services.clock.now()
         current_text = read_password(current, field="current_password", label="current password")
-        with services.transaction(immediate=True) as db:
-            user = self._session_user(db)
-            user_id, current_hash = user.id, user.password_hash
-            attempt = ADMIN_LOCKOUT.reserve(db, user_id, now=now)  # type: ignore[arg-type]
-        correct, _ = check_reserved(hasher, attempt, current_hash, current_text)  # no transaction held
-        lock, signed_out = None, False
+        tried = try_password(
+            services, ADMIN_LOCKOUT, lambda db: Candidate.of(self._session_user(db)), current_text, now=now
+        )
+        current_hash = tried.candidate.password_hash
         with services.transaction(immediate=True) as db:
             user = self._user(db)
-            if not correct or not ADMIN_LOCKOUT.accept(db, user_id, now=now):  # type: ignore[arg-type]
-                counted = None if correct else attempt  # None: refused unchecked, the account is locked
-                lock = self._count_failure(
-                    db, user, counted, now, how="current password wrong", action=AuditAction.PASSWORD_CHANGE_REFUSED
-                )
-                if counted is not None and lock is None:
+            settled = ADMIN_LOCKOUT.settle(db, user, tried, now=now)
+            if not settled.accepted:
+                how = "current password wrong"
+                self._refused(db, user, settled, how=how, action=AuditAction.PASSWORD_CHANGE_REFUSED)
+                if settled.counted is not None and settled.lock is None:
                     raise CurrentPasswordWrong()
-                signed_out = True
-        if signed_out:  # locked: the session ends with the lock
+        if not settled.accepted:  # locked: the session ends with the lock
             self.log_out()
-            raise SignedOutByLock(self._signed_out_by_lock(lock))
+            raise SignedOutByLock(self._signed_out_by_lock(settled.lock))
         try:
             password = enforce_password_policy(
                 new,
@@ -827,7 +796,7 @@ class LoginFlow:
         """End the session and go back to the email page."""
         if self._token is not None:
             with self._services.transaction() as db:
-                user = db.get(AdminUser, self._user_id) if self._user_id is not None else None
+                user = self._typed_user(db)
                 now = self._services.clock.now()
                 end_session(db, token=self._token, now=now)
                 if user is not None:  # the console's links stop working with the session

@@ -20,7 +20,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
@@ -37,6 +37,15 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def _live(now: datetime) -> tuple[Any, ...]:
+    """SQL conditions on ``ConsoleHandoff``: a link not used, not revoked and not expired."""
+    return (
+        col(ConsoleHandoff.used_at).is_(None),
+        col(ConsoleHandoff.revoked_at).is_(None),
+        col(ConsoleHandoff.expires_at) > now,
+    )
 
 
 def well_formed(token: object) -> TypeGuard[str]:
@@ -84,21 +93,8 @@ def redeem_handoff(db: Session, *, token: object, now: datetime) -> Redemption:
     if not well_formed(token):
         return Redemption(user_id=None, refused="malformed")
     digest = _digest(token)
-    won = (
-        rows_matched(
-            db.execute(
-                update(ConsoleHandoff)
-                .where(
-                    col(ConsoleHandoff.token_hash) == digest,
-                    col(ConsoleHandoff.used_at).is_(None),
-                    col(ConsoleHandoff.revoked_at).is_(None),
-                    col(ConsoleHandoff.expires_at) > now,
-                )
-                .values(used_at=now)
-            )
-        )
-        == 1
-    )
+    used_up = update(ConsoleHandoff).where(col(ConsoleHandoff.token_hash) == digest, *_live(now)).values(used_at=now)
+    won = rows_matched(db.execute(used_up)) == 1
     row = db.exec(select(ConsoleHandoff).where(ConsoleHandoff.token_hash == digest)).first()
     if row is None:
         return Redemption(user_id=None, refused="unknown")
@@ -115,15 +111,5 @@ def redeem_handoff(db: Session, *, token: object, now: datetime) -> Redemption:
 
 def revoke_handoffs(db: Session, *, user_id: int, now: datetime) -> int:
     """Stop every live link of ``user_id`` (the admin logged out); returns how many."""
-    return rows_matched(
-        db.execute(
-            update(ConsoleHandoff)
-            .where(
-                col(ConsoleHandoff.user_id) == user_id,
-                col(ConsoleHandoff.used_at).is_(None),
-                col(ConsoleHandoff.revoked_at).is_(None),
-                col(ConsoleHandoff.expires_at) > now,
-            )
-            .values(revoked_at=now)
-        )
-    )
+    revoked = update(ConsoleHandoff).where(col(ConsoleHandoff.user_id) == user_id, *_live(now)).values(revoked_at=now)
+    return rows_matched(db.execute(revoked))

@@ -41,8 +41,7 @@ from sqlmodel import Session, col, select
 
 from connect_widgets.core.adapters.secretbox import SecretBox
 from connect_widgets.core.audit import AuditAction, record_admin_event, record_event
-from connect_widgets.core.auth.limits import SEND_WINDOW as SEND_WINDOW  # the rules' numbers, read from here too
-from connect_widgets.core.auth.limits import SENDS_PER_WINDOW as SENDS_PER_WINDOW
+from connect_widgets.core.auth.limits import SEND_WINDOW, SENDS_PER_WINDOW
 from connect_widgets.core.auth.phones import number_ending
 from connect_widgets.core.clock import spoken
 from connect_widgets.core.delivery.message import Channel, OutgoingMessage, blank_codes
@@ -300,6 +299,27 @@ def deliver_passcode(services: ConnectServices, issued: IssuedCode, *, now: date
     )
 
 
+def _dead_codes_shown(user_ids: list[int], now: datetime) -> tuple[Any, ...]:
+    """SQL conditions on ``Passcode``: a code of these users, no longer live, whose SMS still shows it."""
+    return (
+        col(Passcode.user_id).in_(user_ids),
+        col(Passcode.message_id).is_not(None),
+        or_(
+            col(Passcode.used_at).is_not(None),
+            col(Passcode.revoked_at).is_not(None),
+            col(Passcode.expires_at) <= now,
+        ),
+    )
+
+
+def has_dead_codes(db: Session, *, user_ids: Iterable[int], now: datetime) -> bool:
+    """Whether :func:`blank_dead_codes` would find anything: a plain read, no write lock needed."""
+    ids = list(user_ids)
+    if not ids:
+        return False
+    return db.exec(select(Passcode.id).where(*_dead_codes_shown(ids, now)).limit(1)).first() is not None
+
+
 def blank_dead_codes(db: Session, *, user_ids: Iterable[int], now: datetime) -> int:
     """Blank the digits of every stored SMS whose code is no longer live; returns how many.
 
@@ -312,14 +332,7 @@ def blank_dead_codes(db: Session, *, user_ids: Iterable[int], now: datetime) -> 
     dead = db.exec(
         select(Passcode.id, Message.id, Message.body)
         .join(Message, col(Message.id) == col(Passcode.message_id))
-        .where(
-            col(Passcode.user_id).in_(ids),
-            or_(
-                col(Passcode.used_at).is_not(None),
-                col(Passcode.revoked_at).is_not(None),
-                col(Passcode.expires_at) <= now,
-            ),
-        )
+        .where(*_dead_codes_shown(ids, now))
     ).all()
     for _passcode_id, message_id, body in dead:
         db.exec(

@@ -27,16 +27,7 @@ from connect_widgets.core.errors import DeliveryFailed
 from connect_widgets.settings import Settings
 from connect_widgets.store.models import Message
 
-# The message types are read from here by callers that only send (they live in .message).
-__all__ = [
-    "Channel",
-    "Courier",
-    "OutboxTransport",
-    "OutgoingMessage",
-    "Transport",
-    "blank_codes",
-    "build_courier",
-]
+__all__ = ["Courier", "OutboxTransport", "build_courier"]
 
 log = logging.getLogger(__name__)
 

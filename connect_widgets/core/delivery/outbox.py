@@ -3,7 +3,8 @@
 Every message the courier hands to a transport is stored as a
 :class:`~connect_widgets.store.models.Message`, whatever the transport (the outbox
 transport stores only). In a demo the outbox is the admin's phone and inbox;
-for support it is where a failed delivery says why. ``connect-kit outbox`` prints
+for support it is where a failed delivery says why. Both read each stored
+message as a :class:`StoredMessage`. ``connect-kit outbox`` prints
 what :func:`read_outbox` returns and runs no query of its own.
 
 An admin's Connect address finds their SMS too: a text goes to a phone number,
@@ -12,7 +13,7 @@ so it is matched by the admin it was sent to, not by its recipient.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from sqlmodel import col, or_, select
@@ -36,6 +37,11 @@ class StoredMessage:
     subject: str | None
     body: str = field(repr=False)  # may hold a passcode: never logged
     error: str | None  # why the delivery failed, in one line
+
+    @classmethod
+    def of(cls, row: Message) -> StoredMessage:
+        """The stored row as a plain value: its columns of the same names."""
+        return cls(**{column.name: getattr(row, column.name) for column in fields(cls)})
 
 
 def read_outbox(
@@ -63,16 +69,4 @@ def read_outbox(
                 conditions.append(Message.user_id == admin.id)
             query = query.where(or_(*conditions))
         rows = db.exec(query.order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(last)).all()
-    return [
-        StoredMessage(
-            created_at=row.created_at,
-            channel=row.channel,
-            recipient=row.recipient,
-            status=row.status,
-            transport=row.transport,
-            subject=row.subject,
-            body=row.body,
-            error=row.error,
-        )
-        for row in rows
-    ]
+    return [StoredMessage.of(row) for row in rows]

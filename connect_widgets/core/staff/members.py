@@ -7,10 +7,11 @@ it holds the :class:`ReviewQueue` and checks on every call that the session is
 still alive (logged in, active in the last 30 minutes, at most 12 hours old, staff
 member not removed) before it reads or decides anything.
 
-The login mirrors the admins' (:mod:`.login`): one answer for an unknown name, a
-wrong password and a locked staff account, in the same time (a dummy hash check);
-five wrong passwords in a row lock the staff account for 15 minutes, counted by the
-database before each check (:mod:`.lockout`). Every attempt is audited as
+The login mirrors the admins' (:mod:`connect_widgets.core.auth.flow`) and goes
+through the same checker (:func:`~connect_widgets.core.auth.lockout.try_password`):
+one answer for an unknown name, a wrong password and a locked staff account, in the
+same time (a dummy hash check); five wrong passwords in a row lock the staff account
+for 15 minutes, counted by the database before each check. Every attempt is audited as
 ``staff:<name>``; the password never is. The login has a single factor, so a staff
 password has at least 15 characters (an admin's, 12).
 """
@@ -28,7 +29,8 @@ from sqlmodel import Session, col, select
 
 from connect_widgets.core.accounts.create import PLATFORMS, REGIONS
 from connect_widgets.core.audit import AuditAction, record_event
-from connect_widgets.core.auth.lockout import FIRST_LOCK, MAX_FAILED_LOGINS, STAFF_LOCKOUT, check_reserved
+from connect_widgets.core.auth.limits import FIRST_LOCK, MAX_FAILED_LOGINS
+from connect_widgets.core.auth.lockout import STAFF_LOCKOUT, Candidate, Settlement, try_password
 from connect_widgets.core.auth.passwords import MAX_LENGTH, read_password, review_password
 from connect_widgets.core.clock import spoken
 from connect_widgets.core.errors import (
@@ -200,7 +202,7 @@ class StaffDoor:
     def log_in(self, *, name: object, password: object) -> StaffSession:
         """Check the name and password; return the member's session on the queue.
 
-        The try is counted before the password is checked (:mod:`.lockout`), so
+        The try is counted before the password is checked (:mod:`~connect_widgets.core.auth.lockout`), so
         several pages together still get only five checks before the lock; every
         outcome costs one argon2 verification and no transaction is held over it.
 
@@ -212,19 +214,19 @@ class StaffDoor:
             raise InvalidInput("Enter your staff name.", field="name")
         secret = read_password(password)
         services, now = self._services, self._services.clock.now()
-        hasher = services.hasher
         try:
             staff_name = read_staff_name(name)
         except InvalidInput:
             staff_name = ""
+        tried = try_password(
+            services,
+            STAFF_LOCKOUT,
+            lambda db: Candidate.of(_find(db, staff_name) if staff_name else None),
+            secret,
+            now=now,
+        )
         with services.transaction(immediate=True) as db:
-            member = _find(db, staff_name) if staff_name else None
-            staff_id = member.id if member is not None else None
-            password_hash = member.password_hash if member is not None else ""
-            attempt = STAFF_LOCKOUT.reserve(db, staff_id, now=now) if staff_id is not None else None
-        correct, rehashed = check_reserved(hasher, attempt, password_hash, secret)  # no transaction held
-        with services.transaction(immediate=True) as db:
-            member = db.get(StaffMember, staff_id) if staff_id is not None else None
+            member = STAFF_LOCKOUT.reread(db, tried)
             if member is None:
                 # What was typed as a name is not recorded: people type passwords there.
                 record_event(
@@ -237,12 +239,11 @@ class StaffDoor:
                 )
                 raise StaffCredentialsRefused()
             actor = f"staff:{member.name}"
-            if not correct or not STAFF_LOCKOUT.accept(db, member.id, now=now):  # type: ignore[arg-type]
-                self._count_failure(db, member, attempt if not correct else None, actor, now)
+            settled = STAFF_LOCKOUT.settle(db, member, tried, now=now)
+            if not settled.accepted:
+                self._refused(db, settled, actor, now)
                 raise StaffCredentialsRefused()
             member.last_login_at = now
-            if rehashed is not None:
-                member.password_hash = rehashed
             db.add(member)
             record_event(db, action=AuditAction.STAFF_LOGIN, now=now, actor=actor)
             staff_id, staff_name = member.id, member.name
@@ -250,21 +251,18 @@ class StaffDoor:
         return StaffSession(services, staff_id=staff_id, staff=staff_name)
 
     @staticmethod
-    def _count_failure(db: Session, member: StaffMember, attempt: int | None, actor: str, now: datetime) -> None:
-        """Audit a refused try counted by :meth:`Lockout.reserve`; the 5th in a row locks (once)."""
-        detail = "staff account locked" if attempt is None else f"wrong password ({attempt} in a row)"
+    def _refused(db: Session, settled: Settlement, actor: str, now: datetime) -> None:
+        """Audit a refused try (:meth:`Lockout.settle`) and the lock it set, if it set one."""
+        detail = settled.refusal("wrong password", locked="staff account locked")
         record_event(db, action=AuditAction.STAFF_LOGIN_FAILED, now=now, actor=actor, outcome="refused", detail=detail)
-        if attempt is not None and attempt < MAX_FAILED_LOGINS:
-            return
-        lock = STAFF_LOCKOUT.lock_if_due(db, member.id, now=now)  # type: ignore[arg-type]
-        if lock is not None:
+        if settled.lock is not None:
             record_event(
                 db,
                 action=AuditAction.STAFF_LOCKED,
                 now=now,
                 actor=actor,
                 outcome="locked",
-                detail=f"locked for {lock.minutes} minutes after {MAX_FAILED_LOGINS} wrong passwords",
+                detail=f"locked for {settled.lock.minutes} minutes after {MAX_FAILED_LOGINS} wrong passwords",
             )
 
 

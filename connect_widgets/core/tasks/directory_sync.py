@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from connect_widgets.core.adapters.directory import load_connection as load_connection  # read from here too
+from connect_widgets.core.adapters.directory import load_connection
 from connect_widgets.core.adapters.ldap import (
     DirectoryConnection,
     DirectoryError,

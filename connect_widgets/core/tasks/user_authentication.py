@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from connect_widgets.core.adapters.directory import load_connection
 from connect_widgets.core.adapters.ldap import DirectoryError, authenticate_user
 from connect_widgets.core.adapters.secretbox import SecretBox
 from connect_widgets.core.audit import AuditAction, record_admin_event
@@ -20,7 +21,6 @@ from connect_widgets.core.errors import InvalidInput, StepOutOfOrder, TaskLocked
 from connect_widgets.core.inputs import read_text
 from connect_widgets.core.tasks.board import TaskBoard, TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.core.tasks.directory_sync import load_connection
 from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.store.models import Account, AdminUser
 
