@@ -1,4 +1,9 @@
-"""The audit trail: one row per security-relevant event, never a secret."""
+"""The audit trail: one row per security-relevant event, never a secret.
+
+Three ways to write a row, by what it is about: :func:`record_admin_event` (an admin,
+whoever acted), :func:`record_account_event` (a whole account, done by staff, support
+or the demo) and :func:`record_event` (neither: an address nobody has, a staff login).
+"""
 
 from __future__ import annotations
 
@@ -115,17 +120,38 @@ def record_admin_event(
     action: AuditAction,
     *,
     now: datetime,
+    actor: str | None = None,
     outcome: str = "ok",
     detail: str = "",
 ) -> AuditEvent:
-    """An audit row for something ``admin`` did: the actor is their address, with their account and id."""
+    """An audit row about ``admin``: their account and id, and by default their address as the actor.
+
+    ``actor`` names whoever else did it to the admin: support staff, the demo, the CLI.
+    """
     return record_event(
         db,
         action=action,
         now=now,
-        actor=admin.email,
+        actor=admin.email if actor is None else actor,
         outcome=outcome,
         account_id=admin.account_id,
         user_id=admin.id,
         detail=detail,
     )
+
+
+def record_account_event(
+    db: Session,
+    account_id: int | None,
+    action: AuditAction,
+    *,
+    now: datetime,
+    actor: str,
+    outcome: str = "ok",
+    detail: str = "",
+) -> AuditEvent:
+    """An audit row about a whole account (no one admin), done by ``actor``: staff, support, the demo.
+
+    ``account_id`` is ``None`` only when the account is already gone; ``detail`` then names it.
+    """
+    return record_event(db, action=action, now=now, actor=actor, outcome=outcome, account_id=account_id, detail=detail)

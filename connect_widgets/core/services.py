@@ -68,12 +68,12 @@ class ConnectServices:
         """The kit's key (phones' OTP secrets, directory bind passwords), read once per kernel."""
         return SecretBox.from_settings(self.settings)
 
-    @property
+    @cached_property
     def directory(self) -> DirectoryGateway:
         """The accounts' directories, as the login checks a domain password against them.
 
-        Built on each use from the settings of now (tests swap them); the key is read
-        only when a saved connection is.
+        Built once per kernel, on first use, with the settings' LDAP timeout (as the key
+        is, above); the key itself is read only when a saved connection is.
         """
         return DirectoryGateway(box=lambda: self.secret_box, timeout=self.settings.ldap_timeout_seconds)
 

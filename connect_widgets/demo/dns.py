@@ -29,7 +29,6 @@ from sqlmodel import select
 from connect_widgets.core.adapters.service_values import ServiceValues, load_service_values
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.settings import Settings
-from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, Domain
 
 log = logging.getLogger(__name__)
@@ -94,7 +93,7 @@ class DemoZone:
 
     def _records(self, name: str) -> DemoRecords | None:
         """The records of ``name``, or None when it is not a published demo domain."""
-        with new_session(self._services.engine) as db:
+        with self._services.transaction() as db:
             row = db.exec(select(Domain, Account).where(Domain.name == name, Domain.account_id == Account.id)).first()
         if row is None:
             return None

@@ -52,8 +52,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -63,18 +65,20 @@ from sqlmodel import col, select
 from connect_widgets.core.accounts.create import PLATFORMS, REGIONS, NewAccount, create_account, parse_domain
 from connect_widgets.core.adapters.dns import DnsChecker, DnsOutcome
 from connect_widgets.core.adapters.service_values import ServiceValues, load_service_values
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_account_event, record_event
 from connect_widgets.core.auth.addresses import is_account_code, is_admin_name, parse_contact_email
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
-from connect_widgets.core.auth.passcodes import SEND_WINDOW, revoke_live_passcodes
+from connect_widgets.core.auth.limits import SEND_WINDOW
+from connect_widgets.core.auth.passcodes import revoke_live_passcodes
 from connect_widgets.core.auth.passwords import review_password
 from connect_widgets.core.auth.phones import parse_mobile
-from connect_widgets.core.clock import FrozenClock
+from connect_widgets.core.clock import FrozenClock, spoken
 from connect_widgets.core.delivery.courier import Courier, OutboxTransport
 from connect_widgets.core.errors import AccountExists, ConnectError, InvalidInput
 from connect_widgets.core.inputs import read_text
 from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.services import ConnectServices
+from connect_widgets.core.staff.support import lift_lock
 from connect_widgets.core.tasks.add_users import REVIEW_KIND as USER_IMPORT
 from connect_widgets.core.tasks.add_users import AddUsersTask
 from connect_widgets.core.tasks.board import TaskBoard, TaskStatus
@@ -89,7 +93,6 @@ from connect_widgets.core.tasks.recipient_validation import RecipientValidationT
 from connect_widgets.core.tasks.user_authentication import UserAuthenticationTask
 from connect_widgets.core.tasks.validate_domains import ValidateDomainsTask
 from connect_widgets.demo.dns import demo_records
-from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, Domain, Message, Passcode
 
 STAGES = ("fresh", "enrolled", "mid-tasks", "awaiting-review", "complete")
@@ -123,13 +126,37 @@ class DemoUser:
 
 
 @dataclass(frozen=True)
-class DemoAccount:
-    """One demo company from ``data/demo_accounts.toml``."""
+class SeedAccount:
+    """What every account of ``data/demo_accounts.toml`` has: a code, a company, a primary domain, an admin."""
 
     code: str
     company: str
     primary_domain: str
     admin_name: str
+
+    def admin_email(self, holding_suffix: str) -> str:
+        return f"{self.admin_name}@{self.code.lower()}.{holding_suffix}"
+
+    def create(self, services: ConnectServices, **details: object) -> NewAccount:
+        """Create the account and its admin through :func:`create_account`, as the demo did it.
+
+        ``details`` are :func:`create_account`'s other fields (contact email, platform, region).
+        """
+        return create_account(
+            services,
+            code=self.code,
+            company=self.company,
+            primary_domain=self.primary_domain,
+            admin_name=self.admin_name,
+            actor="demo",
+            **details,
+        )
+
+
+@dataclass(frozen=True)
+class DemoAccount(SeedAccount):
+    """One demo company from ``data/demo_accounts.toml``."""
+
     contact_email: str
     platform: str
     region: str
@@ -140,9 +167,6 @@ class DemoAccount:
     corrected_company: str = ""
     users: tuple[DemoUser, ...] = ()
     permitted_senders: tuple[str, ...] = ()
-
-    def admin_email(self, holding_suffix: str) -> str:
-        return f"{self.admin_name}@{self.code.lower()}.{holding_suffix}"
 
 
 def _demo_account(entry: dict[str, Any], *, where: str) -> DemoAccount:
@@ -218,20 +242,12 @@ def load_demo_accounts(path: Path | None = None) -> tuple[DemoAccount, ...]:
 
 
 @dataclass(frozen=True)
-class MakeDemoAccount:
+class MakeDemoAccount(SeedAccount):
     """The ``[demo_account]`` of ``data/demo_accounts.toml``: the account ``make demo`` prints.
 
     An ordinary account (not marked demo, never reset by a trainer), created with a
     supplied password like any other.
     """
-
-    code: str
-    company: str
-    primary_domain: str
-    admin_name: str
-
-    def admin_email(self, holding_suffix: str) -> str:
-        return f"{self.admin_name}@{self.code.lower()}.{holding_suffix}"
 
 
 def load_make_demo_account(path: Path | None = None) -> MakeDemoAccount:
@@ -277,19 +293,12 @@ def ensure_make_demo_account(services: ConnectServices) -> MakeDemoLogin:
     """
     demo = load_make_demo_account()
     email = demo.admin_email(services.settings.holding_suffix)
-    with new_session(services.engine) as db:
+    with services.transaction() as db:
         admin = db.exec(select(AdminUser).where(AdminUser.email == email)).first()
     url = services.settings.account_url(demo.code)
     if admin is not None:
         return MakeDemoLogin(demo.code, email, url, password_changed=not admin.must_change_password)
-    created = create_account(
-        services,
-        code=demo.code,
-        company=demo.company,
-        primary_domain=demo.primary_domain,
-        admin_name=demo.admin_name,
-        actor="demo",
-    )
+    created = demo.create(services)
     return MakeDemoLogin(demo.code, email, url, password=created.temporary_password)
 
 
@@ -311,7 +320,7 @@ def _find_demo(services: ConnectServices, code: object) -> DemoAccount:
         NotADemoAccount: an account with the code exists and is not a demo, or the code has no demo data.
     """
     wanted = _account_code(code)
-    with new_session(services.engine) as db:
+    with services.transaction() as db:
         account = db.exec(select(Account).where(Account.code == wanted)).first()
     if account is not None and not account.is_demo:
         raise NotADemoAccount(f"{wanted} is not a demo account, so it cannot be reset or deleted here.")
@@ -351,13 +360,13 @@ class DemoDnsChecker(DnsChecker):
             raise NotADemoAccount(f"{self._code} is not a demo account: its DNS is checked for real.")
 
     def _is_demo(self) -> bool:
-        with new_session(self._services.engine) as db:
+        with self._services.transaction() as db:
             account = db.exec(select(Account).where(Account.code == self._code)).first()
         return bool(account and account.is_demo)
 
     def _lookup(self, name: str, record_type: str) -> tuple[DnsOutcome, tuple[str, ...], str]:
         wanted = name.lower().rstrip(".")
-        with new_session(self._services.engine) as db:
+        with self._services.transaction() as db:
             row = db.exec(
                 select(Domain, Account).where(
                     Domain.name == wanted,
@@ -428,13 +437,9 @@ def delete_demo_account(services: ConnectServices, *, code: object, actor: str =
             return False
         if not account.is_demo:
             raise NotADemoAccount(f"{wanted} is not a demo account, so it cannot be reset or deleted here.")
-        record_event(
-            db,
-            action=AuditAction.DEMO_DELETED,
-            now=services.clock.now(),
-            actor=actor,
-            account_id=account.id,
-            detail=f"demo account {wanted} deleted",
+        detail = f"demo account {wanted} deleted"
+        record_account_event(
+            db, account.id, AuditAction.DEMO_DELETED, now=services.clock.now(), actor=actor, detail=detail
         )
         db.flush()
         db.execute(delete(Account).where(col(Account.id) == account.id))  # the database cascades
@@ -450,17 +455,7 @@ def _build_services(services: ConnectServices) -> tuple[ConnectServices, FrozenC
 
 def _create(services: ConnectServices, demo: DemoAccount) -> NewAccount:
     """Create the demo account through :func:`create_account` and mark it as a demo."""
-    created = create_account(
-        services,
-        code=demo.code,
-        company=demo.company,
-        primary_domain=demo.primary_domain,
-        admin_name=demo.admin_name,
-        contact_email=demo.contact_email,
-        platform=demo.platform,
-        region=demo.region,
-        actor="demo",
-    )
+    created = demo.create(services, contact_email=demo.contact_email, platform=demo.platform, region=demo.region)
     with services.transaction() as db:
         account = db.exec(select(Account).where(Account.code == created.account_code)).one()
         account.is_demo = True
@@ -471,13 +466,9 @@ def _create(services: ConnectServices, demo: DemoAccount) -> NewAccount:
 def _audit_reset(services: ConnectServices, code: str, *, actor: str, detail: str) -> None:
     with services.transaction() as db:
         account = db.exec(select(Account).where(Account.code == code)).first()
-        record_event(
-            db,
-            action=AuditAction.DEMO_RESET,
-            now=services.clock.now(),
-            actor=actor,
-            account_id=account.id if account else None,
-            detail=detail,
+        account_id = account.id if account else None
+        record_account_event(
+            db, account_id, AuditAction.DEMO_RESET, now=services.clock.now(), actor=actor, detail=detail
         )
 
 
@@ -491,7 +482,7 @@ def seed_demo_accounts(services: ConnectServices, *, actor: str = "trainer") -> 
     suffix = services.settings.holding_suffix
     for demo in load_demo_accounts():
         email = demo.admin_email(suffix)
-        with new_session(services.engine) as db:
+        with services.transaction() as db:
             existing = db.exec(select(Account).where(Account.code == demo.code)).first()
         if existing is not None:
             note = (
@@ -624,8 +615,7 @@ def clear_passcode_limits(services: ConnectServices, *, code: object, actor: str
             db.delete(passcode)
         lifted = False
         for admin in admins:
-            lifted = lifted or (admin.locked_until is not None and admin.locked_until > now)
-            admin.failed_logins, admin.lock_count, admin.locked_until = 0, 0, None
+            lifted = lift_lock(admin, now=now) or lifted
             db.add(admin)
         record_event(
             db,
@@ -636,8 +626,7 @@ def clear_passcode_limits(services: ConnectServices, *, code: object, actor: str
             user_id=ids[0] if len(ids) == 1 else None,
             detail=(
                 f"demo account {wanted}: {len(recent)} passcode(s) sent in the last "
-                f"{int(SEND_WINDOW.total_seconds() // 60)} minutes cleared; "
-                + ("password lockout lifted" if lifted else "no password lockout")
+                f"{spoken(SEND_WINDOW)} cleared; " + ("password lockout lifted" if lifted else "no password lockout")
             ),
         )
     return LimitsCleared(account_code=wanted, codes_cleared=len(recent), lockout_lifted=lifted)
@@ -690,7 +679,7 @@ class _DemoAdmin:
     # -- login ---------------------------------------------------------------------------
 
     def _code_on_demo_phone(self) -> str:
-        with new_session(self._services.engine) as db:
+        with self._services.transaction() as db:
             user = db.exec(select(AdminUser).where(AdminUser.email == self._created.admin_email)).one()
             text = db.exec(
                 select(Message.body)
@@ -727,6 +716,13 @@ class _DemoAdmin:
         self._step()
         return status
 
+    def _then(self, status: TaskStatus, *actions: Callable[..., TaskStatus]) -> TaskStatus:
+        """Do ``actions`` in turn, a step apart, each on the version the one before it left."""
+        for action in actions:
+            status = action(version=status.version)
+            self._step()
+        return status
+
     def send_correction(self) -> None:
         details = ConfirmDetailsTask(self.board)
         status = self._start("confirm_details")
@@ -740,9 +736,7 @@ class _DemoAdmin:
         )
 
     def confirm_details(self) -> None:
-        status = self._start("confirm_details")
-        ConfirmDetailsTask(self.board).confirm(version=status.version)
-        self._step()
+        self._then(self._start("confirm_details"), ConfirmDetailsTask(self.board).confirm)
 
     def validate_primary_domain(self) -> None:
         book = ValidateDomainsTask(self.board, checker=self._checker, service=self._service)
@@ -760,29 +754,27 @@ class _DemoAdmin:
 
     def start_outbound(self) -> OutboundEmailTask:
         task = OutboundEmailTask(self.board, checker=self._checker, service=self._service)
-        status = self._start("outbound_email")
-        task.save_ranges(version=status.version, ranges=" ".join(self._demo.outbound_ranges))
-        self._step()
+        ranges = " ".join(self._demo.outbound_ranges)
+        self._then(self._start("outbound_email"), partial(task.save_ranges, ranges=ranges))
         return task
 
     def finish_outbound(self, task: OutboundEmailTask) -> None:
-        status = task.check_spf(version=task.status().version)
-        if status.step != "connector":
-            raise DemoStageFailed(f"The SPF check did not pass: {(status.data.get('spf_check') or {}).get('message')}")
-        self._step()
-        task.confirm_connector(version=status.version, confirmed=True)
-        self._step()
+        def check_spf(*, version: int) -> TaskStatus:
+            status = task.check_spf(version=version)
+            if status.step != "connector":
+                message = (status.data.get("spf_check") or {}).get("message")
+                raise DemoStageFailed(f"The SPF check did not pass: {message}")
+            return status
+
+        self._then(task.status(), check_spf, partial(task.confirm_connector, confirmed=True))
 
     def add_users(self) -> None:
         task = AddUsersTask(self.board)
-        status = self._start("add_users")
-        for user in self._demo.users:
-            status = task.add_user(
-                version=status.version, email=user.email, first_name=user.first_name, last_name=user.last_name
-            )
-            self._step()
-        task.submit(version=status.version)
-        self._step()
+        adds = (
+            partial(task.add_user, email=user.email, first_name=user.first_name, last_name=user.last_name)
+            for user in self._demo.users
+        )
+        self._then(self._start("add_users"), *adds, task.submit)
         queue = ReviewQueue(self._services, staff=DEMO_STAFF)
         for review in queue.pending():
             if review.account_code == self._demo.code and review.kind == USER_IMPORT:
@@ -791,42 +783,35 @@ class _DemoAdmin:
 
     def cloud_authentication(self) -> None:
         task = UserAuthenticationTask(self.board)
-        task.choose_mode(version=self._start("user_authentication").version, mode="cloud")
-        self._step()
+        self._then(self._start("user_authentication"), partial(task.choose_mode, mode="cloud"))
 
     def prepare_inbound(self) -> None:
         task = InboundEmailTask(self.board, service=self._service)
-        status = task.read_ranges(version=self._start("inbound_email").version)
-        self._step()
-        task.confirm_settings(version=status.version, ticks=[True] * len(self._service.inbound_settings))
-        self._step()
+        ticks = [True] * len(self._service.inbound_settings)
+        self._then(self._start("inbound_email"), task.read_ranges, partial(task.confirm_settings, ticks=ticks))
 
     def check_mx(self) -> None:
         task = MxRecordsTask(self.board, checker=self._checker, service=self._service)
-        status = task.ready(version=self._start("mx_records").version)
-        self._step()
-        status = task.check_mx(version=status.version)
-        if status.state is not TaskState.COMPLETE:
-            raise DemoStageFailed(f"The MX check did not pass: {(status.data.get('mx_check') or {}).get('message')}")
-        self._step()
+
+        def check_mx(*, version: int) -> TaskStatus:
+            status = task.check_mx(version=version)
+            if status.state is not TaskState.COMPLETE:
+                message = (status.data.get("mx_check") or {}).get("message")
+                raise DemoStageFailed(f"The MX check did not pass: {message}")
+            return status
+
+        self._then(self._start("mx_records"), task.ready, check_mx)
 
     def recipient_validation(self) -> None:
         task = RecipientValidationTask(self.board, service=self._service)
-        task.choose(version=self._start("recipient_validation").version, mode="known")
-        self._step()
+        self._then(self._start("recipient_validation"), partial(task.choose, mode="known"))
 
     def journaling(self) -> None:
         task = JournalingTask(self.board, service=self._service)
-        status = task.read_address(version=self._start("journaling").version)
-        self._step()
-        task.confirm_rule(version=status.version, confirmed=True)
-        self._step()
+        self._then(self._start("journaling"), task.read_address, partial(task.confirm_rule, confirmed=True))
 
     def permitted_senders(self) -> None:
         task = PermittedSendersTask(self.board)
-        status = self._start("permitted_senders")
         content = "\n".join(["address", *self._demo.permitted_senders]).encode("utf-8") + b"\n"
-        status = task.check_file(version=status.version, filename="permitted-senders.csv", content=content)
-        self._step()
-        task.import_senders(version=status.version)
-        self._step()
+        check = partial(task.check_file, filename="permitted-senders.csv", content=content)
+        self._then(self._start("permitted_senders"), check, task.import_senders)

@@ -39,7 +39,6 @@ from typing import Any, Literal
 import ipywidgets as widgets
 
 from connect_widgets.core.errors import ConnectError, StorageUnavailable
-from connect_widgets.core.services import is_storage_failure
 from connect_widgets.screens.style import STYLESHEET
 
 log = logging.getLogger(__name__)
@@ -111,12 +110,12 @@ class PageShell(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no type
     def words_for(self, failed: BaseException) -> str:
         """What the reader is told after an exception nobody planned for (it is logged, never shown).
 
-        Core work goes through ``ConnectServices.transaction()``, which turns a storage
-        failure into :class:`StorageUnavailable` (a refusal, shown in its own words).
-        The demo tools still read some rows with a session of their own, so a raw
-        storage failure escaping from them reads the same words, not "something went wrong".
+        Always the page's ``unexpected`` sentence: every read and write the pages start
+        (core and the demo tools alike) goes through ``ConnectServices.transaction()``,
+        which turns a storage failure into :class:`StorageUnavailable`, a refusal shown
+        in its own words before this is asked.
         """
-        return STORAGE_UNAVAILABLE if is_storage_failure(failed) else self.unexpected
+        return self.unexpected
 
     # -- one action at a time -----------------------------------------------------
 

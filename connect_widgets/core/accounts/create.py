@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session, select
 
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_admin_event
 from connect_widgets.core.auth.addresses import is_account_code, is_admin_name, parse_contact_email
 from connect_widgets.core.auth.passwords import generate_temporary_password
 from connect_widgets.core.delivery.message import Channel, OutgoingMessage
@@ -84,6 +85,55 @@ def _choice(value: object, *, field: str, label: str, choices: dict[str, str]) -
     return text
 
 
+def _admin_name(value: object) -> str:
+    name = read_text(value, field="admin", label="admin name", max_length=64).lower()
+    if not is_admin_name(name):
+        raise InvalidInput(
+            "The admin name uses letters, digits, dots, hyphens, underscores and plus signs.", field="admin"
+        )
+    return name
+
+
+def _contact(value: object) -> str | None:
+    return parse_contact_email(value) if value not in (None, "") else None
+
+
+def _add_admin_row(
+    db: Session,
+    *,
+    account: Account,
+    email: str,
+    contact: str | None,
+    password_hash: str,
+    now: datetime,
+    actor: str,
+    detail: str,
+) -> AdminUser:
+    """Store a new admin who must change the supplied password at the first login; audited as account_created."""
+    admin = AdminUser(
+        account_id=account.id,  # type: ignore[arg-type]  # a stored account has its id
+        email=email,
+        contact_email=contact,
+        password_hash=password_hash,
+        must_change_password=True,
+        password_set_at=now,
+        created_at=now,
+    )
+    db.add(admin)
+    db.flush()
+    record_admin_event(db, admin, AuditAction.ACCOUNT_CREATED, now=now, actor=actor, detail=detail)
+    return admin
+
+
+def _welcomed(services: ConnectServices, admin: AdminUser, *, code: str, company: str, password: str) -> NewAccount:
+    """Email the new admin the dedicated URL (after the commit: no database lock is held while the
+    mail server works) and say what support hands over."""
+    url = services.settings.account_url(code)
+    with services.transaction() as db:
+        welcome = _send_welcome(services, db, admin=admin, company=company, url=url)
+    return NewAccount(account_code=code, admin_email=admin.email, temporary_password=password, url=url, welcome=welcome)
+
+
 def create_account(
     services: ConnectServices,
     *,
@@ -110,13 +160,8 @@ def create_account(
         raise InvalidInput("The account code uses letters, digits and inner hyphens (up to 32).", field="code")
     company_text = read_text(company, field="company", label="company name", max_length=200)
     domain = parse_domain(primary_domain, label="primary domain")
-    name = read_text(admin_name, field="admin", label="admin name", max_length=64).lower()
-    if not is_admin_name(name):
-        raise InvalidInput(
-            "The admin name uses letters, digits, dots, hyphens, underscores and plus signs.",
-            field="admin",
-        )
-    contact = parse_contact_email(contact_email) if contact_email not in (None, "") else None
+    name = _admin_name(admin_name)
+    contact = _contact(contact_email)
     platform_key = _choice(platform, field="platform", label="platform", choices=PLATFORMS)
     region_key = _choice(region, field="region", label="region", choices=REGIONS)
 
@@ -125,7 +170,6 @@ def create_account(
     email = f"{name}@{account_code.lower()}.{settings.holding_suffix}"
     password = generate_temporary_password(personal_words=(name, account_code.lower(), company_text))
     password_hash = services.hasher.hash(password)
-    url = settings.account_url(account_code)
 
     with services.transaction() as db:
         if db.exec(select(Account).where(Account.code == account_code)).first():
@@ -140,31 +184,17 @@ def create_account(
         )
         db.add(account)
         db.flush()
-        admin = AdminUser(
-            account_id=account.id,  # type: ignore[arg-type]
-            email=email,
-            contact_email=contact,
-            password_hash=password_hash,
-            must_change_password=True,
-            password_set_at=now,
-            created_at=now,
-        )
-        db.add(admin)
-        db.flush()
-        record_event(
+        admin = _add_admin_row(
             db,
-            action=AuditAction.ACCOUNT_CREATED,
+            account=account,
+            email=email,
+            contact=contact,
+            password_hash=password_hash,
             now=now,
             actor=actor,
-            account_id=account.id,
-            user_id=admin.id,
             detail=f"account {account_code} with admin {email}",
         )
-    with services.transaction() as db:  # after the commit: no database lock is held while the mail server works
-        welcome = _send_welcome(services, db, admin=admin, company=company_text, url=url)
-    return NewAccount(
-        account_code=account_code, admin_email=email, temporary_password=password, url=url, welcome=welcome
-    )
+    return _welcomed(services, admin, code=account_code, company=company_text, password=password)
 
 
 def _send_welcome(services: ConnectServices, db: Session, *, admin: AdminUser, company: str, url: str) -> WelcomeEmail:
@@ -228,12 +258,8 @@ def add_admin(
         AccountExists: the address is taken.
     """
     code = read_text(account_code, field="code", label="account code", max_length=32).upper()
-    name = read_text(admin_name, field="admin", label="admin name", max_length=64).lower()
-    if not is_admin_name(name):
-        raise InvalidInput(
-            "The admin name uses letters, digits, dots, hyphens, underscores and plus signs.", field="admin"
-        )
-    contact = parse_contact_email(contact_email) if contact_email not in (None, "") else None
+    name = _admin_name(admin_name)
+    contact = _contact(contact_email)
     settings, now = services.settings, services.clock.now()
     email = f"{name}@{code.lower()}.{settings.holding_suffix}"
     with services.transaction() as db:
@@ -243,27 +269,14 @@ def add_admin(
         if db.exec(select(AdminUser).where(AdminUser.email == email)).first():
             raise AccountExists(f"{email} is already an admin.")
         password = generate_temporary_password(personal_words=(name, code.lower(), account.company))
-        admin = AdminUser(
-            account_id=account.id,  # type: ignore[arg-type]  # a stored account has its id
-            email=email,
-            contact_email=contact,
-            password_hash=services.hasher.hash(password),
-            must_change_password=True,
-            password_set_at=now,
-            created_at=now,
-        )
-        db.add(admin)
-        db.flush()
-        url = settings.account_url(code)
-        record_event(
+        admin = _add_admin_row(
             db,
-            action=AuditAction.ACCOUNT_CREATED,
+            account=account,
+            email=email,
+            contact=contact,
+            password_hash=services.hasher.hash(password),
             now=now,
             actor=actor,
-            account_id=account.id,
-            user_id=admin.id,
             detail=f"admin {email} added",
         )
-    with services.transaction() as db:  # after the commit, as in create_account
-        welcome = _send_welcome(services, db, admin=admin, company=account.company, url=url)
-    return NewAccount(account_code=code, admin_email=email, temporary_password=password, url=url, welcome=welcome)
+    return _welcomed(services, admin, code=code, company=account.company, password=password)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from sqlmodel import Session
 
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_account_event
 from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.review.kinds import ReviewKind
 from connect_widgets.core.tasks.add_users import add_approved_users
@@ -106,14 +106,8 @@ class UserImport:
 
     def approve(self, db: Session, review: Review, *, now: datetime, actor: str) -> HandBack:
         added, skipped = add_approved_users(db, review, now=now)
-        record_event(
-            db,
-            action=AuditAction.USERS_ADDED,
-            now=now,
-            actor=actor,
-            account_id=review.account_id,
-            detail=f"{added} users added from review {review.id} ({skipped} already there)",
-        )
+        detail = f"{added} users added from review {review.id} ({skipped} already there)"
+        record_account_event(db, review.account_id, AuditAction.USERS_ADDED, now=now, actor=actor, detail=detail)
         return HandBack(
             f"{added} {'user was' if added == 1 else 'users were'} added to your account"
             + (f" ({skipped} already there)" if skipped else "")

@@ -14,13 +14,15 @@ staff member's name, and emailed to the contact mailbox of the admin who sent it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_account_event
 from connect_widgets.core.auth import notices
 from connect_widgets.core.errors import ConnectError, InvalidInput
 from connect_widgets.core.inputs import read_text
@@ -134,6 +136,34 @@ class ReviewQueue:
             row.version, row.updated_at, row.updated_by_id = row.version + 1, now, None
             db.add(row)
 
+    def _conclude(
+        self, db: Session, review: Review, back: HandBack, *, now: datetime, reason: str | None = None
+    ) -> Callable[[], None]:
+        """Hand the decided review's task back and audit the decision, in its unit of work.
+
+        Returns the email to the admin, to send once the decision is committed.
+        """
+        self._hand_back(db, review, back, now)
+        approved = review.state == "approved"
+        record_account_event(
+            db,
+            review.account_id,
+            AuditAction.REVIEW_APPROVED if approved else AuditAction.REVIEW_REJECTED,
+            now=now,
+            actor=f"staff:{self._staff}",
+            detail=f"review {review.id} ({review.kind})",
+        )
+        account = db.get(Account, review.account_id)
+        return partial(
+            self._notify,
+            user=self._recipient(db, review),
+            account_code=account.code if account is not None else "",
+            task_key=review.task_key,
+            approved=approved,
+            outcome=back.outcome,
+            reason=reason,
+        )
+
     def approve(self, review_id: int) -> None:
         """Apply the change (see :mod:`.handlers`): a details correction goes back to the admin
         to confirm; a user import's users are added and the task is complete."""
@@ -145,19 +175,8 @@ class ReviewQueue:
             review.state, review.decided_by, review.decided_at = "approved", self._staff, now
             db.add(review)
             back = handler.approve(db, review, now=now, actor=actor)
-            self._hand_back(db, review, back, now)
-            record_event(
-                db,
-                action=AuditAction.REVIEW_APPROVED,
-                now=now,
-                actor=actor,
-                account_id=review.account_id,
-                detail=f"review {review.id} ({review.kind})",
-            )
-            recipient, task_key = self._recipient(db, review), review.task_key
-            account = db.get(Account, review.account_id)
-            code = account.code if account is not None else ""
-        self._notify(user=recipient, account_code=code, task_key=task_key, approved=True, outcome=back.outcome)
+            send_email = self._conclude(db, review, back, now=now)
+        send_email()
 
     def reject(self, review_id: int, *, reason: object) -> None:
         """Refuse the change; the reason is shown to the admin."""
@@ -171,18 +190,5 @@ class ReviewQueue:
             review.state, review.staff_note = "rejected", text
             review.decided_by, review.decided_at = self._staff, now
             db.add(review)
-            self._hand_back(db, review, back, now)
-            record_event(
-                db,
-                action=AuditAction.REVIEW_REJECTED,
-                now=now,
-                actor=f"staff:{self._staff}",
-                account_id=review.account_id,
-                detail=f"review {review.id} ({review.kind})",
-            )
-            recipient, task_key = self._recipient(db, review), review.task_key
-            account = db.get(Account, review.account_id)
-            code = account.code if account is not None else ""
-        self._notify(
-            user=recipient, account_code=code, task_key=task_key, approved=False, outcome=back.outcome, reason=text
-        )
+            send_email = self._conclude(db, review, back, now=now, reason=text)
+        send_email()

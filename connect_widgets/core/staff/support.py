@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, select
 
-from connect_widgets.core.audit import AuditAction, record_event
+from connect_widgets.core.audit import AuditAction, record_admin_event
 from connect_widgets.core.auth import notices
 from connect_widgets.core.auth.passcodes import revoke_live_passcodes
 from connect_widgets.core.auth.passwords import generate_temporary_password
@@ -22,23 +24,22 @@ def _find(db: Session, email: object) -> AdminUser:
     return user
 
 
+def lift_lock(admin: AdminUser, *, now: datetime) -> bool:
+    """Clear the admin's password failures and any lock (the caller adds the row); whether a lock was on."""
+    was_locked = admin.locked_until is not None and admin.locked_until > now
+    admin.failed_logins, admin.lock_count, admin.locked_until = 0, 0, None
+    return was_locked
+
+
 def unlock_user(services: ConnectServices, *, email: object, actor: str = "support") -> str:
     """Clear the failure count and any lock; returns the admin's address."""
     now = services.clock.now()
     with services.transaction() as db:
         user = _find(db, email)
-        was_locked = user.locked_until is not None and user.locked_until > now
-        user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
+        was_locked = lift_lock(user, now=now)
         db.add(user)
-        record_event(
-            db,
-            action=AuditAction.USER_UNLOCKED,
-            now=now,
-            actor=actor,
-            account_id=user.account_id,
-            user_id=user.id,
-            detail="was locked" if was_locked else "was not locked",
-        )
+        detail = "was locked" if was_locked else "was not locked"
+        record_admin_event(db, user, AuditAction.USER_UNLOCKED, now=now, actor=actor, detail=detail)
         return user.email
 
 
@@ -55,15 +56,8 @@ def reset_phone(services: ConnectServices, *, email: object, actor: str = "suppo
         phones = list(db.exec(select(Phone).where(Phone.user_id == user.id)))
         for phone in phones:
             db.delete(phone)
-        record_event(
-            db,
-            action=AuditAction.PHONE_RESET,
-            now=now,
-            actor=actor,
-            account_id=user.account_id,
-            user_id=user.id,
-            detail=f"{len(phones)} phone(s) removed",
-        )
+        detail = f"{len(phones)} phone(s) removed"
+        record_admin_event(db, user, AuditAction.PHONE_RESET, now=now, actor=actor, detail=detail)
     if any(phone.verified_at for phone in phones):  # after the commit: a mail outage never undoes the reset
         notices.phone_removed(services, user=user, when=now)
     return user.email
@@ -83,15 +77,7 @@ def issue_temporary_password(services: ConnectServices, *, email: object, actor:
         password = generate_temporary_password(personal_words=words)
         user.password_hash = services.hasher.hash(password)
         user.must_change_password, user.password_set_at = True, now
-        user.failed_logins, user.lock_count, user.locked_until = 0, 0, None
+        lift_lock(user, now=now)
         db.add(user)
-        record_event(
-            db,
-            action=AuditAction.PASSWORD_ISSUED,
-            now=now,
-            actor=actor,
-            account_id=user.account_id,
-            user_id=user.id,
-            detail="new supplied password",
-        )
+        record_admin_event(db, user, AuditAction.PASSWORD_ISSUED, now=now, actor=actor, detail="new supplied password")
         return password

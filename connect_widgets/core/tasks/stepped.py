@@ -92,14 +92,7 @@ class SteppedTask:
         """Keep a check's outcome on the task and in the audit trail; move on only if it passed."""
 
         def audit(db: Session, user: AdminUser, now: datetime) -> None:
-            record_admin_event(
-                db,
-                user,
-                AuditAction.DNS_CHECK,
-                now=now,
-                outcome=result.outcome.value,
-                detail=f"{result.record_type} {result.name}: {result.outcome.value}",
-            )
+            audit_dns_check(db, user, result, now=now)
 
         data = {
             data_key: {
@@ -119,6 +112,18 @@ class SteppedTask:
             step=next_step if result.ok else None,
             state=state if result.ok else TaskState.IN_PROGRESS,
         )
+
+
+def audit_dns_check(db: Session, admin: AdminUser, result: DnsCheck, *, now: datetime) -> None:
+    """The audit row of one DNS check the admin ran: its outcome, the record type and the name."""
+    record_admin_event(
+        db,
+        admin,
+        AuditAction.DNS_CHECK,
+        now=now,
+        outcome=result.outcome.value,
+        detail=f"{result.record_type} {result.name}: {result.outcome.value}",
+    )
 
 
 def require_ticks(ticks: object, count: int, *, what: str) -> None:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
-from sqlalchemy import CursorResult, exists, update
+from sqlalchemy import exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -26,9 +27,9 @@ from sqlmodel import Session, col, select
 from connect_widgets.core.accounts.create import parse_domain
 from connect_widgets.core.adapters.dns import DnsCheck, DnsChecker
 from connect_widgets.core.adapters.service_values import ServiceValues
-from connect_widgets.core.audit import AuditAction, record_admin_event, record_event
+from connect_widgets.core.audit import AuditAction, record_account_event, record_admin_event
 from connect_widgets.core.auth.addresses import parse_contact_email
-from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
+from connect_widgets.core.delivery.message import Channel, OutgoingMessage
 from connect_widgets.core.errors import (
     ConnectError,
     DeliveryFailed,
@@ -39,7 +40,8 @@ from connect_widgets.core.inputs import read_text
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.tasks.board import OPEN, UNLOCKED, TaskBoard, TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.core.tasks.stepped import SteppedTask
+from connect_widgets.core.tasks.stepped import SteppedTask, audit_dns_check
+from connect_widgets.store.engine import rows_matched
 from connect_widgets.store.models import Account, AdminUser, AuditEvent, Domain
 
 TASK = "validate_domains"
@@ -172,18 +174,8 @@ class ValidateDomainsTask(SteppedTask):
         with self._flow.admin_session(immediate=True) as (db, user):  # short: no network inside
             self._require(db, user)
             if verified_elsewhere(db, name=domain_name, account_id=user.account_id):
-                record_admin_event(
-                    db,
-                    user,
-                    AuditAction.DOMAIN_REFUSED,
-                    now=now,
-                    outcome="refused",
-                    detail=f"{domain_name} is verified by another account",
-                )
-                raise DomainTaken(domain_name)
-            existing = db.exec(
-                select(Domain).where(Domain.name == domain_name, Domain.account_id == user.account_id)
-            ).first()
+                _refuse_taken(db, user, domain_name, now)
+            existing = _claim_of(db, user, domain_name)
             if existing is not None and not claim_expired(existing, now):
                 return self._status(existing, now=now)
             parent = next(
@@ -201,9 +193,7 @@ class ValidateDomainsTask(SteppedTask):
                     db.flush()
             except IntegrityError:
                 # The same account claimed it on another page meanwhile, or another account verified it.
-                again = db.exec(
-                    select(Domain).where(Domain.name == domain_name, Domain.account_id == user.account_id)
-                ).first()
+                again = _claim_of(db, user, domain_name)
                 if again is not None and again is not domain:
                     return self._status(again, now=now)
                 raise DomainTaken(domain_name) from None
@@ -235,11 +225,7 @@ class ValidateDomainsTask(SteppedTask):
         now = self._flow.services.clock.now()
         with self._flow.admin_session(immediate=True) as (db, user):  # short: the lookup runs after it
             self._require(db, user)
-            domain = db.exec(
-                select(Domain).where(Domain.name == domain_name, Domain.account_id == user.account_id)
-            ).first()
-            if domain is None:
-                raise UnknownDomain()
+            domain = _own_claim(db, user, domain_name)
             if domain.verified_at is None:
                 if claim_expired(domain, now):
                     db.delete(domain)
@@ -259,7 +245,7 @@ class ValidateDomainsTask(SteppedTask):
         result = self._txt_checker.check_txt(domain_name, expected)  # no transaction held over the network
         now = self._flow.services.clock.now()
         with self._flow.admin_session(immediate=True) as (db, user):  # short: two UPDATEs and an audit row
-            written = _rowcount(
+            written = rows_matched(
                 db.execute(
                     update(Domain)
                     .where(col(Domain.id) == domain_id)
@@ -274,7 +260,7 @@ class ValidateDomainsTask(SteppedTask):
                 try:
                     with db.begin_nested():
                         won = (
-                            _rowcount(
+                            rows_matched(
                                 db.execute(
                                     update(Domain)
                                     .where(
@@ -293,35 +279,20 @@ class ValidateDomainsTask(SteppedTask):
                         )
                 except IntegrityError:  # another account's verification committed first (PostgreSQL)
                     won = False
-            record_admin_event(
-                db,
-                user,
-                AuditAction.DNS_CHECK,
-                now=now,
-                outcome=result.outcome.value,
-                detail=f"TXT {domain_name}: {result.outcome.value}",
-            )
+            audit_dns_check(db, user, result, now=now)
             if result.ok and not verified_before and not won:
-                domain = db.get(Domain, domain_id)
-                assert domain is not None
-                db.refresh(domain)
-                self._mark_taken(db, user, domain, now)
+                lost = db.get(Domain, domain_id)
+                assert lost is not None
+                db.refresh(lost)
+                self._mark_taken(db, user, lost, now)
         return result
 
     @staticmethod
-    def _mark_taken(db: Session, user: AdminUser, domain: Domain, now: datetime) -> None:
+    def _mark_taken(db: Session, user: AdminUser, domain: Domain, now: datetime) -> NoReturn:
         """Keep "taken" on the claim so the page says it, then refuse."""
         domain.last_outcome, domain.last_message = "taken", taken_words(domain.name)
         db.add(domain)
-        record_admin_event(
-            db,
-            user,
-            AuditAction.DOMAIN_REFUSED,
-            now=now,
-            outcome="refused",
-            detail=f"{domain.name} is verified by another account",
-        )
-        raise DomainTaken(domain.name)
+        _refuse_taken(db, user, domain.name, now)
 
     def share(self, name: object, recipient: object) -> str:
         """Email the record to publish to whoever runs the domain's DNS; returns the address used.
@@ -337,11 +308,7 @@ class ValidateDomainsTask(SteppedTask):
         now = self._flow.services.clock.now()
         with self._flow.admin_session() as (db, user):
             self._require(db, user)
-            domain = db.exec(
-                select(Domain).where(Domain.name == domain_name, Domain.account_id == user.account_id)
-            ).first()
-            if domain is None:
-                raise UnknownDomain()
+            domain = _own_claim(db, user, domain_name)
             if claim_expired(domain, now):
                 raise DomainClaimExpired(expired_words(domain_name))
             if domain.verified_at is None and verified_elsewhere(db, name=domain_name, account_id=user.account_id):
@@ -420,10 +387,24 @@ class TooManyShares(ConnectError):
     )
 
 
-def _rowcount(result: object) -> int:
-    """Rows an UPDATE matched (``Session.execute`` is typed as returning rows, not a cursor)."""
-    assert isinstance(result, CursorResult)
-    return result.rowcount
+def _claim_of(db: Session, admin: AdminUser, name: str) -> Domain | None:
+    """The admin's account's claim on ``name``, if it has one."""
+    return db.exec(select(Domain).where(Domain.name == name, Domain.account_id == admin.account_id)).first()
+
+
+def _own_claim(db: Session, admin: AdminUser, name: str) -> Domain:
+    """The admin's account's claim on ``name``, or :class:`UnknownDomain` (never claimed, or released)."""
+    domain = _claim_of(db, admin, name)
+    if domain is None:
+        raise UnknownDomain()
+    return domain
+
+
+def _refuse_taken(db: Session, admin: AdminUser, name: str, now: datetime) -> NoReturn:
+    """Record the refusal of a domain another account has verified, then raise :class:`DomainTaken`."""
+    detail = f"{name} is verified by another account"
+    record_admin_event(db, admin, AuditAction.DOMAIN_REFUSED, now=now, outcome="refused", detail=detail)
+    raise DomainTaken(name)
 
 
 def release_domain(services: ConnectServices, *, name: object, account_code: object, actor: str = "support") -> str:
@@ -450,12 +431,6 @@ def release_domain(services: ConnectServices, *, name: object, account_code: obj
             raise UnknownDomain(f"{code} has no claim on {domain_name}: nothing to release.")
         kind = "verified" if domain.verified_at is not None else "unverified"
         db.delete(domain)
-        record_event(
-            db,
-            action=AuditAction.DOMAIN_RELEASED,
-            now=now,
-            actor=actor,
-            account_id=account.id,
-            detail=f"{domain_name}: {kind} claim of {code} released",
-        )
+        detail = f"{domain_name}: {kind} claim of {code} released"
+        record_account_event(db, account.id, AuditAction.DOMAIN_RELEASED, now=now, actor=actor, detail=detail)
     return f"{domain_name} ({kind} claim of {code})"
