@@ -143,9 +143,9 @@ class ConnectApp(PageShell):
         self.setup_complete = SetupCompleteScreen(self, self.flow, resources=resources)
         self.login_issues = LoginIssuesScreen(self, self.flow, PasswordReset(services), suffix=suffix)
         self.dashboard = DashboardScreen(self, self.board)
-        self.task = TaskScreen(self, self.board)
+        self.task = TaskScreen(self, self.board, signed_in=lambda: self.flow.signed_in)
         self.problem = ProblemScreen(self)
-        self.console_home = ConsoleHomeScreen(self, self.board)
+        self.console_home = ConsoleHomeScreen(self, self.board, self.flow)
         self.screens: tuple[Screen, ...] = (
             *self.login_screens.values(),
             self.welcome,

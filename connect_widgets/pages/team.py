@@ -29,7 +29,7 @@ from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.core.staff.members import NotLoggedIn, ReviewSummary, StaffDoor, StaffSession
 from connect_widgets.kernel_log import keep_kernel_log_on_server
 from connect_widgets.pages.shell import PageHeader, PageShell
-from connect_widgets.screens.kit import link_button, on_enter, paragraph, primary_button, text_field
+from connect_widgets.screens.kit import link_button, paragraph, primary_button, text_field
 from connect_widgets.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -109,10 +109,7 @@ class StaffConsole(PageShell):
 
         self.name = text_field("Staff name")
         self.password = text_field("Password", password=True)
-        self.log_in_button = primary_button("Log in")
-        self.log_in_button.on_click(lambda _b: self.log_in())
-        on_enter(self.name, self.log_in)
-        on_enter(self.password, self.log_in)
+        self.log_in_button = primary_button("Log in", self.log_in, enter_in=(self.name, self.password))
         self.login_form = widgets.VBox(
             [
                 widgets.HTML("<h2>Staff log in</h2>"),
@@ -127,8 +124,7 @@ class StaffConsole(PageShell):
         self.login_form.add_class("connect-screen")
 
         self.queue_heading = widgets.HTML()
-        self.refresh_button = link_button("Refresh")
-        self.refresh_button.on_click(lambda _b: self.refresh())
+        self.refresh_button = link_button("Refresh", self.refresh)
         self.queue_list = widgets.VBox()
         self.queue_view = widgets.VBox([self.queue_heading, self.refresh_button, self.queue_list])
         self.queue_view.add_class("connect-screen")

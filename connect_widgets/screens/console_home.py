@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import Protocol
 from urllib.parse import urlencode
 
 import ipywidgets as widgets
@@ -46,12 +47,21 @@ def _refusal(error: ConnectError) -> Callable[[], None]:
     return refuse
 
 
+class HandoffSource(Protocol):
+    """What makes the switcher's links: the signed-in admin's login flow."""
+
+    def mint_handoff(self, *, activity: bool = True) -> Handoff:
+        """A single-use link into Connect for the signed-in admin."""
+        ...
+
+
 class ConsoleHomeScreen(Screen):
     """The account's facts, and the switcher whose Connect link signs the admin in there."""
 
-    def __init__(self, host: ScreenHost, board: TaskBoard) -> None:
+    def __init__(self, host: ScreenHost, board: TaskBoard, handoffs: HandoffSource) -> None:
         super().__init__(host, title="Your account")  # the header already names the console
         self.board = board
+        self.handoffs = handoffs
         self.switcher_button = widgets.Button(icon="th", tooltip="Application Switcher", description="Applications")
         self.switcher_button.add_class("connect-switcher")
         self.switcher_button.on_click(lambda _b: self.toggle_switcher())
@@ -106,7 +116,7 @@ class ConsoleHomeScreen(Screen):
             self.submit(self._open_switcher)
 
     def _open_switcher(self) -> None:
-        self._handoff = self.board.flow.mint_handoff()
+        self._handoff = self.handoffs.mint_handoff()
         self._renewals_left = LINK_RENEWALS
         self.applications.layout.display = None
         self.renewal.start()  # the shell redraws this screen after the step: the link appears then
@@ -125,7 +135,7 @@ class ConsoleHomeScreen(Screen):
             self.close_switcher()
             return False
         try:
-            self._handoff = self.board.flow.mint_handoff(activity=False)
+            self._handoff = self.handoffs.mint_handoff(activity=False)
         except ConnectError as refused:  # signed out meanwhile: the shell says so and shows the login
             self.close_switcher()
             self.submit(_refusal(refused))  # bound now: the name ends with the except block

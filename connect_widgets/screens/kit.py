@@ -12,7 +12,7 @@ for. Non-flow moves (open "Login issues?", back to the login) are typed
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -84,16 +84,38 @@ def text_field(label: str, *, placeholder: str = "", password: bool = False, wid
     return field
 
 
-def primary_button(label: str) -> widgets.Button:
+def _acting(button: widgets.Button, action: Callable[[], object] | None, enter_in: Iterable[widgets.Text]) -> None:
+    if action is not None:
+        button.on_click(lambda _b: action())
+        for field in enter_in:
+            on_enter(field, action)
+
+
+def primary_button(
+    label: str, action: Callable[[], object] | None = None, *, enter_in: Iterable[widgets.Text] = ()
+) -> widgets.Button:
+    """The screen's main button; it runs ``action`` when clicked, or on Enter in one of ``enter_in``."""
     button = widgets.Button(description=label, button_style="primary")
     button.add_class("connect-primary")
+    _acting(button, action, enter_in)
     return button
 
 
-def link_button(label: str) -> widgets.Button:
-    """A button that looks like a link (its click must reach the kernel, unlike an <a>)."""
+def secondary_button(
+    label: str, action: Callable[[], object] | None = None, *, enter_in: Iterable[widgets.Text] = ()
+) -> widgets.Button:
+    """A button beside the main one (Add, Cancel, Email the record), acting like :func:`primary_button`."""
+    button = widgets.Button(description=label)
+    button.add_class("connect-secondary")
+    _acting(button, action, enter_in)
+    return button
+
+
+def link_button(label: str, action: Callable[[], object] | None = None) -> widgets.Button:
+    """A button that looks like a link (its click must reach the kernel, unlike an <a>); it runs ``action``."""
     button = widgets.Button(description=label, tooltip=label)
     button.add_class("connect-link")
+    _acting(button, action, ())
     return button
 
 
@@ -158,6 +180,10 @@ class Screen(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types: 
         """
         return self.host.run(self, action, busy=busy)
 
+    def task_link(self, label: str, key: str) -> widgets.Button:
+        """A link that opens task ``key``'s page."""
+        return link_button(label, lambda: self.host.go(Place.TASK, key=key))
+
     def open_task(self, key: str | None) -> None:
         """Open a task's page, or Connect Progress when there is no task to open."""
         if key:
@@ -185,8 +211,7 @@ class LoginScreen(Screen):
 
     def __init__(self, host: ScreenHost, *, title: str, intro: str = "") -> None:
         super().__init__(host, title=title, intro=intro)
-        self.login_issues_link = link_button("Login issues?")
-        self.login_issues_link.on_click(lambda _b: self.host.go(Place.LOGIN_ISSUES))
+        self.login_issues_link = link_button("Login issues?", lambda: self.host.go(Place.LOGIN_ISSUES))
 
     def compose(self, *parts: widgets.Widget) -> None:
         footer = widgets.HBox([self.login_issues_link])

@@ -12,8 +12,7 @@ class ProblemScreen(Screen):
         super().__init__(
             host, title="This page could not be opened", intro="Nothing you entered was lost. Try again in a moment."
         )
-        self.try_again_button = primary_button("Try again")
-        self.try_again_button.on_click(lambda _b: self.submit(lambda: None))
+        self.try_again_button = primary_button("Try again", lambda: self.submit(lambda: None))
         self.compose(self.try_again_button)
 
     def first_field(self) -> widgets.DOMWidget | None:

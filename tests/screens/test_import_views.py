@@ -38,7 +38,7 @@ def open_view(app: ConnectApp, key: str):
 
 def upload(view, name: str, data: bytes) -> None:
     """What the browser sends when the admin picks a file (a state update, deserialized as ipywidgets does)."""
-    view.upload.set_state(
+    view.file.upload.set_state(
         {
             "value": [
                 {
@@ -72,15 +72,15 @@ def test_an_upload_shows_each_bad_row_and_stages_the_good_ones(signed_in):
     assert isinstance(view, AddUsersView)
     assert "acme.example" in plain(view.intro.value)
     upload(view, "users.csv", USERS)
-    assert view.upload.value == ()  # the file's bytes do not stay in the widget
+    assert view.file.upload.value == ()  # the file's bytes do not stay in the widget
     assert shown_message(app) == ""
-    errors = plain(view.errors.value)
+    errors = plain(view.file.errors.value)
     assert "2 rows have problems and were left out" in errors
     assert "4 email Duplicate of row 2." in errors
     assert "5 email elsewhere.example is not one of your verified domains" in errors
     assert plain(view.staged_heading.value) == "2 users ready to submit"
     assert "O&#x27;Neil &amp; Co" in view.staged.children[1].children[0].value  # escaped
-    assert "users.csv" in plain(view.file_summary.value)
+    assert "users.csv" in plain(view.file.chosen.value)
     assert app.board.overview().get("add_users").step == "review"
 
 
@@ -88,7 +88,7 @@ def test_an_xlsx_upload_the_hand_entry_and_remove_then_submit_and_approval(signe
     app = signed_in
     view = open_view(app, "add_users")
     upload(view, "users.xlsx", xlsx([("Email", "First Name", "Last Name"), ("jane@acme.example", "Jane", "Smith")]))
-    assert plain(view.staged_heading.value) == "1 user ready to submit" and view.errors.value == ""
+    assert plain(view.staged_heading.value) == "1 user ready to submit" and view.file.errors.value == ""
     view.email.value, view.first_name.value, view.last_name.value = "not-an-address", "Kim", "Lee"
     view.add_button.click()
     assert shown_message(app).startswith("Enter one email address")
@@ -153,9 +153,9 @@ def test_permitted_senders_shows_the_count_and_imports(signed_in, services):
     assert isinstance(view, PermittedSendersView)
     assert view.import_button not in view.children  # nothing to import before a file
     upload(view, "senders.csv", b"address\r\norders@supplier.example\r\nme@acme.example\r\nbilling@partner.example\r\n")
-    assert view.upload.value == ()
+    assert view.file.upload.value == ()
     assert plain(view.ready.value) == "2 addresses ready to import."
-    assert "3 address acme.example is one of your own domains" in plain(view.errors.value)
+    assert "3 address acme.example is one of your own domains" in plain(view.file.errors.value)
     view.import_button.click()
     assert state(app, "permitted_senders") is TaskState.COMPLETE
     assert plain(view.summary_note.value) == (

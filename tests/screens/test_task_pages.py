@@ -200,40 +200,40 @@ def test_the_mx_check_lists_each_domain_on_its_own_line_with_busy_words(ready_ap
 def test_the_chosen_file_is_named_beside_the_button_with_its_row_count(signed_in):
     app = signed_in
     view = open_task(app, "add_users")
-    assert view.upload.icon == ""  # no Font Awesome: pages work offline
-    assert view.file_summary in view.picker.children and view.upload in view.picker.children
-    assert said(view.file_summary.value) == "No file chosen"
+    assert view.file.upload.icon == ""  # no Font Awesome: pages work offline
+    assert view.file.chosen in view.file.picker.children and view.file.upload in view.file.picker.children
+    assert said(view.file.chosen.value) == "No file chosen"
     seen = watch(app, view.users_task, "check_file")
     upload(view, "one.csv", b"email\r\nbob@elsewhere.example\r\n")
     assert seen == busy("Reading one.csv and checking each row…")
-    assert said(view.file_summary.value) == "one.csv, 1 row"
-    assert "1 row has a problem and was left out. Correct it in your file" in plain(view.errors.value)
+    assert said(view.file.chosen.value) == "one.csv, 1 row"
+    assert "1 row has a problem and was left out. Correct it in your file" in plain(view.file.errors.value)
 
     upload(view, "users.csv", USERS)
-    assert said(view.file_summary.value) == "users.csv, 4 rows"
-    assert "2 rows have problems and were left out. Correct them in your file" in plain(view.errors.value)
+    assert said(view.file.chosen.value) == "users.csv, 4 rows"
+    assert "2 rows have problems and were left out. Correct them in your file" in plain(view.file.errors.value)
 
 
 def test_a_new_file_clears_the_last_files_results_even_when_it_cannot_be_used(signed_in):
     app = signed_in
     view = open_task(app, "add_users")
     upload(view, "users.csv", USERS)
-    assert view.errors.value
+    assert view.file.errors.value
     upload(view, "names.csv", b"name\r\nJane\r\n")
     assert "has no email column" in shown_message(app)
-    assert said(view.file_summary.value) == "names.csv: not used (see the message above)"
-    assert view.errors.value == ""  # users.csv's row errors are not names.csv's
+    assert said(view.file.chosen.value) == "names.csv: not used (see the message above)"
+    assert view.file.errors.value == ""  # users.csv's row errors are not names.csv's
 
     for key in ("validate_domains", "outbound_email"):  # test setup: Permitted Senders unlocked
         app.board.save(key, version=0, state=TaskState.COMPLETE)
     senders = open_task(app, "permitted_senders")
-    assert senders.upload.icon == ""
+    assert senders.file.upload.icon == ""
     upload(senders, "senders.csv", b"address\r\npartner@supplier.example\r\nnot-an-address\r\n")
-    assert said(senders.file_summary.value) == "senders.csv, 2 rows"
-    assert senders.errors in senders.children
+    assert said(senders.file.chosen.value) == "senders.csv, 2 rows"
+    assert senders.file.errors in senders.children
     upload(senders, "names.csv", b"name\r\nJane\r\n")
-    assert said(senders.file_summary.value) == "names.csv: not used (see the message above)"
-    assert senders.errors not in senders.children and senders.import_button not in senders.children
+    assert said(senders.file.chosen.value) == "names.csv: not used (see the message above)"
+    assert senders.file.errors not in senders.children and senders.import_button not in senders.children
 
 
 def test_sending_users_to_the_connect_team_shows_busy_words(signed_in):

@@ -20,6 +20,7 @@ failed notice stays in the outbox as ``failed`` (``connect-kit outbox --failed``
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from connect_widgets.core.delivery.message import Channel, OutgoingMessage
@@ -56,44 +57,57 @@ def notify_contact(services: ConnectServices, *, user: AdminUser, subject: str, 
         )
 
 
+@dataclass(frozen=True)
+class LoginChange:
+    """A change to an admin's login that their contact mailbox hears about.
+
+    ``said`` is the notice's first paragraph, filled in with ``{email}`` (the admin's
+    Connect address), ``{when}`` and the change's own details (``{ending}``); the
+    "if this was not you" paragraph follows it in every such notice.
+    """
+
+    subject: str
+    said: str
+
+
+PHONE_ENROLLED = LoginChange(
+    "A phone was enrolled for your Connect login",
+    "The mobile phone ending {ending} was enrolled for 2-step authentication of the Connect admin {email} "
+    "on {when}. Passcodes for {email} now go to that phone.",
+)
+PHONE_REMOVED = LoginChange(
+    "The phone of your Connect login was removed",
+    "Connect support removed the mobile phone enrolled for {email} on {when}. At the next login with the "
+    "password, a new mobile phone is enrolled.",
+)
+PASSWORD_RESET = LoginChange(
+    "Your Connect password was reset",
+    "The password of the Connect admin {email} was reset on {when} with a code sent to the enrolled phone. "
+    "Every open session was signed out.",
+)
+
+
+def login_changed(
+    services: ConnectServices, change: LoginChange, *, user: AdminUser, when: datetime, **details: str
+) -> Message | None:
+    """Tell ``user``'s contact mailbox about ``change``, made at ``when``."""
+    said = change.said.format(email=user.email, when=_when(when), **details)
+    return notify_contact(services, user=user, subject=change.subject, body=f"{said}\n\n{_NOT_YOU}\n")
+
+
 def phone_enrolled(services: ConnectServices, *, user: AdminUser, ending: str, when: datetime) -> Message | None:
     """The admin saved a mobile phone for 2-step authentication (first login, or after a reset)."""
-    return notify_contact(
-        services,
-        user=user,
-        subject="A phone was enrolled for your Connect login",
-        body=(
-            f"The mobile phone ending {ending} was enrolled for 2-step authentication of the "
-            f"Connect admin {user.email} on {_when(when)}. Passcodes for {user.email} now go to "
-            "that phone.\n\n" + _NOT_YOU + "\n"
-        ),
-    )
+    return login_changed(services, PHONE_ENROLLED, user=user, when=when, ending=ending)
 
 
 def phone_removed(services: ConnectServices, *, user: AdminUser, when: datetime) -> Message | None:
     """Support removed the admin's phone (lost phone): the next login enrols a new one."""
-    return notify_contact(
-        services,
-        user=user,
-        subject="The phone of your Connect login was removed",
-        body=(
-            f"Connect support removed the mobile phone enrolled for {user.email} on {_when(when)}. "
-            "At the next login with the password, a new mobile phone is enrolled.\n\n" + _NOT_YOU + "\n"
-        ),
-    )
+    return login_changed(services, PHONE_REMOVED, user=user, when=when)
 
 
 def password_reset(services: ConnectServices, *, user: AdminUser, when: datetime) -> Message | None:
     """The admin set a new password through "Forgot your password?"."""
-    return notify_contact(
-        services,
-        user=user,
-        subject="Your Connect password was reset",
-        body=(
-            f"The password of the Connect admin {user.email} was reset on {_when(when)} with a "
-            "code sent to the enrolled phone. Every open session was signed out.\n\n" + _NOT_YOU + "\n"
-        ),
-    )
+    return login_changed(services, PASSWORD_RESET, user=user, when=when)
 
 
 def review_decided(

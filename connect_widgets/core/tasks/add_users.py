@@ -32,6 +32,7 @@ from connect_widgets.core.tasks.uploads import (
     MAX_EMAIL_LENGTH,
     MAX_NAME_LENGTH,
     MAX_ROWS,
+    CheckedFile,
     CheckedRows,
     Column,
     RowError,
@@ -56,14 +57,10 @@ _NAMES = (("first_name", "first name"), ("last_name", "last name"))
 
 
 @dataclass(frozen=True)
-class UserBatch:
-    """The staged users as the page shows them, and where the batch stands."""
+class UserBatch(CheckedFile):
+    """The staged users as the page shows them, the file checked last, and where the batch stands."""
 
     users: tuple[dict[str, Any], ...]  # {"email", "first_name", "last_name", "row"}; row None: added by hand
-    errors: tuple[dict[str, Any], ...]  # {"row", "column", "message"}, the first ERRORS_KEPT
-    error_count: int
-    filename: str | None
-    rows_read: int
     rejection: str | None  # the Connect team's reason, after a rejected batch
     users_added: int | None  # after approval
     users_skipped: int
@@ -137,13 +134,9 @@ class AddUsersTask(SteppedTask):
         with self._flow.admin_session() as (db, user):
             latest = latest_review(db, account_id=user.account_id, task_key=TASK)
             rejection = latest.staff_note if latest is not None and latest.state == "rejected" else None
-        file = data.get("file") or {}
         return UserBatch(
+            **CheckedFile.fields(data),
             users=tuple(data.get("users") or ()),
-            errors=tuple(data.get("errors") or ()),
-            error_count=int(data.get("error_count") or 0),
-            filename=file.get("name"),
-            rows_read=int(file.get("rows") or 0),
             rejection=rejection if status.state is TaskState.IN_PROGRESS else None,
             users_added=data.get("users_added"),
             users_skipped=int(data.get("users_skipped") or 0),
@@ -189,11 +182,7 @@ class AddUsersTask(SteppedTask):
             raise InvalidInput(
                 f"That would stage more than {MAX_ROWS:,} users. Submit these in smaller batches.", field="file"
             )
-        data = {
-            "users": [*by_hand, *checked.accepted],
-            **checked.saved_errors(),
-            "file": {"name": upload.filename, "rows": checked.rows_read, "accepted": len(checked.accepted)},
-        }
+        data = {"users": [*by_hand, *checked.accepted], **checked.task_data(upload)}
         return self._board.save(TASK, version=version, step="review", data=data)
 
     def add_user(self, *, version: int, email: object, first_name: object = "", last_name: object = "") -> TaskStatus:

@@ -18,7 +18,6 @@ from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
 from connect_widgets.core.audit import AuditAction, record_admin_event
-from connect_widgets.core.auth.handoffs import Handoff
 from connect_widgets.core.errors import (
     ConnectError,
     StepNotOpen,
@@ -35,7 +34,7 @@ from connect_widgets.store.models import AdminUser, LoginSession, Review, TaskPr
 
 
 class SignedInAdmin(Protocol):
-    """The page's signed-in admin, as the board and the pages holding a board use it.
+    """The page's signed-in admin, as the board and the task cores use it.
 
     :class:`~connect_widgets.core.auth.flow.LoginFlow` is the one implementation;
     see it for what each member checks.
@@ -44,19 +43,12 @@ class SignedInAdmin(Protocol):
     @property
     def services(self) -> ConnectServices: ...
 
-    @property
-    def signed_in(self) -> bool: ...
-
     def admin_session(self, *, immediate: bool = False) -> AbstractContextManager[tuple[Session, AdminUser]]:
         """A unit of work as the signed-in admin, after the session's timeouts are checked."""
         ...
 
     def live_session_conditions(self) -> tuple[Any, ...] | None:
         """SQL conditions on ``LoginSession`` true only while the page's session is live."""
-        ...
-
-    def mint_handoff(self, *, activity: bool = True) -> Handoff:
-        """A single-use link into Connect for the signed-in admin (the console's switcher)."""
         ...
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, func, select
@@ -23,6 +22,7 @@ from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.stepped import SteppedTask
 from connect_widgets.core.tasks.uploads import (
+    CheckedFile,
     CheckedRows,
     Column,
     RowError,
@@ -42,14 +42,10 @@ SENDER_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class SenderBatch:
-    """The staged addresses as the page shows them."""
+class SenderBatch(CheckedFile):
+    """The staged addresses as the page shows them, and the file checked last."""
 
     addresses: tuple[str, ...]
-    errors: tuple[dict[str, Any], ...]  # {"row", "column", "message"}, the first ERRORS_KEPT
-    error_count: int
-    filename: str | None
-    rows_read: int
     imported: int | None  # after the import
 
 
@@ -99,13 +95,9 @@ class PermittedSendersTask(SteppedTask):
 
     def batch(self) -> SenderBatch:
         data = self.status().data
-        file = data.get("file") or {}
         return SenderBatch(
+            **CheckedFile.fields(data),
             addresses=tuple(data.get("senders") or ()),
-            errors=tuple(data.get("errors") or ()),
-            error_count=int(data.get("error_count") or 0),
-            filename=file.get("name"),
-            rows_read=int(file.get("rows") or 0),
             imported=data.get("imported"),
         )
 
@@ -138,11 +130,7 @@ class PermittedSendersTask(SteppedTask):
         own, existing = self._own_domains_and_senders()
         upload = read_upload(content, filename, columns=SENDER_COLUMNS)
         checked = check_senders(upload, own_domains=own, existing=existing)
-        data = {
-            "senders": [r["address"] for r in checked.accepted],
-            **checked.saved_errors(),
-            "file": {"name": upload.filename, "rows": checked.rows_read, "accepted": len(checked.accepted)},
-        }
+        data = {"senders": [r["address"] for r in checked.accepted], **checked.task_data(upload)}
         return self._board.save(TASK, version=version, step="review", data=data)
 
     def import_senders(self, *, version: int) -> TaskStatus:

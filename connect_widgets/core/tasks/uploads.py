@@ -15,8 +15,9 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from connect_widgets.core.accounts.create import parse_domain
 from connect_widgets.core.errors import InvalidInput
@@ -80,9 +81,37 @@ class CheckedRows:
     errors: list[RowError] = field(default_factory=list)
     rows_read: int = 0
 
-    def saved_errors(self) -> dict[str, object]:
-        """The errors as task data: the first :data:`ERRORS_KEPT` and the exact count."""
-        return {"errors": [e.as_dict() for e in self.errors[:ERRORS_KEPT]], "error_count": len(self.errors)}
+    def task_data(self, upload: Upload) -> dict[str, object]:
+        """The check as task data: the first :data:`ERRORS_KEPT` errors, their exact count, and the file.
+
+        :meth:`CheckedFile.fields` reads it back.
+        """
+        return {
+            "errors": [e.as_dict() for e in self.errors[:ERRORS_KEPT]],
+            "error_count": len(self.errors),
+            "file": {"name": upload.filename, "rows": self.rows_read, "accepted": len(self.accepted)},
+        }
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """The file an import task checked last, as its page shows it; each task's batch adds its own rows."""
+
+    errors: tuple[dict[str, Any], ...]  # {"row", "column", "message"}, the first ERRORS_KEPT
+    error_count: int
+    filename: str | None
+    rows_read: int
+
+    @staticmethod
+    def fields(data: Mapping[str, Any]) -> dict[str, Any]:
+        """This class's fields from the task data :meth:`CheckedRows.task_data` saved (empty before any file)."""
+        file = data.get("file") or {}
+        return {
+            "errors": tuple(data.get("errors") or ()),
+            "error_count": int(data.get("error_count") or 0),
+            "filename": file.get("name"),
+            "rows_read": int(file.get("rows") or 0),
+        }
 
 
 # --- reading files ------------------------------------------------------------------

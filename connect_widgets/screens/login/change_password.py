@@ -41,8 +41,7 @@ class ChangePasswordScreen(Screen):
         self.confirm = text_field("Confirm password", password=True)
         self.indicator = widgets.HTML()
         self.indicator.add_class("connect-rules")
-        self.change_button = primary_button("Change password")
-        self.change_button.on_click(lambda _b: self.change())
+        self.change_button = primary_button("Change password", self.change)
         # Enter moves on to the next field; in the last one it submits.
         on_enter(self.current, self.new.focus)
         on_enter(self.new, self.confirm.focus)

@@ -15,7 +15,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from connect_widgets.core.auth.flow import LoginFlow
-from connect_widgets.screens.kit import LoginScreen, ScreenHost, on_enter, primary_button, text_field
+from connect_widgets.screens.kit import LoginScreen, ScreenHost, primary_button, text_field
 
 
 class EmailScreen(LoginScreen):
@@ -31,9 +31,7 @@ class EmailScreen(LoginScreen):
         self.domain = widgets.HTML()  # "@acme.<suffix>" beside the field, for a dedicated URL
         self.domain.add_class("connect-domain")
         self.email.observe(self._show_domain, "value")
-        self.next_button = primary_button("Next")
-        self.next_button.on_click(lambda _b: self.next())
-        on_enter(self.email, self.next)
+        self.next_button = primary_button("Next", self.next, enter_in=(self.email,))
         row = widgets.HBox([self.email, self.domain])
         row.add_class("connect-email-row")
         self.compose(row, self.next_button)

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 
 from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.auth.phones import country_choices, example_mobile
-from connect_widgets.screens.kit import LoginScreen, ScreenHost, on_enter, paragraph, primary_button, text_field
+from connect_widgets.screens.kit import LoginScreen, ScreenHost, paragraph, primary_button, text_field
 
 
 class EnrolPhoneScreen(LoginScreen):
@@ -33,9 +33,7 @@ class EnrolPhoneScreen(LoginScreen):
         self.hint = paragraph("", css="connect-hint")
         self.country.observe(lambda _c: self.show_hint(), "value")
         self.show_hint()
-        self.next_button = primary_button("Next")
-        self.next_button.on_click(lambda _b: self.next())
-        on_enter(self.number, self.next)
+        self.next_button = primary_button("Next", self.next, enter_in=(self.number,))
         self.compose(self.country, self.number, self.hint, self.next_button)
 
     def on_show(self) -> None:

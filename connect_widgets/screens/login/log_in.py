@@ -12,8 +12,7 @@ class LogInScreen(LoginScreen):
     def __init__(self, host: ScreenHost, flow: LoginFlow) -> None:
         super().__init__(host, title="You're verified", intro="Your passcode is verified. Click Log In to continue.")
         self.flow = flow
-        self.log_in_button = primary_button("Log In")
-        self.log_in_button.on_click(lambda _b: self.log_in())
+        self.log_in_button = primary_button("Log In", self.log_in)
         self.compose(self.log_in_button)
 
     def log_in(self) -> None:

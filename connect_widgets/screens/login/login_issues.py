@@ -16,7 +16,6 @@ from connect_widgets.screens.kit import (
     Screen,
     ScreenHost,
     link_button,
-    on_enter,
     paragraph,
     primary_button,
     text_field,
@@ -58,25 +57,20 @@ class LoginIssuesScreen(Screen):
         self.reset = reset
         # Forgot password: three small forms, one shown at a time.
         self.reset_email = text_field("Email address")
-        self.send_code_button = primary_button("Send reset code")
-        self.send_code_button.on_click(lambda _b: self.request_code())
-        on_enter(self.reset_email, self.request_code)
+        self.send_code_button = primary_button("Send reset code", self.request_code, enter_in=(self.reset_email,))
         self.reset_notice = paragraph("", css="connect-notice")
         self.reset_code = text_field("Passcode", width="12em")
-        self.verify_button = primary_button("Verify")
-        self.verify_button.on_click(lambda _b: self.verify_code())
-        on_enter(self.reset_code, self.verify_code)
+        self.verify_button = primary_button("Verify", self.verify_code, enter_in=(self.reset_code,))
         self.new_password = text_field("New password", password=True)
         self.confirm_password = text_field("Confirm password", password=True)
         self.indicator = widgets.HTML()  # the same live rules as the first login's password change
         self.indicator.add_class("connect-rules")
         self.new_password.observe(lambda _c: self.refresh_indicator(), "value")
         self.confirm_password.observe(lambda _c: self.refresh_indicator(), "value")
-        self.set_password_button = primary_button("Set new password")
-        self.set_password_button.on_click(lambda _b: self.set_password())
-        on_enter(self.confirm_password, self.set_password)
-        self.start_over_link = link_button("Start the reset again")
-        self.start_over_link.on_click(lambda _b: self.start_over())
+        self.set_password_button = primary_button(
+            "Set new password", self.set_password, enter_in=(self.confirm_password,)
+        )
+        self.start_over_link = link_button("Start the reset again", self.start_over)
         self.forgot = widgets.VBox()
         self.forgot_intro = paragraph(
             f"Enter your Connect address (name@<account code>.{suffix}). If it has an enrolled "
@@ -86,8 +80,7 @@ class LoginIssuesScreen(Screen):
             children=[self.forgot] + [paragraph(text) for text in HELP.values()],
             titles=("Forgot your password?", *HELP),
         )
-        self.back_button = primary_button("Back to login")
-        self.back_button.on_click(lambda _b: self.back_to_login())
+        self.back_button = primary_button("Back to login", self.back_to_login)
         self.compose(self.sections, self.back_button)
         self.show_reset_step()
 

@@ -27,8 +27,7 @@ class MethodScreen(LoginScreen):
         )
         self.method.add_class("connect-field")
         self.hint = paragraph(CLOUD_HINT, css="connect-hint")
-        self.next_button = primary_button("Next")
-        self.next_button.on_click(lambda _b: self.next())
+        self.next_button = primary_button("Next", self.next)
         self.compose(self.method, self.hint, self.next_button)
 
     def on_show(self) -> None:

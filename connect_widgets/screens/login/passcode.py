@@ -18,7 +18,6 @@ from connect_widgets.screens.kit import (
     LoginScreen,
     ScreenHost,
     link_button,
-    on_enter,
     paragraph,
     primary_button,
     text_field,
@@ -36,13 +35,9 @@ class PasscodeScreen(LoginScreen):
         self.flow = flow
         self.clock = flow.services.clock
         self.code = text_field("Passcode", width="12em")
-        self.verify_button = primary_button("Verify")
-        self.verify_button.on_click(lambda _b: self.verify())
-        on_enter(self.code, self.verify)
-        self.resend_button = link_button("Resend code")
-        self.resend_button.on_click(lambda _b: self.resend())
-        self.change_number_button = link_button("Use a different number")
-        self.change_number_button.on_click(lambda _b: self.submit(self.flow.change_number))
+        self.verify_button = primary_button("Verify", self.verify, enter_in=(self.code,))
+        self.resend_button = link_button("Resend code", self.resend)
+        self.change_number_button = link_button("Use a different number", lambda: self.submit(self.flow.change_number))
         self.expiry = paragraph("", css="connect-hint")
         self.countdown = PagePoll(self._count_down, seconds=COUNTDOWN_SECONDS, name="resend countdown")
         self.compose(self.code, self.verify_button, self.expiry, self.resend_button, self.change_number_button)

@@ -9,7 +9,6 @@ from connect_widgets.screens.kit import (
     LoginScreen,
     ScreenHost,
     link_button,
-    on_enter,
     primary_button,
     text_field,
 )
@@ -21,14 +20,9 @@ class PasswordScreen(LoginScreen):
         self.flow = flow
         self.logon = text_field("Domain logon")
         self.password = text_field("Password", password=True)
-        self.next_button = primary_button("Next")
-        self.next_button.on_click(lambda _b: self.next())
-        on_enter(self.password, self.next)
-        on_enter(self.logon, self.next)
-        self.back_button = link_button("Use a different email address")
-        self.back_button.on_click(lambda _b: self.submit(self.flow.restart))
-        self.method_link = link_button("Choose Cloud or Domain again")
-        self.method_link.on_click(lambda _b: self.submit(self.flow.back_to_method))
+        self.next_button = primary_button("Next", self.next, enter_in=(self.password, self.logon))
+        self.back_button = link_button("Use a different email address", lambda: self.submit(self.flow.restart))
+        self.method_link = link_button("Choose Cloud or Domain again", lambda: self.submit(self.flow.back_to_method))
         self.compose(self.logon, self.password, self.next_button, self.method_link, self.back_button)
 
     def on_show(self) -> None:

@@ -7,23 +7,20 @@ import html
 import ipywidgets as widgets
 
 from connect_widgets.core.auth.flow import LoginFlow
-from connect_widgets.screens.kit import Place, Screen, ScreenHost, link_button, paragraph, primary_button
+from connect_widgets.screens.kit import Place, ScreenHost, paragraph, primary_button, secondary_button
+from connect_widgets.screens.login.landing import LandingScreen
 
 
-class ReturningScreen(Screen):
+class ReturningScreen(LandingScreen):
     """The last completed task, the next one, and links to tasks still in progress."""
 
     def __init__(self, host: ScreenHost, flow: LoginFlow) -> None:
-        super().__init__(host, title="Welcome back")
-        self.flow = flow
+        super().__init__(host, flow, title="Welcome back")
         self.last_completed = paragraph("")
         self.next_task = paragraph("")
         self.in_progress = widgets.VBox()
-        self.continue_button = primary_button("Continue")
-        self.continue_button.on_click(lambda _b: self.go_on())
-        self.cancel_button = widgets.Button(description="Cancel")
-        self.cancel_button.add_class("connect-secondary")
-        self.cancel_button.on_click(lambda _b: self.host.go(Place.DASHBOARD))
+        self.continue_button = primary_button("Continue", self.go_on)
+        self.cancel_button = secondary_button("Cancel", lambda: self.host.go(Place.DASHBOARD))
         self.buttons = widgets.HBox([self.continue_button, self.cancel_button])
         self.compose(self.last_completed, self.next_task, self.buttons, self.in_progress)
         self._next_key: str | None = None
@@ -45,13 +42,7 @@ class ReturningScreen(Screen):
             )
         else:
             self.next_task.value = "<p>No task is open to you right now. Connect Progress shows where each stands.</p>"
-        links: list[widgets.Widget] = []
-        for task in landing.in_progress:
-            link = link_button(task.title)
-            link.on_click(lambda _b, key=task.key: self.host.go(Place.TASK, key=key))
-            links.append(link)
-        heading = [paragraph("Tasks in progress but not complete:")] if links else []
-        self.in_progress.children = tuple(heading + links)
+        self.list_tasks(self.in_progress, "Tasks in progress but not complete:", landing.in_progress)
         self.set_intro("Here is where you left off.")
 
     def go_on(self) -> None:

@@ -8,25 +8,17 @@ import ipywidgets as widgets
 
 from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.tasks.catalogue import Resource
-from connect_widgets.screens.kit import (
-    Place,
-    Screen,
-    ScreenHost,
-    link_button,
-    paragraph,
-    primary_button,
-    resource_list,
-)
+from connect_widgets.screens.kit import Place, ScreenHost, primary_button
+from connect_widgets.screens.login.landing import LandingScreen
 
 CONSOLE_PAGE = "admin_console.ipynb"  # the Administration Console, beside Connect on the same server
 
 
-class SetupCompleteScreen(Screen):
+class SetupCompleteScreen(LandingScreen):
     """What was done, the optional tasks still open, and where the account is managed from now on."""
 
     def __init__(self, host: ScreenHost, flow: LoginFlow, *, resources: tuple[Resource, ...]) -> None:
-        super().__init__(host, title="Setup complete")
-        self.flow = flow
+        super().__init__(host, flow, title="Setup complete", resources=resources)
         self.done = widgets.HTML()
         self.done.add_class("connect-text")
         self.optional = widgets.VBox()
@@ -39,11 +31,9 @@ class SetupCompleteScreen(Screen):
             "</ul>"
         )
         self.next_steps.add_class("connect-text")
-        self.resources = resource_list(resources)
-        self.progress_button = primary_button("See Connect Progress")
+        self.progress_button = primary_button("See Connect Progress", lambda: self.host.go(Place.DASHBOARD))
         self.progress_button.layout.width = "auto"  # the whole label, never "See Connect Progr…"
         self.progress_button.layout.align_self = "flex-start"  # not stretched across the card
-        self.progress_button.on_click(lambda _b: self.host.go(Place.DASHBOARD))
         self.compose(self.done, self.optional, self.next_steps, self.resources, self.progress_button)
 
     def on_show(self) -> None:
@@ -54,13 +44,8 @@ class SetupCompleteScreen(Screen):
             + "".join(f"<li>✔ {html.escape(t.title)}</li>" for t in landing.completed)
             + "</ul>"
         )
-        links: list[widgets.Widget] = []
-        for task in landing.optional_left:
-            link = link_button(f"{task.title} (optional)")
-            link.on_click(lambda _b, key=task.key: self.host.go(Place.TASK, key=key))
-            links.append(link)
-        self.optional.children = tuple(
-            [paragraph("Optional tasks you can still do at any time:")] + links if links else []
+        self.list_tasks(
+            self.optional, "Optional tasks you can still do at any time:", landing.optional_left, note=" (optional)"
         )
 
     def first_field(self) -> widgets.DOMWidget | None:

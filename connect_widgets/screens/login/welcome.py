@@ -6,23 +6,15 @@ import ipywidgets as widgets
 
 from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.tasks.catalogue import Resource
-from connect_widgets.screens.kit import (
-    Place,
-    Screen,
-    ScreenHost,
-    link_button,
-    paragraph,
-    primary_button,
-    resource_list,
-)
+from connect_widgets.screens.kit import Place, ScreenHost, link_button, paragraph, primary_button
+from connect_widgets.screens.login.landing import LandingScreen
 
 
-class WelcomeScreen(Screen):
+class WelcomeScreen(LandingScreen):
     """Introductory information, links to resources, and the way into the first task."""
 
     def __init__(self, host: ScreenHost, flow: LoginFlow, *, resources: tuple[Resource, ...]) -> None:
-        super().__init__(host, title="Welcome to Connect")
-        self.flow = flow
+        super().__init__(host, flow, title="Welcome to Connect", resources=resources)
         self.about = widgets.VBox(
             [
                 paragraph(
@@ -36,11 +28,8 @@ class WelcomeScreen(Screen):
                 ),
             ]
         )
-        self.resources = resource_list(resources)
-        self.start_button = primary_button("Get started")
-        self.start_button.on_click(lambda _b: self.get_started())
-        self.all_tasks_link = link_button("See all tasks")
-        self.all_tasks_link.on_click(lambda _b: self.host.go(Place.DASHBOARD))
+        self.start_button = primary_button("Get started", self.get_started)
+        self.all_tasks_link = link_button("See all tasks", lambda: self.host.go(Place.DASHBOARD))
         self.compose(self.about, self.resources, self.start_button, self.all_tasks_link)
         self._next_key: str | None = None
 

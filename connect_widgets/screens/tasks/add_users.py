@@ -17,41 +17,29 @@ import ipywidgets as widgets
 from connect_widgets.core.tasks.add_users import AddUsersTask
 from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.uploads import users_template_csv, users_template_xlsx
-from connect_widgets.screens.kit import link_button, on_enter, primary_button, text_field
+from connect_widgets.screens.kit import primary_button, secondary_button, text_field
 from connect_widgets.screens.tasks.page import TaskScreen
-from connect_widgets.screens.tasks.steps import StepView
-from connect_widgets.screens.tasks.uploads import (
-    XLSX_TYPE,
-    busy_words,
-    download_link,
-    error_table,
-    file_line,
-    file_picker,
-    picker_row,
-)
+from connect_widgets.screens.tasks.steps import ListRow, RowList, StepView
+from connect_widgets.screens.tasks.uploads import XLSX_TYPE, FileCheck, download_link
 
 USERS_SHOWN = 50
 
 
-class StagedUser:
-    """One staged user's line with its Remove button (``box`` holds both)."""
+class StagedUser(ListRow):
+    """One staged user's line with its Remove button."""
 
     def __init__(self, remove: Callable[[str], None]) -> None:
-        self.email = ""
-        self.line = widgets.HTML()
-        self.remove_button = link_button("Remove")
-        self.remove_button.on_click(lambda _b: remove(self.email))
-        self.box = widgets.HBox([self.line, self.remove_button])
+        super().__init__("Remove", remove)
 
     def show(self, user: dict[str, Any]) -> None:
-        self.email = email = str(user.get("email", ""))
+        self.key = email = str(user.get("email", ""))
         name = " ".join(str(user.get(k) or "") for k in ("first_name", "last_name")).strip()
         source = f"row {user['row']}" if user.get("row") else "added by hand"
-        self.line.value = (
+        self.words.value = (
             f"<span>{html.escape(email)}</span> · {html.escape(name) or '—'} "
             f'<span class="connect-hint">({html.escape(source)})</span>'
         )
-        self.remove_button.tooltip = f"Remove {email}"
+        self.button.tooltip = f"Remove {email}"
 
 
 class AddUsersView(StepView):
@@ -80,29 +68,21 @@ class AddUsersView(StepView):
             + "</p>"
         )
         self.templates.add_class("connect-text")
-        self.upload = file_picker(self.check_file, accept=".csv,.xlsx")
-        self.file_summary = widgets.HTML()
-        self.picker = picker_row(self.upload, self.file_summary)
-        self._unusable: str | None = None  # a file just chosen that could not be used
+        self.file = FileCheck(page, self.check_file, accept=".csv,.xlsx")
         self._staged_count = 0  # as the page shows it (named while the batch is sent)
-        self.errors = widgets.HTML()
         self.email = text_field("Email address", width="17em")
         self.first_name = text_field("First name", width="9em")
         self.last_name = text_field("Last name", width="9em")
-        self.add_button = widgets.Button(description="Add user")
-        self.add_button.add_class("connect-secondary")
-        self.add_button.on_click(lambda _b: self.add_user())
-        on_enter(self.email, self.add_user)
+        self.add_button = secondary_button("Add user", self.add_user, enter_in=(self.email,))
         self.add_heading = widgets.HTML("<h3>Add a user</h3>")
         self.add_form = widgets.HBox([self.email, self.first_name, self.last_name, self.add_button])
         self.staged_heading = widgets.HTML()
-        self.staged = widgets.VBox()
+        self._staged_rows = RowList(lambda: StagedUser(self.remove_user))
+        self.staged = self._staged_rows.box
         self.staged.add_class("connect-staged")
         self.remove_buttons: dict[str, widgets.Button] = {}
-        self._staged_rows: list[StagedUser] = []
         self.more_users = widgets.HTML()
-        self.submit_button = primary_button("Submit for review")
-        self.submit_button.on_click(lambda _b: self.submit())
+        self.submit_button = primary_button("Submit for review", self.submit)
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         batch = self.users_task.batch()
@@ -149,15 +129,14 @@ class AddUsersView(StepView):
             f"Addresses must be {where}. Every row is checked before anything is sent; rows with problems are "
             "listed and left out. A new file replaces the users from the last one; users added by hand stay.</p>"
         )
-        self.file_summary.value = file_line(batch.filename, batch.rows_read, unusable=self._unusable)
-        self.errors.value = "" if self._unusable else error_table(batch.errors, batch.error_count)
+        self.file.show(batch)
         self._show_users(batch.users)
         return [
             self.note,
             self.intro,
             self.templates,
-            self.picker,
-            self.errors,
+            self.file.picker,
+            self.file.errors,
             self.add_heading,
             self.add_form,
             self.staged_heading,
@@ -181,26 +160,13 @@ class AddUsersView(StepView):
             else "<h3>No users staged yet</h3>"
         )
         shown = users[:USERS_SHOWN]
-        while len(self._staged_rows) < len(shown):
-            self._staged_rows.append(StagedUser(self.remove_user))
-        for row, user in zip(self._staged_rows, shown, strict=False):
-            row.show(user)
-        rows = self._staged_rows[: len(shown)]
-        self.staged.children = tuple(row.box for row in rows)
-        self.remove_buttons = {row.email: row.remove_button for row in rows}
+        rows = self._staged_rows.show(shown)
+        self.remove_buttons = {row.key: row.button for row in rows}
         more = count - USERS_SHOWN
         self.more_users.value = f"<p>… and {more:,} more.</p>" if more > 0 else ""
 
     def check_file(self, name: object, content: object) -> None:
-        # The last file's results go as soon as another file is chosen, even one that cannot be used.
-        self._unusable = str(name or "That file")
-        self.file_summary.value, self.errors.value = file_line(None, 0, unusable=self._unusable), ""
-
-        def run() -> None:
-            self.users_task.check_file(version=self.status.version, filename=name, content=content)
-            self._unusable = None
-
-        self.page.submit(run, busy=busy_words(name))
+        self.users_task.check_file(version=self.status.version, filename=name, content=content)
 
     def add_user(self) -> None:
         typed = (self.email.value, self.first_name.value, self.last_name.value)

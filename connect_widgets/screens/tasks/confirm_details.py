@@ -15,7 +15,7 @@ from connect_widgets.core.accounts.create import PLATFORMS, REGIONS
 from connect_widgets.core.errors import InvalidInput
 from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.confirm_details import AccountDetails, ConfirmDetailsTask
-from connect_widgets.screens.kit import paragraph, primary_button, text_field
+from connect_widgets.screens.kit import paragraph, primary_button, secondary_button, text_field
 from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.screens.tasks.steps import StepView
 
@@ -42,11 +42,8 @@ class ConfirmDetailsView(StepView):
         self.platform.add_class("connect-field")
         self.region.add_class("connect-field")
         self.correct = widgets.Checkbox(description="These details are correct", indent=False)
-        self.confirm_button = primary_button("Confirm details")
-        self.confirm_button.on_click(lambda _b: self.confirm())
-        self.review_button = widgets.Button(description="Send for review")
-        self.review_button.add_class("connect-secondary")
-        self.review_button.on_click(lambda _b: self.send_for_review())
+        self.confirm_button = primary_button("Confirm details", self.confirm)
+        self.review_button = secondary_button("Send for review", self.send_for_review)
         self.form = widgets.VBox(
             [
                 paragraph(

@@ -9,7 +9,7 @@ import ipywidgets as widgets
 
 from connect_widgets.core.tasks.board import TaskBoard, TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.screens.kit import TASK_ICONS, Place, Screen, ScreenHost, link_button
+from connect_widgets.screens.kit import TASK_ICONS, Screen, ScreenHost
 
 
 class DashboardScreen(Screen):
@@ -60,8 +60,7 @@ class DashboardScreen(Screen):
         for area, statuses in groupby(tasks, key=lambda s: s.task.area):
             rows: list[widgets.Widget] = [widgets.HTML(f"<h3>{html.escape(area)}</h3>")]
             for status in statuses:
-                link = link_button(status.task.title)
-                link.on_click(lambda _b, key=status.task.key: self.host.go(Place.TASK, key=key))
+                link = self.task_link(status.task.title, status.task.key)
                 self.task_links[status.task.key] = link
                 self._state_labels[status.task.key] = state = widgets.HTML()
                 rows.append(widgets.HBox([link, state], layout=widgets.Layout(align_items="center")))

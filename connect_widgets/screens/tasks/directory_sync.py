@@ -10,7 +10,7 @@ from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.directory_sync import CLOUD_METHODS, METHODS, DirectorySyncTask
 from connect_widgets.screens.kit import primary_button, text_field
 from connect_widgets.screens.tasks.page import TaskScreen
-from connect_widgets.screens.tasks.steps import StepView
+from connect_widgets.screens.tasks.steps import StepView, choices
 
 
 class DirectorySyncView(StepView):
@@ -23,27 +23,22 @@ class DirectorySyncView(StepView):
     def __init__(self, page: TaskScreen) -> None:
         super().__init__(page, DirectorySyncTask(page.board))
         self.task: DirectorySyncTask
-        self.method = widgets.RadioButtons(
-            options=[(label, key) for key, label in METHODS.items()], value="ldap", layout=widgets.Layout(width="auto")
-        )
-        self.method_next = primary_button("Next")
-        self.method_next.on_click(
-            lambda _b: self.page.submit(
+        self.method = choices(METHODS, value="ldap")
+        self.method_next = primary_button(
+            "Next",
+            lambda: self.page.submit(
                 lambda: self.task.choose_method(version=self.status.version, method=self.method.value)
-            )
+            ),
         )
         self.url = text_field("Server URL", placeholder="ldaps://dc1.acme.example", width="28em")
         self.base_dn = text_field("Base DN", placeholder="dc=acme,dc=example", width="28em")
         self.bind_dn = text_field("Bind DN", placeholder="cn=connect,ou=service,dc=acme,dc=example", width="28em")
         self.bind_password = text_field("Bind password", password=True, width="28em")
         self.user_filter = text_field("User filter (optional)", placeholder="(objectClass=person)", width="28em")
-        self.save_button = primary_button("Save and continue")
-        self.save_button.on_click(lambda _b: self.save_ldap())
+        self.save_button = primary_button("Save and continue", self.save_ldap)
         self.tenant = text_field("Tenant or directory ID", width="28em")
-        self.send_button = primary_button("Send to the Connect team")
-        self.send_button.on_click(lambda _b: self.save_cloud())
-        self.test_button = primary_button("Test connection")
-        self.test_button.on_click(lambda _b: self.run_test())
+        self.send_button = primary_button("Send to the Connect team", self.save_cloud)
+        self.test_button = primary_button("Test connection", self.run_test)
         self._test_url = ""  # the server the test step names (and the busy words while it runs)
         self.edit_note = widgets.HTML()
 

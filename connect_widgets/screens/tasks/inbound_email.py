@@ -19,13 +19,11 @@ class InboundEmailView(StepView):
     def __init__(self, page: TaskScreen) -> None:
         super().__init__(page, InboundEmailTask(page.board))
         self.task: InboundEmailTask
-        self.next_button = primary_button("Next")
-        self.next_button.on_click(
-            lambda _b: self.page.submit(lambda: self.task.read_ranges(version=self.status.version))
+        self.next_button = primary_button(
+            "Next", lambda: self.page.submit(lambda: self.task.read_ranges(version=self.status.version))
         )
         self.settings = ticks(self.task.service.inbound_settings)
-        self.finish_button = primary_button("Finish")
-        self.finish_button.on_click(lambda _b: self.confirm())
+        self.finish_button = primary_button("Finish", self.confirm)
 
     def _ranges(self) -> widgets.HTML:
         return self.block(

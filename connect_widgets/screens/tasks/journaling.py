@@ -10,7 +10,7 @@ from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.journaling import JournalingTask
 from connect_widgets.screens.kit import primary_button
 from connect_widgets.screens.tasks.page import TaskScreen
-from connect_widgets.screens.tasks.steps import StepView
+from connect_widgets.screens.tasks.steps import StepView, ticks
 
 
 class JournalingView(StepView):
@@ -19,18 +19,11 @@ class JournalingView(StepView):
     def __init__(self, page: TaskScreen) -> None:
         super().__init__(page, JournalingTask(page.board))
         self.task: JournalingTask
-        self.next_button = primary_button("Next")
-        self.next_button.on_click(
-            lambda _b: self.page.submit(lambda: self.task.read_address(version=self.status.version))
+        self.next_button = primary_button(
+            "Next", lambda: self.page.submit(lambda: self.task.read_address(version=self.status.version))
         )
-        self.rule = widgets.Checkbox(
-            value=False,
-            indent=False,
-            layout=widgets.Layout(width="auto"),
-            description="The journal rule is saved in my mail system",
-        )
-        self.finish_button = primary_button("Finish")
-        self.finish_button.on_click(lambda _b: self.confirm())
+        [self.rule] = ticks(["The journal rule is saved in my mail system"])
+        self.finish_button = primary_button("Finish", self.confirm)
 
     def _address(self) -> widgets.HTML:
         return self.block("address", f"<pre>{html.escape(self.task.journal_address())}</pre>")

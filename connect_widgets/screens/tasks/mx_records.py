@@ -21,10 +21,10 @@ class MxRecordsView(StepView):
         settings = page.board.flow.services.settings
         super().__init__(page, MxRecordsTask(page.board, checker=DnsChecker(settings)))
         self.task: MxRecordsTask
-        self.next_button = primary_button("I have changed them")
-        self.next_button.on_click(lambda _b: self.page.submit(lambda: self.task.ready(version=self.status.version)))
-        self.check_button = primary_button("Check MX")
-        self.check_button.on_click(lambda _b: self.check_mx())
+        self.next_button = primary_button(
+            "I have changed them", lambda: self.page.submit(lambda: self.task.ready(version=self.status.version))
+        )
+        self.check_button = primary_button("Check MX", self.check_mx)
         self._domains: list[str] = []  # the domains the page lists, named while they are checked
 
     def _records(self) -> widgets.HTML:

@@ -29,13 +29,10 @@ class OutboundEmailView(StepView):
         )  # the label sits above: no fixed height
         self.ranges.add_class("connect-field")
         self.range_problems = widgets.HTML()  # every entry that needs correcting, one per line
-        self.ranges_next = primary_button("Next")
-        self.ranges_next.on_click(lambda _b: self.save_ranges())
-        self.check_button = primary_button("Check SPF")
-        self.check_button.on_click(lambda _b: self.check_spf())
+        self.ranges_next = primary_button("Next", self.save_ranges)
+        self.check_button = primary_button("Check SPF", self.check_spf)
         self.connector = widgets.Checkbox(value=False, indent=False, layout=widgets.Layout(width="auto"))
-        self.finish_button = primary_button("Finish")
-        self.finish_button.on_click(lambda _b: self.confirm())
+        self.finish_button = primary_button("Finish", self.confirm)
         self._spf_domain = "your domain"  # the SPF step names it when drawn
 
     def step_ip_ranges(self, status: TaskStatus) -> list[widgets.Widget]:

@@ -24,7 +24,15 @@ import ipywidgets as widgets
 
 from connect_widgets.core.tasks.board import TaskBoard, TaskStamp, TaskStatus
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.screens.kit import TASK_ICONS, Place, Screen, ScreenHost, link_button, primary_button
+from connect_widgets.screens.kit import (
+    TASK_ICONS,
+    Place,
+    Screen,
+    ScreenHost,
+    link_button,
+    primary_button,
+    secondary_button,
+)
 from connect_widgets.screens.polling import PagePoll
 
 CHECK_SECONDS = 3.0  # how often an open task page looks for a decision or another admin's change
@@ -87,24 +95,36 @@ def load_view(spec: str) -> TaskViewFactory:
 
 
 class TaskScreen(Screen):
+    """A task's page for the signed-in admin.
+
+    Args:
+        host: the shell.
+        board: the account's progress, as the admin sees it.
+        signed_in: whether the page still has a signed-in admin (the login flow's answer).
+        views: the task views by task key (defaults to :data:`TASK_VIEWS`).
+    """
+
     def __init__(
-        self, host: ScreenHost, board: TaskBoard, *, views: dict[str, TaskViewFactory | str] | None = None
+        self,
+        host: ScreenHost,
+        board: TaskBoard,
+        *,
+        signed_in: Callable[[], bool],
+        views: dict[str, TaskViewFactory | str] | None = None,
     ) -> None:
         super().__init__(host, title="Task")
         self.board = board
+        self._signed_in = signed_in
         self.task_key: str | None = None
         self._factories = dict(TASK_VIEWS if views is None else views)
         self._views: dict[str, TaskView] = {}
         self.details = widgets.HTML()
         self.body = widgets.VBox()
-        self.start_button = primary_button("Start task")
-        self.start_button.on_click(lambda _b: self.start())
-        self.back_link = link_button("Back to Connect Progress")
-        self.back_link.on_click(lambda _b: self.host.go(Place.DASHBOARD))
+        self.start_button = primary_button("Start task", self.start)
+        self.back_link = link_button("Back to Connect Progress", lambda: self.host.go(Place.DASHBOARD))
         self.news = widgets.HTML()
-        self.show_latest_button = widgets.Button(description="Show the latest", layout=widgets.Layout(width="auto"))
-        self.show_latest_button.add_class("connect-secondary")
-        self.show_latest_button.on_click(lambda _b: self.show_latest())
+        self.show_latest_button = secondary_button("Show the latest", self.show_latest)
+        self.show_latest_button.layout.width = "auto"
         self.news_box = widgets.HBox([self.news, self.show_latest_button])
         self.news_box.add_class("connect-news")
         self.news_box.layout.display = "none"
@@ -198,7 +218,7 @@ class TaskScreen(Screen):
             return True
         stamp = self.board.glance(self.task_key)
         if stamp is None:  # the session is over: drawing the page again shows the login and says why
-            if self.board.flow.signed_in:
+            if self._signed_in():
                 host.go(Place.TASK, key=self.task_key)
             return False
         version, state = self._shown

@@ -12,14 +12,7 @@ from connect_widgets.core.tasks.uploads import senders_template_csv
 from connect_widgets.screens.kit import paragraph, primary_button
 from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.screens.tasks.steps import StepView
-from connect_widgets.screens.tasks.uploads import (
-    busy_words,
-    download_link,
-    error_table,
-    file_line,
-    file_picker,
-    picker_row,
-)
+from connect_widgets.screens.tasks.uploads import FileCheck, download_link
 
 
 class PermittedSendersView(StepView):
@@ -42,15 +35,10 @@ class PermittedSendersView(StepView):
             + "</p>"
         )
         self.template.add_class("connect-text")
-        self.upload = file_picker(self.check_file, accept=".csv")
-        self.file_summary = widgets.HTML()
-        self.picker = picker_row(self.upload, self.file_summary)
-        self._unusable: str | None = None  # a file just chosen that could not be used
         self.ready = widgets.HTML()
-        self.errors = widgets.HTML()
+        self.file = FileCheck(page, self.check_file, accept=".csv", clears=(self.ready,))
         self.summary_note = widgets.HTML()
-        self.import_button = primary_button("Import")
-        self.import_button.on_click(lambda _b: self.import_senders())
+        self.import_button = primary_button("Import", self.import_senders)
 
     def summary(self, status: TaskStatus) -> list[widgets.Widget]:
         batch = self.senders_task.batch()
@@ -64,14 +52,12 @@ class PermittedSendersView(StepView):
         return [self.summary_note]
 
     def step_upload(self, status: TaskStatus) -> list[widgets.Widget]:
-        batch = self.senders_task.batch()
-        self.file_summary.value = file_line(batch.filename, batch.rows_read, unusable=self._unusable)
-        self.errors.value = error_table(batch.errors, batch.error_count)
-        return [self.intro, self.template, self.picker]
+        self.file.show(self.senders_task.batch())
+        return [self.intro, self.template, self.file.picker]
 
     def step_review(self, status: TaskStatus) -> list[widgets.Widget]:
         parts = self.step_upload(status)
-        if self._unusable:  # the file just chosen could not be used: nothing of the last one is offered
+        if self.file.unusable:  # the file just chosen could not be used: nothing of the last one is offered
             return parts
         count = len(self.senders_task.batch().addresses)
         self.ready.value = (
@@ -79,22 +65,10 @@ class PermittedSendersView(StepView):
             if count
             else "<p>No addresses are ready to import: correct the file and upload it again.</p>"
         )
-        return [*parts, self.ready, self.errors, self.import_button]
+        return [*parts, self.ready, self.file.errors, self.import_button]
 
     def check_file(self, name: object, content: object) -> None:
-        # The last file's results go as soon as another file is chosen, even one that cannot be used.
-        self._unusable = str(name or "That file")
-        self.file_summary.value, self.errors.value, self.ready.value = (
-            file_line(None, 0, unusable=self._unusable),
-            "",
-            "",
-        )
-
-        def run() -> None:
-            self.senders_task.check_file(version=self.status.version, filename=name, content=content)
-            self._unusable = None
-
-        self.page.submit(run, busy=busy_words(name))
+        self.senders_task.check_file(version=self.status.version, filename=name, content=content)
 
     def import_senders(self) -> None:
         self.page.submit(lambda: self.senders_task.import_senders(version=self.status.version))

@@ -10,7 +10,7 @@ from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.recipient_validation import MODES, RecipientValidationTask
 from connect_widgets.screens.kit import primary_button
 from connect_widgets.screens.tasks.page import TaskScreen
-from connect_widgets.screens.tasks.steps import StepView
+from connect_widgets.screens.tasks.steps import StepView, choices
 
 
 class RecipientValidationView(StepView):
@@ -19,11 +19,8 @@ class RecipientValidationView(StepView):
     def __init__(self, page: TaskScreen) -> None:
         super().__init__(page, RecipientValidationTask(page.board))
         self.task: RecipientValidationTask
-        self.mode = widgets.RadioButtons(
-            options=[(label, key) for key, label in MODES.items()], value="known", layout=widgets.Layout(width="auto")
-        )
-        self.save_button = primary_button("Save")
-        self.save_button.on_click(lambda _b: self.save())
+        self.mode = choices(MODES, value="known")
+        self.save_button = primary_button("Save", self.save)
 
     def step_mode(self, status: TaskStatus) -> list[widgets.Widget]:
         note = (

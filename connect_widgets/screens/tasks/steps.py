@@ -11,7 +11,8 @@ drawn again, so a redraw never leaves orphaned widgets in the kernel.
 from __future__ import annotations
 
 import html
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
 import ipywidgets as widgets
 
@@ -41,8 +42,7 @@ class StepView(TaskView):
         self.task = task
         self.progress_line = widgets.HTML()
         self.progress_line.add_class("connect-hint")
-        self.back_button = link_button("Back to the previous step")
-        self.back_button.on_click(lambda _b: self.back())
+        self.back_button = link_button("Back to the previous step", self.back)
         self.waiting_note = paragraph("The Connect team is checking what you sent. Their answer appears here.")
         self._blocks: dict[str, widgets.HTML] = {}
 
@@ -122,6 +122,54 @@ def check_words(status: TaskStatus, key: str) -> str:
         said = f"{html.escape(str(last.get('message', '')))}</p>"
     return f'<p class="connect-check-{"ok" if mark == "✔" else "bad"}">{mark} {said}' + (
         f"<p>Found:</p><ul>{found}</ul>" if found else ""
+    )
+
+
+class ListRow:
+    """One line of a list a view draws: its words and a link button acting on the line's ``key``.
+
+    ``box`` holds both, side by side or (``stacked``) the button under the words.
+    Subclasses fill them in :meth:`show`, each time the list is drawn.
+    """
+
+    def __init__(self, label: str, act: Callable[[str], object], *, stacked: bool = False) -> None:
+        self.key = ""
+        self.words = widgets.HTML()
+        self.button = link_button(label, lambda: act(self.key))
+        self.box = (widgets.VBox if stacked else widgets.HBox)([self.words, self.button])
+
+    def show(self, item: Any) -> None:
+        """Give the line ``item``'s key and words."""
+        raise NotImplementedError
+
+
+RowT = TypeVar("RowT", bound=ListRow)
+
+
+class RowList(Generic[RowT]):
+    """A list's rows in ``box``: built the first time the list is that long, given new words after."""
+
+    def __init__(self, make: Callable[[], RowT]) -> None:
+        self._make = make
+        self._built: list[RowT] = []
+        self.rows: list[RowT] = []  # the rows shown, one per item in the list's order
+        self.box = widgets.VBox()
+
+    def show(self, items: Sequence[Any]) -> list[RowT]:
+        """Show one row per item (reusing the rows built before); returns the rows shown."""
+        while len(self._built) < len(items):
+            self._built.append(self._make())
+        self.rows = self._built[: len(items)]
+        for row, item in zip(self.rows, items, strict=True):
+            row.show(item)
+        self.box.children = tuple(row.box for row in self.rows)
+        return self.rows
+
+
+def choices(options: Mapping[str, str], *, value: str) -> widgets.RadioButtons:
+    """One of ``options`` (key -> the words shown), ``value`` chosen to start with."""
+    return widgets.RadioButtons(
+        options=[(label, key) for key, label in options.items()], value=value, layout=widgets.Layout(width="auto")
     )
 
 

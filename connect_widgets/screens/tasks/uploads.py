@@ -1,4 +1,8 @@
-"""The upload parts the import pages share: a template link, a one-shot file picker, the row-error table."""
+"""The upload parts the import pages share: a template link, a one-shot file picker, the row-error table.
+
+:class:`FileCheck` puts them together as both import pages use them: Choose file,
+the file checked last beside it, and that file's row errors.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from connect_widgets.core.tasks.uploads import MAX_UPLOAD_BYTES
+from connect_widgets.core.tasks.uploads import MAX_UPLOAD_BYTES, CheckedFile
+from connect_widgets.screens.tasks.page import TaskScreen
 
 ERRORS_SHOWN = 100
 # The page's script (the `connect` Voila template) reads a picker's limit from this class
@@ -111,3 +116,49 @@ def picker_row(upload: widgets.FileUpload, chosen: widgets.HTML) -> widgets.HBox
 def busy_words(name: object) -> str:
     """What shows while an uploaded file is read and each row checked."""
     return f"Reading {str(name or 'your file')[:80]} and checking each row…"
+
+
+class FileCheck:
+    """Choose file, the file checked last beside it (``chosen``) and its row errors (``errors``).
+
+    A chosen file goes to ``check(name, content)`` as one step of the page, with
+    :func:`busy_words`. The last file's results go as soon as another file is
+    chosen, even one that cannot be used: its name then stays beside Choose file
+    ("not used") until a file is checked. ``clears`` are other parts of the view
+    that speak of the last file, emptied at the same moment.
+    """
+
+    def __init__(
+        self,
+        page: TaskScreen,
+        check: Callable[[object, object], object],
+        *,
+        accept: str,
+        clears: tuple[widgets.HTML, ...] = (),
+    ) -> None:
+        self.page = page
+        self._check = check
+        self._clears = clears
+        self.upload = file_picker(self.choose, accept=accept)
+        self.chosen = widgets.HTML()
+        self.picker = picker_row(self.upload, self.chosen)
+        self.errors = widgets.HTML()
+        self.unusable: str | None = None  # a file just chosen that could not be used
+
+    def show(self, checked: CheckedFile) -> None:
+        """Show the file checked last and its row errors (none while a just-chosen file is unusable)."""
+        self.chosen.value = file_line(checked.filename, checked.rows_read, unusable=self.unusable)
+        self.errors.value = "" if self.unusable else error_table(checked.errors, checked.error_count)
+
+    def choose(self, name: object, content: object) -> None:
+        """Check a chosen file (what the picker calls; a test may call it directly)."""
+        self.unusable = str(name or "That file")
+        self.chosen.value = file_line(None, 0, unusable=self.unusable)
+        for part in (self.errors, *self._clears):
+            part.value = ""
+
+        def run() -> None:
+            self._check(name, content)
+            self.unusable = None
+
+        self.page.submit(run, busy=busy_words(name))

@@ -8,9 +8,9 @@ import ipywidgets as widgets
 
 from connect_widgets.core.tasks.board import TaskStatus
 from connect_widgets.core.tasks.user_authentication import MODES, UserAuthenticationTask
-from connect_widgets.screens.kit import on_enter, primary_button, text_field
+from connect_widgets.screens.kit import primary_button, text_field
 from connect_widgets.screens.tasks.page import TaskScreen
-from connect_widgets.screens.tasks.steps import StepView
+from connect_widgets.screens.tasks.steps import StepView, choices
 
 
 class UserAuthenticationView(StepView):
@@ -19,22 +19,17 @@ class UserAuthenticationView(StepView):
     def __init__(self, page: TaskScreen) -> None:
         super().__init__(page, UserAuthenticationTask(page.board))
         self.task: UserAuthenticationTask
-        self.mode = widgets.RadioButtons(
-            options=[(label, key) for key, label in MODES.items()], value="cloud", layout=widgets.Layout(width="auto")
-        )
-        self.mode_button = primary_button("Next")
-        self.mode_button.on_click(
-            lambda _b: self.page.submit(
-                lambda: self.task.choose_mode(version=self.status.version, mode=self.mode.value)
-            )
+        self.mode = choices(MODES, value="cloud")
+        self.mode_button = primary_button(
+            "Next",
+            lambda: self.page.submit(lambda: self.task.choose_mode(version=self.status.version, mode=self.mode.value)),
         )
         self.logon = text_field("Your domain logon")
         self.password = text_field("Your domain password", password=True)
-        self.test_button = primary_button("Test login")
-        self.test_button.on_click(lambda _b: self.test_login())
-        on_enter(self.password, self.test_login)
-        self.enable_button = primary_button("Enable Domain")
-        self.enable_button.on_click(lambda _b: self.page.submit(lambda: self.task.enable(version=self.status.version)))
+        self.test_button = primary_button("Test login", self.test_login, enter_in=(self.password,))
+        self.enable_button = primary_button(
+            "Enable Domain", lambda: self.page.submit(lambda: self.task.enable(version=self.status.version))
+        )
 
     def step_mode(self, status: TaskStatus) -> list[widgets.Widget]:
         note = (

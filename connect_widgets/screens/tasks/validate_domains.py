@@ -23,9 +23,9 @@ from connect_widgets.core.tasks.validate_domains import (
     expired_words,
     taken_words,
 )
-from connect_widgets.screens.kit import link_button, on_enter, paragraph, primary_button, text_field
+from connect_widgets.screens.kit import paragraph, primary_button, secondary_button, text_field
 from connect_widgets.screens.tasks.page import TaskScreen
-from connect_widgets.screens.tasks.steps import StepView
+from connect_widgets.screens.tasks.steps import ListRow, RowList, StepView
 
 # Copies the button's data-copy text. The kernel cannot reach the admin's clipboard, so the
 # browser does it: the Clipboard API where the page is a secure context (https, or
@@ -62,21 +62,17 @@ def record_table(name: str, value: str) -> str:
     )
 
 
-class DomainRow:
-    """One claimed domain: what to publish (or why not), and its Check now button (``box`` holds both)."""
+class DomainRow(ListRow):
+    """One claimed domain: what to publish (or why not), and its Check now button under it."""
 
     def __init__(self, check: Callable[[str], None]) -> None:
-        self.name = ""
-        self.words = widgets.HTML()
-        self.check_button = link_button("Check now")
-        self.check_button.on_click(lambda _b: check(self.name))
-        self.box = widgets.VBox([self.words, self.check_button])
+        super().__init__("Check now", check, stacked=True)
 
     def show(self, domain: DomainStatus) -> None:
-        self.name = domain.name
+        self.key = domain.name
         checkable = domain.waiting
-        self.check_button.description = f"Check now: {domain.name}"
-        self.check_button.layout.display = None if checkable else "none"
+        self.button.description = f"Check now: {domain.name}"
+        self.button.layout.display = None if checkable else "none"
         if domain.verified:
             self.words.value = f"<p>✔ <b>{html.escape(domain.name)}</b> is verified.</p>"
         elif not checkable:  # taken or expired: nothing to publish or check, the words say what to do
@@ -113,28 +109,21 @@ class ValidateDomainsView(StepView):
         )
         self.task: ValidateDomainsTask
         self.details_task = ConfirmDetailsTask(page.board)
-        self.rows = widgets.VBox()
-        self._row_pool: list[DomainRow] = []
+        self._domain_list = RowList(lambda: DomainRow(self.check))
+        self.rows = self._domain_list.box
         self.domain_rows: list[DomainRow] = []  # the rows shown, one per domain in the list's order
         self.check_buttons: dict[str, widgets.Button] = {}
         self.new_domain = text_field("Domain")
-        self.add_button = widgets.Button(description="Add domain")
-        self.add_button.add_class("connect-secondary")
-        self.add_button.on_click(lambda _b: self.add())
-        on_enter(self.new_domain, self.add)
+        self.add_button = secondary_button("Add domain", self.add, enter_in=(self.new_domain,))
         self.add_row = widgets.HBox([self.new_domain, self.add_button])
-        self.finish_button = primary_button("Finish")
-        self.finish_button.on_click(lambda _b: self.finish())
+        self.finish_button = primary_button("Finish", self.finish)
         self.last_result = widgets.HTML()
         self.share_domain = widgets.Dropdown(
             options=[], description="Domain to share", layout=widgets.Layout(width="14em")
         )
         self.share_domain.add_class("connect-field")
         self.share_to = text_field("Email of whoever runs your DNS")
-        self.share_button = widgets.Button(description="Email the record")
-        self.share_button.add_class("connect-secondary")
-        self.share_button.on_click(lambda _b: self.share())
-        on_enter(self.share_to, self.share)
+        self.share_button = secondary_button("Email the record", self.share, enter_in=(self.share_to,))
         self.share_form = widgets.VBox(
             [
                 paragraph("Someone else runs your DNS? Email them the record to publish:"),
@@ -149,15 +138,8 @@ class ValidateDomainsView(StepView):
     def _show_domains(self) -> None:
         """Give each domain a row (reusing the rows built before) and the share form its choices."""
         domains = self._domains
-        while len(self._row_pool) < len(domains):
-            self._row_pool.append(DomainRow(self.check))
-        for row, domain in zip(self._row_pool, domains, strict=False):
-            row.show(domain)
-        self.domain_rows = self._row_pool[: len(domains)]
-        self.rows.children = tuple(row.box for row in self.domain_rows)
-        self.check_buttons = {
-            d.name: row.check_button for row, d in zip(self._row_pool, domains, strict=False) if d.waiting
-        }
+        self.domain_rows = self._domain_list.show(domains)
+        self.check_buttons = {d.name: row.button for row, d in zip(self.domain_rows, domains, strict=True) if d.waiting}
         waiting = [d.name for d in domains if d.waiting]
         chosen = self.share_domain.value
         self.share_domain.options = waiting
