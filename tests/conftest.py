@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from connect_widgets.core.accounts.create import NewAccount, create_account
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
 from connect_widgets.core.clock import FrozenClock
+from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.services import ConnectServices, build_services
+from connect_widgets.core.tasks.board import TaskBoard, TaskStatus
+from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
 from connect_widgets.settings import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, Settings, load_settings
 from connect_widgets.store.engine import make_engine, new_session
-from connect_widgets.store.models import AdminUser, Message
+from connect_widgets.store.models import Account, AdminUser, Domain, Message, TaskProgress
 from connect_widgets.store.schema import upgrade_schema
 
 hypothesis_settings.register_profile(
@@ -34,6 +37,10 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 GB_MOBILE = "7400123456"  # phonenumbers' example GB mobile, national form
 GB_MOBILE_E164 = "+447400123456"
 NEW_PASSWORD = "harbour kettle violin 42"
+# What the admin reads when the first code's SMS (to GB_MOBILE) could not be sent.
+SMS_NOT_SENT = 'We could not send the SMS to the number ending 56. Use Resend in 30 seconds, or choose "Login issues?".'
+# ACME's details as the ``account`` fixture creates them (Confirm Your Details shows these).
+ACME_DETAILS = {"company": "Acme Ltd", "primary_domain": "acme.example", "platform": "microsoft_365", "region": "uk"}
 
 # The cheapest argon2id that still meets OWASP's floor keeps the suite fast.
 FAST_ARGON2 = {
@@ -92,8 +99,24 @@ def services(settings: Settings, clock: FrozenClock) -> Iterator[ConnectServices
 
 
 @pytest.fixture
-def account(services: ConnectServices) -> NewAccount:
-    return create_account(services, code="ACME", company="Acme Ltd", primary_domain="acme.example", admin_name="jane")
+def contact_email() -> str | None:
+    """ACME's contact mailbox: none, so the welcome goes to the admin's own address.
+
+    A module whose tests read the mail the contact receives overrides this fixture.
+    """
+    return None
+
+
+@pytest.fixture
+def account(services: ConnectServices, contact_email: str | None) -> NewAccount:
+    return create_account(
+        services,
+        code="ACME",
+        company="Acme Ltd",
+        primary_domain="acme.example",
+        admin_name="jane",
+        contact_email=contact_email,
+    )
 
 
 @pytest.fixture
@@ -108,6 +131,21 @@ def enrolled(flow, services, account, clock) -> NewAccount:
     flow.log_out()
     clock.advance(minutes=1)
     return account
+
+
+@pytest.fixture
+def board(flow: LoginFlow, services: ConnectServices, account: NewAccount) -> TaskBoard:
+    """ACME's admin signed in after a first login: their task board, nothing started."""
+    first_login(flow, services, account)
+    return TaskBoard(flow)
+
+
+@pytest.fixture
+def correction(board: TaskBoard, services: ConnectServices) -> int:
+    """ACME's admin asked to rename the company to Acme Group plc; returns the pending review's id."""
+    send_correction(board, company="Acme Group plc")
+    [pending] = ReviewQueue(services, staff="setup").pending()
+    return pending.id
 
 
 # --- helpers -------------------------------------------------------------------
@@ -136,6 +174,45 @@ def code_from_sms(services: ConnectServices) -> str:
     return match.group(1)
 
 
+def send_correction(board: TaskBoard, **changes: str) -> TaskStatus:
+    """Confirm Your Details sent to the Connect team: ACME's details with ``changes``."""
+    status = board.start("confirm_details")
+    return ConfirmDetailsTask(board).send_for_review(version=status.version, **{**ACME_DETAILS, **changes})
+
+
+def _account_id(db: Session, code: str) -> int:
+    account_id = db.exec(select(Account.id).where(Account.code == code)).one()
+    assert account_id is not None, f"no account {code}"
+    return account_id
+
+
+def record_progress(services: ConnectServices, states: Mapping[str, str], *, account_code: str = "ACME") -> None:
+    """Tasks left in ``states`` by earlier sessions (each task's own pages are tested elsewhere)."""
+    now = services.clock.now()
+    with new_session(services.engine) as db:
+        account_id = _account_id(db, account_code)
+        for key, state in states.items():
+            db.add(
+                TaskProgress(
+                    account_id=account_id,
+                    task_key=key,
+                    state=state,
+                    created_at=now,
+                    updated_at=now,
+                    completed_at=now if state == "complete" else None,
+                )
+            )
+        db.commit()
+
+
+def verify_domain(services: ConnectServices, name: str = "acme.example", *, account_code: str = "ACME") -> None:
+    """Test set-up: ``name`` marked verified for the account without a DNS lookup."""
+    with new_session(services.engine) as db:
+        account_id = _account_id(db, account_code)
+        db.add(Domain(account_id=account_id, name=name, verification_token="t", created_at=START, verified_at=START))
+        db.commit()
+
+
 def wrong_code(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
@@ -160,7 +237,8 @@ def first_login(
 
 def stopped_by_the_send_limit(services: ConnectServices, clock: FrozenClock, email: str, password: str) -> LoginFlow:
     """Log in and ask for new codes until "Too many codes were sent in the last 15 minutes"."""
-    from connect_widgets.core.auth.passcodes import RESEND_AFTER, SENDS_PER_WINDOW
+    from connect_widgets.core.auth.limits import SENDS_PER_WINDOW
+    from connect_widgets.core.auth.passcodes import RESEND_AFTER
     from connect_widgets.core.errors import SendLimitReached
 
     flow = LoginFlow(services)

@@ -233,48 +233,61 @@ def test_outbox_of_an_empty_database_says_no_messages(empty_db: InitialisedFolde
 # --- support: unlock, reset-phone ---------------------------------------------------
 
 
-def test_unlock_clears_the_lock_and_writes_an_audit_row(accounts: AcmeFolder) -> None:
-    """`unlock` resets failures and the lock of a locked admin; audited as user_unlocked."""
-    jane = admin_id(accounts.data_dir, ACME_ADMIN)
-    execute(
-        accounts.data_dir,
-        "UPDATE admin_users SET failed_logins = 5, lock_count = 2, "
-        "locked_until = '2099-01-01 00:00:00.000000' WHERE id = ?",
-        jane,
-    )
-    audited_before = audit_rows(accounts.data_dir, "user_unlocked")
+PHONE_SECRET = "JBSWY3DPEHPK3PXP"
 
-    run = Kit(accounts.data_dir)("unlock", ACME_ADMIN)
+
+@pytest.mark.parametrize(
+    ("command", "arrange", "said", "after", "left", "action", "detail"),
+    [
+        pytest.param(
+            "unlock",
+            "UPDATE admin_users SET failed_logins = 5, lock_count = 2, "
+            "locked_until = '2099-01-01 00:00:00.000000' WHERE id = ?",
+            "unlocked",
+            "SELECT failed_logins, lock_count, locked_until FROM admin_users WHERE id = ?",
+            [(0, 0, None)],
+            "user_unlocked",
+            "was locked",
+            id="unlock-clears-the-lock",
+        ),
+        pytest.param(
+            "reset-phone",
+            "INSERT INTO phones (user_id, e164, otp_secret_encrypted, counter, verified_at, "
+            f"created_at) VALUES (?, '+447400123456', '{PHONE_SECRET}', 3, "
+            "'2026-03-02 09:00:00.000000', '2026-03-02 09:00:00.000000')",
+            "phone reset",
+            "SELECT count(*) FROM phones WHERE user_id = ?",
+            [(0,)],
+            "phone_reset",
+            "1 phone(s) removed",
+            id="reset-phone-forgets-the-phone",
+        ),
+    ],
+)
+def test_a_support_command_fixes_the_admin_and_writes_an_audit_row(
+    accounts: AcmeFolder,
+    command: str,
+    arrange: str,
+    said: str,
+    after: str,
+    left: list[tuple[object, ...]],
+    action: str,
+    detail: str,
+) -> None:
+    """`unlock` resets failures and the lock (user_unlocked); `reset-phone` removes the enrolled phone
+    (phone_reset). Each says what it did, and the audit row names neither the number nor the secret."""
+    jane = admin_id(accounts.data_dir, ACME_ADMIN)
+    execute(accounts.data_dir, arrange, jane)
+    audited_before = audit_rows(accounts.data_dir, action)
+
+    run = Kit(accounts.data_dir)(command, ACME_ADMIN)
 
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == f"unlocked: {ACME_ADMIN}"
-    assert query(
-        accounts.data_dir, "SELECT failed_logins, lock_count, locked_until FROM admin_users WHERE id = ?", jane
-    ) == [(0, 0, None)]
-    added = audit_rows(accounts.data_dir, "user_unlocked")[len(audited_before) :]
-    assert added == [("support", jane, "ok", "was locked")]
-
-
-def test_reset_phone_forgets_the_phone_and_writes_an_audit_row(accounts: AcmeFolder) -> None:
-    """`reset-phone` removes the admin's enrolled phone; audited as phone_reset."""
-    jane = admin_id(accounts.data_dir, ACME_ADMIN)
-    execute(
-        accounts.data_dir,
-        "INSERT INTO phones (user_id, e164, otp_secret_encrypted, counter, verified_at, "
-        "created_at) VALUES (?, '+447400123456', 'JBSWY3DPEHPK3PXP', 3, "
-        "'2026-03-02 09:00:00.000000', '2026-03-02 09:00:00.000000')",
-        jane,
-    )
-    audited_before = audit_rows(accounts.data_dir, "phone_reset")
-
-    run = Kit(accounts.data_dir)("reset-phone", ACME_ADMIN)
-
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == f"phone reset: {ACME_ADMIN}"
-    assert query(accounts.data_dir, "SELECT count(*) FROM phones WHERE user_id = ?", jane) == [(0,)]
-    added = audit_rows(accounts.data_dir, "phone_reset")[len(audited_before) :]
-    assert added == [("support", jane, "ok", "1 phone(s) removed")]
-    assert not any("+447400123456" in row[3] or "JBSWY3DP" in row[3] for row in added)
+    assert run.stdout.strip() == f"{said}: {ACME_ADMIN}"
+    assert query(accounts.data_dir, after, jane) == left
+    added = audit_rows(accounts.data_dir, action)[len(audited_before) :]
+    assert added == [("support", jane, "ok", detail)]
+    assert not any("+447400123456" in row[3] or PHONE_SECRET[:8] in row[3] for row in added)
 
 
 @pytest.mark.parametrize(("command", "action"), [("unlock", "user_unlocked"), ("reset-phone", "phone_reset")])

@@ -7,20 +7,11 @@ from sqlmodel import select
 
 from connect_widgets.core import errors
 from connect_widgets.core.review.queue import ReviewNotPending, ReviewQueue
-from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AuditEvent
-from tests.conftest import first_login
-
-SAME = {"company": "Acme Ltd", "primary_domain": "acme.example", "platform": "microsoft_365", "region": "uk"}
-
-
-@pytest.fixture
-def board(flow, services, account) -> TaskBoard:
-    first_login(flow, services, account)
-    return TaskBoard(flow)
+from tests.conftest import ACME_DETAILS
 
 
 @pytest.fixture
@@ -43,12 +34,12 @@ def test_confirming_the_details_completes_the_gate_task(board, details):
 def test_sending_nothing_changed_is_refused(board, details):
     status = board.start("confirm_details")
     with pytest.raises(errors.InvalidInput, match="Nothing was changed"):
-        details.send_for_review(version=status.version, **SAME)
+        details.send_for_review(version=status.version, **ACME_DETAILS)
 
 
 def test_a_correction_waits_for_staff_who_approve_it_and_the_admin_confirms_again(board, details, queue, services):
     status = board.start("confirm_details")
-    waiting = details.send_for_review(version=status.version, **{**SAME, "company": "Acme Group plc"})
+    waiting = details.send_for_review(version=status.version, **{**ACME_DETAILS, "company": "Acme Group plc"})
     assert waiting.state is TaskState.AWAITING_VALIDATION and details.details().pending_review
     with pytest.raises(errors.StepOutOfOrder):
         details.confirm(version=waiting.version)
@@ -68,7 +59,7 @@ def test_a_correction_waits_for_staff_who_approve_it_and_the_admin_confirms_agai
 
 def test_a_rejection_needs_a_reason_and_the_admin_sees_it(board, details, queue):
     status = board.start("confirm_details")
-    details.send_for_review(version=status.version, **{**SAME, "primary_domain": "acme-group.example"})
+    details.send_for_review(version=status.version, **{**ACME_DETAILS, "primary_domain": "acme-group.example"})
     [pending] = queue.pending()
     with pytest.raises(errors.InvalidInput):
         queue.reject(pending.id, reason="")
@@ -82,7 +73,7 @@ def test_a_rejection_needs_a_reason_and_the_admin_sees_it(board, details, queue)
 
 def test_a_page_opened_before_the_staff_decision_must_reload(board, details, queue):
     status = board.start("confirm_details")
-    waiting = details.send_for_review(version=status.version, **{**SAME, "region": "eu"})
+    waiting = details.send_for_review(version=status.version, **{**ACME_DETAILS, "region": "eu"})
     queue.approve(queue.pending()[0].id)
     with pytest.raises(errors.TaskConflict):
         details.confirm(version=waiting.version)
@@ -95,6 +86,6 @@ def test_a_page_opened_before_the_staff_decision_must_reload(board, details, que
 def test_bad_corrections_are_refused_and_nothing_is_queued(board, details, queue, field, value):
     status = board.start("confirm_details")
     with pytest.raises(errors.InvalidInput):
-        details.send_for_review(version=status.version, **{**SAME, field: value})
+        details.send_for_review(version=status.version, **{**ACME_DETAILS, field: value})
     assert queue.pending() == []
     assert board.overview().get("confirm_details").state is TaskState.IN_PROGRESS

@@ -10,7 +10,7 @@ from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.directory_sync import DirectorySyncTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Directory, Review
-from tests.core.task_setup import audit_rows, signed_in_board
+from tests.core.task_setup import audit_rows, ldap_connection, signed_in_board
 
 
 @pytest.fixture
@@ -19,22 +19,12 @@ def directory(services, flow, account):  # type: ignore[no-untyped-def]
     return board, DirectorySyncTask(board), board.start("directory_sync")
 
 
-def connection(slapd, **changes):  # type: ignore[no-untyped-def]
-    return {
-        "url": slapd.url,
-        "base_dn": slapd.base_dn,
-        "bind_dn": slapd.bind_dn,
-        "bind_password": slapd.bind_password,
-        **changes,
-    }
-
-
 def test_an_ldap_directory_is_chosen_saved_and_tested_then_the_task_is_complete(directory, slapd, services):
     _board, task, status = directory
     assert status.step == "method"
     status = task.choose_method(version=status.version, method="ldap")
     assert status.step == "connection"
-    status = task.save_ldap(version=status.version, **connection(slapd))
+    status = task.save_ldap(version=status.version, **ldap_connection(slapd))
     assert status.step == "test"
     saved = task.saved()
     assert saved is not None and (saved.url, saved.has_password) == (slapd.url, True)
@@ -50,7 +40,7 @@ def test_an_ldap_directory_is_chosen_saved_and_tested_then_the_task_is_complete(
 def test_a_failed_test_stays_on_the_test_step_and_says_why(directory, slapd):
     _board, task, status = directory
     status = task.choose_method(version=status.version, method="ldap")
-    status = task.save_ldap(version=status.version, **connection(slapd, bind_password="not the password"))
+    status = task.save_ldap(version=status.version, **ldap_connection(slapd, bind_password="not the password"))
     status = task.run_test(version=status.version)
     assert (status.state, status.step, status.data["last_test"]["ok"]) == (TaskState.IN_PROGRESS, "test", False)
     assert status.data["last_test"]["message"]
@@ -68,7 +58,7 @@ def test_a_cloud_directory_waits_for_the_connect_team(directory, services):
 def test_steps_out_of_order_are_refused(directory, slapd):
     _board, task, status = directory
     with pytest.raises(errors.StepNotOpen):  # a forged Save before a method is chosen
-        task.save_ldap(version=status.version, **connection(slapd))
+        task.save_ldap(version=status.version, **ldap_connection(slapd))
     with pytest.raises(errors.StepNotOpen):
         task.run_test(version=status.version)
     status = task.choose_method(version=status.version, method="ldap")
@@ -87,5 +77,5 @@ def test_a_connection_that_cannot_be_used_is_refused_before_anything_is_saved(di
     _board, task, status = directory
     status = task.choose_method(version=status.version, method="ldap")
     with pytest.raises(errors.InvalidInput):
-        task.save_ldap(version=status.version, **connection(slapd, url="http://dc1.acme.example"))
+        task.save_ldap(version=status.version, **ldap_connection(slapd, url="http://dc1.acme.example"))
     assert task.saved() is None

@@ -27,8 +27,8 @@ from connect_widgets.core.tasks.uploads import (
     users_template_xlsx,
 )
 from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import AdminUser, Domain, MailUser, PermittedSender
-from tests.conftest import START, first_login
+from connect_widgets.store.models import AdminUser, MailUser, PermittedSender
+from tests.conftest import START, verify_domain
 
 DOMAINS = ("acme.example",)
 EXISTING = {"already@acme.example"}
@@ -270,9 +270,8 @@ def test_permitted_senders_must_be_external_unique_and_new():
 
 
 @pytest.fixture
-def board(flow, services, account) -> TaskBoard:
-    first_login(flow, services, account)
-    board = TaskBoard(flow)
+def board(board: TaskBoard) -> TaskBoard:
+    """The shared signed-in board, with Confirm Your Details complete."""
     board.save("confirm_details", version=0, state=TaskState.COMPLETE)
     return board
 
@@ -282,19 +281,8 @@ def account_id(services) -> int:
         return db.exec(select(AdminUser)).first().account_id
 
 
-def verify_domain(services, name: str) -> None:
-    """Test setup: mark a domain verified without a DNS lookup."""
-    with new_session(services.engine) as db:
-        db.add(
-            Domain(
-                account_id=account_id(services), name=name, verification_token="t", created_at=START, verified_at=START
-            )
-        )
-        db.commit()
-
-
 def test_a_10000_row_file_completes_and_reports_exactly_its_errors(board, services):
-    verify_domain(services, "acme.example")
+    verify_domain(services)
     rows = [("email", "first_name", "last_name")]
     expected = []
     for i in range(10_000):
@@ -328,7 +316,7 @@ def test_a_10000_row_file_completes_and_reports_exactly_its_errors(board, servic
 
 
 def test_row_errors_beyond_the_kept_ones_are_still_counted(board, services):
-    verify_domain(services, "acme.example")
+    verify_domain(services)
     rows = [("email",)] + [(f"u{i}@elsewhere.example",) for i in range(ERRORS_KEPT + 5)]
     task = AddUsersTask(board)
     task.check_file(version=board.start("add_users").version, filename="bad.csv", content=csv_bytes(rows))
@@ -343,7 +331,7 @@ def test_without_a_verified_domain_the_file_is_refused_as_a_whole(board, service
 
 
 def test_sql_looking_text_is_stored_literally(board, services):
-    verify_domain(services, "acme.example")
+    verify_domain(services)
     with new_session(services.engine) as db:
         db.add(MailUser(account_id=account_id(services), email="already@acme.example", created_at=START))
         db.commit()

@@ -8,16 +8,15 @@ from connect_widgets.core import errors
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.inbound_email import InboundEmailTask
 from connect_widgets.core.tasks.mx_records import MxRecordsTask
-from tests.core.task_setup import SERVICE, audit_rows, checker_for, mark_complete, signed_in_board
+from tests.core.task_setup import SERVICE, audit_rows, checker_for, mark_complete
 
 SETTINGS = len(SERVICE.inbound_settings)
 
 
 @pytest.fixture
-def board(services, flow, account):  # type: ignore[no-untyped-def]
-    board = signed_in_board(services, flow, account)
-    mark_complete(board, "validate_domains")
-    return board
+def board(board_past_domains):  # type: ignore[no-untyped-def]
+    """Inbound Email's tests start past Validate Your Domains."""
+    return board_past_domains
 
 
 def test_inbound_shows_the_ranges_then_completes_once_every_setting_is_ticked(board):

@@ -7,14 +7,12 @@ import pytest
 from connect_widgets.core import errors
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.journaling import JournalingTask
-from tests.core.task_setup import mark_complete, signed_in_board
+from tests.core.task_setup import signed_in_board
 
 
 @pytest.fixture
-def journaling(services, flow, account):  # type: ignore[no-untyped-def]
-    board = signed_in_board(services, flow, account)
-    mark_complete(board, "validate_domains")
-    return board, JournalingTask(board)
+def journaling(board_past_domains):  # type: ignore[no-untyped-def]
+    return board_past_domains, JournalingTask(board_past_domains)
 
 
 def test_the_address_is_read_then_the_confirmed_rule_completes_the_task(journaling):

@@ -9,7 +9,8 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep, lock_duration
+from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.lockout import lock_duration
 from connect_widgets.core.auth.passcodes import otp_secret, secret_box
 from connect_widgets.core.auth.passwords import PasswordHasher
 from connect_widgets.core.services import ConnectServices
@@ -228,6 +229,7 @@ def test_domain_is_refused_with_the_seeds_explanation_until_enabled(flow, servic
 
 
 def fail_password(services, account, times: int) -> None:
+    """``times`` wrong passwords for the admin, each on a login page of its own."""
     for _ in range(times):
         flow = LoginFlow(services)
         reach_password(flow, account.admin_email)
@@ -638,11 +640,7 @@ def test_a_right_current_password_clears_the_count(must_change, services, accoun
 def test_wrong_login_and_wrong_current_passwords_share_one_count(flow, services, account, clock):
     """Three wrong passwords on another page's login, then two on the signed-in page's form: locked."""
     first_login(flow, services, account)
-    other = LoginFlow(services)
-    for _ in range(3):
-        reach_password(other, account.admin_email)
-        with pytest.raises(errors.InvalidCredentials):
-            other.submit_password("wrong password 123")
+    fail_password(services, account, 3)  # on another page's login
     with pytest.raises(errors.CurrentPasswordWrong):
         flow.change_password(
             current="wrong password 123", new="other harbour kettle 7", confirm="other harbour kettle 7"
@@ -658,11 +656,7 @@ def test_wrong_login_and_wrong_current_passwords_share_one_count(flow, services,
 def test_an_account_locked_elsewhere_ends_the_session_at_the_next_password_change(flow, services, account):
     """Locked by wrong passwords on another page: even the right current password is not checked."""
     first_login(flow, services, account)
-    other = LoginFlow(services)
-    for _ in range(5):
-        reach_password(other, account.admin_email)
-        with pytest.raises(errors.InvalidCredentials):
-            other.submit_password("wrong password 123")
+    fail_password(services, account, 5)  # on another page's login
     before = user_by_email(services, account.admin_email).password_hash
     with pytest.raises(errors.SignedOutByLock, match="locked after too many wrong passwords"):
         flow.change_password(current=NEW_PASSWORD, new="other harbour kettle 7", confirm="other harbour kettle 7")

@@ -17,12 +17,6 @@ from tests.conftest import NEW_PASSWORD, code_from_sms, first_login, reach_passw
 
 
 @pytest.fixture
-def board(flow, services, account) -> TaskBoard:
-    first_login(flow, services, account)
-    return TaskBoard(flow)
-
-
-@pytest.fixture
 def second_board(services, account, clock) -> TaskBoard:
     """Another admin of the same account, signed in on another page."""
     clock.advance(minutes=1)

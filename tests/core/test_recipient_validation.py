@@ -7,14 +7,12 @@ import pytest
 from connect_widgets.core import errors
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.recipient_validation import RecipientValidationTask
-from tests.core.task_setup import mark_complete, signed_in_board
+from tests.core.task_setup import mark_complete
 
 
 @pytest.fixture
-def recipients(services, flow, account):  # type: ignore[no-untyped-def]
-    board = signed_in_board(services, flow, account)
-    mark_complete(board, "validate_domains")
-    return board, RecipientValidationTask(board)
+def recipients(board_past_domains):  # type: ignore[no-untyped-def]
+    return board_past_domains, RecipientValidationTask(board_past_domains)
 
 
 def test_known_addresses_completes_the_task(recipients):

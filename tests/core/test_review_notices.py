@@ -12,31 +12,17 @@ from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
 from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import AdminUser, Domain, LoginSession, Message
-from tests.conftest import NEW_PASSWORD, START, first_login
+from connect_widgets.store.models import AdminUser, LoginSession, Message
+from tests.conftest import NEW_PASSWORD, first_login, send_correction, verify_domain
 
 CONTACT = "it@acme.example"
-SAME = {"company": "Acme Ltd", "primary_domain": "acme.example", "platform": "microsoft_365", "region": "uk"}
 REASON = "The domain is registered to another company; send proof of ownership."
 
 
 @pytest.fixture
-def account(services):
-    """ACME, whose admin has a real contact mailbox."""
-    return create_account(
-        services,
-        code="ACME",
-        company="Acme Ltd",
-        primary_domain="acme.example",
-        admin_name="jane",
-        contact_email=CONTACT,
-    )
-
-
-@pytest.fixture
-def board(flow, services, account) -> TaskBoard:
-    first_login(flow, services, account)
-    return TaskBoard(flow)
+def contact_email() -> str:
+    """ACME's admin has a real contact mailbox."""
+    return CONTACT
 
 
 @pytest.fixture
@@ -49,11 +35,6 @@ def decision_mail(services) -> list[Message]:
     with new_session(services.engine) as db:
         rows = db.exec(select(Message).where(Message.channel == "email").order_by(col(Message.id))).all()
     return [m for m in rows if "Connect team" in (m.subject or "") or "needs a change" in (m.subject or "")]
-
-
-def send_correction(board: TaskBoard, **changes: str) -> None:
-    status = board.start("confirm_details")
-    ConfirmDetailsTask(board).send_for_review(version=status.version, **{**SAME, **changes})
 
 
 def test_an_approved_correction_is_emailed_to_the_contact_address(board, queue, services, account):
@@ -83,14 +64,7 @@ def test_a_rejection_email_names_the_task_and_gives_the_reason(board, queue, ser
 
 def test_an_approved_user_import_says_how_many_users_were_added(board, queue, services):
     board.save("confirm_details", version=0, state=TaskState.COMPLETE)
-    with new_session(services.engine) as db:
-        account_id = db.exec(select(AdminUser)).one().account_id
-        db.add(
-            Domain(
-                account_id=account_id, name="acme.example", verification_token="t", created_at=START, verified_at=START
-            )
-        )  # test setup: verified without DNS
-        db.commit()
+    verify_domain(services)
     task = AddUsersTask(board)
     status = task.add_user(version=board.start("add_users").version, email="sam@acme.example")
     task.submit(version=status.version)
@@ -104,14 +78,7 @@ def test_an_admin_without_a_contact_mailbox_gets_no_email_but_the_decision_stand
     plain = create_account(services, code="BETA", company="Beta Ltd", primary_domain="beta.example", admin_name="sam")
     first_login(flow, services, plain)
     board = TaskBoard(flow)
-    status = board.start("confirm_details")
-    ConfirmDetailsTask(board).send_for_review(
-        version=status.version,
-        company="Beta Group",
-        primary_domain="beta.example",
-        platform="microsoft_365",
-        region="uk",
-    )
+    send_correction(board, company="Beta Group", primary_domain="beta.example")
     queue.reject(queue.pending()[0].id, reason="Use the registered company name, please.")
     assert decision_mail(services) == []
     assert ConfirmDetailsTask(board).details().rejection == "Use the registered company name, please."

@@ -19,11 +19,8 @@ from connect_widgets.core.staff.members import (
     StaffSessionExpired,
     add_staff_member,
 )
-from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, StaffMember
-from tests.conftest import first_login
 
 PRIYA_PASSWORD = "quartz meadow lantern 81"
 WRONG = "quartz meadow lantern 18"
@@ -207,23 +204,6 @@ def test_an_empty_field_is_asked_for_and_not_counted(services, door, priya, name
 
 
 # --- the session on the queue ---------------------------------------------------------
-
-
-@pytest.fixture
-def correction(flow, services, account) -> int:
-    """ACME's admin sent a company-name correction; returns the review id."""
-    first_login(flow, services, account)
-    board = TaskBoard(flow)
-    status = board.start("confirm_details")
-    ConfirmDetailsTask(board).send_for_review(
-        version=status.version,
-        company="Acme Group plc",
-        primary_domain="acme.example",
-        platform="microsoft_365",
-        region="uk",
-    )
-    [pending] = ReviewQueue(services, staff="setup").pending()
-    return pending.id
 
 
 def test_the_summary_shows_the_current_and_the_asked_for_value(door, priya, correction):

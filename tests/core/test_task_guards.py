@@ -9,7 +9,6 @@ from sqlmodel import func, select
 from connect_widgets.core import errors
 from connect_widgets.core.adapters.dns import DnsChecker
 from connect_widgets.core.adapters.service_values import load_service_values
-from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
 from connect_widgets.core.tasks.journaling import JournalingTask
@@ -17,15 +16,7 @@ from connect_widgets.core.tasks.outbound_email import OutboundEmailTask
 from connect_widgets.core.tasks.validate_domains import ValidateDomainsTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Domain, Review, TaskProgress
-from tests.conftest import first_login
-
-SAME = {"company": "Acme Ltd", "primary_domain": "acme.example", "platform": "microsoft_365", "region": "uk"}
-
-
-@pytest.fixture
-def board(flow, services, account) -> TaskBoard:
-    first_login(flow, services, account)
-    return TaskBoard(flow)
+from tests.conftest import ACME_DETAILS
 
 
 def count(services, model, *where) -> int:  # type: ignore[no-untyped-def]
@@ -68,7 +59,7 @@ def test_complete_details_cannot_be_reopened_by_sending_corrections(board, servi
     done = details.confirm(version=board.start("confirm_details").version)
     assert done.state is TaskState.COMPLETE
     with pytest.raises(errors.TaskComplete) as refused:
-        details.send_for_review(version=done.version, **{**SAME, "company": "Mallory plc"})
+        details.send_for_review(version=done.version, **{**ACME_DETAILS, "company": "Mallory plc"})
     assert refused.value.message == (
         "Confirm Your Details is complete; to change your details now, contact Connect support."
     )

@@ -8,7 +8,8 @@ import pytest
 
 from connect_widgets.core.tasks.catalogue import CatalogueError, TaskState, landing_for, load_catalogue, task_states
 from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import Account, TaskProgress
+from connect_widgets.store.models import Account
+from tests.conftest import record_progress
 
 ORDER = [
     "confirm_details",
@@ -44,19 +45,9 @@ def test_catalogue_refuses_a_prerequisite_listed_later(tmp_path: Path):
         load_catalogue(bad)
 
 
-def record(services, account_id: int, key: str, state: str, *, minutes: int = 0) -> None:
-    now = services.clock.now()
-    with services.transaction() as db:
-        db.add(
-            TaskProgress(
-                account_id=account_id,
-                task_key=key,
-                state=state,
-                created_at=now,
-                updated_at=now,
-                completed_at=now if state == "complete" else None,
-            )
-        )
+def record(services, key: str, state: str) -> None:
+    """One task's progress, saved a minute before the next one's."""
+    record_progress(services, {key: state})
     services.clock.advance(minutes=1)
 
 
@@ -73,7 +64,7 @@ def test_locked_is_derived_from_prerequisites(services, acme_id):
         states = task_states(db, account_id=acme_id, catalogue=services.catalogue)
     assert states["confirm_details"] is TaskState.NOT_STARTED
     assert all(states[k] is TaskState.LOCKED for k in ORDER[1:])
-    record(services, acme_id, "confirm_details", "complete")
+    record(services, "confirm_details", "complete")
     with new_session(services.engine) as db:
         states = task_states(db, account_id=acme_id, catalogue=services.catalogue)
     assert states["validate_domains"] is TaskState.NOT_STARTED
@@ -87,10 +78,10 @@ def test_welcome_until_a_task_is_started(services, acme_id):
 
 
 def test_returning_shows_last_completed_next_and_in_progress(services, acme_id):
-    record(services, acme_id, "confirm_details", "complete")
-    record(services, acme_id, "add_users", "in_progress")
-    record(services, acme_id, "validate_domains", "complete")
-    record(services, acme_id, "journaling", "in_progress")
+    record(services, "confirm_details", "complete")
+    record(services, "add_users", "in_progress")
+    record(services, "validate_domains", "complete")
+    record(services, "journaling", "in_progress")
     with new_session(services.engine) as db:
         landing = landing_for(db, account_id=acme_id, catalogue=services.catalogue)
     assert landing.kind == "returning"
@@ -100,15 +91,15 @@ def test_returning_shows_last_completed_next_and_in_progress(services, acme_id):
 
 
 def test_with_nothing_in_progress_the_next_task_is_the_first_required_one_not_started(services, acme_id):
-    record(services, acme_id, "confirm_details", "complete")
-    record(services, acme_id, "journaling", "complete")
+    record(services, "confirm_details", "complete")
+    record(services, "journaling", "complete")
     with new_session(services.engine) as db:
         landing = landing_for(db, account_id=acme_id, catalogue=services.catalogue)
     assert landing.next_task.key == "validate_domains" and landing.in_progress == ()
 
 
 def test_a_task_awaiting_validation_counts_as_started_but_is_not_next(services, acme_id):
-    record(services, acme_id, "confirm_details", "awaiting_validation")
+    record(services, "confirm_details", "awaiting_validation")
     with new_session(services.engine) as db:
         landing = landing_for(db, account_id=acme_id, catalogue=services.catalogue)
     assert landing.kind == "returning" and landing.last_completed is None
@@ -125,8 +116,8 @@ def land(services, account_id: int):
 
 def test_every_required_task_complete_lands_on_setup_complete(services, acme_id):
     for key in REQUIRED:
-        record(services, acme_id, key, "complete")
-    record(services, acme_id, "journaling", "complete")
+        record(services, key, "complete")
+    record(services, "journaling", "complete")
     landing = land(services, acme_id)
     assert landing.kind == "complete"
     assert [t.key for t in landing.completed] == [k for k in ORDER if k in REQUIRED or k == "journaling"]
@@ -137,10 +128,10 @@ def test_every_required_task_complete_lands_on_setup_complete(services, acme_id)
 def test_complete_and_awaiting_with_nothing_to_do_is_welcome_back_naming_what_waits(services, acme_id):
     for key in REQUIRED:
         if key != "add_users":
-            record(services, acme_id, key, "complete")
-    record(services, acme_id, "add_users", "awaiting_validation")
+            record(services, key, "complete")
+    record(services, "add_users", "awaiting_validation")
     for key in ("directory_sync", "permitted_senders", "journaling"):
-        record(services, acme_id, key, "complete")
+        record(services, key, "complete")
     landing = land(services, acme_id)
     assert landing.kind == "returning" and landing.next_task is None
     assert [t.key for t in landing.awaiting] == ["add_users"] and landing.locked == ()
@@ -148,16 +139,16 @@ def test_complete_and_awaiting_with_nothing_to_do_is_welcome_back_naming_what_wa
 
 def test_an_optional_task_still_open_keeps_welcome_back(services, acme_id):
     for key in REQUIRED:
-        record(services, acme_id, key, "complete")
-    record(services, acme_id, "directory_sync", "awaiting_validation")
+        record(services, key, "complete")
+    record(services, "directory_sync", "awaiting_validation")
     assert land(services, acme_id).kind == "returning"
-    record(services, acme_id, "journaling", "in_progress")
+    record(services, "journaling", "in_progress")
     landing = land(services, acme_id)
     assert landing.kind == "returning" and landing.next_task.key == "journaling"
 
 
 def test_a_task_awaiting_names_the_tasks_locked_behind_it(services, acme_id):
-    record(services, acme_id, "confirm_details", "awaiting_validation")
+    record(services, "confirm_details", "awaiting_validation")
     landing = land(services, acme_id)
     assert [t.key for t in landing.awaiting] == ["confirm_details"]
     assert [t.key for t in landing.locked] == ORDER[1:]

@@ -8,31 +8,20 @@ from sqlmodel import select
 from connect_widgets.core import errors
 from connect_widgets.core.adapters.ldap import DirectoryLoginRefused
 from connect_widgets.core.tasks.catalogue import TaskState
-from connect_widgets.core.tasks.directory_sync import DirectorySyncTask
 from connect_widgets.core.tasks.user_authentication import UserAuthenticationTask
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser
-from tests.core.task_setup import audit_rows, mark_complete, signed_in_board
+from tests.core.task_setup import audit_rows, connect_directory
 
 
 @pytest.fixture
-def auth(services, flow, account):  # type: ignore[no-untyped-def]
-    board = signed_in_board(services, flow, account)
-    mark_complete(board, "validate_domains")
-    return board, UserAuthenticationTask(board)
+def auth(board_past_domains):  # type: ignore[no-untyped-def]
+    return board_past_domains, UserAuthenticationTask(board_past_domains)
 
 
 def synchronize(board, slapd) -> None:  # type: ignore[no-untyped-def]
-    directory = DirectorySyncTask(board)
-    status = directory.choose_method(version=board.start("directory_sync").version, method="ldap")
-    status = directory.save_ldap(
-        version=status.version,
-        url=slapd.url,
-        base_dn=slapd.base_dn,
-        bind_dn=slapd.bind_dn,
-        bind_password=slapd.bind_password,
-    )
-    assert directory.run_test(version=status.version).state is TaskState.COMPLETE
+    _task, tested = connect_directory(board, slapd)
+    assert tested.state is TaskState.COMPLETE
 
 
 def auth_mode(services) -> str:  # type: ignore[no-untyped-def]

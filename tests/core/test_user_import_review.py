@@ -11,8 +11,8 @@ from connect_widgets.core.tasks.add_users import AddUsersTask
 from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import AdminUser, AuditEvent, Domain, MailUser, Review
-from tests.conftest import START, first_login
+from connect_widgets.store.models import AdminUser, AuditEvent, MailUser, Review
+from tests.conftest import START, verify_domain
 
 FILE = (
     b"email,first_name,last_name\r\njane@acme.example,Jane,Smith\r\nsam@acme.example,Sam,Jones\r\n"
@@ -21,18 +21,10 @@ FILE = (
 
 
 @pytest.fixture
-def board(flow, services, account) -> TaskBoard:
-    first_login(flow, services, account)
-    board = TaskBoard(flow)
+def board(board: TaskBoard, services) -> TaskBoard:
+    """The shared signed-in board, with Confirm Your Details complete and acme.example verified."""
     board.save("confirm_details", version=0, state=TaskState.COMPLETE)
-    with new_session(services.engine) as db:
-        account_id = db.exec(select(AdminUser)).first().account_id
-        db.add(
-            Domain(
-                account_id=account_id, name="acme.example", verification_token="t", created_at=START, verified_at=START
-            )
-        )  # test setup: verified without DNS
-        db.commit()
+    verify_domain(services)
     return board
 
 

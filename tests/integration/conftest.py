@@ -14,8 +14,8 @@ from dnslib import QTYPE, RCODE, RR, TXT
 from dnslib.server import BaseResolver, DNSServer
 
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
-from connect_widgets.core.tasks.directory_sync import DirectorySyncTask
 from connect_widgets.core.tasks.user_authentication import UserAuthenticationTask
+from tests.core.task_setup import connect_directory
 from tests.servers import free_port, require_program, wait_until
 
 DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
@@ -134,20 +134,7 @@ def ready(zone, services, flow, account):
     return board, checker, records, book
 
 
-# The directory and Domain login, set up as an admin would (shared by the Domain tests).
-def connect_directory(board, slapd, *, password: str | None = None):
-    task = DirectorySyncTask(board)
-    status = task.choose_method(version=board.start("directory_sync").version, method="ldap")
-    status = task.save_ldap(
-        version=status.version,
-        url=slapd.url,
-        base_dn=slapd.base_dn,
-        bind_dn=slapd.bind_dn,
-        bind_password=password or slapd.bind_password,
-    )
-    return task, task.run_test(version=status.version)
-
-
+# The Domain login, set up as an admin would (shared by the Domain tests).
 def enable_domain(board, slapd, logon: str = "jane"):
     connect_directory(board, slapd)
     task = UserAuthenticationTask(board)

@@ -16,7 +16,8 @@ from connect_widgets.core.tasks.user_authentication import UserAuthenticationTas
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, AdminUser, AuditEvent
 from tests.conftest import NEW_PASSWORD, code_from_sms, reach_password
-from tests.integration.conftest import connect_directory, domain_password_page
+from tests.core.task_setup import connect_directory, ldap_connection
+from tests.integration.conftest import domain_password_page
 
 
 def everything_stored(services) -> str:
@@ -38,13 +39,7 @@ def test_a_failed_test_says_why_and_stays_then_the_right_password_completes_the_
     assert status.state is TaskState.IN_PROGRESS and status.step == "test"
     assert status.data["last_test"]["ok"] is False and status.data["last_test"]["message"]
     status = task.back(version=status.version)
-    status = task.save_ldap(
-        version=status.version,
-        url=slapd.url,
-        base_dn=slapd.base_dn,
-        bind_dn=slapd.bind_dn,
-        bind_password=slapd.bind_password,
-    )
+    status = task.save_ldap(version=status.version, **ldap_connection(slapd))
     status = task.run_test(version=status.version)
     assert status.state is TaskState.COMPLETE and status.data["user_count"] >= 3
     stored = everything_stored(services)

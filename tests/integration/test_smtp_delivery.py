@@ -21,7 +21,7 @@ from connect_widgets.core.accounts.create import create_account, send_welcome
 from connect_widgets.core.adapters.dns import DnsChecker
 from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.core.auth.reset import PasswordReset, ResetStep
-from connect_widgets.core.delivery.courier import Channel, OutgoingMessage
+from connect_widgets.core.delivery.message import Channel, OutgoingMessage
 from connect_widgets.core.delivery.transports import SmtpTransport
 from connect_widgets.core.services import build_services
 from connect_widgets.core.staff.support import reset_phone
@@ -83,16 +83,9 @@ def settings(settings, mail_server):
 
 
 @pytest.fixture
-def account(services):
-    """ACME, whose admin has a real contact mailbox (the welcome and notices go there)."""
-    return create_account(
-        services,
-        code="ACME",
-        company="Acme Ltd",
-        primary_domain="acme.example",
-        admin_name="jane",
-        contact_email=CONTACT,
-    )
+def contact_email() -> str:
+    """ACME's admin has a real contact mailbox (the welcome and notices go there)."""
+    return CONTACT
 
 
 def emails(services) -> list[Message]:
@@ -111,6 +104,31 @@ def server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*certificate)
     return context
+
+
+def kit_transport(
+    port: int,
+    security: str,
+    *,
+    trusting: tuple[Path, Path] | None = None,
+    username: str | None = None,
+    password: SecretStr | None = None,
+) -> SmtpTransport:
+    """The kit's SMTP transport for a loopback server.
+
+    ``trusting``: the server's certificate, vouched for as an authority would; without it
+    the system's authorities decide (the default in production).
+    """
+    context = ssl.create_default_context(cafile=str(trusting[0])) if trusting else None
+    return SmtpTransport(
+        host="127.0.0.1",
+        port=port,
+        security=security,
+        sender="connect@example.com",
+        ssl_context=context,
+        username=username,
+        password=password,
+    )
 
 
 # --- the welcome email ------------------------------------------------------------------
@@ -303,21 +321,14 @@ def test_a_dns_record_that_cannot_be_emailed_tells_the_admin_to_try_again(servic
 def test_starttls_is_used_when_configured(certificate):
     """A server that refuses mail before STARTTLS accepts the kit's: the channel was encrypted first."""
     with smtp_server(tls_context=server_tls(certificate), require_starttls=True) as (mailbox, port):
-        transport = SmtpTransport(
-            host="127.0.0.1",
-            port=port,
-            security="starttls",
-            sender="connect@example.com",
-            ssl_context=ssl.create_default_context(cafile=str(certificate[0])),
-        )
-        transport.deliver(NOTE)
+        kit_transport(port, "starttls", trusting=certificate).deliver(NOTE)
     assert [m["Subject"] for m in mailbox.received] == ["Hello"]
 
 
 def test_starttls_refuses_a_certificate_nobody_vouches_for(certificate):
     """With the system's authorities (the default), a self-signed certificate is not trusted."""
     with smtp_server(tls_context=server_tls(certificate), require_starttls=True) as (mailbox, port):
-        transport = SmtpTransport(host="127.0.0.1", port=port, security="starttls", sender="connect@example.com")
+        transport = kit_transport(port, "starttls")
         with pytest.raises(errors.DeliveryFailed, match=r"sent a certificate that could not be trusted"):
             transport.deliver(NOTE)
     assert mailbox.received == []
@@ -325,7 +336,7 @@ def test_starttls_refuses_a_certificate_nobody_vouches_for(certificate):
 
 def test_starttls_against_a_server_without_it_says_what_to_change():
     with smtp_server() as (_mailbox, port):
-        transport = SmtpTransport(host="127.0.0.1", port=port, security="starttls", sender="connect@example.com")
+        transport = kit_transport(port, "starttls")
         with pytest.raises(errors.DeliveryFailed) as failed:
             transport.deliver(NOTE)
     assert failed.value.message == (
@@ -336,14 +347,7 @@ def test_starttls_against_a_server_without_it_says_what_to_change():
 
 def test_smtps_delivers_over_implicit_tls(certificate):
     with smtp_server(ssl_context=server_tls(certificate)) as (mailbox, port):
-        transport = SmtpTransport(
-            host="127.0.0.1",
-            port=port,
-            security="ssl",
-            sender="connect@example.com",
-            ssl_context=ssl.create_default_context(cafile=str(certificate[0])),
-        )
-        transport.deliver(NOTE)
+        kit_transport(port, "ssl", trusting=certificate).deliver(NOTE)
     assert len(mailbox.received) == 1
 
 
@@ -378,14 +382,7 @@ def test_a_refused_login_is_reported_without_the_password(caplog):
         mailbox,
         port,
     ):
-        transport = SmtpTransport(
-            host="127.0.0.1",
-            port=port,
-            security="none",
-            sender="connect@example.com",
-            username=SMTP_USER,
-            password=SecretStr("Wrong-" + SMTP_PASSWORD),
-        )
+        transport = kit_transport(port, "none", username=SMTP_USER, password=SecretStr("Wrong-" + SMTP_PASSWORD))
         with pytest.raises(errors.DeliveryFailed) as failed:
             transport.deliver(NOTE)
     assert failed.value.message == (

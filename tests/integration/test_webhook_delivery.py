@@ -32,8 +32,8 @@ from connect_widgets.screens.login.passcode import PasscodeScreen
 from connect_widgets.settings import load_settings
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Message
-from tests.conftest import FAST_ARGON2, GB_MOBILE, GB_MOBILE_E164, NEW_PASSWORD, reach_password
-from tests.screens.conftest import intro, reach_first_passcode, shown_message
+from tests.conftest import FAST_ARGON2, GB_MOBILE, GB_MOBILE_E164, NEW_PASSWORD, SMS_NOT_SENT, reach_password
+from tests.screens.conftest import resend_after_a_failed_sms, shown_message
 from tests.servers import free_port
 
 TOKEN = "gw-token-4242-secret"
@@ -305,9 +305,7 @@ def test_a_failed_first_code_is_told_and_resend_works_once_the_gateway_is_back(s
     flow.submit_password(account.temporary_password)
     sent = flow.enrol_phone(country="GB", number=GB_MOBILE)
     assert sent is not None and not sent.delivered
-    assert flow.notice == (
-        'We could not send the SMS to the number ending 56. Use Resend in 30 seconds, or choose "Login issues?".'
-    )
+    assert flow.notice == SMS_NOT_SENT
     [failed] = sms_rows(services)
     assert failed.status == "failed" and "answered 503" in failed.error
     with pytest.raises(errors.NoActivePasscode):  # the undelivered code is dead
@@ -347,12 +345,7 @@ def test_the_passcode_page_says_the_code_could_not_be_sent_and_resend_delivers(s
     """On the page itself: the intro says so; after Resend the code the phone got opens Log In."""
     gateway.answers = [503] * 4
     app = ConnectApp(services)
-    screen = reach_first_passcode(app, account)
-    assert intro(screen) == (
-        'We could not send the SMS to the number ending 56. Use Resend in 30 seconds, or choose "Login issues?".'
-    )
-    clock.advance(seconds=30)
-    screen.resend_button.click()
+    resend_after_a_failed_sms(app, clock, account)
     assert shown_message(app) == ""
     assert isinstance(app.current, PasscodeScreen)
     app.current.code.value = gateway.code()

@@ -19,6 +19,7 @@ import pytest
 from sqlmodel import func, select
 
 from connect_widgets.core.accounts.create import NewAccount
+from connect_widgets.core.clock import FrozenClock
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.pages.connect import ConnectApp
@@ -36,8 +37,7 @@ from connect_widgets.screens.login.welcome import WelcomeScreen
 from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.screens.tasks.steps import StepView
 from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import AdminUser, Domain
-from tests.conftest import GB_MOBILE, NEW_PASSWORD, START, code_from_sms
+from tests.conftest import GB_MOBILE, NEW_PASSWORD, SMS_NOT_SENT, code_from_sms, verify_domain
 
 # --- fixtures ------------------------------------------------------------------------
 
@@ -144,6 +144,11 @@ def widget_texts(app: ConnectApp) -> list[str]:
     return texts
 
 
+def page_text(app: ConnectApp) -> str:
+    """Every widget text of the page as one string, for "does the page say ..." checks."""
+    return " ".join(widget_texts(app))
+
+
 def holds_anywhere(app: ConnectApp, secret: str) -> list[str]:
     """The widget texts that contain ``secret`` (empty when none does)."""
     return [text for text in widget_texts(app) if secret in text]
@@ -196,6 +201,15 @@ def reach_first_passcode(app: ConnectApp, account: NewAccount) -> PasscodeScreen
     enrol.next_button.click()
     screen = app.current
     assert isinstance(screen, PasscodeScreen), shown_message(app)
+    return screen
+
+
+def resend_after_a_failed_sms(app: ConnectApp, clock: FrozenClock, account: NewAccount) -> PasscodeScreen:
+    """The first passcode page while SMS cannot be sent: it says so, and 30 seconds on Resend is clicked."""
+    screen = reach_first_passcode(app, account)
+    assert intro(screen) == SMS_NOT_SENT
+    clock.advance(seconds=30)
+    screen.resend_button.click()
     return screen
 
 
@@ -264,13 +278,27 @@ def step_line(view: StepView) -> str:
     return view.progress_line.value
 
 
+def completes(app: ConnectApp, key: str, button: widgets.Button, *, shows: str) -> None:
+    """A click on ``button`` completes task ``key``, and the page then says ``shows``."""
+    button.click()
+    assert state(app, key) is TaskState.COMPLETE, shown_message(app)
+    assert shows in page_text(app)
+
+
 @pytest.fixture
-def ready_app(services, account, zone):
-    """Signed in, details confirmed, primary domain verified through the page."""
+def dns_app(services, account, zone):
+    """Signed in after a first login, with DNS checks asking the test's zone; returns the app and the zone's records."""
     records, port = zone
     services.settings = services.settings.model_copy(update={"dns_nameservers": f"127.0.0.1:{port}"})
     app = ConnectApp(services)
     log_in_first_time(app, services, account)
+    return app, records
+
+
+@pytest.fixture
+def ready_app(dns_app):
+    """Signed in, details confirmed, primary domain verified through the page."""
+    app, records = dns_app
     details = open_task(app, "confirm_details")
     details.correct.value = True
     details.confirm_button.click()
@@ -289,12 +317,5 @@ def signed_in(services, account) -> ConnectApp:
     app = ConnectApp(services)
     log_in_first_time(app, services, account)
     app.board.save("confirm_details", version=0, state=TaskState.COMPLETE)
-    with new_session(services.engine) as db:  # test setup: a domain verified without DNS
-        account_id = db.exec(select(AdminUser)).first().account_id
-        db.add(
-            Domain(
-                account_id=account_id, name="acme.example", verification_token="t", created_at=START, verified_at=START
-            )
-        )
-        db.commit()
+    verify_domain(services)
     return app

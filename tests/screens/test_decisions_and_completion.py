@@ -7,7 +7,6 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlmodel import select
 
 from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.review.queue import ReviewQueue
@@ -21,32 +20,11 @@ from connect_widgets.screens.tasks.confirm_details import ConfirmDetailsView
 from connect_widgets.screens.tasks.dashboard import DashboardScreen
 from connect_widgets.screens.tasks.directory_sync import DirectorySyncView
 from connect_widgets.screens.tasks.page import TaskScreen
-from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import Account, TaskProgress
+from tests.conftest import record_progress
 from tests.screens.conftest import log_in_again, log_in_first_time, open_task, plain, shown_message, state
 
 OPTIONAL = ("directory_sync", "permitted_senders", "journaling")
 REASON = "Use the company's registered name, please."
-
-
-def progress(services, states: dict[str, str]) -> None:
-    """Work done in earlier sessions (each task's own pages are tested elsewhere)."""
-    now = services.clock.now()
-    with new_session(services.engine) as db:
-        account = db.exec(select(Account).where(Account.code == "ACME")).one()
-        for key, value in states.items():
-            db.add(
-                TaskProgress(
-                    account_id=account.id,
-                    task_key=key,
-                    state=value,
-                    step=None,
-                    created_at=now,
-                    updated_at=now,
-                    completed_at=now if value == "complete" else None,
-                )
-            )
-        db.commit()
 
 
 def required_keys(services) -> list[str]:
@@ -64,7 +42,7 @@ def later_visit(app, services, account, clock):  # type: ignore[no-untyped-def]
 
 def test_a_finished_account_lands_on_setup_complete_with_what_was_done_and_what_next(app, services, account, clock):
     log_in_first_time(app, services, account)
-    progress(services, {**{k: "complete" for k in required_keys(services)}, "journaling": "complete"})
+    record_progress(services, {**{k: "complete" for k in required_keys(services)}, "journaling": "complete"})
     landing = later_visit(app, services, account, clock)
     assert isinstance(landing, SetupCompleteScreen), shown_message(app)
     assert plain(landing.heading.value) == "Setup complete"
@@ -83,7 +61,7 @@ def test_a_finished_account_lands_on_setup_complete_with_what_was_done_and_what_
 def test_complete_plus_awaiting_with_nothing_to_do_says_what_waits(app, services, account, clock):
     log_in_first_time(app, services, account)
     states = {k: "complete" for k in required_keys(services) if k != "add_users"}
-    progress(services, {**states, "add_users": "awaiting_validation", **{k: "complete" for k in OPTIONAL}})
+    record_progress(services, {**states, "add_users": "awaiting_validation", **{k: "complete" for k in OPTIONAL}})
     landing = later_visit(app, services, account, clock)
     assert isinstance(landing, ReturningScreen)
     words = plain(landing.next_task.value)
@@ -95,7 +73,7 @@ def test_complete_plus_awaiting_with_nothing_to_do_says_what_waits(app, services
 
 def test_a_task_awaiting_says_the_tasks_behind_it_open_afterwards(app, services, account, clock):
     log_in_first_time(app, services, account)
-    progress(services, {"confirm_details": "awaiting_validation"})
+    record_progress(services, {"confirm_details": "awaiting_validation"})
     words = plain(later_visit(app, services, account, clock).next_task.value)
     assert "Confirm Your Details is waiting for validation" in words
     assert "the tasks that need it open once it is complete" in words
@@ -103,7 +81,7 @@ def test_a_task_awaiting_says_the_tasks_behind_it_open_afterwards(app, services,
 
 def test_connect_progress_at_n_of_n_says_setup_is_complete(app, services, account):
     log_in_first_time(app, services, account)
-    progress(services, {k: "complete" for k in required_keys(services)})
+    record_progress(services, {k: "complete" for k in required_keys(services)})
     app.go(Place.DASHBOARD)
     dashboard = app.current
     assert isinstance(dashboard, DashboardScreen)
@@ -115,7 +93,7 @@ def test_connect_progress_at_n_of_n_says_setup_is_complete(app, services, accoun
 
 def test_connect_progress_short_of_n_of_n_does_not_say_complete(app, services, account):
     log_in_first_time(app, services, account)
-    progress(services, {k: "complete" for k in required_keys(services)[:-1]})
+    record_progress(services, {k: "complete" for k in required_keys(services)[:-1]})
     app.go(Place.DASHBOARD)
     assert "Setup complete" not in plain(app.current.summary.value)
 
@@ -232,7 +210,7 @@ def test_a_timed_out_session_stops_the_check_and_shows_the_login(waiting_page, a
 
 def test_a_rejected_directory_tenant_stays_in_the_field(app, services, account, clock):
     log_in_first_time(app, services, account)
-    progress(services, {"confirm_details": "complete"})
+    record_progress(services, {"confirm_details": "complete"})
     view = open_task(app, "directory_sync")
     assert isinstance(view, DirectorySyncView)
     view.method.value = "azure_ad"

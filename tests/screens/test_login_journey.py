@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from sqlmodel import col
 
 from connect_widgets.core.auth.flow import LoginStep
 from connect_widgets.core.tasks.board import TaskBoard
@@ -17,9 +17,8 @@ from connect_widgets.screens.login.returning import ReturningScreen
 from connect_widgets.screens.login.welcome import WelcomeScreen
 from connect_widgets.screens.tasks.dashboard import DashboardScreen
 from connect_widgets.screens.tasks.page import TaskScreen
-from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import Account, AdminUser, LoginSession, Phone, TaskProgress
-from tests.conftest import GB_MOBILE, GB_MOBILE_E164, NEW_PASSWORD, code_from_sms
+from connect_widgets.store.models import AdminUser, LoginSession, Phone, TaskProgress
+from tests.conftest import GB_MOBILE, GB_MOBILE_E164, NEW_PASSWORD, code_from_sms, record_progress
 from tests.screens.conftest import (
     count_rows,
     intro,
@@ -159,31 +158,11 @@ def test_second_login_without_any_task_started_shows_welcome_again(app, services
     assert isinstance(log_in_again(app, services, account.admin_email), WelcomeScreen)
 
 
-def _account_progress(services, account_code: str, states: dict[str, str]) -> None:
-    """Stand-in for work done in earlier sessions (tasks' own screens come later)."""
-    now = services.clock.now()
-    with new_session(services.engine) as db:
-        acct = db.exec(select(Account).where(Account.code == account_code)).one()
-        for key, state in states.items():
-            db.add(
-                TaskProgress(
-                    account_id=acct.id,
-                    task_key=key,
-                    state=state,
-                    step=None,
-                    created_at=now,
-                    updated_at=now,
-                    completed_at=now if state == "complete" else None,
-                )
-            )
-        db.commit()
-
-
 def test_returning_shows_last_completed_next_task_and_in_progress_links(app, services, account, clock):
     log_in_first_time(app, services, account)
     app.log_out_button.click()
     clock.advance(minutes=1)  # a later visit
-    _account_progress(services, account.account_code, {"confirm_details": "complete", "add_users": "in_progress"})
+    record_progress(services, {"confirm_details": "complete", "add_users": "in_progress"})
 
     returning = log_in_again(app, services, account.admin_email)
     assert isinstance(returning, ReturningScreen)
@@ -238,7 +217,7 @@ def test_returning_cancel_opens_connect_progress_grouped_by_area_with_a_key(app,
 
 def test_dashboard_counts_complete_required_tasks(app, services, account):
     log_in_first_time(app, services, account)
-    _account_progress(services, account.account_code, {"confirm_details": "complete", "directory_sync": "complete"})
+    record_progress(services, {"confirm_details": "complete", "directory_sync": "complete"})
     app.current.all_tasks_link.click()
     assert plain(app.current.summary.value) == "1 of 8 required tasks complete"  # optional one not counted
 

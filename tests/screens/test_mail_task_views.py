@@ -8,7 +8,7 @@ from connect_widgets.core.adapters.service_values import load_service_values
 from connect_widgets.core.tasks.catalogue import TaskState, load_catalogue
 from connect_widgets.screens.tasks.page import TASK_VIEWS, load_view
 from connect_widgets.screens.tasks.steps import StepView
-from tests.screens.conftest import open_task, shown_message, state, step_line, widget_texts
+from tests.screens.conftest import completes, open_task, page_text, shown_message, state, step_line
 
 SERVICE = load_service_values()
 
@@ -39,27 +39,25 @@ def test_outbound_page_walks_ranges_spf_and_connector_with_back(ready_app):
     view.ranges_next.click()
     assert "Step 2 of 3: Publish SPF" in step_line(view)
     spf = f"v=spf1 ip4:8.8.4.0/24 include:{SERVICE.spf_include} ~all"
-    assert spf in " ".join(widget_texts(app))
+    assert spf in page_text(app)
     view.check_button.click()
-    assert "has no SPF record" in " ".join(widget_texts(app))
+    assert "has no SPF record" in page_text(app)
     view.back_button.click()
     assert "Step 1 of 3" in step_line(view) and view.ranges.value == "8.8.4.0/24"  # Back shows the saved answer
     view.ranges_next.click()
     records.txt["acme.example"].append(spf)
     view.check_button.click()
-    assert "Step 3 of 3" in step_line(view) and "includes" in " ".join(widget_texts(app))
+    assert "Step 3 of 3" in step_line(view) and "includes" in page_text(app)
     view.finish_button.click()
     assert "Tick the box" in shown_message(app) and state(app, "outbound_email") is TaskState.IN_PROGRESS
     view.connector.value = True
-    view.finish_button.click()
-    assert state(app, "outbound_email") is TaskState.COMPLETE
-    assert "Outbound email is set up" in " ".join(widget_texts(app))
+    completes(app, "outbound_email", view.finish_button, shows="Outbound email is set up")
 
 
 def test_inbound_then_mx_pages(ready_app):
     app, records = ready_app
     view = open_task(app, "inbound_email")
-    assert SERVICE.inbound_ip_ranges[0] in " ".join(widget_texts(app))
+    assert SERVICE.inbound_ip_ranges[0] in page_text(app)
     view.next_button.click()
     assert len(view.settings) == len(SERVICE.inbound_settings)
     view.settings[0].value = True
@@ -71,33 +69,29 @@ def test_inbound_then_mx_pages(ready_app):
     assert state(app, "inbound_email") is TaskState.COMPLETE
 
     mx = open_task(app, "mx_records")
-    assert f"MX  10  {SERVICE.mx_hosts[0]}." in " ".join(widget_texts(app))
+    assert f"MX  10  {SERVICE.mx_hosts[0]}." in page_text(app)
     mx.next_button.click()
     mx.check_button.click()
-    assert "has no MX record" in " ".join(widget_texts(app)) and state(app, "mx_records") is TaskState.IN_PROGRESS
+    assert "has no MX record" in page_text(app) and state(app, "mx_records") is TaskState.IN_PROGRESS
     records.mx["acme.example"] = [(10, SERVICE.mx_hosts[0])]
-    mx.check_button.click()
-    assert state(app, "mx_records") is TaskState.COMPLETE
-    assert "Your MX records point at the service" in " ".join(widget_texts(app))
+    completes(app, "mx_records", mx.check_button, shows="Your MX records point at the service")
 
 
 def test_recipient_validation_page_explains_why_directory_users_is_refused(ready_app):
     app, _ = ready_app
     view = open_task(app, "recipient_validation")
-    assert "becomes available once Synchronize Your Directory is complete" in " ".join(widget_texts(app))
+    assert "becomes available once Synchronize Your Directory is complete" in page_text(app)
     view.mode.value = "directory"
     view.save_button.click()
     assert "needs Synchronize Your Directory" in shown_message(app)
     view.mode.value = "known"
-    view.save_button.click()
-    assert state(app, "recipient_validation") is TaskState.COMPLETE
-    assert "Known addresses" in " ".join(widget_texts(app))
+    completes(app, "recipient_validation", view.save_button, shows="Known addresses")
 
 
 def test_journaling_page(ready_app):
     app, _ = ready_app
     view = open_task(app, "journaling")
-    assert "journaling@journal.acme.example" in " ".join(widget_texts(app))
+    assert "journaling@journal.acme.example" in page_text(app)
     view.next_button.click()
     view.finish_button.click()
     assert "journal rule" in shown_message(app)
@@ -135,5 +129,5 @@ def test_log_out_forgets_what_was_typed_on_a_task_page(ready_app):
     view = open_task(app, "outbound_email")
     view.ranges.value = "8.8.4.0/24"
     app.log_out()
-    assert "8.8.4.0/24" not in " ".join(widget_texts(app))
+    assert "8.8.4.0/24" not in page_text(app)
     assert app.task.view("outbound_email") is not view

@@ -6,7 +6,8 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core.auth.flow import LoginStep
-from connect_widgets.core.delivery.courier import Courier, OutboxTransport, OutgoingMessage
+from connect_widgets.core.delivery.courier import Courier, OutboxTransport
+from connect_widgets.core.delivery.message import OutgoingMessage
 from connect_widgets.core.errors import DeliveryFailed
 from connect_widgets.core.services import build_services
 from connect_widgets.pages.connect import ConnectApp
@@ -29,6 +30,7 @@ from tests.screens.conftest import (
     reach_enrol,
     reach_first_passcode,
     reach_password,
+    resend_after_a_failed_sms,
     rows,
     shown_message,
     submit_email,
@@ -428,12 +430,7 @@ def test_an_sms_that_could_not_be_sent_is_told_on_the_passcode_page(settings, cl
     broken = build_services(settings, clock=clock, courier=Courier(sms=_BrokenSms(), email=OutboxTransport()))
     try:
         app = ConnectApp(broken)
-        screen = reach_first_passcode(app, account)
-        assert intro(screen) == (
-            'We could not send the SMS to the number ending 56. Use Resend in 30 seconds, or choose "Login issues?".'
-        )
-        clock.advance(seconds=30)
-        screen.resend_button.click()
+        screen = resend_after_a_failed_sms(app, clock, account)
         assert shown_message(app).startswith("We could not send the SMS to the number ending 56.")
         screen.code.value = "123456"
         screen.verify_button.click()

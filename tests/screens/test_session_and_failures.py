@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipywidgets as widgets
 from sqlmodel import create_engine
 
 from connect_widgets.core.auth.flow import LoginStep
-from connect_widgets.pages.connect import STORAGE_UNAVAILABLE, UNEXPECTED
+from connect_widgets.core.clock import FrozenClock
+from connect_widgets.pages.connect import STORAGE_UNAVAILABLE, UNEXPECTED, ConnectApp
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.method import MethodScreen
 from connect_widgets.screens.login.passcode import PasscodeScreen
@@ -77,12 +79,17 @@ def test_after_log_out_the_task_pages_are_out_of_reach(app, services, account):
 # --- session expiry -------------------------------------------------------------------
 
 
-def test_an_idle_session_ends_and_a_click_on_welcome_shows_the_email_screen(app, services, account, clock):
-    welcome = log_in_first_time(app, services, account)
+def click_after_idling(app: ConnectApp, clock: FrozenClock, button: widgets.Button) -> None:
+    """A click after 31 idle minutes: the session is over, the email screen says why."""
     clock.advance(minutes=31)
-    welcome.all_tasks_link.click()
+    button.click()
     assert isinstance(app.current, EmailScreen)
     assert shown_message(app) == SIGNED_OUT
+
+
+def test_an_idle_session_ends_and_a_click_on_welcome_shows_the_email_screen(app, services, account, clock):
+    welcome = log_in_first_time(app, services, account)
+    click_after_idling(app, clock, welcome.all_tasks_link)
     assert app.signed_in_as.value == ""
     assert app.log_out_button.layout.display == "none"
     [session] = rows(services, LoginSession)
@@ -93,19 +100,13 @@ def test_an_idle_session_ends_when_a_task_is_opened_from_the_dashboard(app, serv
     log_in_first_time(app, services, account).all_tasks_link.click()
     dashboard = app.current
     assert isinstance(dashboard, DashboardScreen)
-    clock.advance(minutes=31)
-    dashboard.task_links["confirm_details"].click()
-    assert isinstance(app.current, EmailScreen)
-    assert shown_message(app) == SIGNED_OUT
+    click_after_idling(app, clock, dashboard.task_links["confirm_details"])
 
 
 def test_an_idle_session_refuses_to_start_a_task(app, services, account, clock):
     """Get started opens Confirm Your Details, which starts it: not after 30 idle minutes."""
     welcome = log_in_first_time(app, services, account)
-    clock.advance(minutes=31)
-    welcome.start_button.click()
-    assert isinstance(app.current, EmailScreen)
-    assert shown_message(app) == SIGNED_OUT
+    click_after_idling(app, clock, welcome.start_button)
     assert count_rows(services, TaskProgress) == 0
 
 
@@ -120,9 +121,7 @@ def test_activity_keeps_the_session_alive(app, services, account, clock):
 
 def test_after_expiry_the_admin_logs_in_again_from_the_email_screen(app, services, account, clock):
     welcome = log_in_first_time(app, services, account)
-    clock.advance(minutes=31)
-    welcome.start_button.click()
-    assert isinstance(app.current, EmailScreen)
+    click_after_idling(app, clock, welcome.start_button)
     landing = log_in_again(app, services, account.admin_email)
     assert app.signed_in_as.value == f"Signed in as {account.admin_email}"
     assert landing is app.current

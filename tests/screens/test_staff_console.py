@@ -16,13 +16,12 @@ from connect_widgets.core.staff.members import (
     StaffSessionExpired,
     add_staff_member,
 )
-from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
 from connect_widgets.pages.team import ReviewCard, StaffConsole, build_console
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account, Review
-from tests.conftest import first_login
+from tests.conftest import send_correction
 from tests.screens.conftest import plain, press_enter, shown_message, widget_texts
 
 STAFF_PASSWORD = "quartz meadow lantern 81"
@@ -31,34 +30,9 @@ REVIEW_TEXTS = ("ACME", "Acme Ltd", "Acme Group plc", "Confirm Your Details", "D
 
 
 @pytest.fixture
-def board(flow, services, account) -> TaskBoard:
-    first_login(flow, services, account)
-    return TaskBoard(flow)
-
-
-@pytest.fixture
-def correction(board, services) -> int:
-    """ACME's admin asked to rename the company; returns the pending review's id."""
-    status = board.start("confirm_details")
-    ConfirmDetailsTask(board).send_for_review(
-        version=status.version,
-        company="Acme Group plc",
-        primary_domain="acme.example",
-        platform="microsoft_365",
-        region="uk",
-    )
-    [review_id] = _pending_ids(services)
-    return review_id
-
-
-@pytest.fixture
 def console(services) -> StaffConsole:
     add_staff_member(services, name="Priya", password=STAFF_PASSWORD)
     return StaffConsole(services)
-
-
-def _pending_ids(services) -> list[int]:
-    return [r.id for r in ReviewQueue(services, staff="test").pending()]
 
 
 def review_state(services, review_id: int) -> str:
@@ -194,14 +168,7 @@ def test_a_review_decided_elsewhere_says_so_and_leaves_the_queue(console, servic
 def test_refresh_shows_reviews_sent_since(console, board):
     log_in(console)
     assert console.queue_list.children == ()
-    status = board.start("confirm_details")
-    ConfirmDetailsTask(board).send_for_review(
-        version=status.version,
-        company="Acme Ltd",
-        primary_domain="acme.example",
-        platform="google_workspace",
-        region="uk",
-    )
+    send_correction(board, platform="google_workspace")
     console.refresh_button.click()
     assert "Platform: Google Workspace (now: Microsoft 365)" in plain(only_card(console).summary.value)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.pages.connect import ConnectApp
@@ -11,16 +9,7 @@ from connect_widgets.screens.kit import Place
 from connect_widgets.screens.tasks.confirm_details import ConfirmDetailsView
 from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.screens.tasks.validate_domains import ValidateDomainsView
-from tests.screens.conftest import log_in_first_time, shown_message
-
-
-@pytest.fixture
-def dns_app(services, account, zone):
-    records, port = zone
-    services.settings = services.settings.model_copy(update={"dns_nameservers": f"127.0.0.1:{port}"})
-    app = ConnectApp(services)
-    log_in_first_time(app, services, account)
-    return app, records
+from tests.screens.conftest import shown_message
 
 
 def open_task(app: ConnectApp, key: str) -> TaskScreen:

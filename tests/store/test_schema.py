@@ -237,31 +237,23 @@ def test_database_errors_do_not_echo_bound_values(settings: Settings) -> None:
     """An SQL error (or SQL logging) must not print parameters such as an SMS body."""
     from sqlalchemy.exc import IntegrityError
 
+    def passcode_sms(code: str) -> Message:
+        """The outbox row of a passcode SMS; always id 1, so a second one breaks the primary key."""
+        return Message(
+            id=1,
+            channel="sms",
+            recipient="+447400123456",
+            body=f"Your passcode is {code}",
+            transport="outbox",
+            status="sent",
+            created_at=datetime.now(UTC),
+        )
+
     engine = make_engine(settings)
     with new_session(engine) as db:
-        db.add(
-            Message(
-                id=1,
-                channel="sms",
-                recipient="+447400123456",
-                body="Your passcode is 314159",
-                transport="outbox",
-                status="sent",
-                created_at=datetime.now(UTC),
-            )
-        )
+        db.add(passcode_sms("314159"))
         db.commit()
-        db.add(
-            Message(
-                id=1,
-                channel="sms",
-                recipient="+447400123456",
-                body="Your passcode is 271828",
-                transport="outbox",
-                status="sent",
-                created_at=datetime.now(UTC),
-            )
-        )
+        db.add(passcode_sms("271828"))
         with pytest.raises(IntegrityError) as failed:
             db.commit()
     assert "271828" not in str(failed.value) and "+447400123456" not in str(failed.value)
