@@ -38,13 +38,19 @@ demo: $(VENV)/.installed
 	@# serve prints the trainer, console, Connect and team URLs once every page is ready
 	@$(KIT) serve --port $(PORT)
 
+# Test processes (pytest-xdist): one a core, at most 4 (each may run a served Connect and
+# Chromium). `make test` keeps a test file in one process, so its fixtures start once.
+# TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= auto
+PYTEST_XDIST = -n $(TEST_WORKERS) --maxprocesses 4
+
 ## make test: install with test extras and run every test (unit, screens, notebooks, browser)
 test: $(VENV)/.installed-test
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_XDIST) --dist loadfile
 
 ## make test-fast: the edit loop; every test but the browser and integration ones, in parallel
 test-fast: $(VENV)/.installed-test
-	$(PY) -m pytest -n auto -m "not browser and not integration"
+	$(PY) -m pytest $(PYTEST_XDIST) -m "not browser and not integration"
 
 ## make lint: ruff (lint and format) and mypy, as CI runs them
 lint: $(VENV)/.installed-test
