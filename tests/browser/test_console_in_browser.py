@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import RunningServer, shoot
-from tests.browser.test_login_in_browser import log_in_from_the_email_page, returning_admin
+from tests.browser.journeys import log_in_from_the_email_page, returning_admin
 
 pytestmark = pytest.mark.browser
 

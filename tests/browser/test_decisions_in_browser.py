@@ -10,8 +10,13 @@ from playwright.sync_api import Page, expect
 from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.demo.stages import reset_demo_account, seed_demo_accounts
 from tests.browser.conftest import RunningServer, shoot
-from tests.browser.test_login_in_browser import email_to_password, last_message_id, latest_code, returning_admin
-from tests.browser.test_tasks_in_browser import log_in
+from tests.browser.journeys import (
+    email_to_password,
+    log_in,
+    password_to_passcode,
+    returning_admin,
+    verify_and_log_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -24,13 +29,7 @@ def test_a_finished_account_lands_on_setup_complete(page: Page, server: RunningS
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(server.page_url(), timeout=90_000)  # a second visit may wait for a kernel to start
     email_to_password(page, done.admin_email)
-    before = last_message_id(server)
-    page.get_by_label("Password", exact=True).fill(done.password)
-    page.get_by_role("button", name="Next").click()
-    code = latest_code(server, done.admin_email, after=before)
-    page.get_by_label("Passcode", exact=True).fill(code)
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_role("button", name="Log In").click()
+    verify_and_log_in(page, password_to_passcode(page, server, done.admin_email, done.password))
 
     expect(page.get_by_role("heading", name="Setup complete")).to_be_visible()
     expect(page.get_by_text("Every required setup task for your account is complete")).to_be_visible()

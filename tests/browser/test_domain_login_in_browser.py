@@ -8,8 +8,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import RunningServer, shoot
-from tests.browser.test_login_in_browser import last_message_id, latest_code
-from tests.browser.test_tasks_in_browser import a_later_visit, log_in, open_from_progress, ready_for_tasks
+from tests.browser.journeys import (
+    a_later_visit,
+    last_message_id,
+    latest_code,
+    log_in,
+    open_from_progress,
+    ready_for_tasks,
+    to_the_directory_connection,
+    verify_and_log_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -17,11 +25,7 @@ pytestmark = pytest.mark.browser
 def test_an_admin_connects_the_directory_enables_domain_and_logs_in_with_it(page: Page, server: RunningServer, slapd):
     account = ready_for_tasks(server, "DOMAIN")
     log_in(page, server, account)
-    page.get_by_role("button", name="Cancel").click()
-    page.get_by_role("button", name=re.compile("Synchronize Your Directory")).click()
-    expect(page.get_by_text("Step 1 of 3: How Connect reaches your directory")).to_be_visible()  # no Start task
-    page.get_by_text("LDAP directory", exact=False).first.click()
-    page.get_by_role("button", name="Next").click()
+    to_the_directory_connection(page)
     page.get_by_label("Server URL", exact=True).fill(slapd.url)
     page.get_by_label("Base DN", exact=True).fill(slapd.base_dn)
     page.get_by_label("Bind DN", exact=True).fill(slapd.bind_dn)
@@ -65,10 +69,7 @@ def test_an_admin_connects_the_directory_enables_domain_and_logs_in_with_it(page
     shoot(page, "21-domain-password")
     before = last_message_id(server)
     page.get_by_role("button", name="Next").click()
-    code = latest_code(server, account.admin_email, after=before)
-    page.get_by_label("Passcode", exact=True).fill(code)
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_role("button", name="Log In").click()
+    verify_and_log_in(page, latest_code(server, account.admin_email, after=before))
     expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
     page.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("button", name=re.compile(r"✔\s+Synchronize Your Directory"))).to_be_visible()

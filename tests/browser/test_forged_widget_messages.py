@@ -21,8 +21,7 @@ from websockets.sync.client import connect
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, Domain
 from tests.browser.conftest import RunningServer
-from tests.browser.test_login_in_browser import returning_admin
-from tests.browser.test_tasks_in_browser import a_later_visit, log_in
+from tests.browser.journeys import a_later_visit, log_in, returning_admin
 from tests.servers import wait_until
 
 pytestmark = pytest.mark.browser

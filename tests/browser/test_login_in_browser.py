@@ -3,99 +3,24 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlmodel import col, select
 
-from connect_widgets.core.accounts.create import NewAccount, create_account
-from connect_widgets.core.auth.flow import LoginFlow
-from connect_widgets.core.clock import FrozenClock
-from connect_widgets.core.services import build_services
-from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import AdminUser, Message
 from tests.browser.conftest import RunningServer, shoot
-from tests.conftest import GB_MOBILE, NEW_PASSWORD, first_login
+from tests.browser.journeys import (
+    email_to_password,
+    last_message_id,
+    latest_code,
+    new_account,
+    returning_admin,
+    returning_to_passcode,
+    verify_and_log_in,
+)
+from tests.conftest import GB_MOBILE, NEW_PASSWORD
 from tests.servers import wait_until
 
 pytestmark = pytest.mark.browser
-
-
-def new_account(server: RunningServer, code: str) -> NewAccount:
-    return create_account(
-        server.services,
-        code=code,
-        company=f"{code.title()} Ltd",
-        primary_domain=f"{code.lower()}.example",
-        admin_name="jane",
-    )
-
-
-def latest_code(server: RunningServer, email: str, *, after: int = 0) -> str:
-    """The passcode from the newest SMS to the admin (what their phone shows)."""
-
-    def newest() -> Message | None:
-        with new_session(server.services.engine) as db:
-            user = db.exec(select(AdminUser).where(AdminUser.email == email)).one()
-            return db.exec(
-                select(Message)
-                .where(Message.user_id == user.id, Message.channel == "sms", col(Message.id) > after)
-                .order_by(col(Message.id).desc())
-            ).first()
-
-    assert wait_until(lambda: newest() is not None, timeout=15), "no SMS arrived"
-    return re.search(r"\b(\d{6})\b", newest().body).group(1)  # type: ignore[union-attr]
-
-
-def last_message_id(server: RunningServer) -> int:
-    with new_session(server.services.engine) as db:
-        return db.exec(select(Message.id).order_by(col(Message.id).desc())).first() or 0
-
-
-def returning_admin(server: RunningServer, code: str) -> NewAccount:
-    """An admin who logged in once (an hour ago), changed the password and started a task."""
-    account = new_account(server, code)
-    earlier = build_services(
-        server.services.settings,
-        clock=FrozenClock(datetime.now(UTC) - timedelta(hours=1)),
-        engine=server.services.engine,
-    )
-    flow = LoginFlow(earlier)
-    first_login(flow, earlier, account)
-    TaskBoard(flow).start("confirm_details")
-    flow.log_out()
-    return account
-
-
-def email_to_password(page: Page, email: str) -> None:
-    page.get_by_label("Email address", exact=True).fill(email)
-    page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("heading", name="Choose how to authenticate")).to_be_visible()
-    page.get_by_role("button", name="Next").click()
-    expect(page.get_by_label("Password", exact=True)).to_be_visible()
-
-
-def returning_to_passcode(page: Page, server: RunningServer, account: NewAccount, *, query: str = "") -> str:
-    """A returning admin's email, Cloud and password; returns the code their phone got."""
-    page.goto(server.page_url(query))
-    email_to_password(page, account.admin_email)
-    before = last_message_id(server)
-    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Next").click()
-    return latest_code(server, account.admin_email, after=before)
-
-
-def log_in_from_the_email_page(page: Page, server: RunningServer, email: str) -> None:
-    """On a page at the email step: a returning admin's email, password and passcode, then Log In."""
-    email_to_password(page, email)
-    before = last_message_id(server)
-    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Next").click()
-    page.get_by_label("Passcode", exact=True).fill(latest_code(server, email, after=before))
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_role("button", name="Log In").click()
 
 
 def test_a_new_admin_logs_in_end_to_end_and_reaches_welcome(page: Page, server: RunningServer):
@@ -163,9 +88,7 @@ def test_a_returning_admin_sees_the_last_two_digits_and_welcome_back(page: Page,
     code = returning_to_passcode(page, server, account, query="account=AGAIN")
     expect(page.get_by_text("to the number ending 56")).to_be_visible()
     expect(page.get_by_label("Mobile number", exact=True)).to_have_count(0)  # no enrolment this time
-    page.get_by_label("Passcode", exact=True).fill(code)
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_role("button", name="Log In").click()
+    verify_and_log_in(page, code)
 
     expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
     expect(page.get_by_role("button", name="Continue")).to_be_visible()
@@ -260,9 +183,7 @@ def test_closed_pages_leave_no_kernels_behind(browser, server: RunningServer):  
 def test_confirm_details_then_the_domain_record_to_publish(page: Page, server: RunningServer):
     account = returning_admin(server, "TASKS")
     code = returning_to_passcode(page, server, account)
-    page.get_by_label("Passcode", exact=True).fill(code)
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_role("button", name="Log In").click()
+    verify_and_log_in(page, code)
     page.get_by_role("button", name="Continue").click()  # the next step: Confirm Your Details
     expect(page.get_by_role("heading", name="Confirm Your Details")).to_be_visible()
     expect(page.get_by_label("Company name", exact=True)).to_have_value("Tasks Ltd")

@@ -14,8 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import RunningServer, shoot
-from tests.browser.test_login_in_browser import log_in_from_the_email_page, returning_admin
-from tests.browser.test_tasks_in_browser import a_later_visit, log_in
+from tests.browser.journeys import a_later_visit, log_in, log_in_from_the_email_page, returning_admin
 
 pytestmark = pytest.mark.browser
 

@@ -6,61 +6,36 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
-from connect_widgets.core.adapters.dns import DnsChecker
-from connect_widgets.core.adapters.service_values import load_service_values
-from connect_widgets.core.auth.flow import LoginFlow
-from connect_widgets.core.clock import FrozenClock
 from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.services import build_services
 from connect_widgets.core.staff.members import add_staff_member
 from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.tasks.confirm_details import ConfirmDetailsTask
-from connect_widgets.core.tasks.validate_domains import ValidateDomainsTask
 from connect_widgets.settings import load_settings
 from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import AdminUser, Domain, Passcode
+from connect_widgets.store.models import Domain
 from connect_widgets.store.schema import upgrade_schema
 from tests.browser.conftest import RunningServer, shoot, start_server
-from tests.browser.test_login_in_browser import new_account, returning_admin, returning_to_passcode
-from tests.conftest import FAST_ARGON2, first_login
+from tests.browser.journeys import (
+    SERVICE,
+    a_later_visit,
+    confirm_details,
+    log_in,
+    logged_in_an_hour_ago,
+    new_account,
+    open_from_progress,
+    ready_for_tasks,
+    returning_admin,
+    to_the_directory_connection,
+)
+from tests.conftest import FAST_ARGON2
 from tests.servers import stop_process
 
 pytestmark = pytest.mark.browser
-
-SERVICE = load_service_values()
-
-
-def log_in(page: Page, server: RunningServer, account) -> None:  # type: ignore[no-untyped-def]
-    code = returning_to_passcode(page, server, account)
-    page.get_by_label("Passcode", exact=True).fill(code)
-    page.get_by_role("button", name="Verify").click()
-    page.get_by_role("button", name="Log In").click()
-    expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
-
-
-def a_later_visit(server: RunningServer, email: str) -> None:
-    """Move the admin's passcodes two minutes into the past (the fake clock here is the database's)."""
-    with new_session(server.services.engine) as db:
-        user = db.exec(select(AdminUser).where(AdminUser.email == email)).one()
-        for passcode in db.exec(select(Passcode).where(Passcode.user_id == user.id)):
-            passcode.sent_at -= timedelta(minutes=2)
-            db.add(passcode)
-        db.commit()
-
-
-def open_from_progress(page: Page, title: str) -> None:
-    page.get_by_role("button", name="Back to Connect Progress").click()
-    page.get_by_role("button", name=re.compile(title)).click()
-    expect(page.get_by_role("heading", name=title)).to_be_visible()
-    start = page.get_by_role("button", name="Start task")
-    if start.is_visible():
-        start.click()
 
 
 def test_details_domain_then_outbound_resumes_after_logging_out(page: Page, server: RunningServer):
@@ -105,28 +80,6 @@ def test_details_domain_then_outbound_resumes_after_logging_out(page: Page, serv
     page.get_by_role("button", name="Back to Connect Progress").click()
     expect(page.get_by_text(re.compile(r"2 of \d+ required tasks complete"))).to_be_visible()
     shoot(page, "15-connect-progress")
-
-
-def ready_for_tasks(server: RunningServer, code: str):  # type: ignore[no-untyped-def]
-    """An admin (logged in once before) whose details are confirmed and primary domain verified."""
-    account = new_account(server, code)
-    earlier = build_services(
-        server.services.settings.model_copy(update={"dns_nameservers": server.dns_nameservers}),
-        clock=FrozenClock(datetime.now(UTC) - timedelta(hours=1)),
-        engine=server.services.engine,
-    )
-    flow = LoginFlow(earlier)
-    first_login(flow, earlier, account)
-    board = TaskBoard(flow)
-    ConfirmDetailsTask(board).confirm(version=board.start("confirm_details").version)
-    domain = f"{code.lower()}.example"
-    book = ValidateDomainsTask(board, checker=DnsChecker(earlier.settings), service=SERVICE)
-    server.dns.txt[domain] = [book.add(domain).record_value]
-    assert book.check(domain).ok
-    book.finish(version=board.start("validate_domains").version, primary_domain=domain)
-    flow.log_out()
-    a_later_visit(server, account.admin_email)
-    return account
 
 
 def test_outbound_inbound_mx_recipients_and_journaling_end_to_end(page: Page, server: RunningServer):
@@ -414,15 +367,8 @@ def test_a_directory_that_never_answers_shows_the_busy_state_then_a_timeout(
 ):
     server = short_ldap_server
     account = new_account(server, "HUNG")  # logged in once an hour ago, details confirmed
-    earlier = build_services(
-        server.services.settings,
-        clock=FrozenClock(datetime.now(UTC) - timedelta(hours=1)),
-        engine=server.services.engine,
-    )
-    flow = LoginFlow(earlier)
-    first_login(flow, earlier, account)
-    board = TaskBoard(flow)
-    ConfirmDetailsTask(board).confirm(version=board.start("confirm_details").version)
+    flow = logged_in_an_hour_ago(server, account)
+    confirm_details(TaskBoard(flow))
     flow.log_out()
     a_later_visit(server, account.admin_email)
 
@@ -431,11 +377,7 @@ def test_a_directory_that_never_answers_shows_the_busy_state_then_a_timeout(
     page.set_default_timeout(30_000)
     try:
         log_in(page, server, account)
-        page.get_by_role("button", name="Cancel").click()
-        page.get_by_role("button", name=re.compile("Synchronize Your Directory")).click()
-        expect(page.get_by_text("Step 1 of 3: How Connect reaches your directory")).to_be_visible()  # no Start task
-        page.get_by_text("LDAP directory", exact=False).first.click()
-        page.get_by_role("button", name="Next").click()
+        to_the_directory_connection(page)
         url = f"ldap://127.0.0.1:{silent_ldap}"
         page.get_by_label("Server URL", exact=True).fill(url)
         page.get_by_label("Base DN", exact=True).fill("dc=hung,dc=example")

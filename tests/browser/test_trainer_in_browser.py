@@ -8,6 +8,8 @@ mail inside its box.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 
@@ -20,10 +22,25 @@ from connect_widgets.core.delivery.message import Channel, OutgoingMessage
 from connect_widgets.demo.stages import load_demo_accounts, seed_demo_accounts
 from connect_widgets.store.models import AdminUser
 from tests.browser.conftest import RunningServer, shoot
+from tests.browser.journeys import verify_and_log_in
 from tests.conftest import GB_MOBILE, stopped_by_the_send_limit
 
 pytestmark = pytest.mark.browser
 WIDTHS = (1280, 1024)
+
+
+@contextmanager
+def trainer_page(browser) -> Iterator[Page]:  # type: ignore[no-untyped-def]
+    """The trainer's page in a browser context of its own, beside the admin's ``page``; closed as a person would."""
+    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 1000})
+    trainer = context.new_page()
+    trainer.set_default_timeout(30_000)
+    try:
+        yield trainer
+    finally:
+        trainer.goto("about:blank")  # runs the unload handler: the kernel is shut down
+        context.close()
+
 
 # What is wrong with the trainer page's layout as the browser drew it (empty: nothing).
 _LAYOUT_PROBLEMS = """() => {
@@ -89,10 +106,7 @@ def test_reset_to_fresh_then_the_demo_phone_code_logs_the_admin_in(
 ):
     demo = seed_demo_accounts(server.services)[0]
     code = demo.account_code
-    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 1000})
-    trainer = context.new_page()
-    trainer.set_default_timeout(30_000)
-    try:
+    with trainer_page(browser) as trainer:
         email, password = reset_from_the_trainer(trainer, server, code, demo.company, "fresh")
 
         page.goto(server.page_url(f"account={code}"))
@@ -109,13 +123,8 @@ def test_reset_to_fresh_then_the_demo_phone_code_logs_the_admin_in(
         phone_code = trainer.locator(".connect-phone .code").first  # the panel refreshes by itself
         expect(phone_code).to_have_text(re.compile(r"^\d{6}$"))
         check_layout(trainer, "23-trainer-phone")
-        page.get_by_label("Passcode", exact=True).fill(phone_code.inner_text())
-        page.get_by_role("button", name="Verify").click()
-        page.get_by_role("button", name="Log In").click()
+        verify_and_log_in(page, phone_code.inner_text())
         expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
-    finally:
-        trainer.goto("about:blank")
-        context.close()
 
 
 def stop_by_the_send_limit(server: RunningServer, email: str, password: str) -> None:
@@ -163,10 +172,7 @@ def test_clear_passcode_limits_lets_a_demo_stopped_by_the_send_limit_log_in(
     seed_demo_accounts(server.services)
     demo = next(d for d in load_demo_accounts() if d.code == "NORDLICHT")
     code = demo.code
-    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 1000})
-    trainer = context.new_page()
-    trainer.set_default_timeout(30_000)
-    try:
+    with trainer_page(browser) as trainer:
         email, password = reset_from_the_trainer(trainer, server, code, demo.company, "enrolled")
 
         stop_by_the_send_limit(server, email, password)
@@ -189,10 +195,5 @@ def test_clear_passcode_limits_lets_a_demo_stopped_by_the_send_limit_log_in(
         expect(page.get_by_text("We sent a one-time passcode by SMS to the number ending")).to_be_visible()
         phone_code = trainer.locator(".connect-phone .code").first
         expect(phone_code).not_to_have_text(old_code)
-        page.get_by_label("Passcode", exact=True).fill(phone_code.inner_text())
-        page.get_by_role("button", name="Verify").click()
-        page.get_by_role("button", name="Log In").click()
+        verify_and_log_in(page, phone_code.inner_text())
         expect(page.get_by_role("heading", name="Welcome to Connect")).to_be_visible()
-    finally:
-        trainer.goto("about:blank")
-        context.close()

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, WebSocket, expect
 from connect_widgets.core import errors
 from connect_widgets.core.tasks.uploads import MAX_UPLOAD_BYTES, read_upload
 from tests.browser.conftest import RunningServer, shoot
-from tests.browser.test_tasks_in_browser import log_in, ready_for_tasks
+from tests.browser.journeys import log_in, ready_for_tasks
 
 pytestmark = pytest.mark.browser
 
