@@ -38,19 +38,19 @@ demo: $(VENV)/.installed
 	@# serve prints the trainer, console, Connect and team URLs once every page is ready
 	@$(KIT) serve --port $(PORT)
 
-# Test processes (pytest-xdist): one a core, at most 4 (each may run a served Connect and
-# Chromium). `make test` keeps a test file in one process, so its fixtures start once.
+# Test processes (pytest-xdist): one a core, at most 4. `make test` runs the browser tests
+# one after another in one process and shares the rest (conftest.py says why and in what order).
 # TEST_WORKERS=0 runs everything in this one process.
 TEST_WORKERS ?= auto
 PYTEST_XDIST = -n $(TEST_WORKERS) --maxprocesses 4
 
 ## make test: install with test extras and run every test (unit, screens, notebooks, browser)
 test: $(VENV)/.installed-test
-	$(PY) -m pytest $(PYTEST_XDIST) --dist loadfile
+	$(PY) -m pytest $(PYTEST_XDIST) --dist loadgroup --no-loadscope-reorder
 
-## make test-fast: the edit loop; every test but the browser and integration ones, in parallel
+## make test-fast: the edit loop; every test but the browser, integration and slow (race) ones, in parallel
 test-fast: $(VENV)/.installed-test
-	$(PY) -m pytest $(PYTEST_XDIST) -m "not browser and not integration"
+	$(PY) -m pytest $(PYTEST_XDIST) -m "not browser and not integration and not slow"
 
 ## make lint: ruff (lint and format) and mypy, as CI runs them
 lint: $(VENV)/.installed-test

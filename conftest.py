@@ -25,3 +25,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     if not hasattr(session.config, "workerinput"):
         shutil.rmtree(ARTIFACTS, ignore_errors=True)
+
+
+# How `make test` shares the tests between its processes (pytest-xdist, --dist loadgroup):
+# the browser tests run one after another in one process, against one served Connect, as a
+# person's browser would (two served Connects and two Chromiums at once on 2 cores made pages
+# miss their timeouts); every other test goes wherever a process is free. The longest start
+# first, so that none starts last while the other process sits idle: the fresh install (on its
+# own: it serves from a venv of its own), the browser group, the integration tests, the races.
+_STARTS_FIRST = ("fresh_install", "browser", "integration", "slow")
+
+
+def _start_rank(item: pytest.Item) -> int:
+    return next((rank for rank, mark in enumerate(_STARTS_FIRST) if item.get_closest_marker(mark)), len(_STARTS_FIRST))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first (the groups are marked by tests/conftest.py)."""
+    items.sort(key=_start_rank)  # stable: pytest-randomly's order stays within each kind

@@ -32,6 +32,8 @@ from connect_widgets.store.models import AdminUser, AuditEvent, StaffMember
 from tests.conftest import NEW_PASSWORD, reach_password, user_by_email
 from tests.races import all_at_once, kernels
 
+pytestmark = pytest.mark.slow  # rounds of many kernels at once: make test runs them, make test-fast does not
+
 PAGES = 10
 ROUNDS = 20
 STAFF_ROUNDS = 8

@@ -28,6 +28,8 @@ from connect_widgets.store.models import AuditEvent, Passcode
 from tests.conftest import NEW_PASSWORD, code_from_sms, reach_password, wrong_code
 from tests.races import all_at_once, kernels
 
+pytestmark = pytest.mark.slow  # rounds of many kernels at once: make test runs them, make test-fast does not
+
 ROUNDS = 20
 PAGES = 8
 
