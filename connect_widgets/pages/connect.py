@@ -11,6 +11,12 @@ and only here, and kept in the shell's own field (:attr:`ConnectApp.shown`): the
 that field, and a change from the browser is put back. Security is decided by the
 flow, never by what is shown.
 
+Screens are built when first needed, not all up front: a page opens on the Email
+screen, and each other screen (the next login step, Welcome, a task page...) is
+built, and added to the ``Stack``, the first time the flow reaches it or code asks
+for it (``app.welcome``, ``app.login_screens[step]``). Every widget costs the
+kernel CPU and the browser a model to receive, and most pages never see most screens.
+
 A storage failure (disk full, read-only, locked too long) reads "Connect cannot
 save right now"; nothing unexpected ever shows a traceback, and in a kernel the
 log goes to the server (:mod:`connect_widgets.kernel_log`), not to the page.
@@ -19,20 +25,22 @@ log goes to the server (:mod:`connect_widgets.kernel_log`), not to the page.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from functools import cached_property
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import ipywidgets as widgets
 
 from connect_widgets.core.auth.addresses import is_account_code, parse_connect_address
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.phones import country_choices
 from connect_widgets.core.auth.reset import PasswordReset
 from connect_widgets.core.clock import Clock
 from connect_widgets.core.errors import ConnectError, SessionExpired
 from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.core.tasks.board import TaskBoard
-from connect_widgets.core.tasks.catalogue import load_resources
+from connect_widgets.core.tasks.catalogue import Resource, load_resources
 from connect_widgets.kernel_log import keep_kernel_log_on_server
 from connect_widgets.pages.shell import STORAGE_UNAVAILABLE, PageHeader, PageShell, page_query_string
 from connect_widgets.screens.console_home import ConsoleHomeScreen
@@ -103,8 +111,38 @@ def handoff_from_query(query_string: str) -> str | None:
     return tokens[0] if tokens else None
 
 
+AnyScreen = TypeVar("AnyScreen", bound=Screen)
+
+
+class ScreensOnDemand(Mapping[LoginStep, Screen]):
+    """The login steps' screens, each built the first time it is asked for.
+
+    Args:
+        builders: for each step that has a screen, how to build it (once).
+    """
+
+    def __init__(self, builders: Mapping[LoginStep, Callable[[], Screen]]) -> None:
+        self._builders = builders
+        self._built: dict[LoginStep, Screen] = {}
+
+    def __getitem__(self, step: LoginStep) -> Screen:
+        if step not in self._built:
+            self._built[step] = self._builders[step]()  # KeyError for a step without a screen
+        return self._built[step]
+
+    def __iter__(self) -> Iterator[LoginStep]:
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
+
+
 class ConnectApp(PageShell):
-    """The Connect application on one page: header, message area, and the current screen."""
+    """The Connect application on one page: header, message area, and the current screen.
+
+    Only the Email screen is built with the page; every other screen is built the
+    first time it is needed (see the module's story), then kept for the page's life.
+    """
 
     def __init__(self, services: ConnectServices, *, prefill_email: str = "", console: bool = False) -> None:
         super().__init__(unexpected=UNEXPECTED)
@@ -120,52 +158,87 @@ class ConnectApp(PageShell):
         self.log_out_button = self.header.log_out_button
 
         settings = services.settings
-        suffix = settings.holding_suffix
-        self.email_screen = EmailScreen(
-            self,
-            self.flow,
-            suffix=suffix,
-            prefill=prefill_email,
-            title="Log in to the Administration Console" if console else "Log in to Connect",
+        self._resources: tuple[Resource, ...] = load_resources()  # a broken install fails here, not mid-login
+        self.stack = widgets.Stack()  # each screen joins it when built (_adopt)
+        self.email_screen = self._adopt(
+            EmailScreen(
+                self,
+                self.flow,
+                suffix=settings.holding_suffix,
+                prefill=prefill_email,
+                title="Log in to the Administration Console" if console else "Log in to Connect",
+            )
         )
-        self.login_screens: dict[LoginStep, Screen] = {
-            LoginStep.EMAIL: self.email_screen,
-            LoginStep.METHOD: MethodScreen(self, self.flow),
-            LoginStep.PASSWORD: PasswordScreen(self, self.flow),
-            LoginStep.ENROL_PHONE: EnrolPhoneScreen(self, self.flow, default_country=settings.default_country),
-            LoginStep.PASSCODE: PasscodeScreen(self, self.flow),
-            LoginStep.LOG_IN: LogInScreen(self, self.flow),
-            LoginStep.CHANGE_PASSWORD: ChangePasswordScreen(self, self.flow),
-        }
-        resources = load_resources()
-        self.welcome = WelcomeScreen(self, self.flow, resources=resources)
-        self.returning = ReturningScreen(self, self.flow)
-        self.setup_complete = SetupCompleteScreen(self, self.flow, resources=resources)
-        self.login_issues = LoginIssuesScreen(self, self.flow, PasswordReset(services), suffix=suffix)
-        self.dashboard = DashboardScreen(self, self.board)
-        self.task = TaskScreen(self, self.board, signed_in=lambda: self.flow.signed_in)
-        self.problem = ProblemScreen(self)
-        self.console_home = ConsoleHomeScreen(self, self.board, self.flow)
-        self.screens: tuple[Screen, ...] = (
-            *self.login_screens.values(),
-            self.welcome,
-            self.returning,
-            self.login_issues,
-            self.dashboard,
-            self.task,
-            self.problem,
-            self.console_home,
-            self.setup_complete,
+        self.login_screens = ScreensOnDemand(
+            {
+                LoginStep.EMAIL: lambda: self.email_screen,
+                LoginStep.METHOD: lambda: self._adopt(MethodScreen(self, self.flow)),
+                LoginStep.PASSWORD: lambda: self._adopt(PasswordScreen(self, self.flow)),
+                LoginStep.ENROL_PHONE: lambda: self._adopt(
+                    EnrolPhoneScreen(self, self.flow, default_country=settings.default_country)
+                ),
+                LoginStep.PASSCODE: lambda: self._adopt(PasscodeScreen(self, self.flow)),
+                LoginStep.LOG_IN: lambda: self._adopt(LogInScreen(self, self.flow)),
+                LoginStep.CHANGE_PASSWORD: lambda: self._adopt(ChangePasswordScreen(self, self.flow)),
+            }
         )
-        for screen in self.screens:
-            self._focus_when_rendered(screen)
-        self.shown: Screen = self.login_screens[LoginStep.EMAIL]  # set by show() only
-        self.stack = widgets.Stack(children=self.screens, selected_index=self.screens.index(self.shown))
+        self.shown: Screen = self.email_screen  # set by show() only
+        self.stack.selected_index = self._index_of(self.shown)
         self.stack.observe(self._keep_shown_screen, "selected_index")
         self.busy_area = self.stack  # greyed out while a step runs
         self.busy_controls = (self.log_out_button,)  # the step in progress finishes first
         self.lay_out(self.header, self.message, self.stack)
         self.show()
+
+    # -- the screens, each built when first needed ---------------------------------
+
+    def _adopt(self, screen: AnyScreen) -> AnyScreen:
+        """Add a newly built screen to the ``Stack`` (after the others: shown indexes stay put)."""
+        self._focus_when_rendered(screen)
+        self.stack.children = (*self.stack.children, screen)
+        return screen
+
+    @property
+    def screens(self) -> tuple[Screen, ...]:
+        """The screens built so far, in the ``Stack``'s order."""
+        return tuple(self.stack.children)
+
+    def _index_of(self, screen: Screen) -> int:
+        """Where ``screen`` sits in the ``Stack`` now (the children grow as screens are built)."""
+        return self.screens.index(screen)
+
+    @cached_property
+    def welcome(self) -> WelcomeScreen:
+        return self._adopt(WelcomeScreen(self, self.flow, resources=self._resources))
+
+    @cached_property
+    def returning(self) -> ReturningScreen:
+        return self._adopt(ReturningScreen(self, self.flow))
+
+    @cached_property
+    def setup_complete(self) -> SetupCompleteScreen:
+        return self._adopt(SetupCompleteScreen(self, self.flow, resources=self._resources))
+
+    @cached_property
+    def login_issues(self) -> LoginIssuesScreen:
+        reset = PasswordReset(self.services)
+        return self._adopt(LoginIssuesScreen(self, self.flow, reset, suffix=self.services.settings.holding_suffix))
+
+    @cached_property
+    def dashboard(self) -> DashboardScreen:
+        return self._adopt(DashboardScreen(self, self.board))
+
+    @cached_property
+    def task(self) -> TaskScreen:
+        return self._adopt(TaskScreen(self, self.board, signed_in=lambda: self.flow.signed_in))
+
+    @cached_property
+    def problem(self) -> ProblemScreen:
+        return self._adopt(ProblemScreen(self))
+
+    @cached_property
+    def console_home(self) -> ConsoleHomeScreen:
+        return self._adopt(ConsoleHomeScreen(self, self.board, self.flow))
 
     # -- what is shown ----------------------------------------------------------
 
@@ -176,7 +249,7 @@ class ConnectApp(PageShell):
 
     def _keep_shown_screen(self, change: dict[str, Any]) -> None:
         """Put the ``Stack`` back on the shown screen when anything else (a browser) moved it."""
-        wanted = self.screens.index(self.shown)
+        wanted = self._index_of(self.shown)
         if change["new"] != wanted:
             log.info("put back the shown screen after the page selected screen %r", change["new"])
             self.stack.selected_index = wanted
@@ -219,7 +292,7 @@ class ConnectApp(PageShell):
             self.show_message(self.words_for(failed))
             screen = self.problem
         self.shown = screen
-        self.stack.selected_index = self.screens.index(screen)
+        self.stack.selected_index = self._index_of(screen)
         self.header.show_signed_in((self.flow.email or "") if self.flow.signed_in else None)
         field = screen.first_field()
         if field is not None:
@@ -303,7 +376,7 @@ class ConnectApp(PageShell):
             return
         self.place = Place.LOGIN
         self.flow.log_out()
-        for screen in self.screens:
+        for screen in self.screens:  # only screens built so far can hold anything
             screen.forget()  # the next admin at this browser finds nothing of the last one
         self.show_message("You have logged out.", kind="info")
         self.show()
@@ -329,7 +402,7 @@ def build_app(
     keep_kernel_log_on_server(settings)
     app = ConnectApp(build_services(settings, clock=clock), console=console)
     if query_string is None:
-        query_string = page_query_string()
+        query_string = page_query_string(before_the_request=country_choices)  # the Enrol screen's list
     app.use_dedicated_url_email(prefill_from_query(query_string, suffix=settings.holding_suffix))
     app.arrive_from_console(handoff_from_query(query_string))
     return app

@@ -173,15 +173,22 @@ class PageShell(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no type
         return ok
 
 
-def page_query_string() -> str:
+def page_query_string(*, before_the_request: Callable[[], object] | None = None) -> str:
     """The page's query string, as Voila hands it to the kernel.
 
     A pre-heated kernel (``connect-kit serve --preheat``) runs the notebook before
     anyone asks for the page; it waits here for the request, so everything above
-    (imports, building the screens) is already done when the admin arrives.
+    (imports, building the first screen) is already done when the admin arrives.
+
+    Args:
+        before_the_request: slow work a later screen will need (Connect: the country
+            list), done only by a pre-heated kernel, before it waits: no admin waits
+            for it then, and a page that is not pre-heated does it only if it gets there.
     """
     if os.environ.get("VOILA_PREHEAT", "False") != "False":
         from voila.utils import wait_for_request
 
+        if before_the_request is not None:
+            before_the_request()
         wait_for_request()
     return os.environ.get("QUERY_STRING", "")

@@ -276,9 +276,14 @@ def test_an_unexpected_error_in_a_step_or_a_widget_callback_sends_no_traceback(k
 
 def test_a_screen_selected_by_the_page_is_put_back_by_the_kernel(kernel):
     """Finding 9 over the real protocol: the kernel answers a forged selected_index with the shown screen."""
+    # Screens join the page as the flow reaches them: build a second one, as opening Login issues would.
+    kernel.execute("app.login_issues")
+    kernel.drain()
     stack = kernel.model(lambda s: s.get("_model_name") == "StackModel")
     shown = kernel.models[stack]["selected_index"]
-    forged = (shown + 6) % len(kernel.children(stack))
+    children = kernel.children(stack)
+    assert len(children) >= 2, "the page holds one screen: nothing to forge"
+    forged = next(index for index in range(len(children)) if index != shown)
     kernel.send(
         stack, {"method": "update", "state": {"selected_index": forged}, "buffer_paths": []}, "a forged selected_index"
     )

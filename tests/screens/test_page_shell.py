@@ -23,7 +23,7 @@ from connect_widgets.core.errors import InvalidInput
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.demo.trainer_feed import demo_accounts, demo_devices
 from connect_widgets.pages.connect import ConnectApp
-from connect_widgets.pages.shell import PageShell
+from connect_widgets.pages.shell import PageShell, page_query_string
 from connect_widgets.pages.team import StaffConsole
 from connect_widgets.pages.trainer import TrainerConsole
 from connect_widgets.screens.style import STYLESHEET
@@ -199,3 +199,16 @@ def test_the_resend_countdown_is_a_page_poll_that_stops_when_the_wait_is_over(ap
         ("Resend code in 1 s", True),
         ("Resend code", False),
     ]
+
+
+@pytest.mark.parametrize("preheat", ["True", "False"])
+def test_a_pre_heated_kernel_does_the_slow_work_of_later_screens_before_it_waits(monkeypatch, preheat):
+    """Screens are built when first needed; a pre-heated kernel still does their slow part before anyone asks."""
+    import voila.utils  # only here: the other tests need no Voila
+
+    done: list[str] = []
+    monkeypatch.setenv("VOILA_PREHEAT", preheat)
+    monkeypatch.setenv("QUERY_STRING", "account=ACME")
+    monkeypatch.setattr(voila.utils, "wait_for_request", lambda: done.append("waited for the request"))
+    assert page_query_string(before_the_request=lambda: done.append("warmed up")) == "account=ACME"
+    assert done == (["warmed up", "waited for the request"] if preheat == "True" else [])

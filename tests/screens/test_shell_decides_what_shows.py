@@ -15,7 +15,15 @@ from connect_widgets.screens.login.password import PasswordScreen
 from connect_widgets.screens.login.welcome import WelcomeScreen
 from connect_widgets.store.models import AdminUser, AuditEvent, LoginSession
 from tests.conftest import NEW_PASSWORD
-from tests.screens.conftest import count_rows, log_in_first_time, press_enter, rows, shown_message, submit_email
+from tests.screens.conftest import (
+    count_rows,
+    log_in_first_time,
+    press_enter,
+    reach_password,
+    rows,
+    shown_message,
+    submit_email,
+)
 
 
 def browser_sets(widget: widgets.Widget, **state: Any) -> None:
@@ -94,3 +102,30 @@ def test_the_busy_state_is_the_shells_record_not_the_message_css(app, account):
     assert app.message_kind == "busy"
     app.show_message("")
     assert app.message_kind == ""
+
+
+def test_a_page_builds_only_the_email_screen_and_adds_each_other_screen_when_first_needed(app, account):
+    assert app.screens == (app.email_screen,) and app.stack.selected_index == 0
+    password = reach_password(app, account.admin_email)
+    method = app.login_screens[LoginStep.METHOD]
+    assert app.screens == (app.email_screen, method, password)  # each joined the Stack when the flow reached it
+    assert app.stack.selected_index == 2
+    assert app.login_screens[LoginStep.PASSWORD] is password  # built once, then kept
+
+
+def test_a_browser_selecting_an_earlier_screen_is_put_back_on_one_built_later(app, services, account):
+    welcome = log_in_first_time(app, services, account)
+    wanted = app.screens.index(welcome)
+    assert wanted > 0
+    browser_sets(app.stack, selected_index=0)
+    assert app.stack.selected_index == wanted and app.current is welcome
+
+
+def test_a_screen_built_after_the_page_loaded_takes_focus_when_its_view_is_drawn(app, account, monkeypatch):
+    focused: list[str] = []
+    monkeypatch.setattr(app.email_screen.email, "focus", lambda: focused.append("email"))
+    password = reach_password(app, account.admin_email)
+    monkeypatch.setattr(password.password, "focus", lambda: focused.append("password"))
+    browser_sets(app.email_screen, _view_count=1)  # a hidden screen's view: no focus
+    browser_sets(password, _view_count=1)
+    assert focused == ["password"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
@@ -14,8 +15,14 @@ _ACCEPTED_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 _SEPARATORS = re.compile(r"[\s\-.()/]")
 
 
-def country_choices() -> list[tuple[str, str]]:
-    """(label, region) pairs for a country drop-down, e.g. ("United Kingdom (+44)", "GB")."""
+@cache
+def country_choices() -> tuple[tuple[str, str], ...]:
+    """(label, region) pairs for a country drop-down, e.g. ("United Kingdom (+44)", "GB"), by label.
+
+    The list is the same on every call, so it is built once per process (it parses an
+    example number of every region); it is a tuple of tuples, so no caller can change
+    what the next one gets.
+    """
     from phonenumbers.geocoder import country_name_for_number  # lazy: loads locale data
 
     choices = []
@@ -24,7 +31,7 @@ def country_choices() -> list[tuple[str, str]]:
         name = country_name_for_number(example, "en") if example else ""
         code = phonenumbers.country_code_for_region(region)
         choices.append((f"{name or region} (+{code})", region))
-    return sorted(choices)
+    return tuple(sorted(choices))
 
 
 def example_mobile(region: str) -> str:
