@@ -54,13 +54,10 @@ INTEGRATION_DIR = Path(__file__).parent / "integration"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test under tests/integration is marked ``integration`` (``-m "not integration"`` leaves them out);
-    the browser tests but the fresh install share one pytest-xdist group (see ../conftest.py)."""
+    """Every test under tests/integration is marked ``integration`` (``-m "not integration"`` leaves them out)."""
     for item in items:
         if item.path.is_relative_to(INTEGRATION_DIR):
             item.add_marker(pytest.mark.integration)
-        if item.get_closest_marker("browser") and not item.get_closest_marker("fresh_install"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(autouse=True)
