@@ -11,10 +11,12 @@ import pytest
 pytest_plugins = ["tests.servers"]
 
 
-def pytest_configure(config: object) -> None:
-    # nbval's kernels inherit this environment: give them a throw-away data folder
-    # rather than a data/var/ inside notebooks/.
-    os.environ.setdefault("CONNECT_DATA_DIR", tempfile.mkdtemp(prefix="connect-notebooks-"))
+def pytest_configure(config: pytest.Config) -> None:
+    # nbval's kernels inherit this environment: give them a throw-away data folder, one
+    # for each test process (xdist's workers inherit the controller's environment, and two
+    # notebooks setting up one folder at once collided), never a developer's own folder.
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    os.environ["CONNECT_DATA_DIR"] = tempfile.mkdtemp(prefix=f"connect-notebooks-{worker}-")
 
 
 # The order files start in under pytest-xdist (`make test` keeps each file whole in one

@@ -276,9 +276,11 @@ def test_an_unexpected_error_in_a_step_or_a_widget_callback_sends_no_traceback(k
 
 def test_a_screen_selected_by_the_page_is_put_back_by_the_kernel(kernel):
     """Finding 9 over the real protocol: the kernel answers a forged selected_index with the shown screen."""
-    # Screens join the page as the flow reaches them: build a second one, as opening Login issues would.
-    kernel.execute("app.login_issues")
-    kernel.drain()
+    # Screens join the page as the flow reaches them: build a second one (Login issues), not shown.
+    kernel.execute(
+        "import gc\nfrom connect_widgets.pages.connect import ConnectApp\n"
+        "next(o for o in gc.get_objects() if isinstance(o, ConnectApp)).login_issues"
+    )
     stack = kernel.model(lambda s: s.get("_model_name") == "StackModel")
     shown = kernel.models[stack]["selected_index"]
     children = kernel.children(stack)
