@@ -5,6 +5,10 @@ directory through a :class:`DirectoryGateway` (``services.directory``), so the
 login needs no task module: the gateway reads the saved connection (a store read
 and an unseal with the kit's key) and runs :mod:`.ldap`'s checks with the
 settings' timeout.
+
+ldap3 (with pyasn1) is large to import, and most pages never reach a directory: the
+gateway imports :mod:`.ldap` the first time it talks to one, and everything a page
+needs to name a directory comes from :mod:`.directory_connection`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session, select
 
-from connect_widgets.core.adapters.ldap import DirectoryConnection, authenticate_user, pretend_login
+from connect_widgets.core.adapters.directory_connection import DirectoryConnection
 from connect_widgets.core.adapters.secretbox import SecretBox
 from connect_widgets.store.models import Directory
 
@@ -51,8 +55,12 @@ class DirectoryGateway:
 
     def authenticate(self, connection: DirectoryConnection, *, logon: object, password: object) -> str:
         """Check a directory logon and password (see :func:`.ldap.authenticate_user`); returns the DN."""
+        from connect_widgets.core.adapters.ldap import authenticate_user  # lazy: loads ldap3
+
         return authenticate_user(connection, logon=logon, password=password, timeout=self._timeout)
 
     def pretend_login(self, connection: DirectoryConnection) -> None:
         """The round trips of :meth:`authenticate` for nobody (see :func:`.ldap.pretend_login`)."""
+        from connect_widgets.core.adapters.ldap import pretend_login  # lazy: loads ldap3
+
         pretend_login(connection, timeout=self._timeout)

@@ -15,6 +15,10 @@ an error, a log line or a repr; every value put into a search filter is escaped,
 logon such as ``*`` or ``jane)(|(uid=*`` matches nothing but itself. Passwords reach
 the server exactly as typed (no Unicode normalisation), because that is how the
 directory compares them; ldaps:// certificates are always verified.
+
+The connection details and the errors are defined in :mod:`.directory_connection`
+(which needs no ldap3) and re-exported here; the kit imports this module only when
+it talks to a directory, so a page that never does never loads ldap3.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ import secrets
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,15 +49,41 @@ from ldap3.operation.search import ROOT, compile_filter, parse_filter
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
 
-from connect_widgets.core.errors import ConnectError, InvalidInput
+from connect_widgets.core.adapters.directory_connection import (
+    DEFAULT_USER_FILTER,
+    ConnectionTest,
+    DirectoryBaseNotFound,
+    DirectoryBindRefused,
+    DirectoryConnection,
+    DirectoryError,
+    DirectoryLoginRefused,
+    DirectoryTlsFailed,
+    DirectoryUnreachable,
+)
+from connect_widgets.core.errors import InvalidInput
 from connect_widgets.core.inputs import read_secret, read_text
 
-logger = logging.getLogger(__name__)
+# The connection details and the errors live in .directory_connection (no ldap3), so the
+# login can name them without loading this module; they are re-exported here, where
+# the directory tasks and tests have always found them.
+__all__ = [
+    "DEFAULT_USER_FILTER",
+    "LOGON_ATTRIBUTES",
+    "ConnectionTest",
+    "DirectoryBaseNotFound",
+    "DirectoryBindRefused",
+    "DirectoryConnection",
+    "DirectoryError",
+    "DirectoryLoginRefused",
+    "DirectoryTlsFailed",
+    "DirectoryUnreachable",
+    "authenticate_user",
+    "parse_connection",
+    "pretend_login",
+    "test_connection",
+]
 
-#: Users in OpenLDAP-style directories (inetOrgPerson) and in Active Directory (person
-#: users, not computers or contacts). In OpenLDAP ``objectCategory`` is an unknown
-#: attribute, so the AD branch evaluates to Undefined there and matches nothing.
-DEFAULT_USER_FILTER = "(|(objectClass=inetOrgPerson)(&(objectCategory=person)(objectClass=user)))"
+logger = logging.getLogger(__name__)
 
 #: Attributes a logon may match; the AD ones are Undefined (never true) in OpenLDAP.
 LOGON_ATTRIBUTES = ("uid", "mail", "sAMAccountName", "userPrincipalName")
@@ -80,88 +109,6 @@ _HOST_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
 _HOST_NAME = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?$")
 _ATTRIBUTE_DESCRIPTION = re.compile(r"^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)(?:;[A-Za-z0-9-]+)*$")
 _BAD_FILTER_ESCAPE = re.compile(r"\\(?![0-9A-Fa-f]{2})")
-
-
-# --- errors ------------------------------------------------------------------------
-
-
-class DirectoryError(ConnectError):
-    """The directory could not be used; ``message`` tells the admin what to check."""
-
-    code = "directory_error"
-    default_message = "The directory could not be used. Check its connection details and try again."
-
-
-class DirectoryUnreachable(DirectoryError):
-    """No answer: the server is down, the address or port is wrong, or it timed out."""
-
-    code = "directory_unreachable"
-
-
-class DirectoryTlsFailed(DirectoryError):
-    """The TLS handshake failed or the server's certificate was not accepted."""
-
-    code = "directory_tls"
-
-
-class DirectoryBindRefused(DirectoryError):
-    """The directory refused the bind account's DN or password (LDAP result 49)."""
-
-    code = "directory_bind_refused"
-
-
-class DirectoryBaseNotFound(DirectoryError):
-    """The base DN does not exist, or the bind account cannot see it (LDAP result 32)."""
-
-    code = "directory_base_not_found"
-
-
-class DirectoryLoginRefused(DirectoryError):
-    """One answer for an unknown logon, a wrong password, or a logon that matches several users."""
-
-    code = "directory_login_refused"
-    default_message = "Your directory did not accept that logon and password. Check both and try again."
-
-
-# --- connection details ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DirectoryConnection:
-    """How Connect reaches one directory. Build it with :func:`parse_connection`."""
-
-    url: str
-    base_dn: str
-    bind_dn: str
-    bind_password: str = field(repr=False)
-    user_filter: str = ""
-    #: PEM certificate(s) of the authority that signed an ldaps:// server's certificate,
-    #: for directories with a private (enterprise) CA; "" trusts the system's authorities.
-    ca_certificate: str = field(default="", repr=False)
-
-    @property
-    def search_filter(self) -> str:
-        """The filter that selects user entries: the admin's, or :data:`DEFAULT_USER_FILTER`."""
-        return self.user_filter or DEFAULT_USER_FILTER
-
-    @property
-    def uses_tls(self) -> bool:
-        return self.url.lower().startswith("ldaps://")
-
-
-@dataclass(frozen=True)
-class ConnectionTest:
-    """A successful connection test, as the admin reads it.
-
-    Attributes:
-        user_count: user entries found (a lower bound when ``limited``).
-        message: one sentence naming the server, the count and the base DN.
-        limited: the directory's size limit stopped the count early.
-    """
-
-    user_count: int
-    message: str
-    limited: bool = False
 
 
 def parse_connection(

@@ -4,14 +4,16 @@ Fernet (AES-128-CBC with HMAC-SHA256, from ``cryptography``) under one key:
 ``CONNECT_SECRET_KEY`` when set, else ``<data dir>/secret.key``, created on first
 use readable by its owner only. Losing the key means re-entering the stored
 passwords, nothing worse; the key never reaches the database.
+
+``cryptography`` is imported when a box is made (``services.secret_box``, the first
+time a stored secret is sealed or opened), not with this module: a page that never
+reads a stored secret (the Email screen, a Cloud login) never loads it.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-from cryptography.fernet import Fernet, InvalidToken
 
 from connect_widgets.core.errors import ConnectError
 from connect_widgets.paths import private_folder
@@ -29,7 +31,9 @@ class SecretBox:
     """Encrypts and decrypts short secrets; its repr never shows the key."""
 
     def __init__(self, key: bytes) -> None:
-        self._fernet = Fernet(key)
+        from cryptography.fernet import Fernet  # lazy: see the module's docstring
+
+        self._fernet = Fernet(key)  # a malformed key fails here, as it always did
 
     def __repr__(self) -> str:
         return "SecretBox(fernet)"
@@ -44,6 +48,8 @@ class SecretBox:
         return self._fernet.encrypt(secret.encode("utf-8")).decode("ascii")
 
     def open(self, sealed: str) -> str:
+        from cryptography.fernet import InvalidToken  # lazy, as above
+
         try:
             return self._fernet.decrypt(sealed.encode("ascii")).decode("utf-8")
         except (InvalidToken, ValueError):
@@ -56,6 +62,8 @@ def _key_file(path: Path) -> bytes:
         return path.read_bytes().strip()
     except FileNotFoundError:
         pass
+    from cryptography.fernet import Fernet  # lazy, as above
+
     private_folder(path.parent)  # the data folder, owner-only like the key
     key = Fernet.generate_key()
     try:

@@ -50,7 +50,11 @@ from typing import Any
 from sqlmodel import Session, select
 
 from connect_widgets.core.accounts.create import REGION_PHONE_COUNTRY
-from connect_widgets.core.adapters.ldap import DirectoryConnection, DirectoryError, DirectoryLoginRefused
+from connect_widgets.core.adapters.directory_connection import (
+    DirectoryConnection,
+    DirectoryError,
+    DirectoryLoginRefused,
+)
 from connect_widgets.core.audit import AuditAction, record_admin_event, record_event
 from connect_widgets.core.auth import notices
 from connect_widgets.core.auth.addresses import parse_connect_address

@@ -5,6 +5,10 @@ composition rules, NFKC-normalised Unicode, and a refusal of passwords that are
 common or easy to guess (zxcvbn, which ships frequency lists of common passwords,
 names and words), that contain the admin's own name or account code, or that repeat
 the current password.
+
+zxcvbn's lists are large to load (tens of milliseconds and megabytes per kernel), and
+only a new password is ever checked against them: :func:`review_password` imports it
+on first use, so the login pages never load it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import argon2
-import zxcvbn
 
 from connect_widgets.core.errors import PasswordRejected, PasswordsDoNotMatch
 from connect_widgets.core.inputs import read_secret
@@ -121,6 +124,8 @@ def review_password(
     )
 
     if length_ok:
+        import zxcvbn  # lazy: see the module's docstring
+
         result = zxcvbn.zxcvbn(
             password,
             user_inputs=[w for w in personal_words if w] + ["mimecast", "connect"],

@@ -1,42 +1,38 @@
-"""Mobile numbers for 2-step authentication, parsed with ``phonenumbers``."""
+"""Mobile numbers for 2-step authentication, parsed with ``phonenumbers``.
+
+``phonenumbers`` is imported by the two functions that parse or format a number
+(:func:`example_mobile`, :func:`parse_mobile`), the first time the Enrol screen needs
+one, and then loads only the metadata of the regions asked about. The country list
+comes from a generated table (:mod:`.country_codes`), so showing it loads nothing:
+building it from ``phonenumbers`` took every region's metadata and the geocoder's
+names, about 100 MiB per kernel.
+"""
 
 from __future__ import annotations
 
 import re
-from functools import cache
 
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
-
+from connect_widgets.core.auth.country_codes import COUNTRY_CHOICES
 from connect_widgets.core.errors import InvalidInput
 from connect_widgets.core.inputs import read_text
 
-_ACCEPTED_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 _SEPARATORS = re.compile(r"[\s\-.()/]")
 
 
-@cache
 def country_choices() -> tuple[tuple[str, str], ...]:
     """(label, region) pairs for a country drop-down, e.g. ("United Kingdom (+44)", "GB"), by label.
 
-    The list is the same on every call, so it is built once per process (it parses an
-    example number of every region); it is a tuple of tuples, so no caller can change
-    what the next one gets.
+    One tuple of tuples for the whole process (see :mod:`.country_codes`), so no caller
+    can change what the next one gets.
     """
-    from phonenumbers.geocoder import country_name_for_number  # lazy: loads locale data
-
-    choices = []
-    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
-        example = phonenumbers.example_number(region)
-        name = country_name_for_number(example, "en") if example else ""
-        code = phonenumbers.country_code_for_region(region)
-        choices.append((f"{name or region} (+{code})", region))
-    return tuple(sorted(choices))
+    return COUNTRY_CHOICES
 
 
 def example_mobile(region: str) -> str:
     """A mobile number of ``region`` as the admin would type it: national, no leading 0."""
-    example = phonenumbers.example_number_for_type(region, PhoneNumberType.MOBILE)
+    import phonenumbers  # lazy: see the module's docstring
+
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     if example is None:
         return ""
     national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
@@ -54,6 +50,9 @@ def parse_mobile(*, country: object, number: object) -> str:
         InvalidInput: with one clear reason (leading zero, letters, too short, too long,
             not valid for the country, not a mobile).
     """
+    import phonenumbers  # lazy: see the module's docstring
+    from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
+
     region = read_text(country, field="country", label="country", max_length=3).upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidInput("Choose your country from the list.", field="country")
@@ -85,7 +84,7 @@ def parse_mobile(*, country: object, number: object) -> str:
             "That is not a valid number for the country chosen. Check the country and the number.",
             field="number",
         )
-    if phonenumbers.number_type(parsed) not in _ACCEPTED_TYPES:
+    if phonenumbers.number_type(parsed) not in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
         raise InvalidInput(
             "That is not a mobile number. Enter a mobile number that can receive SMS.",
             field="number",
