@@ -6,7 +6,7 @@
   closed, but that request needs the ``_xsrf`` cookie, which Voila never sets. The
   render handler here sets it; idle kernels whose page went away without saying
   so are culled as a backstop;
-- one kernel per notebook is started ahead of requests (pre-heated), which took
+- one kernel per notebook (``--pool-size`` for Connect) is started ahead of requests (pre-heated), which took
   the median time to first screen from 2.2 s to 1.3 s here
   (``benchmarks/first_screen.py``); the notebook waits for the request before
   reading the URL's pre-fill;
@@ -17,10 +17,22 @@
 - pages are rendered with the kit's ``connect`` template (``share/jupyter`` in the
   package): Voila's ``lab`` template without its CDN stylesheets, so a page loads
   nothing from outside the server;
-- ``/connect/health`` answers ``{"status": "ok", "kernels": N}`` only when a page's
+- kernels are bounded (issue 13): every page gets a kernel of its own, so ``--max-kernels``
+  (default: what ``MemAvailable`` holds at :data:`KERNEL_MIB` a kernel) caps every kernel
+  the server holds or is starting, pre-heated ones included (:class:`KernelCap`, mixed
+  over Voila's kernel manager). The pools fill only up to the cap, ``connect.ipynb``
+  first, and refill when a kernel shuts down. Beyond the cap a render URL starts no
+  kernel and answers 503 with ``Retry-After`` and ``share/connect/busy.html`` ("Connect
+  is busy"); a page that can take a waiting pre-heated kernel adds none and is served.
+  One client address may open :data:`KERNEL_STARTS_PER_MINUTE` pages a minute (429
+  beyond, :class:`StartsPerClient`); ``X-Forwarded-For`` counts only from a
+  ``--trusted-proxy`` (:func:`client_address`);
+- ``/connect/health`` answers ``{"status": "ok", "kernels": N, ...}`` only when a page's
   kernel can start (kernelspec present, database reachable, schema current) and the
   data folder can be written, else 503 with ``{"status": "unavailable", "reason": ...}``
-  for operators; ``serve`` refuses to start on a data folder it cannot write;
+  for operators; both also carry ``kernels`` (what the cap counts), ``preheated``,
+  ``max_kernels`` and ``memory_available_mib``; ``serve`` refuses to start on a data
+  folder it cannot write;
 - the served root (``/``) and the contents API list only the pages a visitor should
   open (:data:`LISTED_PAGES`); the trainer's and the team's pages stay reachable by
   their URL but are never listed.
@@ -29,15 +41,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import errno
+import html
+import ipaddress
 import json
+import math
 import os
 import shutil
 import socket
+import string
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+import types
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +74,7 @@ from tornado.ioloop import IOLoop
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
+from voila.utils import ENV_VARIABLE
 
 from connect_widgets.paths import PACKAGE_DIR
 from connect_widgets.settings import ENV_PREFIX, Settings
@@ -76,6 +98,339 @@ PAGES = (
 # What the served root and the contents API list: the pages a visitor opens. The trainer's
 # and the team's pages are opened from the URLs `serve` prints, never found by browsing.
 LISTED_PAGES = frozenset({"connect.ipynb", "admin_console.ipynb"})
+
+# --- Capacity: how many kernels at once, and how fast one address may start them ----------------
+
+# What one Connect kernel costs, for the default cap. From benchmarks/ (kernel_footprint.py: the
+# kernel's RSS with the Email page open, rounded up); the lead adjusts it as kernels get leaner.
+KERNEL_MIB = 128
+SERVER_RESERVE_MIB = 512  # kept for the server itself, the database and the system
+MIN_MAX_KERNELS = 2  # the default never goes below this, however little memory is free
+FALLBACK_MAX_KERNELS = 8  # the default where /proc/meminfo is missing (not Linux)
+MEMINFO = Path("/proc/meminfo")
+KERNEL_STARTS_PER_MINUTE = 20  # per client address (CONNECT_KERNEL_STARTS_PER_MINUTE)
+KERNEL_STARTS_WINDOW_SECONDS = 60.0
+RETRY_AFTER_SECONDS = 60  # the Retry-After of a busy or too-many-pages answer
+PREHEAT_FIRST = "connect.ipynb"  # filled first when the cap is smaller than every pool
+BUSY_PAGE = PACKAGE_DIR / "share" / "connect" / "busy.html"
+BUSY_MESSAGE = "Connect is busy \N{EM DASH} try again in a minute."
+TOO_MANY_MESSAGE = "Too many pages opened from your address \N{EM DASH} try again in a minute."
+
+
+def memory_available_mib(meminfo: str | None = None) -> int | None:
+    """``MemAvailable`` in MiB from ``/proc/meminfo``'s text (read when not given); ``None`` if unknown."""
+    if meminfo is None:
+        try:
+            meminfo = MEMINFO.read_text()
+        except OSError:
+            return None
+    for line in meminfo.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() == "MemAvailable":
+            fields = value.split()
+            if fields and fields[0].isdigit():
+                return int(fields[0]) // 1024  # the kernel writes kB (KiB)
+    return None
+
+
+def default_max_kernels(available_mib: int | None) -> int:
+    """How many kernels fit in the free memory, after the server's own reserve (at least 2)."""
+    if available_mib is None:
+        return FALLBACK_MAX_KERNELS
+    return max(MIN_MAX_KERNELS, (available_mib - SERVER_RESERVE_MIB) // KERNEL_MIB)
+
+
+class StartsPerClient:
+    """A sliding window of kernel starts per client address: at most ``limit`` in ``window`` seconds.
+
+    Only admitted starts are remembered, so a client refused now gets in again as soon as its
+    oldest start leaves the window. ``clock`` is injectable (tests step it instead of sleeping).
+    """
+
+    SWEEP_ABOVE = 1024  # forget idle addresses once this many are remembered
+
+    def __init__(
+        self,
+        limit: int = KERNEL_STARTS_PER_MINUTE,
+        window: float = KERNEL_STARTS_WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._starts: dict[str, deque[float]] = {}
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        starts = self._starts.get(client, deque())
+        while starts and starts[0] <= now - self.window:
+            starts.popleft()
+        return starts
+
+    def allows(self, client: str) -> bool:
+        """Whether ``client`` may start one more kernel now (nothing is recorded)."""
+        return len(self._recent(client, self._clock())) < self.limit
+
+    def record(self, client: str) -> None:
+        """Remember one kernel start by ``client``, now."""
+        now = self._clock()
+        if len(self._starts) > self.SWEEP_ABOVE:
+            for known in list(self._starts):
+                if not self._recent(known, now):
+                    del self._starts[known]
+        starts = self._recent(client, now)
+        starts.append(now)
+        self._starts[client] = starts
+
+    def admit(self, client: str) -> bool:
+        """Record a start and say yes, or say no (and record nothing) when the window is full."""
+        if not self.allows(client):
+            return False
+        self.record(client)
+        return True
+
+    def retry_after(self, client: str) -> int:
+        """Whole seconds until ``client``'s oldest start leaves the window (at least 1)."""
+        now = self._clock()
+        starts = self._recent(client, now)
+        if len(starts) < self.limit:
+            return 1
+        return max(1, math.ceil(starts[0] + self.window - now))
+
+
+def _networks(entries: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(entry, strict=False) for entry in entries]
+
+
+def _within(address: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip().strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in networks)
+
+
+def client_address(peer: str, forwarded_for: str | None, trusted_proxies: Sequence[str]) -> str:
+    """The address a request's kernel start is counted against.
+
+    The connection's own address, unless it comes from a proxy named in ``trusted_proxies``:
+    then the right-most entry of ``X-Forwarded-For`` that is not a trusted proxy (entries
+    further left were written by the client and prove nothing). A header from anyone else
+    is ignored: it costs nothing to forge.
+    """
+    networks = _networks(trusted_proxies)
+    if not networks or not _within(peer, networks):
+        return peer
+    hops = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, networks):
+            return hop
+    return hops[0] if hops else peer  # every hop is a trusted proxy: the first one is all we know
+
+
+def busy_page(status: int, message: str) -> str:
+    """The small offline page answered instead of a notebook (503 busy, 429 too many pages)."""
+    heading = "Connect is busy" if status == 503 else "Too many pages at once"
+    return string.Template(BUSY_PAGE.read_text(encoding="utf-8")).substitute(
+        title=html.escape(heading), heading=html.escape(heading), message=html.escape(message), status=status
+    )
+
+
+@dataclass(frozen=True)
+class KernelLimits:
+    """What ``serve`` allows: the cap, the pre-heated pools, and the per-client start rate."""
+
+    max_kernels: int
+    pool_sizes: Mapping[str, int] = field(default_factory=lambda: {PREHEAT_FIRST: 1})
+    default_pool_size: int = 1  # a notebook not named in pool_sizes
+    starts_per_minute: int = KERNEL_STARTS_PER_MINUTE
+    trusted_proxies: tuple[str, ...] = ()
+
+    def pool_size(self, notebook: str) -> int:
+        return self.pool_sizes.get(notebook, self.pool_sizes.get(Path(notebook).name, self.default_pool_size))
+
+
+# The id the next kernel started in this asyncio context must take: a request's reservation, or
+# a pre-heated kernel's planned id. Read (and cleared) by KernelCap.new_kernel_id.
+_PLANNED_KERNEL_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("connect_kernel_id", default=None)
+
+
+async def _after(delay: float, kernel_id: str, start: Callable[[], Any]) -> Any:
+    _PLANNED_KERNEL_ID.set(kernel_id)  # this task's own context: its kernel gets the planned id
+    await asyncio.sleep(delay)
+    return await start()
+
+
+class KernelCap:
+    """Mixed in over Voila's kernel manager: every kernel the server holds or starts counts.
+
+    The count is a set of kernel ids, so nothing is counted twice: running and starting
+    kernels, pre-heated kernels not yet started (each is given its id when its pool task is
+    made) and requests admitted but whose kernel has not started yet (reservations). A page
+    request reserves its slot synchronously (no await between the check and the
+    reservation), so two requests cannot both take the last one.
+
+    The pools are filled here instead of by Voila: only up to the cap, ``connect.ipynb``
+    first, and again whenever a kernel shuts down.
+    """
+
+    limits: KernelLimits  # set on the class built by capped_kernel_manager_class
+    # Given by the Voila kernel manager this is mixed over (annotations only: no value here).
+    _kernels: dict[str, Any]
+    _pools: dict[str, list[asyncio.Future[Any]]]
+    fill_delay: float
+    kernel_pools_config: dict[str, Any]
+    notebook_data: dict[str, Any]
+    parent: Any
+    _initialize: Callable[..., Any]
+    get_pool_size: Callable[[str], int]
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._reserved: set[str] = set()
+        self._planned: dict[asyncio.Future[Any], str] = {}
+        self._fill_arguments: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
+        self._building = True
+        self._closing = False
+        super().__init__(**kwargs)
+        self._building = False
+        self.refill_pools(delay=0)
+
+    # -- the count --------------------------------------------------------------------------------
+
+    def held_kernel_ids(self) -> set[str]:
+        """Every kernel this server runs, is starting, or has promised (a pool slot, a reservation)."""
+        held = set(self._kernels) | set(getattr(self, "_pending_kernels", {})) | self._reserved
+        for task, kernel_id in list(self._planned.items()):
+            if task.done():
+                del self._planned[task]  # started (then it is in _kernels) or failed
+            else:
+                held.add(kernel_id)
+        return held
+
+    def kernels_held(self) -> int:
+        return len(self.held_kernel_ids())
+
+    def has_room(self) -> bool:
+        return self.kernels_held() < self.limits.max_kernels
+
+    def preheated(self) -> int:
+        """Pre-heated kernels (starting or ready) not handed to a page yet."""
+        count = 0
+        for pool in getattr(self, "_pools", {}).values():
+            for task in pool:
+                if not task.done() or (not task.cancelled() and task.exception() is None):
+                    count += 1
+        return count
+
+    def pools_short(self) -> list[str]:
+        """Notebooks whose pre-heated pool the cap keeps below its size."""
+        pools = getattr(self, "_pools", {})
+        return [name for name in self.pool_order() if len(pools.get(name, [])) < self.limits.pool_size(name)]
+
+    def reserve(self) -> str | None:
+        """A slot for a kernel a request is about to start (its id), or ``None`` when the cap is reached."""
+        if not self.has_room():
+            return None
+        kernel_id = str(uuid.uuid4())
+        self._reserved.add(kernel_id)
+        _PLANNED_KERNEL_ID.set(kernel_id)  # the request's context: its kernel takes this id
+        return kernel_id
+
+    def release(self, kernel_id: str) -> None:
+        """The request is over: its kernel is running (counted as such) or never started."""
+        if kernel_id in self._reserved:
+            self._reserved.discard(kernel_id)
+            self.refill_pools()
+
+    def new_kernel_id(self, **kwargs: Any) -> str:
+        planned = _PLANNED_KERNEL_ID.get()
+        if planned is not None:
+            _PLANNED_KERNEL_ID.set(None)  # one kernel per id, whatever this context starts next
+            return planned
+        return str(super().new_kernel_id(**kwargs))  # type: ignore[misc]  # Voila's class, untyped
+
+    # -- the pools ----------------------------------------------------------------------------------
+
+    def pool_order(self) -> list[str]:
+        pages = [notebook for notebook, _, _ in PAGES]
+        rank = {name: place for place, name in enumerate(dict.fromkeys([PREHEAT_FIRST, *pages]))}
+        return sorted(self._fill_arguments, key=lambda name: (rank.get(name, len(rank)), name))
+
+    def fill_if_needed(
+        self,
+        delay: float | None = None,
+        notebook_name: str | None = None,
+        extra_kernel_env_variables: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Voila's hook (at start, and after a page takes a pre-heated kernel): fill within the cap."""
+        if notebook_name is None:
+            return
+        self._pools.setdefault(notebook_name, [])
+        self._fill_arguments[notebook_name] = (dict(extra_kernel_env_variables or {}), kwargs)
+        if not self._building:  # while building, refill_pools runs once every pool is known
+            self._fill(notebook_name, self.fill_delay if delay is None else delay)
+
+    def refill_pools(self, delay: float | None = None) -> None:
+        """Top every pool up, ``connect.ipynb`` first, as far as the cap allows."""
+        if self._building or self._closing:
+            return
+        for notebook in self.pool_order():
+            self._fill(notebook, self.fill_delay if delay is None else delay)
+
+    def _fill(self, notebook: str, delay: float) -> None:
+        pool: list[asyncio.Future[Any]] = self._pools.setdefault(notebook, [])
+        extra_env, arguments = self._fill_arguments[notebook]
+        while len(pool) < self.limits.pool_size(notebook) and self.has_room():
+            kernel_id = str(uuid.uuid4())
+            start_arguments = self._start_arguments(notebook, extra_env, arguments)
+
+            def start(notebook: str = notebook, start_arguments: dict[str, Any] = start_arguments) -> Any:
+                return self._initialize(notebook, None, **start_arguments)
+
+            # The task runs in a copy of this context, where _after sets its own id (a request's
+            # reservation, if this runs inside one, stays the request's).
+            task = asyncio.get_event_loop().create_task(_after(delay, kernel_id, start))
+            self._planned[task] = kernel_id
+            pool.append(task)
+
+    def _start_arguments(self, notebook: str, extra_env: dict[str, str], arguments: dict[str, Any]) -> dict[str, Any]:
+        """What Voila's own fill_if_needed hands each pre-heated kernel (voila_kernel_manager.py)."""
+        start_arguments = dict(arguments)
+        start_arguments.setdefault("path", os.path.dirname(notebook))
+        default_config: dict[str, Any] = self.kernel_pools_config.get("default", {})
+        notebook_config: dict[str, Any] = self.kernel_pools_config.get(notebook, default_config)
+        env = {**os.environ, **start_arguments.get("env", {})}
+        for key, value in notebook_config.get(
+            "kernel_env_variables", default_config.get("kernel_env_variables", {})
+        ).items():
+            env.setdefault(key, value)
+        env.update(extra_env)
+        env[ENV_VARIABLE.VOILA_BASE_URL] = self.parent.base_url
+        env[ENV_VARIABLE.VOILA_SERVER_URL] = self.parent.server_url
+        env[ENV_VARIABLE.VOILA_APP_PORT] = str(self.parent.port)
+        env[ENV_VARIABLE.VOILA_PREHEAT] = "True"
+        start_arguments["env"] = env
+        return start_arguments
+
+    async def shutdown_kernel(self, kernel_id: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().shutdown_kernel(kernel_id, *args, **kwargs)  # type: ignore[misc]
+        finally:
+            self.refill_pools()  # a slot is free: pre-heat again if a pool is short
+
+    async def shutdown_all(self, *args: Any, **kwargs: Any) -> Any:
+        self._closing = True
+        return await super().shutdown_all(*args, **kwargs)  # type: ignore[misc]
+
+
+def capped_kernel_manager_class(voila_class: type, limits: KernelLimits) -> type:
+    """Voila's kernel manager class (pooled or not) with :class:`KernelCap` over it."""
+    # new_class, not type(): it picks the traitlets metaclass of Voila's class.
+    return types.new_class(
+        "CappedKernelManager", (KernelCap, voila_class), exec_body=lambda ns: ns.update(limits=limits)
+    )
 
 
 class PortInUse(Exception):
@@ -225,15 +580,92 @@ def check_serving_health(
 
 
 class XsrfCookieVoilaHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voila ships no types
-    """The notebook page, plus the ``_xsrf`` cookie its shutdown-on-close request needs."""
+    """The notebook page, plus the ``_xsrf`` cookie its shutdown-on-close request needs.
+
+    Before Voila starts a kernel for the page, the request is admitted or refused: 429 when
+    its client opened too many pages this minute, 503 when the server holds as many kernels
+    as it may and no pre-heated kernel of this notebook is waiting. Admission and the slot's
+    reservation happen with no await in between, and nothing awaits between here and
+    Voila's choice of a pre-heated kernel in ``get`` (so the choice made here is the one
+    Voila makes).
+    """
+
+    _reservation: str | None = None
 
     async def prepare(self) -> None:
         await super().prepare()
         self.xsrf_token  # noqa: B018 - reading it sets the cookie (tornado)
+        if not self._finished:
+            self._admit()
+
+    def _admit(self) -> None:
+        connect: ConnectVoila = self.settings["connect_voila"]
+        kernels = self.kernel_manager
+        notebook = self.notebook_path or (self.path_args[0] if self.path_args else None)
+        if not notebook or not isinstance(kernels, KernelCap) or connect.kernel_starts is None:
+            return
+        starts_kernel = Path(notebook).suffix.lower() in [
+            ".ipynb",
+            *(x.lower() for x in self.voila_configuration.extension_language_mapping),
+        ]
+        if not starts_kernel:
+            return  # Voila redirects to the file
+        client = client_address(
+            self.request.remote_ip or "", self.request.headers.get("X-Forwarded-For"), kernels.limits.trusted_proxies
+        )
+        if not connect.kernel_starts.allows(client):
+            self.log.warning("Too many pages opened from %s this minute: answered 429, no kernel started", client)
+            self._refuse(429, TOO_MANY_MESSAGE, connect.kernel_starts.retry_after(client))
+            return
+        pooled = self.should_use_rendered_notebook(
+            kernels.notebook_data.get(notebook, {}),
+            kernels.get_pool_size(notebook),
+            self.get_argument("template", None),
+            self.get_argument("theme", None),
+            self.request.arguments,
+        )
+        if not pooled:  # this request would start a kernel of its own
+            self._reservation = kernels.reserve()
+            if self._reservation is None:
+                self.log.warning(
+                    "Connect is busy (%d of %d kernels): answered 503 to %s, no kernel started",
+                    kernels.kernels_held(),
+                    kernels.limits.max_kernels,
+                    client,
+                )
+                self._refuse(503, BUSY_MESSAGE, RETRY_AFTER_SECONDS)
+                return
+        connect.kernel_starts.record(client)
+
+    def _refuse(self, status: int, message: str, retry_after: int) -> None:
+        self.set_status(status)
+        self.set_header("Retry-After", str(max(retry_after, 1)))
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(busy_page(status, message))
+
+    def _release(self) -> None:
+        reservation, self._reservation = self._reservation, None
+        if reservation is not None and isinstance(self.kernel_manager, KernelCap):
+            self.kernel_manager.release(reservation)
+
+    async def get(self, path: str | None = None) -> None:
+        try:
+            await super().get(path)
+        finally:
+            self._release()
+
+    def on_finish(self) -> None:
+        self._release()
+        super().on_finish()
 
 
 class HealthHandler(JupyterHandler):
-    """Whether pages can be served (200 with the number of kernels, else 503 and why)."""
+    """Whether pages can be served (200, else 503 and why), with the kernels, the cap and free memory.
+
+    ``kernels`` is what the cap counts: kernels running or starting, pre-heated ones
+    included (``preheated`` of them not handed to a page yet).
+    """
 
     @web.authenticated
     async def get(self) -> None:
@@ -242,11 +674,12 @@ class HealthHandler(JupyterHandler):
         connect: ConnectVoila = self.settings["connect_voila"]
         # The database query runs off the event loop: an unreachable server may take its timeout.
         health = await IOLoop.current().run_in_executor(None, connect.health)
+        capacity = connect.capacity()
         if health.ok:
-            self.finish(json.dumps({"status": "ok", "kernels": len(self.kernel_manager.list_kernel_ids())}))
+            self.finish(json.dumps({"status": "ok", **capacity}))
         else:
             self.set_status(503)
-            self.finish(json.dumps({"status": "unavailable", "reason": health.reason}))
+            self.finish(json.dumps({"status": "unavailable", "reason": health.reason, **capacity}))
 
 
 def preheat_progress(kernel_manager: Any) -> tuple[list[str], dict[str, str]]:
@@ -288,13 +721,31 @@ class ConnectVoila(Voila):  # type: ignore[misc]  # Voila ships no types
     """Voila with the kit's handlers swapped in, which says when its pages are ready."""
 
     settings_for_kit: Settings | None = None
+    kernel_limits: KernelLimits | None = None
+    kernel_starts: StartsPerClient | None = None
     started_at: float = 0.0
     pages_failed: dict[str, str] = {}
     _engine: Engine | None = None
     _head: str = ""
 
     def init_settings(self) -> dict[str, Any]:
-        settings: dict[str, Any] = super().init_settings()
+        # Voila builds its kernel manager (and starts filling the pools) inside init_settings,
+        # from a class made by voila.app.voila_kernel_manager_factory and no option to extend
+        # it: the factory is wrapped for that one call, so the cap is there from the start.
+        import voila.app
+
+        make_class = voila.app.voila_kernel_manager_factory
+        limits = self.kernel_limits or KernelLimits(max_kernels=default_max_kernels(memory_available_mib()))
+        self.kernel_starts = StartsPerClient(limits.starts_per_minute)
+
+        def capped_factory(*args: Any, **kwargs: Any) -> type:
+            return capped_kernel_manager_class(make_class(*args, **kwargs), limits)
+
+        voila.app.voila_kernel_manager_factory = capped_factory
+        try:
+            settings: dict[str, Any] = super().init_settings()
+        finally:
+            voila.app.voila_kernel_manager_factory = make_class
         settings["connect_voila"] = self
         # Voila builds a LargeFileManager here, with no option to pick another class.
         self.contents_manager = ListedPagesContentsManager(parent=self)
@@ -312,6 +763,17 @@ class ConnectVoila(Voila):  # type: ignore[misc]  # Voila ships no types
             head=self._head,
             data_dir=self.settings_for_kit.data_dir,
         )
+
+    def capacity(self) -> dict[str, int | None]:
+        """The health answer's figures: kernels held (what the cap counts), the cap, free memory."""
+        kernels = self.kernel_manager
+        capped = isinstance(kernels, KernelCap)
+        return {
+            "kernels": kernels.kernels_held() if capped else len(kernels.list_kernel_ids()),
+            "preheated": kernels.preheated() if capped else 0,
+            "max_kernels": kernels.limits.max_kernels if capped else None,
+            "memory_available_mib": memory_available_mib(),
+        }
 
     def page_urls(self) -> list[str]:
         """The lines that tell the operator where each page is."""
@@ -353,7 +815,13 @@ class ConnectVoila(Voila):  # type: ignore[misc]  # Voila ships no types
                 )
             await asyncio.sleep(0.1)
         elapsed = time.monotonic() - self.started_at
-        print(f"{READY_LINE} ({elapsed:.1f} s to pre-heat every page):", *self.page_urls(), sep="\n", file=sys.stderr)
+        short = self.kernel_manager.pools_short() if isinstance(self.kernel_manager, KernelCap) else []
+        heated = (
+            f"{elapsed:.1f} s to pre-heat every page"
+            if not short
+            else f"{elapsed:.1f} s to pre-heat; the kernel cap leaves {', '.join(short)} to start on request"
+        )
+        print(f"{READY_LINE} ({heated}):", *self.page_urls(), sep="\n", file=sys.stderr)
         if self.settings_for_kit and self.settings_for_kit.trainer_enabled:
             print("Open the trainer page in one tab and Connect in another.", file=sys.stderr)
         print("Stop the server with Ctrl+C.", file=sys.stderr, flush=True)
@@ -445,6 +913,16 @@ def voila_arguments(
     ]
 
 
+def capacity_line(max_kernels: int, available_mib: int | None, *, derived: bool) -> str:
+    """The start-up line that says how many pages the server takes at once, and why."""
+    memory = f"{available_mib / 1024:.1f} GiB available" if available_mib is not None else "free memory unknown"
+    if derived:
+        why = f"max kernels; about {KERNEL_MIB} MiB each, {memory}; set --max-kernels to change"
+    else:
+        why = f"max kernels as set; {memory}"
+    return f"Up to {max_kernels} pages at once ({why})"
+
+
 def serve(
     settings: Settings,
     *,
@@ -453,8 +931,19 @@ def serve(
     port: int = 8866,
     cull_after_seconds: int = 300,
     preheat: bool = True,
+    pool_sizes: Mapping[str, int] | None = None,
+    max_kernels: int | None = None,
+    trusted_proxies: Sequence[str] = (),
 ) -> None:
     """Run Voila in this process until interrupted.
+
+    Args:
+        pool_sizes: pre-heated kernels kept ready per notebook file name; ``None`` means
+            ``{"connect.ipynb": settings.pool_size}``; a notebook not named keeps 1.
+        max_kernels: the most kernels at once (pre-heated ones count); ``None`` means
+            ``settings.max_kernels``, else derived from the free memory (:func:`default_max_kernels`).
+        trusted_proxies: proxies whose ``X-Forwarded-For`` names the client; empty means
+            ``settings.trusted_proxies``.
 
     Raises:
         PortInUse: the port is taken (nothing is started).
@@ -487,8 +976,18 @@ def serve(
         file=sys.stderr,
         flush=True,
     )
+    available = memory_available_mib()
+    chosen = max_kernels if max_kernels is not None else settings.max_kernels
+    limits = KernelLimits(
+        max_kernels=chosen if chosen is not None else default_max_kernels(available),
+        pool_sizes=dict(pool_sizes) if pool_sizes is not None else {PREHEAT_FIRST: settings.pool_size},
+        starts_per_minute=settings.kernel_starts_per_minute,
+        trusted_proxies=tuple(trusted_proxies) or tuple(settings.trusted_proxy_list),
+    )
+    print(capacity_line(limits.max_kernels, available, derived=chosen is None), file=sys.stderr, flush=True)
     app = ConnectVoila()
     app.settings_for_kit = settings
+    app.kernel_limits = limits
     app.started_at = started
     app.initialize(
         voila_arguments(

@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import phonenumbers
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -130,6 +129,28 @@ class Settings(BaseSettings):
         description="Serve the demo accounts' DNS zone on 127.0.0.1:<port> (connect-kit serve) and, unless "
         "dns_nameservers is set, resolve the setup checks against it.",
     )
+    max_kernels: int | None = Field(
+        default=None,
+        ge=1,
+        description="connect-kit serve: most kernels (pages open, pre-heated ones included) at once; "
+        "default derived from the machine's free memory. Beyond it a page answers 'Connect is busy'.",
+    )
+    pool_size: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="connect-kit serve: pre-heated kernels kept ready for connect.ipynb (other pages keep 1).",
+    )
+    kernel_starts_per_minute: int = Field(
+        default=20,
+        ge=1,
+        description="connect-kit serve: pages one client address may open a minute (each starts a kernel).",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="connect-kit serve: comma-separated addresses (or networks) of reverse proxies whose "
+        "X-Forwarded-For names the client; empty means the connection's address is the client.",
+    )
     argon2_time_cost: int = Field(default=3, ge=ARGON2_MIN_TIME_COST)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=ARGON2_MIN_MEMORY_KIB)
     argon2_parallelism: int = Field(default=4, ge=1, le=64)
@@ -162,8 +183,13 @@ class Settings(BaseSettings):
     @field_validator("default_country")
     @classmethod
     def _known_region(cls, value: str) -> str:
+        # The generated list of the countries the Enrol screen offers (phonenumbers' regions):
+        # pydantic-settings checks the default too, and importing phonenumbers for it in
+        # every kernel is not worth it (see connect_widgets.core.auth.country_codes).
+        from connect_widgets.core.auth.country_codes import COUNTRY_CHOICES
+
         region = value.strip().upper()
-        if region not in phonenumbers.SUPPORTED_REGIONS:
+        if region not in {known for _, known in COUNTRY_CHOICES}:
             raise ValueError("must be a two-letter country code such as GB or US")
         return region
 
@@ -196,6 +222,17 @@ class Settings(BaseSettings):
             if port and not (port.isdigit() and 0 < int(port) < 65536):
                 raise ValueError(f"{entry!r} has a bad port")
         return value.strip()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        entries = [e.strip() for e in value.split(",") if e.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network such as 10.0.0.5 or 10.0.0.0/24") from None
+        return ",".join(entries)
 
     @field_validator("smtp_host", "smtp_username", "smtp_from")
     @classmethod
@@ -258,6 +295,11 @@ class Settings(BaseSettings):
             else:
                 pairs.append((entry, 53))
         return pairs
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """``trusted_proxies`` as a list (addresses or networks)."""
+        return [entry for entry in self.trusted_proxies.split(",") if entry]
 
     @property
     def sqlalchemy_url(self) -> str:

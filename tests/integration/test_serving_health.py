@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
@@ -117,7 +118,7 @@ def test_unavailable_with_an_old_schema_names_both_revisions(tmp_path: Path) -> 
     )
 
 
-def _get(url: str) -> tuple[int, dict]:
+def _get(url: str) -> tuple[int, dict[str, Any]]:
     try:
         with urllib.request.urlopen(url, timeout=30) as answer:
             return answer.status, json.load(answer)
@@ -125,16 +126,32 @@ def _get(url: str) -> tuple[int, dict]:
         return refused.code, json.load(refused)
 
 
+def _ok_without_kernels(answer: tuple[int, dict[str, Any]]) -> bool:
+    """200, ok, no kernel (with the cap and the free memory also reported)."""
+    status, body = answer
+    capacity = {key: body.pop(key, None) for key in ("preheated", "max_kernels", "memory_available_mib")}
+    return (
+        (status, body) == (200, {"status": "ok", "kernels": 0})
+        and isinstance(capacity["max_kernels"], int)
+        and capacity["preheated"] == 0
+    )
+
+
 def test_a_served_health_check_answers_503_with_the_reason_once_the_schema_is_behind(tmp_path: Path) -> None:
     _current_db(tmp_path)
-    process, port = start_server(tmp_path, "--no-preheat")
+    process, port = start_server(tmp_path, "--no-preheat", "--max-kernels", "7")
     try:
         status, body = _get(f"http://127.0.0.1:{port}/connect/health")
-        assert (status, body) == (200, {"status": "ok", "kernels": 0})
+        assert (status, body["status"], body["kernels"], body["max_kernels"]) == (200, "ok", 0, 7)
+        assert isinstance(body["memory_available_mib"], int)
+        assert _ok_without_kernels((status, body))
         _set_revision(tmp_path / "connect.db", "0001")
         status, body = _get(f"http://127.0.0.1:{port}/connect/health")
         assert status == 503
         assert body["status"] == "unavailable"
+        # The capacity figures are there for operators in a 503 too.
+        assert (body["kernels"], body["max_kernels"]) == (0, 7)
+        assert isinstance(body["memory_available_mib"], int)
         assert body["reason"] == (
             f"the database at sqlite:///{tmp_path / 'connect.db'} is at schema revision "
             f"0001, this version of the kit needs {head_revision()}; run: connect-kit init"
@@ -248,13 +265,13 @@ def test_a_served_health_check_answers_503_once_the_data_folder_is_read_only(tmp
     _current_db(data)
     process, port = start_server(data, "--no-preheat")
     try:
-        assert _get(f"http://127.0.0.1:{port}/connect/health") == (200, {"status": "ok", "kernels": 0})
+        assert _ok_without_kernels(_get(f"http://127.0.0.1:{port}/connect/health"))
         with read_only(data):
             status, body = _get(f"http://127.0.0.1:{port}/connect/health")
         assert status == 503
         assert body["status"] == "unavailable"
         assert body["reason"].startswith(f"data folder not writable: {data} (")
-        assert _get(f"http://127.0.0.1:{port}/connect/health") == (200, {"status": "ok", "kernels": 0})
+        assert _ok_without_kernels(_get(f"http://127.0.0.1:{port}/connect/health"))
     finally:
         stop_process(process)
 
