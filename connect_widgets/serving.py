@@ -23,7 +23,8 @@
   over Voila's kernel manager). The pools fill only up to the cap, ``connect.ipynb``
   first, and refill when a kernel shuts down. Beyond the cap a render URL starts no
   kernel and answers 503 with ``Retry-After`` and ``share/connect/busy.html`` ("Connect
-  is busy"); a page that can take a waiting pre-heated kernel adds none and is served.
+  is busy"); a page that can take a waiting pre-heated kernel adds none and is served,
+  and another page's waiting pre-heated kernel gives its slot up to a visitor.
   One client address may open :data:`KERNEL_STARTS_PER_MINUTE` pages a minute (429
   beyond, :class:`StartsPerClient`); ``X-Forwarded-For`` counts only from a
   ``--trusted-proxy`` (:func:`client_address`);
@@ -285,9 +286,11 @@ class KernelCap:
     parent: Any
     _initialize: Callable[..., Any]
     get_pool_size: Callable[[str], int]
+    log: Any
 
     def __init__(self, **kwargs: Any) -> None:
         self._reserved: set[str] = set()
+        self._leaving: set[str] = set()  # spares shutting down to make room (no longer counted)
         self._planned: dict[asyncio.Future[Any], str] = {}
         self._fill_arguments: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
         self._building = True
@@ -300,7 +303,7 @@ class KernelCap:
 
     def held_kernel_ids(self) -> set[str]:
         """Every kernel this server runs, is starting, or has promised (a pool slot, a reservation)."""
-        held = set(self._kernels) | set(getattr(self, "_pending_kernels", {})) | self._reserved
+        held = (set(self._kernels) | set(getattr(self, "_pending_kernels", {})) | self._reserved) - self._leaving
         for task, kernel_id in list(self._planned.items()):
             if task.done():
                 del self._planned[task]  # started (then it is in _kernels) or failed
@@ -328,14 +331,48 @@ class KernelCap:
         pools = getattr(self, "_pools", {})
         return [name for name in self.pool_order() if len(pools.get(name, [])) < self.limits.pool_size(name)]
 
-    def reserve(self) -> str | None:
-        """A slot for a kernel a request is about to start (its id), or ``None`` when the cap is reached."""
-        if not self.has_room():
+    def reserve(self, notebook: str | None = None) -> str | None:
+        """A slot for a kernel a request is about to start (its id), or ``None`` when the cap is reached.
+
+        A visitor outranks a spare: when the cap is reached but another page's pre-heated
+        kernel is waiting, that kernel gives its slot up (:meth:`give_up_spare`).
+        """
+        if not self.has_room() and not self.give_up_spare(keep=notebook):
             return None
         kernel_id = str(uuid.uuid4())
         self._reserved.add(kernel_id)
         _PLANNED_KERNEL_ID.set(kernel_id)  # the request's context: its kernel takes this id
         return kernel_id
+
+    def give_up_spare(self, keep: str | None = None) -> bool:
+        """Shut one waiting pre-heated kernel down to free its slot; ``False`` if none is waiting.
+
+        The least-visited pages' spares go first (the reverse of :meth:`pool_order`), never
+        one of ``keep`` (the notebook asking: it would have taken it). The kernel leaves the
+        count at once (it is shutting down and serves nobody), and leaves its pool at once,
+        so no other request can take it meanwhile.
+        """
+        for notebook in reversed(self.pool_order()):
+            if notebook == keep:
+                continue
+            pool = self._pools.get(notebook, [])
+            for task in pool:
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    pool.remove(task)
+                    content = task.result()
+                    content["task"].cancel()  # its render, waiting for a request that will not come
+                    kernel_id: str = content["kernel_id"]
+                    self._leaving.add(kernel_id)
+                    self.log.info("Pre-heated kernel of %s shut down to make room for a page", notebook)
+                    asyncio.get_event_loop().create_task(self._shut_spare(kernel_id))
+                    return True
+        return False
+
+    async def _shut_spare(self, kernel_id: str) -> None:
+        try:
+            await self.shutdown_kernel(kernel_id, now=True)
+        finally:
+            self._leaving.discard(kernel_id)
 
     def release(self, kernel_id: str) -> None:
         """The request is over: its kernel is running (counted as such) or never started."""
@@ -625,7 +662,7 @@ class XsrfCookieVoilaHandler(TornadoVoilaHandler):  # type: ignore[misc]  # Voil
             self.request.arguments,
         )
         if not pooled:  # this request would start a kernel of its own
-            self._reservation = kernels.reserve()
+            self._reservation = kernels.reserve(notebook)
             if self._reservation is None:
                 self.log.warning(
                     "Connect is busy (%d of %d kernels): answered 503 to %s, no kernel started",

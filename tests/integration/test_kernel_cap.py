@@ -116,18 +116,23 @@ def test_with_two_kernels_at_most_the_third_page_is_busy_and_starts_no_kernel(se
 
 
 @pytest.mark.parametrize("serving", [(["--max-kernels", "2"], {})], indirect=True)
-def test_pre_heated_kernels_count_and_fill_only_up_to_the_cap(serving: Served) -> None:
+def test_pre_heated_kernels_count_fill_only_up_to_the_cap_and_give_way_to_visitors(serving: Served) -> None:
     """Four notebooks would pre-heat one kernel each; the cap of 2 pre-heats connect.ipynb first, then
     trainer.ipynb (the next page in `serve`'s list), and the server still says it is ready.
 
     The first visitor takes connect's pre-heated kernel (no kernel is added); its pool is not
-    refilled (that would be a third kernel), so the next visitor would need a third one: 503.
+    refilled (that would be a third kernel). The next visitor needs a kernel of its own: the
+    trainer's waiting spare is shut down to make room, so two admins use Connect. A third
+    visitor finds no room and no spare: 503.
     """
     health = serving.health()
     assert (health["kernels"], health["preheated"], health["max_kernels"]) == (2, 2, 2)
     assert serving.open_page().status == 200
     health = serving.health()
     assert (health["kernels"], health["preheated"]) == (2, 1)  # connect's page + trainer's pre-heated kernel
+    assert serving.open_page().status == 200  # the trainer's spare gave its slot up
+    health = serving.health()
+    assert (health["kernels"], health["preheated"]) == (2, 0)
     assert_refused(serving.open_page(), 503, "Connect is busy — try again in a minute.")
     assert serving.kernels() == 2
 
