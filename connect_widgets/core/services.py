@@ -11,6 +11,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session
 
 from connect_widgets.core.adapters.directory import DirectoryGateway
@@ -76,6 +77,21 @@ class ConnectServices:
         is, above); the key itself is read only when a saved connection is.
         """
         return DirectoryGateway(box=lambda: self.secret_box, timeout=self.settings.ldap_timeout_seconds)
+
+    def warm_up(self) -> None:
+        """Do the one-off work of a kernel's first database step now, while nobody waits for it.
+
+        The ORM configures its mappers at the first query (tens of milliseconds) and
+        the pool opens its first connection: a page calls this once its first screen
+        is drawn, so the admin's first Next does not pay for them. A database that
+        cannot be reached is left for the first real step to report in words.
+        """
+        configure_mappers()
+        try:
+            with self.engine.connect():
+                pass
+        except Exception as failed:  # noqa: BLE001 - the first real step reports it
+            log.info("could not open the database ahead of the first step: %s", _first_line(failed))
 
     @contextmanager
     def transaction(self, *, immediate: bool = False) -> Iterator[Session]:

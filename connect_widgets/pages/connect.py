@@ -16,6 +16,11 @@ screen, and each other screen (the next login step, Welcome, a task page...) is
 built, and added to the ``Stack``, the first time the flow reaches it or code asks
 for it (``app.welcome``, ``app.login_screens[step]``). Every widget costs the
 kernel CPU and the browser a model to receive, and most pages never see most screens.
+Only the step every login passes next is built ahead (:data:`BUILD_AHEAD`: Email's
+Method screen, Method's Password screen), once the current screen is drawn in the
+browser: its models reach the page while the admin types, and Next then only moves
+the ``Stack`` — a few small updates instead of a model per widget, layout and style
+at the click (``benchmarks/round_trip.py``). A page nobody looks at builds nothing more.
 
 A storage failure (disk full, read-only, locked too long) reads "Connect cannot
 save right now"; nothing unexpected ever shows a traceback, and in a kernel the
@@ -34,7 +39,6 @@ import ipywidgets as widgets
 
 from connect_widgets.core.auth.addresses import is_account_code, parse_connect_address
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
-from connect_widgets.core.auth.phones import country_choices
 from connect_widgets.core.auth.reset import PasswordReset
 from connect_widgets.core.clock import Clock
 from connect_widgets.core.errors import ConnectError, SessionExpired
@@ -113,6 +117,9 @@ def handoff_from_query(query_string: str) -> str | None:
 
 AnyScreen = TypeVar("AnyScreen", bound=Screen)
 
+# The step every login reaches next from each of these: its screen is built ahead (see the story).
+BUILD_AHEAD: Mapping[LoginStep, LoginStep] = {LoginStep.EMAIL: LoginStep.METHOD, LoginStep.METHOD: LoginStep.PASSWORD}
+
 
 class ScreensOnDemand(Mapping[LoginStep, Screen]):
     """The login steps' screens, each built the first time it is asked for.
@@ -129,6 +136,10 @@ class ScreensOnDemand(Mapping[LoginStep, Screen]):
         if step not in self._built:
             self._built[step] = self._builders[step]()  # KeyError for a step without a screen
         return self._built[step]
+
+    def built(self, step: LoginStep) -> Screen | None:
+        """The step's screen if it was built already (never builds it)."""
+        return self._built.get(step)
 
     def __iter__(self) -> Iterator[LoginStep]:
         return iter(self._builders)
@@ -321,24 +332,47 @@ class ConnectApp(PageShell):
         self.show()
 
     def _focus_when_rendered(self, screen: Screen) -> None:
-        """Focus a screen's first field once the browser has drawn the screen.
+        """Focus a screen's first field once the browser has drawn the screen, then build ahead.
 
         A focus request sent before the page exists is lost (the first screen is
         built before the page loads), so the screen counts its views and focuses
         its field when one appears. The count lives on the screen's box, not on
         the field: a sync pending on the field's own model would hold back the
         admin's typing behind it, and a click could then overtake the text.
+        The same moment — the shown screen is on the page, the admin reads it —
+        is when the likely next screen is built (:meth:`build_ahead`).
         """
-        field = screen.first_field()
-        if field is None:
+        if screen.first_field() is None:
             return
         screen._view_count = 0
 
         def rendered(change: dict[str, Any]) -> None:
             if (change["new"] or 0) > (change["old"] or 0) and screen is self.current:
-                field.focus()
+                field = screen.first_field()  # asked now: a screen built ahead learns its step's details later
+                if field is not None:
+                    field.focus()
+                self.build_ahead()
 
         screen.observe(rendered, "_view_count")
+
+    def build_ahead(self) -> Screen | None:
+        """Build the screen of the step every login reaches next (:data:`BUILD_AHEAD`); None when none.
+
+        It joins the ``Stack`` hidden: nothing shows it but :meth:`show`, and its
+        actions do nothing until then (:meth:`run` ignores a screen not showing).
+        Done only while the shown screen is the flow's current login step and no
+        step runs, so a late or forged view count builds at most that one screen.
+        """
+        step = self.flow.step
+        following = BUILD_AHEAD.get(step)
+        if following is None or self.busy or self.place is not Place.LOGIN:
+            return None
+        if self.shown is not self.login_screens.built(step):
+            return None
+        ahead = self.login_screens[following]
+        if step is LoginStep.EMAIL:
+            self.services.warm_up()  # the first Next is the kernel's first database step
+        return ahead
 
     # -- ScreenHost -------------------------------------------------------------
 
@@ -402,7 +436,7 @@ def build_app(
     keep_kernel_log_on_server(settings)
     app = ConnectApp(build_services(settings, clock=clock), console=console)
     if query_string is None:
-        query_string = page_query_string(before_the_request=country_choices)  # the Enrol screen's list
+        query_string = page_query_string()
     app.use_dedicated_url_email(prefill_from_query(query_string, suffix=settings.holding_suffix))
     app.arrive_from_console(handoff_from_query(query_string))
     return app
