@@ -31,6 +31,7 @@ for, the team console redraws its review queue, the trainer redraws the demo pho
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -173,22 +174,42 @@ class PageShell(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no type
         return ok
 
 
-def page_query_string(*, before_the_request: Callable[[], object] | None = None) -> str:
+def page_query_string() -> str:
     """The page's query string, as Voila hands it to the kernel.
 
     A pre-heated kernel (``connect-kit serve --preheat``) runs the notebook before
     anyone asks for the page; it waits here for the request, so everything above
     (imports, building the first screen) is already done when the admin arrives.
-
-    Args:
-        before_the_request: slow work a later screen will need (Connect: the country
-            list), done only by a pre-heated kernel, before it waits: no admin waits
-            for it then, and a page that is not pre-heated does it only if it gets there.
     """
     if os.environ.get("VOILA_PREHEAT", "False") != "False":
-        from voila.utils import wait_for_request
-
-        if before_the_request is not None:
-            before_the_request()
-        wait_for_request()
+        wait_for_the_request()
     return os.environ.get("QUERY_STRING", "")
+
+
+def wait_for_the_request() -> None:
+    """Wait until Voila hands this pre-heated kernel its page's request, and take its variables.
+
+    What ``voila.utils.wait_for_request`` does (Voila 0.5: one websocket to
+    ``<server>/voila/query/<kernel id>``, which sends the request's variables as one JSON
+    object when a page takes this kernel), without importing ``voila.utils``: that
+    module brings jupyter_server and jupyterlab_server into the kernel, about 48 MiB
+    and 700 modules in every page's kernel, for one websocket. ``websockets`` (which
+    Voila uses for this too) costs about 1 MiB. If the server cannot be reached, the
+    page goes on without the request's variables, as Voila's does.
+    """
+    from websockets.exceptions import WebSocketException
+    from websockets.sync.client import connect
+
+    protocol = os.environ.get("VOILA_WS_PROTOCOL", "ws")
+    host = os.environ.get("VOILA_APP_IP", "127.0.0.1")
+    port = os.environ.get("VOILA_APP_PORT", "8866")
+    base = os.environ.get("VOILA_WS_BASE_URL", os.environ.get("VOILA_SERVER_URL", "/"))
+    url = f"{protocol}://{host}:{port}{base}voila/query/{os.environ.get('VOILA_KERNEL_ID', '')}"
+    try:
+        with connect(url, open_timeout=5, max_size=None) as websocket:
+            request = websocket.recv()
+    except (OSError, TimeoutError, WebSocketException) as failed:
+        log.warning("could not get this page's request from Voila at %s: %s", url, failed)
+        return
+    for name, value in json.loads(request).items():
+        os.environ[name] = value

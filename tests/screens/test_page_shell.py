@@ -10,7 +10,12 @@ write lock only when a code on the demo phone died.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import re
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -23,7 +28,7 @@ from connect_widgets.core.errors import InvalidInput
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.demo.trainer_feed import demo_accounts, demo_devices
 from connect_widgets.pages.connect import ConnectApp
-from connect_widgets.pages.shell import PageShell, page_query_string
+from connect_widgets.pages.shell import PageShell
 from connect_widgets.pages.team import StaffConsole
 from connect_widgets.pages.trainer import TrainerConsole
 from connect_widgets.screens.style import STYLESHEET
@@ -201,14 +206,44 @@ def test_the_resend_countdown_is_a_page_poll_that_stops_when_the_wait_is_over(ap
     ]
 
 
-@pytest.mark.parametrize("preheat", ["True", "False"])
-def test_a_pre_heated_kernel_does_the_slow_work_of_later_screens_before_it_waits(monkeypatch, preheat):
-    """Screens are built when first needed; a pre-heated kernel still does their slow part before anyone asks."""
-    import voila.utils  # only here: the other tests need no Voila
+WAITING_KERNEL = """
+import json, os, sys
+from connect_widgets.pages.shell import page_query_string
+print(json.dumps({"query": page_query_string(), "path": os.environ.get("PATH_INFO"),
+                  "voila_loaded": "voila" in sys.modules or "jupyter_server" in sys.modules}))
+"""
 
-    done: list[str] = []
-    monkeypatch.setenv("VOILA_PREHEAT", preheat)
-    monkeypatch.setenv("QUERY_STRING", "account=ACME")
-    monkeypatch.setattr(voila.utils, "wait_for_request", lambda: done.append("waited for the request"))
-    assert page_query_string(before_the_request=lambda: done.append("warmed up")) == "account=ACME"
-    assert done == (["warmed up", "waited for the request"] if preheat == "True" else [])
+
+@pytest.mark.parametrize("preheat", ["True", "False"])
+def test_a_pre_heated_kernel_waits_for_its_request_without_loading_voila(tmp_path, preheat):
+    """Voila's request socket, served for real on loopback: a pre-heated kernel asks it for its page's
+    request (query string and all) and takes its variables; a kernel started for a request has them already.
+    Neither loads Voila (``voila.utils`` brings jupyter_server: ~48 MiB a kernel)."""
+    from websockets.sync.server import serve
+
+    asked: list[str] = []
+
+    def voila_query(websocket) -> None:  # Voila's RequestInfoSocketHandler: one JSON text per kernel
+        asked.append(websocket.request.path)
+        websocket.send(json.dumps({"QUERY_STRING": "account=ACME", "PATH_INFO": "/voila/render/connect.ipynb"}))
+
+    with serve(voila_query, "127.0.0.1", 0) as server:
+        port = server.socket.getsockname()[1]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        env = {
+            **os.environ,
+            "VOILA_PREHEAT": preheat,
+            "VOILA_APP_PORT": str(port),
+            "VOILA_SERVER_URL": "/",
+            "VOILA_KERNEL_ID": "k-1",
+            "QUERY_STRING": "" if preheat == "True" else "account=ACME",
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", WAITING_KERNEL], env=env, capture_output=True, text=True, timeout=60, check=True
+        )
+        server.shutdown()
+    seen = json.loads(done.stdout)
+    assert seen["query"] == "account=ACME"
+    assert seen["voila_loaded"] is False
+    assert asked == (["/voila/query/k-1"] if preheat == "True" else [])
+    assert seen["path"] == ("/voila/render/connect.ipynb" if preheat == "True" else None)
