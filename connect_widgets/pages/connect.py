@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
 
 import ipywidgets as widgets
@@ -47,23 +47,19 @@ from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import Resource, load_resources
 from connect_widgets.kernel_log import keep_kernel_log_on_server
 from connect_widgets.pages.shell import STORAGE_UNAVAILABLE, PageHeader, PageShell, page_query_string
-from connect_widgets.screens.console_home import ConsoleHomeScreen
 from connect_widgets.screens.kit import Place, Screen
-from connect_widgets.screens.login.change_password import ChangePasswordScreen
 from connect_widgets.screens.login.email import EmailScreen
-from connect_widgets.screens.login.enrol_phone import EnrolPhoneScreen
-from connect_widgets.screens.login.log_in import LogInScreen
-from connect_widgets.screens.login.login_issues import LoginIssuesScreen
-from connect_widgets.screens.login.method import MethodScreen
-from connect_widgets.screens.login.passcode import PasscodeScreen
-from connect_widgets.screens.login.password import PasswordScreen
-from connect_widgets.screens.login.returning import ReturningScreen
-from connect_widgets.screens.login.setup_complete import SetupCompleteScreen
-from connect_widgets.screens.login.welcome import WelcomeScreen
-from connect_widgets.screens.problem import ProblemScreen
-from connect_widgets.screens.tasks.dashboard import DashboardScreen
-from connect_widgets.screens.tasks.page import TaskScreen
 from connect_widgets.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the other screens' modules load when each is first built (see ConnectApp._build_method)
+    from connect_widgets.screens.console_home import ConsoleHomeScreen
+    from connect_widgets.screens.login.login_issues import LoginIssuesScreen
+    from connect_widgets.screens.login.returning import ReturningScreen
+    from connect_widgets.screens.login.setup_complete import SetupCompleteScreen
+    from connect_widgets.screens.login.welcome import WelcomeScreen
+    from connect_widgets.screens.problem import ProblemScreen
+    from connect_widgets.screens.tasks.dashboard import DashboardScreen
+    from connect_widgets.screens.tasks.page import TaskScreen
 
 log = logging.getLogger(__name__)
 
@@ -183,14 +179,12 @@ class ConnectApp(PageShell):
         self.login_screens = ScreensOnDemand(
             {
                 LoginStep.EMAIL: lambda: self.email_screen,
-                LoginStep.METHOD: lambda: self._adopt(MethodScreen(self, self.flow)),
-                LoginStep.PASSWORD: lambda: self._adopt(PasswordScreen(self, self.flow)),
-                LoginStep.ENROL_PHONE: lambda: self._adopt(
-                    EnrolPhoneScreen(self, self.flow, default_country=settings.default_country)
-                ),
-                LoginStep.PASSCODE: lambda: self._adopt(PasscodeScreen(self, self.flow)),
-                LoginStep.LOG_IN: lambda: self._adopt(LogInScreen(self, self.flow)),
-                LoginStep.CHANGE_PASSWORD: lambda: self._adopt(ChangePasswordScreen(self, self.flow)),
+                LoginStep.METHOD: self._build_method,
+                LoginStep.PASSWORD: self._build_password,
+                LoginStep.ENROL_PHONE: self._build_enrol_phone,
+                LoginStep.PASSCODE: self._build_passcode,
+                LoginStep.LOG_IN: self._build_log_in,
+                LoginStep.CHANGE_PASSWORD: self._build_change_password,
             }
         )
         self.shown: Screen = self.email_screen  # set by show() only
@@ -218,37 +212,88 @@ class ConnectApp(PageShell):
         """Where ``screen`` sits in the ``Stack`` now (the children grow as screens are built)."""
         return self.screens.index(screen)
 
+    # Each screen's module is imported where the screen is built, the first time it is
+    # needed: only the Email screen's module loads with the page, so a kernel that never
+    # gets past it never loads the others (nor the task views and core modules they
+    # bring) — part of a fresh kernel's import time (benchmarks/kernel_footprint.py).
+
+    def _build_method(self) -> Screen:
+        from connect_widgets.screens.login.method import MethodScreen
+
+        return self._adopt(MethodScreen(self, self.flow))
+
+    def _build_password(self) -> Screen:
+        from connect_widgets.screens.login.password import PasswordScreen
+
+        return self._adopt(PasswordScreen(self, self.flow))
+
+    def _build_enrol_phone(self) -> Screen:
+        from connect_widgets.screens.login.enrol_phone import EnrolPhoneScreen
+
+        return self._adopt(EnrolPhoneScreen(self, self.flow, default_country=self.services.settings.default_country))
+
+    def _build_passcode(self) -> Screen:
+        from connect_widgets.screens.login.passcode import PasscodeScreen
+
+        return self._adopt(PasscodeScreen(self, self.flow))
+
+    def _build_log_in(self) -> Screen:
+        from connect_widgets.screens.login.log_in import LogInScreen
+
+        return self._adopt(LogInScreen(self, self.flow))
+
+    def _build_change_password(self) -> Screen:
+        from connect_widgets.screens.login.change_password import ChangePasswordScreen
+
+        return self._adopt(ChangePasswordScreen(self, self.flow))
+
     @cached_property
     def welcome(self) -> WelcomeScreen:
+        from connect_widgets.screens.login.welcome import WelcomeScreen
+
         return self._adopt(WelcomeScreen(self, self.flow, resources=self._resources))
 
     @cached_property
     def returning(self) -> ReturningScreen:
+        from connect_widgets.screens.login.returning import ReturningScreen
+
         return self._adopt(ReturningScreen(self, self.flow))
 
     @cached_property
     def setup_complete(self) -> SetupCompleteScreen:
+        from connect_widgets.screens.login.setup_complete import SetupCompleteScreen
+
         return self._adopt(SetupCompleteScreen(self, self.flow, resources=self._resources))
 
     @cached_property
     def login_issues(self) -> LoginIssuesScreen:
+        from connect_widgets.screens.login.login_issues import LoginIssuesScreen
+
         reset = PasswordReset(self.services)
         return self._adopt(LoginIssuesScreen(self, self.flow, reset, suffix=self.services.settings.holding_suffix))
 
     @cached_property
     def dashboard(self) -> DashboardScreen:
+        from connect_widgets.screens.tasks.dashboard import DashboardScreen
+
         return self._adopt(DashboardScreen(self, self.board))
 
     @cached_property
     def task(self) -> TaskScreen:
+        from connect_widgets.screens.tasks.page import TaskScreen
+
         return self._adopt(TaskScreen(self, self.board, signed_in=lambda: self.flow.signed_in))
 
     @cached_property
     def problem(self) -> ProblemScreen:
+        from connect_widgets.screens.problem import ProblemScreen
+
         return self._adopt(ProblemScreen(self))
 
     @cached_property
     def console_home(self) -> ConsoleHomeScreen:
+        from connect_widgets.screens.console_home import ConsoleHomeScreen
+
         return self._adopt(ConsoleHomeScreen(self, self.board, self.flow))
 
     # -- what is shown ----------------------------------------------------------
