@@ -94,12 +94,19 @@ class ConnectServices:
             log.info("could not open the database ahead of the first step: %s", _first_line(failed))
 
     @contextmanager
-    def transaction(self, *, immediate: bool = False) -> Iterator[Session]:
+    def transaction(self, *, immediate: bool = True) -> Iterator[Session]:
         """One unit of work.
 
-        ``immediate``: take the database's write lock at the start (SQLite's
-        ``BEGIN IMMEDIATE``; nothing on PostgreSQL), for work that counts or
-        consumes. Keep such units short: no hashing and no network inside.
+        ``immediate`` (the default): take the database's write lock at the start
+        (SQLite's ``BEGIN IMMEDIATE``; nothing on PostgreSQL). Almost every unit
+        writes something, if only an audit row, after reading: a unit that began as a
+        reader cannot become a writer once another kernel has written meanwhile —
+        SQLite then answers "database is locked" at once, without waiting, and the
+        admin would read "Connect cannot save right now" (a classroom of 20 pressing
+        Next together saw it, ``benchmarks/classroom.py``). Holding the lock from the
+        start, kernels take turns instead (waiting up to the busy timeout). Keep units
+        short: no hashing and no network inside. ``immediate=False`` only for a unit
+        that reads and never writes.
 
         Commits on success and also when a :class:`ConnectError` escapes, because
         refusals carry bookkeeping that must stick (a wrong try, a failure count,

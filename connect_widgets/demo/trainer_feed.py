@@ -57,7 +57,7 @@ class _DemoAdmins:
 
 def demo_accounts(services: ConnectServices) -> list[DemoAccountChoice]:
     """Every demo account, by code."""
-    with services.transaction() as db:
+    with services.transaction(immediate=False) as db:  # reads only
         accounts = db.exec(select(Account).where(col(Account.is_demo).is_(True)).order_by(col(Account.code))).all()
         return [DemoAccountChoice(code=a.code, company=a.company) for a in accounts]
 
@@ -70,7 +70,7 @@ def demo_devices(services: ConnectServices, code: str, *, shown: int = SHOWN_MES
     cannot be written then still shows the phone (a warning is logged).
     """
     now = services.clock.now()
-    with services.transaction() as db:
+    with services.transaction(immediate=False) as db:  # reads only
         admins = _demo_admins(db, code)
         dead = admins is not None and has_dead_codes(db, user_ids=admins.user_ids, now=now)
     if admins is None:
@@ -81,7 +81,7 @@ def demo_devices(services: ConnectServices, code: str, *, shown: int = SHOWN_MES
                 blank_dead_codes(db, user_ids=admins.user_ids, now=now)
         except StorageUnavailable:
             log.warning("could not blank the expired codes of demo account %s (the database cannot be written)", code)
-    with services.transaction() as db:
+    with services.transaction(immediate=False) as db:  # reads only
         texts = db.exec(
             select(Message)
             .where(Message.channel == "sms", col(Message.user_id).in_(admins.user_ids))

@@ -7,11 +7,11 @@ here; the rest of the code speaks plain SQLAlchemy, so PostgreSQL works through
 
 Transactions: pysqlite's own transaction handling is switched off and SQLAlchemy's
 ``begin`` emits the ``BEGIN`` itself (the recipe of SQLAlchemy's SQLite dialect
-documentation). A unit of work that counts or consumes something opens with
-``BEGIN IMMEDIATE`` (:data:`IMMEDIATE`), so it holds SQLite's write lock from its
-first statement: a read followed by a write can then never fail with "database is
-locked" because another kernel wrote in between, and kernels take turns (waiting up
-to the busy timeout). On PostgreSQL the option does nothing; the conditional
+documentation). A unit of work that writes opens with ``BEGIN IMMEDIATE``
+(:data:`IMMEDIATE`; ``services.transaction()``'s default), so it holds SQLite's write
+lock from its first statement: a read followed by a write can then never fail with
+"database is locked" because another kernel wrote in between, and kernels take turns
+(waiting up to the busy timeout). On PostgreSQL the option does nothing; the conditional
 ``UPDATE … WHERE … RETURNING`` statements of the core are atomic there by themselves.
 """
 

@@ -234,7 +234,7 @@ class LoginFlow:
         """Whether this address's account has enabled Domain authentication."""
         if self._account_code is None:
             return False
-        with self._services.transaction() as db:
+        with self._services.transaction(immediate=False) as db:
             account = db.exec(select(Account).where(Account.code == self._account_code)).first()
             return bool(account and account.auth_mode == AuthMethod.DOMAIN)
 
