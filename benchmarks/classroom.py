@@ -174,6 +174,12 @@ async def burst(browser: Browser, kit: KitServer, notebook: str, visit: Visit, e
             await asyncio.wait_for(visit(page, kit.url(notebook), release, email, result), TIMEOUT)
         except TimeoutError:
             result.error = f"not usable within {TIMEOUT:.0f} s ({result.stage()})"
+            try:  # what the page said instead, if anything (e.g. a storage message)
+                said = await page.locator(".connect-message").first.inner_text(timeout=2_000)
+            except Exception:  # noqa: BLE001 - a figure, not the end of the run
+                said = ""
+            if said.strip():
+                result.error += f"; the page said: {said.strip()[:120]}"
         except Exception as exc:  # a page that failed is a figure, not the end of the run
             message = str(exc).splitlines()[0] if str(exc) else ""
             result.error = f"{type(exc).__name__}: {message} ({result.stage()})"

@@ -21,7 +21,9 @@
   (default: what ``MemAvailable`` holds at :data:`KERNEL_MIB` a kernel) caps every kernel
   the server holds or is starting, pre-heated ones included (:class:`KernelCap`, mixed
   over Voila's kernel manager). The pools fill only up to the cap, ``connect.ipynb``
-  first, and refill when a kernel shuts down. Beyond the cap a render URL starts no
+  first, and refill when a kernel shuts down; after start, :data:`REFILLS_AT_ONCE` kernels
+  are pre-heated at a time, so a room taking every pre-heated kernel at once is not
+  competing with as many new kernels for the same cores. Beyond the cap a render URL starts no
   kernel and answers 503 with ``Retry-After`` and ``share/connect/busy.html`` ("Connect
   is busy"); a page that can take a waiting pre-heated kernel adds none and is served,
   and another page's waiting pre-heated kernel gives its slot up to a visitor.
@@ -71,7 +73,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from tornado import web
-from tornado.ioloop import IOLoop
+from tornado.ioloop import IOLoop, PeriodicCallback
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
@@ -112,6 +114,11 @@ MEMINFO = Path("/proc/meminfo")
 KERNEL_STARTS_PER_MINUTE = 20  # per client address (CONNECT_KERNEL_STARTS_PER_MINUTE)
 KERNEL_STARTS_WINDOW_SECONDS = 60.0
 RETRY_AFTER_SECONDS = 60  # the Retry-After of a busy or too-many-pages answer
+# Pre-heated kernels refilled at once after start: a page taken from a pool is replaced in
+# the background, and a classroom taking 20 at once would otherwise start 20 kernels on the
+# same cores its pages are loading on (benchmarks/classroom.py). The rest follow one by one.
+REFILLS_AT_ONCE = max(1, (os.cpu_count() or 2) // 2)
+REFILL_CHECK_SECONDS = 1.0  # how often pools short of their size (paced, or capped) are topped up
 PREHEAT_FIRST = "connect.ipynb"  # filled first when the cap is smaller than every pool
 BUSY_PAGE = PACKAGE_DIR / "share" / "connect" / "busy.html"
 BUSY_MESSAGE = "Connect is busy \N{EM DASH} try again in a minute."
@@ -294,10 +301,12 @@ class KernelCap:
         self._planned: dict[asyncio.Future[Any], str] = {}
         self._fill_arguments: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
         self._building = True
+        self._first_fill = True
         self._closing = False
         super().__init__(**kwargs)
         self._building = False
-        self.refill_pools(delay=0)
+        self.refill_pools(delay=0)  # at start nobody waits: every pool fills at once
+        self._first_fill = False
 
     # -- the count --------------------------------------------------------------------------------
 
@@ -419,7 +428,11 @@ class KernelCap:
     def _fill(self, notebook: str, delay: float) -> None:
         pool: list[asyncio.Future[Any]] = self._pools.setdefault(notebook, [])
         extra_env, arguments = self._fill_arguments[notebook]
-        while len(pool) < self.limits.pool_size(notebook) and self.has_room():
+        while (
+            len(pool) < self.limits.pool_size(notebook)
+            and self.has_room()
+            and (self._first_fill or self.heating() < REFILLS_AT_ONCE)
+        ):
             kernel_id = str(uuid.uuid4())
             start_arguments = self._start_arguments(notebook, extra_env, arguments)
 
@@ -431,6 +444,19 @@ class KernelCap:
             task = asyncio.get_event_loop().create_task(_after(delay, kernel_id, start))
             self._planned[task] = kernel_id
             pool.append(task)
+
+    def heating(self) -> int:
+        """Pre-heated kernels still starting or running their notebook (not yet waiting for a page)."""
+        count = 0
+        for pool in self._pools.values():
+            for task in pool:
+                if not task.done():
+                    count += 1
+                elif not task.cancelled() and task.exception() is None:
+                    content = task.result()
+                    if not content["task"].done() and content["kernel_id"] not in RequestInfoSocketHandler._waiters:
+                        count += 1
+        return count
 
     def _start_arguments(self, notebook: str, extra_env: dict[str, str], arguments: dict[str, Any]) -> dict[str, Any]:
         """What Voila's own fill_if_needed hands each pre-heated kernel (voila_kernel_manager.py)."""
@@ -828,6 +854,9 @@ class ConnectVoila(Voila):  # type: ignore[misc]  # Voila ships no types
 
     async def announce_when_ready(self) -> None:
         """Print the URLs once every pre-heated kernel is ready; stop the server if one failed."""
+        kernels = self.kernel_manager  # built by Voila's start(), before the loop runs this
+        if isinstance(kernels, KernelCap):  # paced refills: top the pools up as kernels become ready
+            PeriodicCallback(kernels.refill_pools, REFILL_CHECK_SECONDS * 1000).start()
         warned = False
         while True:
             pending, failed = preheat_progress(self.kernel_manager)
