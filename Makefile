@@ -50,8 +50,8 @@ PYTEST_XDIST = -n $(TEST_WORKERS) --maxprocesses 4
 test: $(VENV)/.installed-test
 	rm -rf test-artifacts/browser
 	@status=0; \
-	$(PY) -m pytest $(PYTEST_XDIST) --dist loadfile --no-loadscope-reorder -m "not browser or fresh_install" || status=1; \
-	$(PY) -m pytest -m "browser and not fresh_install" || status=1; \
+	$(PY) -m pytest $(PYTEST_XDIST) --dist loadfile --no-loadscope-reorder -m "not browser or fresh_install or benchmark" || status=1; \
+	$(PY) -m pytest -m "browser and not fresh_install and not benchmark" || status=1; \
 	exit $$status
 
 ## make test-fast: the edit loop; every test but the browser, integration and slow (race) ones, in parallel

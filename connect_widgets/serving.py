@@ -104,9 +104,10 @@ LISTED_PAGES = frozenset({"connect.ipynb", "admin_console.ipynb"})
 
 # --- Capacity: how many kernels at once, and how fast one address may start them ----------------
 
-# What one Connect kernel costs, for the default cap. From benchmarks/ (kernel_footprint.py: the
-# kernel's RSS with the Email page open, rounded up); the lead adjusts it as kernels get leaner.
-KERNEL_MIB = 128
+# What one Connect kernel costs, for the default cap: a signed-in admin's kernel measured
+# 132 MiB at Welcome (90 MiB with the Email page open; benchmarks/kernel_footprint.py, see
+# benchmarks/README.md), with room for the libraries a task page loads (ldap3, openpyxl, dnspython).
+KERNEL_MIB = 160
 SERVER_RESERVE_MIB = 512  # kept for the server itself, the database and the system
 MIN_MAX_KERNELS = 2  # the default never goes below this, however little memory is free
 FALLBACK_MAX_KERNELS = 8  # the default where /proc/meminfo is missing (not Linux)

@@ -4,7 +4,8 @@ Benchmarks print figures and assert nothing about them (timing goals are read fr
 their output, never asserted in tests). These smoke runs only keep them working: each
 script runs with the smallest sizes its environment variables allow (2 pages, one
 round, a pool of one), must exit 0 and print its figure lines. They launch the system
-Chromium against a real kit ``serve()``, hence ``browser``.
+Chromium against a real kit ``serve()``, hence ``browser``; ``benchmark`` lets ``make test``
+run them beside the other tests (they time nothing, so a busy machine only slows them).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from tests.browser.conftest import CHROMIUM
 from tests.servers import require_program
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.benchmark]
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = {"N": "2", "ROUNDS": "1", "POOL": "1", "GAP_SECONDS": "0", "TIMEOUT": "120"}
@@ -65,3 +66,9 @@ def test_ready_and_first_screen_prints_its_medians() -> None:
     assert "first screen, median of 1 loads each" in out
     assert "ratio connect / one_button:" in out
     assert "round trip (click Next to the next step on screen), median:" in out
+
+
+def test_round_trip_prints_both_next_steps_and_the_ratio() -> None:
+    out = run_benchmark("round_trip.py")
+    assert "click Next to the next step on screen, 1 rounds interleaved" in out
+    assert "ratio connect / toy_wizard:" in out
