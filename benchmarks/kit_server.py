@@ -37,7 +37,7 @@ from typing import Any
 from connect_widgets.paths import project_path
 from connect_widgets.serving import READY_LINE
 from tests.conftest import FAST_ARGON2
-from tests.servers import free_port
+from tests.servers import free_port, stop_process
 
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/work/shared/bench"))
 START_TIMEOUT = float(os.environ.get("START_TIMEOUT", "300"))
@@ -177,12 +177,7 @@ class KitServer:
         return False
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, timeout=30)
 
 
 # --- /proc --------------------------------------------------------------------------------

@@ -205,6 +205,15 @@ def record_progress(services: ConnectServices, states: Mapping[str, str], *, acc
         db.commit()
 
 
+def use_domain_logins(services: ConnectServices, account_code: str = "ACME") -> None:
+    """Test set-up: the account switched to Domain authentication, as its Set Up task would leave it."""
+    with new_session(services.engine) as db:
+        account = db.exec(select(Account).where(Account.code == account_code)).one()
+        account.auth_mode = "domain"
+        db.add(account)
+        db.commit()
+
+
 def verify_domain(services: ConnectServices, name: str = "acme.example", *, account_code: str = "ACME") -> None:
     """Test set-up: ``name`` marked verified for the account without a DNS lookup."""
     with new_session(services.engine) as db:

@@ -15,7 +15,7 @@ from connect_widgets.core.auth.passcodes import otp_secret, secret_box
 from connect_widgets.core.auth.passwords import PasswordHasher
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import Account, AuditEvent, LoginSession, Passcode, Phone
+from connect_widgets.store.models import AuditEvent, LoginSession, Passcode, Phone
 from tests.conftest import (
     GB_MOBILE,
     GB_MOBILE_E164,
@@ -24,6 +24,7 @@ from tests.conftest import (
     first_login,
     last_sms,
     reach_password,
+    use_domain_logins,
     user_by_email,
     wrong_code,
 )
@@ -216,11 +217,7 @@ def test_domain_is_refused_with_the_seeds_explanation_until_enabled(flow, servic
     assert "Cloud authentication must be used until" in refused.value.message
     assert "Set Up Your Authentication" in refused.value.message
     assert flow.step is LoginStep.METHOD
-    with new_session(services.engine) as db:
-        acme = db.exec(select(Account)).one()
-        acme.auth_mode = "domain"
-        db.add(acme)
-        db.commit()
+    use_domain_logins(services)
     flow.choose_method("domain")
     assert flow.step is LoginStep.PASSWORD
 

@@ -18,7 +18,6 @@ from typing import Any
 import ipywidgets as widgets
 import pytest
 from sqlalchemy import create_engine
-from sqlmodel import select
 
 from connect_widgets.core.accounts.create import NewAccount
 from connect_widgets.core.auth.flow import LoginStep
@@ -28,8 +27,7 @@ from connect_widgets.screens.kit import Place
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.method import MethodScreen
 from connect_widgets.screens.login.password import PasswordScreen
-from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import Account
+from tests.conftest import use_domain_logins
 from tests.screens.conftest import shown_message, submit_email
 from tests.screens.test_shell_decides_what_shows import browser_sets, select_in_browser
 
@@ -136,11 +134,7 @@ def test_a_busy_page_builds_nothing_ahead(app: ConnectApp, account: NewAccount) 
 def test_the_password_screen_built_ahead_focuses_the_logon_for_a_domain_login(
     app: ConnectApp, services: ConnectServices, account: NewAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with new_session(services.engine) as db:
-        acct = db.exec(select(Account).where(Account.code == account.account_code)).one()
-        acct.auth_mode = "domain"
-        db.add(acct)
-        db.commit()
+    use_domain_logins(services, account.account_code)
     submit_email(app, account.admin_email)
     method = app.current
     assert isinstance(method, MethodScreen)

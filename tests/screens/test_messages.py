@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import col
 
 from connect_widgets.core.auth.flow import LoginStep
 from connect_widgets.core.delivery.courier import Courier, OutboxTransport
@@ -18,9 +18,8 @@ from connect_widgets.screens.login.log_in import LogInScreen
 from connect_widgets.screens.login.method import MethodScreen
 from connect_widgets.screens.login.passcode import PasscodeScreen
 from connect_widgets.screens.login.password import PasswordScreen
-from connect_widgets.store.engine import new_session
-from connect_widgets.store.models import Account, AdminUser, LoginSession, Passcode, Phone
-from tests.conftest import GB_MOBILE, NEW_PASSWORD, code_from_sms, wrong_code
+from connect_widgets.store.models import AdminUser, LoginSession, Passcode, Phone
+from tests.conftest import GB_MOBILE, NEW_PASSWORD, code_from_sms, use_domain_logins, wrong_code
 from tests.screens.conftest import (
     count_rows,
     intro,
@@ -190,11 +189,7 @@ def test_an_unusable_password_is_refused_without_counting_a_failure(app, service
 def test_domain_without_a_saved_directory_says_it_did_not_answer_and_counts_nothing(app, services, account):
     # Domain switched on with no directory saved: every address gets the same answer
     # (known or not, the account's state says nothing about the address) and Cloud stays open.
-    with new_session(services.engine) as db:
-        acct = db.exec(select(Account).where(Account.code == account.account_code)).one()
-        acct.auth_mode = "domain"
-        db.add(acct)
-        db.commit()
+    use_domain_logins(services, account.account_code)
     submit_email(app, account.admin_email)
     method = app.current
     assert plain(method.hint.value) == "Your account uses your domain logon for Domain authentication."
