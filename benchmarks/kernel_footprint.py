@@ -110,7 +110,7 @@ def first_login_to_welcome(page: Page, server: RunningServer) -> None:
     account = new_account(server, "BENCH")
     page.get_by_label("Email address", exact=True).fill(account.admin_email)
     page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("heading", name="Choose how to authenticate")).to_be_visible()
+    expect(page.get_by_role("heading", name="Choose how to authenticate")).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Next").click()  # Cloud
     page.get_by_label("Password", exact=True).fill(account.temporary_password)
     page.get_by_role("button", name="Next").click()
@@ -123,7 +123,7 @@ def first_login_to_welcome(page: Page, server: RunningServer) -> None:
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Confirm password", exact=True).fill(NEW_PASSWORD)
     page.get_by_role("button", name="Change password").click()
-    expect(page.get_by_role("heading", name="Welcome to Connect")).to_be_visible()
+    expect(page.get_by_role("heading", name="Welcome to Connect")).to_be_visible(timeout=60_000)
 
 
 def main() -> None:
