@@ -7,20 +7,21 @@ screen hands it user actions through :meth:`ConnectApp.run`, which runs the acti
 as one step through the shell, turns any refusal into plain words in the message
 area, and then shows the screen the flow now calls for. Which screen shows is decided here
 and only here, and kept in the shell's own field (:attr:`ConnectApp.shown`): the
-``Stack``'s ``selected_index`` is a trait the browser can set, so it only follows
-that field, and a change from the browser is put back. Security is decided by the
-flow, never by what is shown.
+screens' stack (:class:`~connect_widgets.pages.shell.ScreenStack`) only follows that
+field, and a screen the browser shows or hides by itself is put back. Security is
+decided by the flow, never by what is shown.
 
 Screens are built when first needed, not all up front: a page opens on the Email
 screen, and each other screen (the next login step, Welcome, a task page...) is
-built, and added to the ``Stack``, the first time the flow reaches it or code asks
+built, and added to the stack, the first time the flow reaches it or code asks
 for it (``app.welcome``, ``app.login_screens[step]``). Every widget costs the
 kernel CPU and the browser a model to receive, and most pages never see most screens.
 Only the step every login passes next is built ahead (:data:`BUILD_AHEAD`: Email's
 Method screen, Method's Password screen), once the current screen is drawn in the
-browser: its models reach the page while the admin types, and Next then only moves
-the ``Stack`` — a few small updates instead of a model per widget, layout and style
-at the click (``benchmarks/round_trip.py``). A page nobody looks at builds nothing more.
+browser: the page receives its models and draws it, hidden, while the admin types,
+and Next then only hides one screen and shows the other — a few small updates instead
+of a model per widget, layout and style, and no DOM to build, at the click
+(``benchmarks/round_trip.py``). A page nobody looks at builds nothing more.
 
 A storage failure (disk full, read-only, locked too long) reads "Connect cannot
 save right now"; nothing unexpected ever shows a traceback, and in a kernel the
@@ -29,13 +30,12 @@ log goes to the server (:mod:`connect_widgets.kernel_log`), not to the page.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
-
-import ipywidgets as widgets
 
 from connect_widgets.core.auth.addresses import is_account_code, parse_connect_address
 from connect_widgets.core.auth.flow import LoginFlow, LoginStep
@@ -46,7 +46,7 @@ from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import Resource, load_resources
 from connect_widgets.kernel_log import keep_kernel_log_on_server
-from connect_widgets.pages.shell import STORAGE_UNAVAILABLE, PageHeader, PageShell, page_query_string
+from connect_widgets.pages.shell import STORAGE_UNAVAILABLE, PageHeader, PageShell, ScreenStack, page_query_string
 from connect_widgets.screens.kit import Place, Screen
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.settings import Settings, load_settings
@@ -115,6 +115,7 @@ AnyScreen = TypeVar("AnyScreen", bound=Screen)
 
 # The step every login reaches next from each of these: its screen is built ahead (see the story).
 BUILD_AHEAD: Mapping[LoginStep, LoginStep] = {LoginStep.EMAIL: LoginStep.METHOD, LoginStep.METHOD: LoginStep.PASSWORD}
+BUILD_AHEAD_DELAY = 0.3  # seconds after a built-ahead screen is shown: the browser draws it first
 
 
 class ScreensOnDemand(Mapping[LoginStep, Screen]):
@@ -166,7 +167,7 @@ class ConnectApp(PageShell):
 
         settings = services.settings
         self._resources: tuple[Resource, ...] = load_resources()  # a broken install fails here, not mid-login
-        self.stack = widgets.Stack()  # each screen joins it when built (_adopt)
+        self.stack = ScreenStack()  # each screen joins it when built (_adopt)
         self.email_screen = self._adopt(
             EmailScreen(
                 self,
@@ -188,8 +189,7 @@ class ConnectApp(PageShell):
             }
         )
         self.shown: Screen = self.email_screen  # set by show() only
-        self.stack.selected_index = self._index_of(self.shown)
-        self.stack.observe(self._keep_shown_screen, "selected_index")
+        self.stack.select(self._index_of(self.shown))
         self.busy_area = self.stack  # greyed out while a step runs
         self.busy_controls = (self.log_out_button,)  # the step in progress finishes first
         self.lay_out(self.header, self.message, self.stack)
@@ -198,18 +198,18 @@ class ConnectApp(PageShell):
     # -- the screens, each built when first needed ---------------------------------
 
     def _adopt(self, screen: AnyScreen) -> AnyScreen:
-        """Add a newly built screen to the ``Stack`` (after the others: shown indexes stay put)."""
+        """Add a newly built screen to the stack (after the others: shown indexes stay put)."""
         self._focus_when_rendered(screen)
-        self.stack.children = (*self.stack.children, screen)
+        self.stack.add(screen)
         return screen
 
     @property
     def screens(self) -> tuple[Screen, ...]:
-        """The screens built so far, in the ``Stack``'s order."""
-        return tuple(self.stack.children)
+        """The screens built so far, in the stack's order."""
+        return tuple(self.stack.screens)
 
     def _index_of(self, screen: Screen) -> int:
-        """Where ``screen`` sits in the ``Stack`` now (the children grow as screens are built)."""
+        """Where ``screen`` sits among the screens built (they grow as screens are built; none moves)."""
         return self.screens.index(screen)
 
     # Each screen's module is imported where the screen is built, the first time it is
@@ -303,13 +303,6 @@ class ConnectApp(PageShell):
         """The screen showing, as the shell decided it (never read back from the browser)."""
         return self.shown
 
-    def _keep_shown_screen(self, change: dict[str, Any]) -> None:
-        """Put the ``Stack`` back on the shown screen when anything else (a browser) moved it."""
-        wanted = self._index_of(self.shown)
-        if change["new"] != wanted:
-            log.info("put back the shown screen after the page selected screen %r", change["new"])
-            self.stack.selected_index = wanted
-
     def _screen_for_state(self) -> Screen:
         step = self.flow.step
         if step is not LoginStep.SIGNED_IN:
@@ -348,11 +341,13 @@ class ConnectApp(PageShell):
             self.show_message(self.words_for(failed))
             screen = self.problem
         self.shown = screen
-        self.stack.selected_index = self._index_of(screen)
+        drawn_ahead = self.stack.select(self._index_of(screen))
         self.header.show_signed_in((self.flow.email or "") if self.flow.signed_in else None)
         field = screen.first_field()
         if field is not None:
             field.focus()
+        if drawn_ahead:  # the switch was all it took: the next screen, and tidying, once it is seen
+            self._build_ahead_soon()
 
     def use_dedicated_url_email(self, email: str) -> None:
         """Put the dedicated URL's address in the Email field; it never skips a step."""
@@ -385,7 +380,8 @@ class ConnectApp(PageShell):
         the field: a sync pending on the field's own model would hold back the
         admin's typing behind it, and a click could then overtake the text.
         The same moment — the shown screen is on the page, the admin reads it —
-        is when the likely next screen is built (:meth:`build_ahead`).
+        is when the likely next screen is built (:meth:`build_ahead`). A screen
+        built ahead is drawn while hidden, so for it :meth:`show` does both at once.
         """
         if screen.first_field() is None:
             return
@@ -400,13 +396,37 @@ class ConnectApp(PageShell):
 
         screen.observe(rendered, "_view_count")
 
+    def _build_ahead_soon(self) -> None:
+        """:meth:`build_ahead`, and empty the screen left behind, once the browser has shown a screen drawn ahead.
+
+        In a kernel, :data:`BUILD_AHEAD_DELAY` seconds later, from its event loop: sent
+        at once, the next screen's models (about 30, 35 KB) and the old screen's
+        removal would reach the page right behind the switch and hold back showing it.
+        Outside a kernel (tests, scripts) there is nothing to draw: both at once.
+        """
+
+        def build() -> None:
+            try:
+                self.build_ahead()
+                self.stack.tidy()
+            except Exception:  # a timer's failure has nobody to tell: the step builds it when reached
+                log.exception("could not build the next screen ahead")
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            build()
+            return
+        loop.call_later(BUILD_AHEAD_DELAY, build)
+
     def build_ahead(self) -> Screen | None:
         """Build the screen of the step every login reaches next (:data:`BUILD_AHEAD`); None when none.
 
-        It joins the ``Stack`` hidden: nothing shows it but :meth:`show`, and its
-        actions do nothing until then (:meth:`run` ignores a screen not showing).
-        Done only while the shown screen is the flow's current login step and no
-        step runs, so a late or forged view count builds at most that one screen.
+        The browser draws it hidden (:meth:`ScreenStack.draw_ahead`): nothing shows
+        it but :meth:`show`, and its actions do nothing until then (:meth:`run`
+        ignores a screen not showing). Done only while the shown screen is the flow's
+        current login step and no step runs, so a late or forged view count builds
+        at most that one screen.
         """
         step = self.flow.step
         following = BUILD_AHEAD.get(step)
@@ -415,13 +435,14 @@ class ConnectApp(PageShell):
         if self.shown is not self.login_screens.built(step):
             return None
         ahead = self.login_screens[following]
+        self.stack.draw_ahead(ahead)
         if step is LoginStep.EMAIL:
             self.services.warm_up()  # the first Next is the kernel's first database step
         return ahead
 
     # -- ScreenHost -------------------------------------------------------------
 
-    def run(self, screen: Screen, action: Callable[[], Any], *, busy: str = "") -> bool:
+    def run(self, screen: Screen, action: Callable[[], Any], *, busy: str = "", quick: bool = False) -> bool:
         """Run one user action; refusals become a message, never a traceback.
 
         Events from a screen that is not showing (a queued double click, a forged
@@ -437,7 +458,7 @@ class ConnectApp(PageShell):
         if screen is not self.current:
             log.info("ignored an event from hidden screen %s", type(screen).__name__)
             return False
-        ok = self.run_action(action, busy=busy, what=type(screen).__name__)
+        ok = self.run_action(action, busy=busy, what=type(screen).__name__, quick=quick)
         self.show()
         return ok
 

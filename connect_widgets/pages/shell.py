@@ -69,6 +69,88 @@ class PageHeader(widgets.HBox):  # type: ignore[misc]  # ipywidgets ships no typ
         self.log_out_button.layout.display = "none" if name is None else None
 
 
+class ScreenStack(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types: its classes are Any to mypy
+    """A page's screens, one showing; the next one can be drawn, hidden, before it shows.
+
+    ipywidgets' ``Stack`` draws only its selected child: each switch throws away the
+    shown screen's DOM and builds the next one's, tens of milliseconds of the browser's
+    time at every Next (``benchmarks/round_trip.py``), and a screen built ahead has
+    only sent its models. Here two slots take turns: the shown screen sits in one,
+    and a screen built ahead (:meth:`draw_ahead`) is drawn in the other while hidden,
+    so showing it is two ``display`` updates on views that exist already. The slot
+    left behind is emptied, so the page never holds more than the shown screen and
+    the next one (hidden fields with the same label would confuse a reader's tools).
+    A screen that was not drawn ahead is drawn when shown, as ``Stack`` does.
+
+    Which screen shows is :attr:`selected_index` (into :attr:`screens`, every screen
+    built, in order: indexes never move), the kernel's own field, never synced: a page
+    that shows or hides a slot itself (a forged ``display`` update) gets it put back.
+    """
+
+    def __init__(self) -> None:
+        self.slots = (widgets.VBox(), widgets.VBox())
+        for slot in self.slots:
+            slot.layout.display = "none"
+            slot.layout.observe(self._put_back, "display")
+        super().__init__(self.slots)
+        self.screens: list[widgets.DOMWidget] = []
+        self.selected_index: int | None = None
+        self.ahead: widgets.DOMWidget | None = None  # the screen last drawn ahead
+
+    def add(self, screen: widgets.DOMWidget) -> None:
+        """Count ``screen`` among the page's screens (after the others); not drawn until shown or drawn ahead."""
+        self.screens.append(screen)
+
+    def draw_ahead(self, screen: widgets.DOMWidget) -> None:
+        """Draw ``screen`` hidden in the slot not showing, ready to show."""
+        self.ahead = screen
+        spare = self._spare_slot()
+        if spare.children != (screen,):
+            spare.children = (screen,)
+
+    def select(self, index: int) -> bool:
+        """Show ``screens[index]``: in its slot if drawn ahead, else drawn now, and hide the other slot.
+
+        Returns whether it was drawn ahead (hidden until now). Then the screen it replaced stays in the
+        other slot, hidden, until :meth:`tidy` (emptying it now would be one more
+        update, and the browser's work of removing a view, before the switch is seen);
+        otherwise the other slot empties at once.
+        """
+        self.selected_index = index
+        screen = self.screens[index]
+        showing = next((slot for slot in self.slots if slot.children == (screen,)), None)
+        drawn_ahead = showing is not None and showing.layout.display == "none"
+        if showing is None:
+            showing = self._spare_slot()
+            showing.children = (screen,)
+        other = self.slots[1] if showing is self.slots[0] else self.slots[0]
+        other.layout.display = "none"  # hidden first: never two screens at once
+        showing.layout.display = None
+        if not drawn_ahead:
+            other.children = ()
+        return drawn_ahead
+
+    def tidy(self) -> None:
+        """Empty the slot not showing, unless it holds the screen drawn ahead (kept: it shows next)."""
+        spare = self._spare_slot()
+        if spare.children and spare.children != (self.ahead,):
+            spare.children = ()
+
+    def _showing_slot(self) -> widgets.VBox | None:
+        return next((slot for slot in self.slots if slot.layout.display != "none"), None)
+
+    def _spare_slot(self) -> widgets.VBox:
+        return self.slots[1] if self._showing_slot() is self.slots[0] else self.slots[0]
+
+    def _put_back(self, change: dict[str, Any]) -> None:
+        slot = next(slot for slot in self.slots if slot.layout is change["owner"])
+        shown = self.selected_index is not None and slot.children == (self.screens[self.selected_index],)
+        wanted = None if shown else "none"
+        if change["new"] != wanted:
+            log.info("put back a screen slot after the page set its display to %r", change["new"])
+            slot.layout.display = wanted
+
+
 class PageShell(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types: its classes are Any to mypy
     """A page: the stylesheet, the message area, and one action at a time.
 
@@ -152,18 +234,27 @@ class PageShell(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no type
             return True
         return False
 
-    def run_action(self, action: Callable[[], Any], *, busy: str = "", what: str = "an action") -> bool:
+    def run_action(
+        self, action: Callable[[], Any], *, busy: str = "", what: str = "an action", quick: bool = False
+    ) -> bool:
         """Run one user action as one step; False when it was refused (the message area says why).
 
         Refused without running while another action runs. While it runs the page is
         busy (the busy state is sent to the browser before the action starts) and
         ``busy``, when given, shows beside a spinner; if the action said nothing of its
         own, those words go when it ends. The message area is cleared first otherwise.
+
+        ``quick``: the step only reads and writes the database (no hashing, no network),
+        so it ends within milliseconds: the page is not greyed out for it (greying out
+        and back would be four updates for the browser to draw at every such click,
+        ``benchmarks/round_trip.py``). The shell still refuses any other action meanwhile.
         """
         if self.busy:
             log.info("ignored %s while another one runs", what)
             return False
-        self.set_busy(True)
+        self.busy = True
+        if not quick:
+            self.set_busy(True)
         self.show_message(busy, kind="busy")
         try:
             ok = self.attempt(action, what=what)

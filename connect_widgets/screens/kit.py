@@ -48,12 +48,13 @@ class ScreenHost(Protocol):
         """The screen showing, from the host's own record (never a trait the browser sets)."""
         ...
 
-    def run(self, screen: Screen, action: Callable[[], Any], *, busy: str = "") -> bool:
+    def run(self, screen: Screen, action: Callable[[], Any], *, busy: str = "", quick: bool = False) -> bool:
         """Run ``action`` as one step; False if it was refused (the host shows why).
 
         Refused without running when ``screen`` is not :attr:`current` (a forged or
         queued event from a hidden screen). ``busy`` is what the admin reads, beside
-        a spinner, while a slow step runs.
+        a spinner, while a slow step runs; a ``quick`` step (database only) does not
+        grey the page out.
         """
         ...
 
@@ -167,7 +168,7 @@ class Screen(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types: 
         self.intro.value = f"<p>{html.escape(text)}</p>" if text else ""
         self.intro.layout.display = None if text else "none"
 
-    def submit(self, action: Callable[[], Any], *, busy: str = "") -> bool:
+    def submit(self, action: Callable[[], Any], *, busy: str = "", quick: bool = False) -> bool:
         """Hand one user action to the shell; True when it went through.
 
         The shell runs it only while this screen is the one it shows (its own record),
@@ -177,8 +178,11 @@ class Screen(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types: 
             action: the step, run once by the shell.
             busy: words for a slow step ("Checking the TXT record for acme.example…"),
                 shown with a spinner until it ends.
+            quick: the step only reads and writes the database (no password hashing,
+                no message sent, no directory or DNS asked): the page is not greyed
+                out for the few milliseconds it takes.
         """
-        return self.host.run(self, action, busy=busy)
+        return self.host.run(self, action, busy=busy, quick=quick)
 
     def task_link(self, label: str, key: str) -> widgets.Button:
         """A link that opens task ``key``'s page."""

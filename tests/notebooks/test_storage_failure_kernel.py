@@ -274,20 +274,21 @@ def test_an_unexpected_error_in_a_step_or_a_widget_callback_sends_no_traceback(k
     assert "while handling a page's event" in server_log and "ZeroDivisionError" in server_log
 
 
-def test_a_screen_selected_by_the_page_is_put_back_by_the_kernel(kernel):
-    """Finding 9 over the real protocol: the kernel answers a forged selected_index with the shown screen."""
-    # Screens join the page as the flow reaches them: build a second one (Login issues), not shown.
-    kernel.execute(
-        "import gc\nfrom connect_widgets.pages.connect import ConnectApp\n"
-        "next(o for o in gc.get_objects() if isinstance(o, ConnectApp)).login_issues"
-    )
-    stack = kernel.model(lambda s: s.get("_model_name") == "StackModel")
-    shown = kernel.models[stack]["selected_index"]
-    children = kernel.children(stack)
-    assert len(children) >= 2, "the page holds one screen: nothing to forge"
-    forged = next(index for index in range(len(children)) if index != shown)
-    kernel.send(
-        stack, {"method": "update", "state": {"selected_index": forged}, "buffer_paths": []}, "a forged selected_index"
-    )
+def test_a_screen_shown_or_hidden_by_the_page_is_put_back_by_the_kernel(kernel):
+    """Finding 9 over the real protocol: the kernel answers a forged ``display`` of a screen's slot with its own."""
+    email = kernel.screen_titled("Log in to Connect")
+    showing = kernel.model(lambda s: s.get("children") == [f"IPY_MODEL_{email}"])  # the shown screen's slot
+    stack = kernel.model(lambda s: f"IPY_MODEL_{showing}" in s.get("children", []))
+    [spare] = [slot for slot in kernel.children(stack) if slot != showing]  # the slot a next screen is drawn in
+
+    def layout(slot: str) -> str:
+        return str(kernel.models[slot]["layout"]).removeprefix("IPY_MODEL_")
+
+    assert kernel.models[layout(spare)].get("display") == "none"
+    assert kernel.models[layout(showing)].get("display") is None
+    for slot, forged in ((spare, None), (showing, "none")):
+        update = {"method": "update", "state": {"display": forged}, "buffer_paths": []}
+        kernel.send(layout(slot), update, f"a forged display {forged!r}")
     kernel.drain()
-    assert kernel.models[stack]["selected_index"] == shown
+    assert kernel.models[layout(spare)].get("display") == "none"
+    assert kernel.models[layout(showing)].get("display") is None

@@ -1,16 +1,18 @@
-"""The next login screen is built ahead, so Next only moves the ``Stack``.
+"""The next login screen is built ahead, so Next only hides one screen and shows another.
 
 Once the shown screen is drawn in the browser (its view count goes up), the page
 builds the screen every login reaches next — Method after Email, Password after
-Method — hidden in the ``Stack``, and does the kernel's one-off database set-up.
-Next then opens no widget model: it sends a few small updates (the busy state, the
-new screen's intro, the ``Stack``'s index). Built ahead changes nothing of who
-decides: the shell still shows only what the flow calls for, and a hidden screen's
-events do nothing (``benchmarks/round_trip.py`` measures the browser's side).
+Method — hidden in the page's stack (the browser draws it hidden), and does the
+kernel's one-off database set-up. Next then opens no widget model: it sends a few
+small updates (the new screen's intro, two screens' ``display``, the focus); a step
+that only uses the database does not grey the page out. Built ahead changes nothing
+of who decides: the shell still shows only what the flow calls for, and a hidden
+screen's events do nothing (``benchmarks/round_trip.py`` measures the browser's side).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,16 +24,16 @@ from sqlalchemy import create_engine
 from connect_widgets.core.accounts.create import NewAccount
 from connect_widgets.core.auth.flow import LoginStep
 from connect_widgets.core.services import ConnectServices
-from connect_widgets.pages.connect import STORAGE_UNAVAILABLE, ConnectApp
+from connect_widgets.pages.connect import BUILD_AHEAD_DELAY, STORAGE_UNAVAILABLE, ConnectApp
 from connect_widgets.screens.kit import Place
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.method import MethodScreen
 from connect_widgets.screens.login.password import PasswordScreen
 from tests.conftest import use_domain_logins
 from tests.screens.conftest import shown_message, submit_email
-from tests.screens.test_shell_decides_what_shows import browser_sets, select_in_browser
+from tests.screens.test_shell_decides_what_shows import browser_sets, displayed, select_in_browser
 
-NEXT_MESSAGES_AT_MOST = 10  # today 8: busy on/off (4), the intro and its display, the index, the focus
+NEXT_MESSAGES_AT_MOST = 6  # the intro and its display, two slots shown and hidden, the old slot emptied, the focus
 
 
 def drawn(screen: widgets.Widget) -> None:
@@ -76,8 +78,8 @@ def test_the_method_screen_is_built_hidden_once_the_email_screen_is_drawn(app: C
     drawn(email)
     method = app.login_screens.built(LoginStep.METHOD)
     assert isinstance(method, MethodScreen)
-    assert app.screens == (email, method)  # in the Stack, after the shown screen
-    assert app.current is email and app.stack.selected_index == 0  # still hidden
+    assert app.screens == (email, method)  # in the stack, after the shown screen
+    assert app.current is email and app.stack.selected_index == 0 and displayed(app) == [email]  # still hidden
     assert app.login_screens.built(LoginStep.PASSWORD) is None  # one step ahead, no more
     drawn(email)  # a second view (another tab of the same page) builds nothing more
     assert app.screens == (email, method)
@@ -90,10 +92,46 @@ def test_next_after_the_screen_was_built_ahead_opens_no_widget_and_sends_a_few_u
     method = app.login_screens.built(LoginStep.METHOD)
     app.email_screen.email.value = account.admin_email
     traffic.clear()
-    app.email_screen.next_button.click()
-    assert app.current is method and app.stack.selected_index == app.screens.index(method)
+
+    async def click_in_a_kernel() -> None:  # an event loop runs: what follows the switch waits (see below)
+        app.email_screen.next_button.click()
+
+    asyncio.run(click_in_a_kernel())
+    assert app.current is method and displayed(app) == [method]
     assert traffic.opened == []  # before building ahead: 22 models (a widget, its layout, its style...)
     assert len(traffic.sent) <= NEXT_MESSAGES_AT_MOST, traffic.sent
+    assert ("Layout", "update") in traffic.sent and ("Button", "update") not in traffic.sent  # no busy state
+
+
+def test_a_screen_built_ahead_and_drawn_hidden_builds_the_one_after_it_once_shown(
+    app: ConnectApp, account: NewAccount
+) -> None:
+    drawn(app.email_screen)
+    method = app.login_screens.built(LoginStep.METHOD)
+    drawn(method)  # the browser draws it hidden: too early to build further
+    assert app.login_screens.built(LoginStep.PASSWORD) is None
+    submit_email(app, account.admin_email)
+    assert app.current is method
+    assert isinstance(app.login_screens.built(LoginStep.PASSWORD), PasswordScreen)  # no event loop: at once
+
+
+def test_in_a_kernel_the_screen_after_is_built_once_the_shown_one_had_time_to_be_drawn(
+    app: ConnectApp, account: NewAccount
+) -> None:
+    """In a kernel (an event loop runs) its ~30 models must not follow the switch at once."""
+
+    async def next_then_wait() -> tuple[bool, bool]:
+        submit_email(app, account.admin_email)
+        at_the_click = app.login_screens.built(LoginStep.PASSWORD) is not None
+        deadline = asyncio.get_running_loop().time() + BUILD_AHEAD_DELAY + 5
+        while app.login_screens.built(LoginStep.PASSWORD) is None and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        return at_the_click, app.login_screens.built(LoginStep.PASSWORD) is not None
+
+    drawn(app.email_screen)
+    drawn(app.login_screens.built(LoginStep.METHOD))
+    assert asyncio.run(next_then_wait()) == (False, True)
+    assert app.current is app.login_screens.built(LoginStep.METHOD)  # built hidden: nothing else moved
 
 
 def test_without_a_drawn_page_next_still_builds_the_next_screen_when_needed(
@@ -113,7 +151,7 @@ def test_a_screen_built_ahead_does_nothing_while_hidden_and_a_browser_cannot_sho
     assert app.flow.step is LoginStep.EMAIL and app.current is app.email_screen
     assert shown_message(app) == ""
     select_in_browser(app, method)
-    assert app.stack.selected_index == 0 and app.current is app.email_screen
+    assert app.current is app.email_screen and displayed(app) == [app.email_screen]
 
 
 def test_a_hidden_screen_drawn_builds_nothing_ahead(app: ConnectApp, account: NewAccount) -> None:

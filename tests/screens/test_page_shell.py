@@ -124,6 +124,18 @@ def test_connect_greys_its_screens_and_disables_log_out_only_while_a_step_runs(a
     assert app.message_kind == ""  # the step said nothing of its own: the busy words went
 
 
+def test_a_quick_step_is_not_greyed_out_but_still_holds_every_other_action_back(app):
+    seen: list[tuple[bool, bool, bool, bool]] = []
+
+    def step() -> None:
+        nested = app.run(app.current, lambda: seen.append((True, True, True, True)))  # a queued or forged event
+        seen.append((app.busy, "connect-busy" in app.stack._dom_classes, app.log_out_button.disabled, nested))
+
+    assert app.run(app.current, step, quick=True) is True
+    assert seen == [(True, False, False, False)]
+    assert not app.busy and app.message_kind == ""
+
+
 def test_the_feed_lists_demo_accounts_only_and_shows_no_phone_for_a_real_account(trainer, services, account):
     codes = [choice.code for choice in demo_accounts(services)]
     assert "HARBOURSIDE" in codes and account.account_code not in codes

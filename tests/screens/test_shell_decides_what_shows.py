@@ -1,5 +1,6 @@
-"""Which screen is showing is the shell's own record: a browser that selects another
-screen of the page's ``Stack`` gets it put back, and that screen's actions do nothing."""
+"""Which screen is showing is the shell's own record: a browser that shows another
+screen of the page (a forged ``display`` on its layout) or hides the shown one gets it
+put back, and that screen's actions do nothing."""
 
 from __future__ import annotations
 
@@ -32,7 +33,14 @@ def browser_sets(widget: widgets.Widget, **state: Any) -> None:
 
 
 def select_in_browser(app: ConnectApp, screen: Any) -> None:
-    browser_sets(app.stack, selected_index=app.screens.index(screen))
+    """The page shows ``screen`` (if it drew it ahead) and hides the one showing: forged ``display`` updates."""
+    for slot in app.stack.slots:
+        browser_sets(slot.layout, display=None if slot.children == (screen,) else "none")
+
+
+def displayed(app: ConnectApp) -> list[Any]:
+    """The screens the browser displays: those in a slot whose ``display`` the kernel last left shown."""
+    return [screen for slot in app.stack.slots if slot.layout.display != "none" for screen in slot.children]
 
 
 def test_a_browser_selected_screen_is_put_back_on_the_one_the_shell_shows(app, account):
@@ -41,6 +49,7 @@ def test_a_browser_selected_screen_is_put_back_on_the_one_the_shell_shows(app, a
     select_in_browser(app, app.login_screens[LoginStep.CHANGE_PASSWORD])
     assert app.current is email
     assert app.stack.selected_index == app.screens.index(email)
+    assert displayed(app) == [email]
 
 
 def test_change_password_selected_by_the_browser_checks_no_password_when_signed_in(app, services, account):
@@ -56,6 +65,7 @@ def test_change_password_selected_by_the_browser_checks_no_password_when_signed_
     hidden.change_button.click()
     assert app.current is welcome
     assert app.stack.selected_index == app.screens.index(welcome)
+    assert displayed(app) == [welcome]
     assert shown_message(app) == ""  # no refusal either: the click did not reach the flow
     [user] = rows(services, AdminUser)
     assert user.failed_logins == 0
@@ -106,10 +116,11 @@ def test_the_busy_state_is_the_shells_record_not_the_message_css(app, account):
 
 def test_a_page_builds_only_the_email_screen_and_adds_each_other_screen_when_first_needed(app, account):
     assert app.screens == (app.email_screen,) and app.stack.selected_index == 0
+    assert displayed(app) == [app.email_screen]
     password = reach_password(app, account.admin_email)
     method = app.login_screens[LoginStep.METHOD]
     assert app.screens == (app.email_screen, method, password)  # each joined the Stack when the flow reached it
-    assert app.stack.selected_index == 2
+    assert app.stack.selected_index == 2 and displayed(app) == [password]
     assert app.login_screens[LoginStep.PASSWORD] is password  # built once, then kept
 
 
@@ -117,8 +128,9 @@ def test_a_browser_selecting_an_earlier_screen_is_put_back_on_one_built_later(ap
     welcome = log_in_first_time(app, services, account)
     wanted = app.screens.index(welcome)
     assert wanted > 0
-    browser_sets(app.stack, selected_index=0)
+    select_in_browser(app, app.screens[0])
     assert app.stack.selected_index == wanted and app.current is welcome
+    assert displayed(app) == [welcome]
 
 
 def test_a_screen_built_after_the_page_loaded_takes_focus_when_its_view_is_drawn(app, account, monkeypatch):

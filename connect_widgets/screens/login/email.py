@@ -71,7 +71,7 @@ class EmailScreen(LoginScreen):
         self.use_prefill(self.prefill)
 
     def next(self) -> None:
-        self.submit(lambda: self.flow.submit_email(self.typed_address()))
+        self.submit(lambda: self.flow.submit_email(self.typed_address()), quick=True)
 
     def first_field(self) -> widgets.DOMWidget | None:
         return self.email

@@ -36,7 +36,7 @@ class MethodScreen(LoginScreen):
             self.hint.value = "<p>Your account uses your domain logon for Domain authentication.</p>"
 
     def next(self) -> None:
-        self.submit(lambda: self.flow.choose_method(self.method.value))
+        self.submit(lambda: self.flow.choose_method(self.method.value), quick=True)
 
     def first_field(self) -> widgets.DOMWidget | None:
         return self.method

@@ -21,8 +21,12 @@ class PasswordScreen(LoginScreen):
         self.logon = text_field("Domain logon")
         self.password = text_field("Password", password=True)
         self.next_button = primary_button("Next", self.next, enter_in=(self.password, self.logon))
-        self.back_button = link_button("Use a different email address", lambda: self.submit(self.flow.restart))
-        self.method_link = link_button("Choose Cloud or Domain again", lambda: self.submit(self.flow.back_to_method))
+        self.back_button = link_button(
+            "Use a different email address", lambda: self.submit(self.flow.restart, quick=True)
+        )
+        self.method_link = link_button(
+            "Choose Cloud or Domain again", lambda: self.submit(self.flow.back_to_method, quick=True)
+        )
         self.compose(self.logon, self.password, self.next_button, self.method_link, self.back_button)
 
     def on_show(self) -> None:
