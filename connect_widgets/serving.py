@@ -453,10 +453,8 @@ class KernelCap:
             for task in pool:
                 if not task.done():
                     count += 1
-                elif not task.cancelled() and task.exception() is None:
-                    content = task.result()
-                    if not content["task"].done() and content["kernel_id"] not in RequestInfoSocketHandler._waiters:
-                        count += 1
+                elif not task.cancelled() and task.exception() is None and still_running_its_notebook(task.result()):
+                    count += 1
         return count
 
     def _start_arguments(self, notebook: str, extra_env: dict[str, str], arguments: dict[str, Any]) -> dict[str, Any]:
@@ -770,15 +768,23 @@ def preheat_progress(kernel_manager: Any) -> tuple[list[str], dict[str, str]]:
                 failed[notebook] = describe_kernel_failure(failure)
                 break
             content = future.result()
-            render = content["task"]
-            if render.done():
-                if not render.cancelled() and render.exception() is not None:
-                    failed[notebook] = describe_kernel_failure(render.exception())
-                    break
-            elif content["kernel_id"] not in RequestInfoSocketHandler._waiters:
+            if still_running_its_notebook(content):
                 pending.append(notebook)
                 break
+            render = content["task"]
+            if render.done() and not render.cancelled() and render.exception() is not None:
+                failed[notebook] = describe_kernel_failure(render.exception())
+                break
     return pending, failed
+
+
+def still_running_its_notebook(pooled: dict[str, Any]) -> bool:
+    """Whether a pre-heated kernel (a Voila 0.5 pool future's result) is still running its notebook.
+
+    It is not once the notebook has run to the end, or once it waits for its page's
+    request (connected to Voila's ``/voila/query/<kernel id>`` socket).
+    """
+    return not pooled["task"].done() and pooled["kernel_id"] not in RequestInfoSocketHandler._waiters
 
 
 class ConnectVoila(Voila):  # type: ignore[misc]  # Voila ships no types
