@@ -13,7 +13,8 @@ screen's events do nothing (``benchmarks/round_trip.py`` measures the browser's 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,16 @@ from tests.screens.conftest import shown_message, submit_email
 from tests.screens.test_shell_decides_what_shows import browser_sets, displayed, select_in_browser
 
 NEXT_MESSAGES_AT_MOST = 6  # the intro and its display, two slots shown and hidden, the old slot emptied, the focus
+
+
+def on_a_thread_of_its_own(work: Callable[[], Any]) -> Any:
+    """Run ``work`` where no event loop runs unless it starts one: a thread of its own.
+
+    The test process's main thread may have one marked running (a session's sync
+    Playwright keeps its loop so), and the page takes any running loop for a kernel's.
+    """
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(work).result()
 
 
 def drawn(screen: widgets.Widget) -> None:
@@ -96,7 +107,7 @@ def test_next_after_the_screen_was_built_ahead_opens_no_widget_and_sends_a_few_u
     async def click_in_a_kernel() -> None:  # an event loop runs: what follows the switch waits (see below)
         app.email_screen.next_button.click()
 
-    asyncio.run(click_in_a_kernel())
+    on_a_thread_of_its_own(lambda: asyncio.run(click_in_a_kernel()))
     assert app.current is method and displayed(app) == [method]
     assert traffic.opened == []  # before building ahead: 22 models (a widget, its layout, its style...)
     assert len(traffic.sent) <= NEXT_MESSAGES_AT_MOST, traffic.sent
@@ -110,7 +121,7 @@ def test_a_screen_built_ahead_and_drawn_hidden_builds_the_one_after_it_once_show
     method = app.login_screens.built(LoginStep.METHOD)
     drawn(method)  # the browser draws it hidden: too early to build further
     assert app.login_screens.built(LoginStep.PASSWORD) is None
-    submit_email(app, account.admin_email)
+    on_a_thread_of_its_own(lambda: submit_email(app, account.admin_email))
     assert app.current is method
     assert isinstance(app.login_screens.built(LoginStep.PASSWORD), PasswordScreen)  # no event loop: at once
 
@@ -130,7 +141,7 @@ def test_in_a_kernel_the_screen_after_is_built_once_the_shown_one_had_time_to_be
 
     drawn(app.email_screen)
     drawn(app.login_screens.built(LoginStep.METHOD))
-    assert asyncio.run(next_then_wait()) == (False, True)
+    assert on_a_thread_of_its_own(lambda: asyncio.run(next_then_wait())) == (False, True)
     assert app.current is app.login_screens.built(LoginStep.METHOD)  # built hidden: nothing else moved
 
 
