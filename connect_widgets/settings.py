@@ -15,8 +15,6 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 ENV_PREFIX = "CONNECT_"
 
@@ -166,6 +164,9 @@ class Settings(BaseSettings):
     def _parseable_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
+        from sqlalchemy.engine import make_url  # here: a page reads its settings before it needs SQLAlchemy
+        from sqlalchemy.exc import ArgumentError
+
         try:
             make_url(value.strip())
         except ArgumentError:
@@ -311,11 +312,15 @@ class Settings(BaseSettings):
     @property
     def database_location(self) -> str:
         """The database URL as an operator may read it: any password replaced by ``***``."""
+        from sqlalchemy.engine import make_url
+
         return make_url(self.sqlalchemy_url).render_as_string(hide_password=True)
 
     @property
     def database_driver(self) -> str:
         """The SQLAlchemy driver name of the database URL, e.g. ``sqlite`` or ``postgresql+psycopg``."""
+        from sqlalchemy.engine import make_url
+
         return make_url(self.sqlalchemy_url).drivername
 
     def account_url(self, account_code: str) -> str:

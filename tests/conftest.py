@@ -14,7 +14,8 @@ from hypothesis import settings as hypothesis_settings
 from sqlmodel import Session, col, select
 
 from connect_widgets.core.accounts.create import NewAccount, create_account
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.clock import FrozenClock
 from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.services import ConnectServices, build_services

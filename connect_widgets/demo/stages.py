@@ -67,11 +67,12 @@ from connect_widgets.core.adapters.dns import DnsChecker, DnsOutcome
 from connect_widgets.core.adapters.service_values import ServiceValues, load_service_values
 from connect_widgets.core.audit import AuditAction, record_account_event, record_event
 from connect_widgets.core.auth.addresses import is_account_code, is_admin_name, parse_contact_email
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.auth.limits import SEND_WINDOW
 from connect_widgets.core.auth.passcodes import revoke_live_passcodes
 from connect_widgets.core.auth.passwords import review_password
 from connect_widgets.core.auth.phones import parse_mobile
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.clock import FrozenClock, spoken
 from connect_widgets.core.delivery.courier import Courier, OutboxTransport
 from connect_widgets.core.errors import AccountExists, ConnectError, InvalidInput

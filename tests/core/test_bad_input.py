@@ -27,9 +27,10 @@ from connect_widgets.core import errors
 from connect_widgets.core.accounts.create import create_account
 from connect_widgets.core.audit import AuditAction
 from connect_widgets.core.auth.addresses import parse_connect_address
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.auth.phones import parse_mobile
 from connect_widgets.core.auth.reset import PasswordReset, ResetStep
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.core.staff.support import reset_phone, unlock_user

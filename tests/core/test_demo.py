@@ -12,8 +12,9 @@ from connect_widgets.core import errors
 from connect_widgets.core.accounts.create import create_account
 from connect_widgets.core.adapters.dns import DnsOutcome
 from connect_widgets.core.adapters.service_values import load_service_values
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.auth.limits import MAX_FAILED_LOGINS
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.delivery.courier import Courier
 from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.tasks.board import TaskBoard

@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.auth.handoffs import HANDOFF_LIFETIME
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.errors import HandoffRefused, SessionExpired, StepOutOfOrder
 from connect_widgets.core.services import ConnectServices, build_services
 from connect_widgets.core.staff.support import reset_phone

@@ -9,10 +9,11 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.auth.lockout import lock_duration
 from connect_widgets.core.auth.passcodes import otp_secret, secret_box
 from connect_widgets.core.auth.passwords import PasswordHasher
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, LoginSession, Passcode, Phone

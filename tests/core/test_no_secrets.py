@@ -23,9 +23,10 @@ from sqlalchemy import MetaData
 from sqlmodel import SQLModel, col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.auth.passcodes import otp_secret, secret_box
 from connect_widgets.core.auth.reset import PasswordReset, ResetStep
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.errors import ConnectError
 from connect_widgets.core.staff.support import unlock_user
 from connect_widgets.store.engine import new_session

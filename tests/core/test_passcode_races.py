@@ -16,10 +16,11 @@ import pytest
 from sqlmodel import col, func, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.auth.limits import SEND_WINDOW, SENDS_PER_WINDOW
 from connect_widgets.core.auth.passcodes import MAX_TRIES, RESEND_AFTER, RESET_WINDOW
 from connect_widgets.core.auth.reset import PasswordReset, ResetStep
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.clock import FrozenClock
 from connect_widgets.core.services import ConnectServices
 from connect_widgets.settings import Settings

@@ -6,9 +6,10 @@ import pytest
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.auth.passcodes import RESEND_AFTER, RESET_WINDOW, RESETS_PER_WINDOW
 from connect_widgets.core.auth.reset import REQUESTS_PER_PAGE, PasswordReset, ResetStep, TooManyResetRequests
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import AuditEvent, LoginSession, Message, Passcode
 from tests.conftest import (

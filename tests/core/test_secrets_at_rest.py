@@ -21,8 +21,9 @@ from sqlalchemy import text
 
 from connect_widgets.core import errors
 from connect_widgets.core.adapters.secretbox import KEY_FILE, SecretBox
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.core.auth.passcodes import LIFETIME, MAX_TRIES, RESEND_AFTER, Purpose, otp_secret, secret_box
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.settings import load_settings
 from connect_widgets.store.engine import make_engine, new_session
 from connect_widgets.store.models import Phone

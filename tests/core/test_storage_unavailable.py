@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.errors import InvalidInput, StorageUnavailable
 from connect_widgets.core.services import ConnectServices, build_services, is_storage_failure
 from connect_widgets.store import engine as engine_module

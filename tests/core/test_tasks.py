@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from connect_widgets.core.tasks.catalogue import CatalogueError, TaskState, landing_for, load_catalogue, task_states
+from connect_widgets.core.tasks.catalogue import CatalogueError, TaskState, load_catalogue
+from connect_widgets.core.tasks.progress import landing_for, task_states
 from connect_widgets.store.engine import new_session
 from connect_widgets.store.models import Account
 from tests.conftest import record_progress

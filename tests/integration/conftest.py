@@ -13,7 +13,8 @@ import pytest
 from dnslib import QTYPE, RCODE, RR, TXT
 from dnslib.server import BaseResolver, DNSServer
 
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.tasks.user_authentication import UserAuthenticationTask
 from tests.core.task_setup import connect_directory
 from tests.servers import free_port, require_program, wait_until

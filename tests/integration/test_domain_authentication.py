@@ -7,7 +7,8 @@ from sqlmodel import col, select
 
 from connect_widgets.core import errors
 from connect_widgets.core.adapters.ldap import DirectoryLoginRefused
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.review.queue import ReviewQueue
 from connect_widgets.core.tasks.catalogue import TaskState
 from connect_widgets.core.tasks.directory_sync import DirectorySyncTask

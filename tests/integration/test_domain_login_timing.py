@@ -15,7 +15,7 @@ import ldap3
 import pytest
 
 from connect_widgets.core import errors
-from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.core.auth.steps import LoginStep
 from tests.integration.conftest import domain_password_page
 
 WRONG = "Wrong-Directory-Pass-9"

@@ -21,7 +21,8 @@ from pydantic import SecretStr
 from sqlmodel import col, select
 
 from connect_widgets.core import errors
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.delivery.courier import Courier, OutboxTransport, build_courier
 from connect_widgets.core.delivery.message import Channel, OutgoingMessage
 from connect_widgets.core.delivery.transports import WebhookTransport

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.pages.connect import ConnectApp, build_app, prefill_from_query
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.method import MethodScreen

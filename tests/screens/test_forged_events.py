@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import col
 
 from connect_widgets.core.audit import AuditAction
-from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.log_in import LogInScreen
 from connect_widgets.screens.login.method import MethodScreen

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connect_widgets.core.auth.flow import LoginStep
 from connect_widgets.core.auth.reset import ResetStep
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.login_issues import LoginIssuesScreen
 from connect_widgets.screens.login.passcode import PasscodeScreen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import col
 
-from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.screens.login.change_password import ChangePasswordScreen
 from connect_widgets.screens.login.email import EmailScreen

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import col
 
-from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.delivery.courier import Courier, OutboxTransport
 from connect_widgets.core.delivery.message import OutgoingMessage
 from connect_widgets.core.errors import DeliveryFailed

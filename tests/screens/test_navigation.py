@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.screens.login.change_password import ChangePasswordScreen
 from connect_widgets.screens.login.method import MethodScreen
 from tests.screens.conftest import press_enter, reach_change_password, reach_password, shown_message

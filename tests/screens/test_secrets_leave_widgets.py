@@ -6,8 +6,8 @@ import pyotp
 from sqlmodel import select
 
 from connect_widgets.core.accounts.create import create_account
-from connect_widgets.core.auth.flow import LoginStep
 from connect_widgets.core.auth.passcodes import otp_secret, secret_box
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.screens.login.change_password import ChangePasswordScreen
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.passcode import PasscodeScreen

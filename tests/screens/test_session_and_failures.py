@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 from sqlmodel import create_engine
 
-from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.clock import FrozenClock
 from connect_widgets.pages.connect import STORAGE_UNAVAILABLE, UNEXPECTED, ConnectApp
 from connect_widgets.screens.login.email import EmailScreen

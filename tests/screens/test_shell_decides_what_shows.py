@@ -8,7 +8,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.pages.connect import ConnectApp
 from connect_widgets.screens.login.change_password import ChangePasswordScreen
 from connect_widgets.screens.login.email import EmailScreen

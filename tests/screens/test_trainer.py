@@ -8,7 +8,8 @@ import re
 import pytest
 from sqlmodel import select
 
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
+from connect_widgets.core.auth.flow import LoginFlow
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.delivery.message import Channel, OutgoingMessage
 from connect_widgets.core.services import build_services
 from connect_widgets.pages.trainer import TrainerConsole, load_presenter_notes

@@ -83,6 +83,7 @@ from connect_widgets.core.auth.passwords import (
 )
 from connect_widgets.core.auth.phones import number_ending, parse_mobile
 from connect_widgets.core.auth.sessions import end_session, live_session, resume_session, start_session
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.clock import spoken
 from connect_widgets.core.errors import (
     ConnectError,
@@ -102,21 +103,10 @@ from connect_widgets.core.errors import (
 )
 from connect_widgets.core.inputs import read_text
 from connect_widgets.core.services import ConnectServices
-from connect_widgets.core.tasks.catalogue import Landing, landing_for
+from connect_widgets.core.tasks.progress import Landing, landing_for
 from connect_widgets.store.models import Account, AdminUser, Phone
 
 log = logging.getLogger(__name__)
-
-
-class LoginStep(StrEnum):
-    EMAIL = "email"
-    METHOD = "method"
-    PASSWORD = "password"
-    ENROL_PHONE = "enrol_phone"
-    PASSCODE = "passcode"
-    LOG_IN = "log_in"
-    CHANGE_PASSWORD = "change_password"
-    SIGNED_IN = "signed_in"
 
 
 class AuthMethod(StrEnum):

@@ -28,7 +28,8 @@ from connect_widgets.core.errors import (
     UnknownTask,
 )
 from connect_widgets.core.services import ConnectServices
-from connect_widgets.core.tasks.catalogue import TaskDefinition, TaskState, task_states
+from connect_widgets.core.tasks.catalogue import TaskDefinition, TaskState
+from connect_widgets.core.tasks.progress import task_states
 from connect_widgets.store.engine import rows_matched
 from connect_widgets.store.models import AdminUser, LoginSession, Review, TaskProgress
 

@@ -1,22 +1,19 @@
-"""The setup-task catalogue and where an account stands on it.
+"""The setup-task catalogue: the tasks, their states, and the resources the landing pages list.
 
-The catalogue lives in ``data/tasks.toml``. A task's state is stored per account
-in ``task_progress``; ``locked`` is never stored but derived: a task is locked
-while any of its prerequisites is not complete.
+The catalogue lives in ``data/tasks.toml``. Where an account stands on it (stored
+per account in ``task_progress``) is read by :mod:`connect_widgets.core.tasks.progress`;
+this module touches no database, so the screens' kit can use its types without
+loading the store (a page draws its first screen before it needs the database).
 """
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlmodel import Session, select
-
 from connect_widgets.paths import project_path
-from connect_widgets.store.models import TaskProgress
 
 VALIDATION_KINDS = frozenset({"none", "self", "staff", "dns_txt", "dns_spf", "dns_mx", "ldap", "test_login", "rows"})
 
@@ -133,75 +130,3 @@ def load_catalogue(path: Path | None = None) -> TaskCatalogue:
     if not tasks:
         raise CatalogueError(f"{path}: no tasks")
     return TaskCatalogue(tuple(tasks))
-
-
-def task_states(db: Session, *, account_id: int, catalogue: TaskCatalogue) -> dict[str, TaskState]:
-    """Every catalogue task's state for the account, ``locked`` derived."""
-    rows = {row.task_key: row for row in db.exec(select(TaskProgress).where(TaskProgress.account_id == account_id))}
-    states: dict[str, TaskState] = {}
-    for task in catalogue:
-        row = rows.get(task.key)
-        stored = TaskState(row.state) if row else TaskState.NOT_STARTED
-        if stored is not TaskState.COMPLETE and any(
-            states.get(p) is not TaskState.COMPLETE for p in task.prerequisites
-        ):
-            states[task.key] = TaskState.LOCKED
-        else:
-            states[task.key] = stored
-    return states
-
-
-@dataclass(frozen=True)
-class Landing:
-    """Where a signed-in admin lands: Welcome, Welcome back, or Setup complete.
-
-    ``kind`` is ``"welcome"`` until a task is started, ``"complete"`` once every
-    required task is complete and no task is in progress or waiting for
-    validation, and ``"returning"`` otherwise.
-    """
-
-    kind: str  # "welcome" | "returning" | "complete"
-    last_completed: TaskDefinition | None
-    next_task: TaskDefinition | None
-    in_progress: tuple[TaskDefinition, ...]
-    awaiting: tuple[TaskDefinition, ...] = ()  # sent for validation (staff or a check must act)
-    completed: tuple[TaskDefinition, ...] = ()  # catalogue order
-    optional_left: tuple[TaskDefinition, ...] = ()  # optional tasks not complete (Setup complete offers them)
-    locked: tuple[TaskDefinition, ...] = ()  # waiting for a prerequisite to be complete
-
-
-def landing_for(db: Session, *, account_id: int, catalogue: TaskCatalogue) -> Landing:
-    """Welcome until the account has started a task; then Welcome back, or Setup complete when done."""
-    rows = list(db.exec(select(TaskProgress).where(TaskProgress.account_id == account_id)))
-    started = [r for r in rows if r.state != TaskState.NOT_STARTED]
-    states = task_states(db, account_id=account_id, catalogue=catalogue)
-    # The next step to perform: where the admin left off (the task they last worked on
-    # that is still in progress), else the first task not started, required ones first.
-    touched = {r.task_key: r.updated_at for r in rows if r.updated_at is not None}
-    resumable = sorted(
-        (t for t in catalogue if states[t.key] is TaskState.IN_PROGRESS),
-        key=lambda t: touched.get(t.key) or datetime.min.replace(tzinfo=UTC),
-        reverse=True,
-    )
-    fresh = sorted(
-        (t for t in catalogue if states[t.key] is TaskState.NOT_STARTED), key=lambda t: not t.required
-    )  # stable: catalogue order, required first
-    actionable = resumable + fresh
-    next_task = actionable[0] if actionable else None
-    if not started:
-        return Landing("welcome", None, next_task, ())
-    known = {t.key for t in catalogue}
-    completed = sorted(
-        (r for r in rows if r.state == TaskState.COMPLETE and r.completed_at and r.task_key in known),
-        key=lambda r: r.completed_at,  # type: ignore[arg-type,return-value]
-    )
-    last = catalogue.get(completed[-1].task_key) if completed else None
-    in_progress = tuple(t for t in catalogue if states[t.key] is TaskState.IN_PROGRESS)
-    awaiting = tuple(t for t in catalogue if states[t.key] is TaskState.AWAITING_VALIDATION)
-    done = tuple(t for t in catalogue if states[t.key] is TaskState.COMPLETE)
-    finished = all(states[t.key] is TaskState.COMPLETE for t in catalogue.required)
-    # Finished, but an optional task still open or waiting keeps Welcome back: it says where they left off.
-    kind = "complete" if finished and not in_progress and not awaiting else "returning"
-    optional_left = tuple(t for t in catalogue if not t.required and states[t.key] is not TaskState.COMPLETE)
-    locked = tuple(t for t in catalogue if states[t.key] is TaskState.LOCKED)
-    return Landing(kind, last, next_task, in_progress, awaiting, done, optional_left, locked)

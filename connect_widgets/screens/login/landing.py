@@ -1,6 +1,6 @@
 """What the screens an admin lands on after login share (Welcome, Welcome back, Setup complete).
 
-Each is drawn from the flow's :class:`~connect_widgets.core.tasks.catalogue.Landing`
+Each is drawn from the flow's :class:`~connect_widgets.core.tasks.progress.Landing`
 every time it shows; each may list tasks as links that open their pages; Welcome
 and Setup complete end with the catalogue's Resources links, built once here.
 """
