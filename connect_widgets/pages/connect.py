@@ -38,20 +38,27 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
 
 from connect_widgets.core.auth.addresses import is_account_code, parse_connect_address
-from connect_widgets.core.auth.flow import LoginFlow, LoginStep
-from connect_widgets.core.auth.reset import PasswordReset
-from connect_widgets.core.clock import Clock
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.errors import ConnectError, SessionExpired
-from connect_widgets.core.services import ConnectServices, build_services
-from connect_widgets.core.tasks.board import TaskBoard
 from connect_widgets.core.tasks.catalogue import Resource, load_resources
 from connect_widgets.kernel_log import keep_kernel_log_on_server
-from connect_widgets.pages.shell import STORAGE_UNAVAILABLE, PageHeader, PageShell, ScreenStack, page_query_string
+from connect_widgets.pages.shell import (
+    STORAGE_UNAVAILABLE,
+    PageHeader,
+    PageShell,
+    ScreenStack,
+    is_pre_heated,
+    page_query_string,
+)
 from connect_widgets.screens.kit import Place, Screen
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.settings import Settings, load_settings
 
-if TYPE_CHECKING:  # the other screens' modules load when each is first built (see ConnectApp._build_method)
+if TYPE_CHECKING:  # the core loads after the first screen is drawn, each other screen when first built
+    from connect_widgets.core.auth.flow import LoginFlow
+    from connect_widgets.core.clock import Clock
+    from connect_widgets.core.services import ConnectServices
+    from connect_widgets.core.tasks.board import TaskBoard
     from connect_widgets.screens.console_home import ConsoleHomeScreen
     from connect_widgets.screens.login.login_issues import LoginIssuesScreen
     from connect_widgets.screens.login.returning import ReturningScreen
@@ -150,14 +157,34 @@ class ConnectApp(PageShell):
 
     Only the Email screen is built with the page; every other screen is built the
     first time it is needed (see the module's story), then kept for the page's life.
+
+    Args:
+        services: the kernel's services, or how to make them: then they, the login
+            flow and the database layer behind them (SQLModel, the tables, the core)
+            load when first needed — once the first screen is drawn (:meth:`build_ahead`),
+            or before a pre-heated kernel's visitor arrives (:meth:`get_ready`) — so a
+            kernel started for a visitor shows the Email screen without waiting for them.
+        settings: required with a ``services`` factory (otherwise the services' own).
+        prefill_email: the dedicated URL's address (see :meth:`use_dedicated_url_email`).
+        console: the Administration Console: its home replaces Welcome.
     """
 
-    def __init__(self, services: ConnectServices, *, prefill_email: str = "", console: bool = False) -> None:
+    def __init__(
+        self,
+        services: ConnectServices | Callable[[], ConnectServices],
+        *,
+        settings: Settings | None = None,
+        prefill_email: str = "",
+        console: bool = False,
+    ) -> None:
         super().__init__(unexpected=UNEXPECTED)
-        self.services = services
+        self._services_source = services
+        if not callable(services):
+            settings = services.settings
+        elif settings is None:
+            raise TypeError("ConnectApp needs the settings when it makes its services itself")
+        self.settings = settings
         self.console = console  # the Administration Console: its home replaces Welcome
-        self.flow = LoginFlow(services)
-        self.board = TaskBoard(self.flow)
         self.place = Place.LOGIN
 
         self.header = PageHeader("Administration Console" if console else "Connect", on_log_out=self.log_out)
@@ -165,13 +192,12 @@ class ConnectApp(PageShell):
         self.signed_in_as = self.header.signed_in_as
         self.log_out_button = self.header.log_out_button
 
-        settings = services.settings
         self._resources: tuple[Resource, ...] = load_resources()  # a broken install fails here, not mid-login
         self.stack = ScreenStack()  # each screen joins it when built (_adopt)
         self.email_screen = self._adopt(
             EmailScreen(
                 self,
-                self.flow,
+                lambda: self.flow,
                 suffix=settings.holding_suffix,
                 prefill=prefill_email,
                 title="Log in to the Administration Console" if console else "Log in to Connect",
@@ -194,6 +220,43 @@ class ConnectApp(PageShell):
         self.busy_controls = (self.log_out_button,)  # the step in progress finishes first
         self.lay_out(self.header, self.message, self.stack)
         self.show()
+
+    # -- the core, loaded when first needed -------------------------------------------
+
+    @cached_property
+    def services(self) -> ConnectServices:
+        """The kernel's services (the database, the clock, the courier...), made on first use."""
+        source = self._services_source
+        return source() if callable(source) else source
+
+    @cached_property
+    def flow(self) -> LoginFlow:
+        """The login flow; loading it loads the database layer (see the class's ``services``)."""
+        from connect_widgets.core.auth.flow import LoginFlow
+
+        return LoginFlow(self.services)
+
+    @cached_property
+    def board(self) -> TaskBoard:
+        from connect_widgets.core.tasks.board import TaskBoard
+
+        return TaskBoard(self.flow)
+
+    @property
+    def step(self) -> LoginStep:
+        """The flow's step, without loading the flow: a page that has not needed it yet is at Email."""
+        flow: LoginFlow | None = self.__dict__.get("flow")
+        return LoginStep.EMAIL if flow is None else flow.step
+
+    @property
+    def signed_in(self) -> bool:
+        flow: LoginFlow | None = self.__dict__.get("flow")
+        return flow is not None and flow.signed_in
+
+    def get_ready(self) -> None:
+        """Load the flow and open the database now, while nobody waits (a pre-heated kernel)."""
+        _ = self.flow
+        self.services.warm_up()
 
     # -- the screens, each built when first needed ---------------------------------
 
@@ -230,7 +293,7 @@ class ConnectApp(PageShell):
     def _build_enrol_phone(self) -> Screen:
         from connect_widgets.screens.login.enrol_phone import EnrolPhoneScreen
 
-        return self._adopt(EnrolPhoneScreen(self, self.flow, default_country=self.services.settings.default_country))
+        return self._adopt(EnrolPhoneScreen(self, self.flow, default_country=self.settings.default_country))
 
     def _build_passcode(self) -> Screen:
         from connect_widgets.screens.login.passcode import PasscodeScreen
@@ -267,10 +330,11 @@ class ConnectApp(PageShell):
 
     @cached_property
     def login_issues(self) -> LoginIssuesScreen:
+        from connect_widgets.core.auth.reset import PasswordReset
         from connect_widgets.screens.login.login_issues import LoginIssuesScreen
 
         reset = PasswordReset(self.services)
-        return self._adopt(LoginIssuesScreen(self, self.flow, reset, suffix=self.services.settings.holding_suffix))
+        return self._adopt(LoginIssuesScreen(self, self.flow, reset, suffix=self.settings.holding_suffix))
 
     @cached_property
     def dashboard(self) -> DashboardScreen:
@@ -304,7 +368,7 @@ class ConnectApp(PageShell):
         return self.shown
 
     def _screen_for_state(self) -> Screen:
-        step = self.flow.step
+        step = self.step
         if step is not LoginStep.SIGNED_IN:
             if self.place is Place.LOGIN_ISSUES:
                 return self.login_issues
@@ -342,7 +406,7 @@ class ConnectApp(PageShell):
             screen = self.problem
         self.shown = screen
         drawn_ahead = self.stack.select(self._index_of(screen))
-        self.header.show_signed_in((self.flow.email or "") if self.flow.signed_in else None)
+        self.header.show_signed_in((self.flow.email or "") if self.signed_in else None)
         field = screen.first_field()
         if field is not None:
             field.focus()
@@ -351,7 +415,7 @@ class ConnectApp(PageShell):
 
     def use_dedicated_url_email(self, email: str) -> None:
         """Put the dedicated URL's address in the Email field; it never skips a step."""
-        if email and self.flow.step is LoginStep.EMAIL:
+        if email and self.step is LoginStep.EMAIL:
             self.email_screen.use_prefill(email)
 
     def arrive_from_console(self, token: str | None) -> None:
@@ -500,8 +564,16 @@ def build_app(
     """
     settings = settings or load_settings()
     keep_kernel_log_on_server(settings)
-    app = ConnectApp(build_services(settings, clock=clock), console=console)
+
+    def services() -> ConnectServices:
+        from connect_widgets.core.services import build_services
+
+        return build_services(settings, clock=clock)
+
+    app = ConnectApp(services, settings=settings, console=console)
     if query_string is None:
+        if is_pre_heated():
+            app.get_ready()  # before the request: its visitor finds everything loaded
         query_string = page_query_string()
     app.use_dedicated_url_email(prefill_from_query(query_string, suffix=settings.holding_suffix))
     app.arrive_from_console(handoff_from_query(query_string))

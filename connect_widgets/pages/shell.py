@@ -272,9 +272,14 @@ def page_query_string() -> str:
     anyone asks for the page; it waits here for the request, so everything above
     (imports, building the first screen) is already done when the admin arrives.
     """
-    if os.environ.get("VOILA_PREHEAT", "False") != "False":
+    if is_pre_heated():
         wait_for_the_request()
     return os.environ.get("QUERY_STRING", "")
+
+
+def is_pre_heated() -> bool:
+    """Whether this kernel was started ahead of any request (Voila's pool), to wait for one."""
+    return os.environ.get("VOILA_PREHEAT", "False") != "False"
 
 
 def wait_for_the_request() -> None:

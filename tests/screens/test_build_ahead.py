@@ -23,13 +23,15 @@ import pytest
 from sqlalchemy import create_engine
 
 from connect_widgets.core.accounts.create import NewAccount
-from connect_widgets.core.auth.flow import LoginStep
+from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.services import ConnectServices
+from connect_widgets.pages import connect as page
 from connect_widgets.pages.connect import BUILD_AHEAD_DELAY, STORAGE_UNAVAILABLE, ConnectApp
 from connect_widgets.screens.kit import Place
 from connect_widgets.screens.login.email import EmailScreen
 from connect_widgets.screens.login.method import MethodScreen
 from connect_widgets.screens.login.password import PasswordScreen
+from connect_widgets.settings import Settings
 from tests.conftest import use_domain_logins
 from tests.screens.conftest import shown_message, submit_email
 from tests.screens.test_shell_decides_what_shows import browser_sets, displayed, select_in_browser
@@ -214,3 +216,16 @@ def test_a_database_that_cannot_be_opened_ahead_is_reported_by_the_step_itself(
         assert isinstance(app.current, EmailScreen)
     finally:
         engine.dispose()
+
+
+def test_a_page_loads_its_flow_after_drawing_its_first_screen_unless_its_kernel_is_pre_heated(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kernel started for a visitor shows Email first; a pre-heated one has everything loaded before them."""
+    monkeypatch.setattr(page, "page_query_string", lambda: "")
+    monkeypatch.setattr(page, "is_pre_heated", lambda: False)
+    app = page.build_app(settings)
+    assert "flow" not in app.__dict__ and "services" not in app.__dict__
+    monkeypatch.setattr(page, "is_pre_heated", lambda: True)
+    app = page.build_app(settings)
+    assert "flow" in app.__dict__ and "services" in app.__dict__

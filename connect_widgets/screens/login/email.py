@@ -10,19 +10,32 @@ typed). ``?email=...`` pre-fills the whole address.
 from __future__ import annotations
 
 import html
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from connect_widgets.core.auth.flow import LoginFlow
 from connect_widgets.screens.kit import LoginScreen, ScreenHost, primary_button, text_field
+
+if TYPE_CHECKING:
+    from connect_widgets.core.auth.flow import LoginFlow
 
 
 class EmailScreen(LoginScreen):
-    """Asks for ``name@<accountcode>.<suffix>``; the dedicated URL may pre-fill it."""
+    """Asks for ``name@<accountcode>.<suffix>``; the dedicated URL may pre-fill it.
+
+    ``flow`` gives the login flow when Next needs it: the page draws this screen first
+    and loads the flow, with the database behind it, afterwards (see ``ConnectApp``).
+    """
 
     def __init__(
-        self, host: ScreenHost, flow: LoginFlow, *, suffix: str, prefill: str = "", title: str = "Log in to Connect"
+        self,
+        host: ScreenHost,
+        flow: Callable[[], LoginFlow],
+        *,
+        suffix: str,
+        prefill: str = "",
+        title: str = "Log in to Connect",
     ) -> None:
         super().__init__(host, title=title)
         self.flow = flow
@@ -71,7 +84,7 @@ class EmailScreen(LoginScreen):
         self.use_prefill(self.prefill)
 
     def next(self) -> None:
-        self.submit(lambda: self.flow.submit_email(self.typed_address()), quick=True)
+        self.submit(lambda: self.flow().submit_email(self.typed_address()), quick=True)
 
     def first_field(self) -> widgets.DOMWidget | None:
         return self.email
