@@ -11,10 +11,13 @@ import email.utils
 import ipaddress
 import re
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 ENV_PREFIX = "CONNECT_"
 
@@ -164,11 +167,10 @@ class Settings(BaseSettings):
     def _parseable_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        from sqlalchemy.engine import make_url  # here: a page reads its settings before it needs SQLAlchemy
-        from sqlalchemy.exc import ArgumentError
+        from sqlalchemy.exc import ArgumentError  # here: a page reads its settings before it needs SQLAlchemy
 
         try:
-            make_url(value.strip())
+            _parsed_url(value.strip())
         except ArgumentError:
             raise ValueError("is not a database URL such as sqlite:///path/connect.db") from None
         return value.strip()
@@ -312,16 +314,12 @@ class Settings(BaseSettings):
     @property
     def database_location(self) -> str:
         """The database URL as an operator may read it: any password replaced by ``***``."""
-        from sqlalchemy.engine import make_url
-
-        return make_url(self.sqlalchemy_url).render_as_string(hide_password=True)
+        return _parsed_url(self.sqlalchemy_url).render_as_string(hide_password=True)
 
     @property
     def database_driver(self) -> str:
         """The SQLAlchemy driver name of the database URL, e.g. ``sqlite`` or ``postgresql+psycopg``."""
-        from sqlalchemy.engine import make_url
-
-        return make_url(self.sqlalchemy_url).drivername
+        return _parsed_url(self.sqlalchemy_url).drivername
 
     def account_url(self, account_code: str) -> str:
         """The dedicated URL sent to a new account: the Connect notebook, pre-filled."""
@@ -344,3 +342,10 @@ def load_settings(**overrides: object) -> Settings:
             raise SettingsError(message) from None
         field = str(first["loc"][0])
         raise SettingsError(f"{ENV_PREFIX}{field.upper()}: {message}") from None
+
+
+def _parsed_url(url: str) -> URL:
+    """SQLAlchemy's reading of a database URL; SQLAlchemy loads only when a URL is read, not with the settings."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url)

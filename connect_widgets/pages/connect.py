@@ -243,14 +243,19 @@ class ConnectApp(PageShell):
         return TaskBoard(self.flow)
 
     @property
+    def _loaded_flow(self) -> LoginFlow | None:
+        """The flow if something loaded it already (None: the page is still at its start, Email)."""
+        return self.__dict__.get("flow")
+
+    @property
     def step(self) -> LoginStep:
-        """The flow's step, without loading the flow: a page that has not needed it yet is at Email."""
-        flow: LoginFlow | None = self.__dict__.get("flow")
+        """The flow's step, without loading the flow."""
+        flow = self._loaded_flow
         return LoginStep.EMAIL if flow is None else flow.step
 
     @property
     def signed_in(self) -> bool:
-        flow: LoginFlow | None = self.__dict__.get("flow")
+        flow = self._loaded_flow
         return flow is not None and flow.signed_in
 
     def get_ready(self) -> None:
