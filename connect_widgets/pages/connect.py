@@ -42,6 +42,7 @@ from connect_widgets.core.auth.steps import LoginStep
 from connect_widgets.core.errors import ConnectError, SessionExpired
 from connect_widgets.core.tasks.catalogue import Resource, load_resources
 from connect_widgets.kernel_log import keep_kernel_log_on_server
+from connect_widgets.pages.memory import return_free_memory
 from connect_widgets.pages.shell import (
     STORAGE_UNAVAILABLE,
     PageHeader,
@@ -123,6 +124,7 @@ AnyScreen = TypeVar("AnyScreen", bound=Screen)
 # The step every login reaches next from each of these: its screen is built ahead (see the story).
 BUILD_AHEAD: Mapping[LoginStep, LoginStep] = {LoginStep.EMAIL: LoginStep.METHOD, LoginStep.METHOD: LoginStep.PASSWORD}
 BUILD_AHEAD_DELAY = 0.3  # seconds after a built-ahead screen is shown: the browser draws it first
+SETTLE_DELAY = 1.0  # seconds after the last screen switch before the kernel gives memory back
 
 
 class ScreensOnDemand(Mapping[LoginStep, Screen]):
@@ -215,6 +217,7 @@ class ConnectApp(PageShell):
             }
         )
         self.shown: Screen = self.email_screen  # set by show() only
+        self._settling: asyncio.TimerHandle | None = None  # a pending give_back_memory (see show)
         self.stack.select(self._index_of(self.shown))
         self.busy_area = self.stack  # greyed out while a step runs
         self.busy_controls = (self.log_out_button,)  # the step in progress finishes first
@@ -259,9 +262,13 @@ class ConnectApp(PageShell):
         return flow is not None and flow.signed_in
 
     def get_ready(self) -> None:
-        """Load the flow and open the database now, while nobody waits (a pre-heated kernel)."""
+        """Load the flow and open the database now, while nobody waits (a pre-heated kernel).
+
+        What loading freed goes back to the system before the kernel waits for its visitor.
+        """
         _ = self.flow
         self.services.warm_up()
+        return_free_memory()
 
     # -- the screens, each built when first needed ---------------------------------
 
@@ -417,6 +424,7 @@ class ConnectApp(PageShell):
             field.focus()
         if drawn_ahead:  # the switch was all it took: the next screen, and tidying, once it is seen
             self._build_ahead_soon()
+        self._give_back_memory_soon()
 
     def use_dedicated_url_email(self, email: str) -> None:
         """Put the dedicated URL's address in the Email field; it never skips a step."""
@@ -487,6 +495,43 @@ class ConnectApp(PageShell):
             build()
             return
         loop.call_later(BUILD_AHEAD_DELAY, build)
+
+    def _give_back_memory_soon(self) -> None:
+        """:meth:`give_back_memory`, :data:`SETTLE_DELAY` seconds after the last screen switch, in a kernel.
+
+        From the kernel's event loop, once the page has settled: never on a click's
+        path. Each switch puts the pending call off, so a burst of steps gives back
+        once. Outside a kernel (tests, scripts) nothing is put off: there is no
+        server to give memory back to, and tests call :meth:`give_back_memory` itself.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._settling is not None:
+            self._settling.cancel()
+
+        def settle() -> None:
+            self._settling = None
+            try:
+                self.give_back_memory()
+            except Exception:  # a timer's failure has nobody to tell, and costs only memory
+                log.exception("could not give memory back")
+
+        self._settling = loop.call_later(SETTLE_DELAY, settle)
+
+    def give_back_memory(self) -> None:
+        """Hand back what the kernel holds but no longer needs (see :mod:`connect_widgets.pages.memory`).
+
+        Past the password change (the flow's step is signed in), the admin has no new
+        password left to type: the password check's dictionaries go. Then the
+        allocator's free pages go back to the system.
+        """
+        if self.step is LoginStep.SIGNED_IN:
+            from connect_widgets.core.auth.passwords import release_guess_checker
+
+            release_guess_checker()
+        return_free_memory()
 
     def build_ahead(self) -> Screen | None:
         """Build the screen of the step every login reaches next (:data:`BUILD_AHEAD`); None when none.

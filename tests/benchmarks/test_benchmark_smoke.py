@@ -23,7 +23,7 @@ from tests.servers import require_program
 pytestmark = [pytest.mark.browser, pytest.mark.benchmark]
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = {"N": "2", "ROUNDS": "1", "POOL": "1", "GAP_SECONDS": "0", "TIMEOUT": "120"}
+TINY = {"N": "2", "ROUNDS": "1", "POOL": "1", "GAP_SECONDS": "0", "TIMEOUT": "120", "SETTLE_SECONDS": "1"}
 RUN_TIMEOUT = 600  # seconds; a few tens on an idle machine, far more on 2 cores shared with other tests
 
 

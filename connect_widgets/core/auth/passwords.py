@@ -6,14 +6,17 @@ common or easy to guess (zxcvbn, which ships frequency lists of common passwords
 names and words), that contain the admin's own name or account code, or that repeat
 the current password.
 
-zxcvbn's lists are large to load (tens of milliseconds and megabytes per kernel), and
-only a new password is ever checked against them: :func:`review_password` imports it
-on first use, so the login pages never load it.
+zxcvbn's lists are large to load (tens of milliseconds and about 12 MiB per kernel),
+and only a new password is ever checked against them: :func:`review_password` imports
+it on first use, so the login pages never load it, and :func:`release_guess_checker`
+drops it again once no new password is left to check (an admin signed in).
 """
 
 from __future__ import annotations
 
+import gc
 import secrets
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -140,6 +143,26 @@ def review_password(
         guessable, message = True, "Choose something hard to guess, such as a few unrelated words."
     checks.append(PolicyCheck("unguessable", not guessable, message, "Hard to guess (not a common password)"))
     return checks
+
+
+GUESS_CHECKER = "zxcvbn"
+
+
+def release_guess_checker() -> bool:
+    """Drop zxcvbn's modules and their frequency lists; True when they were loaded.
+
+    For a kernel whose admin has set their password (see :mod:`connect_widgets.pages.memory`):
+    the next :func:`review_password`, if one ever comes, imports zxcvbn afresh (a few
+    tenths of a second). Nothing keeps a reference to its modules but ``sys.modules``
+    (it is imported inside :func:`review_password` only); the lists are reachable
+    through its functions' globals, a cycle, hence the collection.
+    """
+    names = [name for name in sys.modules if name == GUESS_CHECKER or name.startswith(GUESS_CHECKER + ".")]
+    for name in names:
+        del sys.modules[name]
+    if names:
+        gc.collect()
+    return bool(names)
 
 
 def enforce_password_policy(
